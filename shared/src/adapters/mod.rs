@@ -1,0 +1,13 @@
+//! Adapters: one embedded and one AWS implementation per port.
+
+pub mod aws;
+pub mod aws_secrets;
+pub mod dev_mailbox;
+pub mod dynamo_store;
+pub mod file_secrets;
+pub mod fs_blobs;
+pub mod s3_blobs;
+pub mod ses_mail;
+pub mod sqlite_queue;
+pub mod sqlite_store;
+pub mod sqs_queue;

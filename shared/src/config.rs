@@ -1,0 +1,270 @@
+//! Typed configuration from the environment. Every variable is parsed once at
+//! startup; a wrong or missing one stops startup with a message naming it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Which adapters back the ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite + filesystem under the data dir (one machine).
+    Embedded,
+    /// DynamoDB, S3, SQS, SES, Secrets Manager.
+    Aws,
+}
+
+/// Where this deployment runs; `Dev` enables the dev-only routes (mailbox, clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Dev,
+    Prod,
+}
+
+/// Names of the AWS resources (from the SAM template's environment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsResources {
+    pub table: String,
+    pub blob_bucket: String,
+    pub export_bucket: String,
+    pub queue_url: String,
+    pub dlq_url: String,
+    pub secret_id: String,
+    /// `AWS_ENDPOINT_URL`, set only against an emulator.
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub backend: Backend,
+    pub environment: Environment,
+    pub data_dir: PathBuf,
+    /// Base URL that links in e-mails and signed blob URLs start with, no trailing `/`.
+    pub public_url: String,
+    pub listen_addr: SocketAddr,
+    pub log_filter: String,
+    pub cors_origins: CorsOrigins,
+    pub max_body_bytes: usize,
+    /// Deliveries before a message moves to the dead-letter queue.
+    pub queue_max_receives: u32,
+    pub queue_visibility_secs: u64,
+    pub mail_from: String,
+    /// Allow `POST /_dev/clock` to move the server's clock (tests only).
+    pub dev_clock: bool,
+    pub aws: Option<AwsResources>,
+}
+
+/// CORS allow-list; a wildcard only by explicit opt-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    List(Vec<String>),
+    Any,
+}
+
+/// A configuration variable that is missing or malformed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration error in {variable}: {reason}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+impl Config {
+    /// From the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// From explicit variables (tests, the CLI's overrides).
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let vars: HashMap<String, String> = vars.into_iter().collect();
+        let env = Vars(&vars);
+        let backend = match env.get("SKIFF_BACKEND").unwrap_or("embedded") {
+            "embedded" => Backend::Embedded,
+            "aws" => Backend::Aws,
+            other => {
+                return Err(env.bad(
+                    "SKIFF_BACKEND",
+                    format!("`{other}` is not one of embedded, aws"),
+                ));
+            }
+        };
+        let environment = match env.get("SKIFF_ENV").unwrap_or("dev") {
+            "dev" => Environment::Dev,
+            "prod" => Environment::Prod,
+            other => return Err(env.bad("SKIFF_ENV", format!("`{other}` is not one of dev, prod"))),
+        };
+        let listen_addr: SocketAddr = env.parse("SKIFF_ADDR", "127.0.0.1:3000")?;
+        let public_url = env
+            .get("SKIFF_PUBLIC_URL")
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("http://{listen_addr}"));
+        let public_url = parse_base_url(&public_url).map_err(|r| env.bad("SKIFF_PUBLIC_URL", r))?;
+        let cors_any: bool = env.parse("SKIFF_CORS_ALLOW_ANY", "false")?;
+        let cors_origins = match env.get("SKIFF_CORS_ORIGINS") {
+            _ if cors_any => CorsOrigins::Any,
+            None | Some("") => CorsOrigins::List(vec![]),
+            Some(list) => {
+                let mut origins = vec![];
+                for o in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+                    if o == "*" {
+                        return Err(env.bad(
+                            "SKIFF_CORS_ORIGINS",
+                            "a wildcard needs SKIFF_CORS_ALLOW_ANY=true".into(),
+                        ));
+                    }
+                    origins.push(parse_base_url(o).map_err(|r| env.bad("SKIFF_CORS_ORIGINS", r))?);
+                }
+                CorsOrigins::List(origins)
+            }
+        };
+        let max_body_bytes: usize = env.parse("SKIFF_MAX_BODY_BYTES", "1048576")?;
+        if max_body_bytes == 0 {
+            return Err(env.bad("SKIFF_MAX_BODY_BYTES", "must be positive".into()));
+        }
+        let queue_max_receives: u32 = env.parse("SKIFF_QUEUE_MAX_RECEIVES", "5")?;
+        if !(1..=1000).contains(&queue_max_receives) {
+            return Err(env.bad("SKIFF_QUEUE_MAX_RECEIVES", "must be 1 to 1000".into()));
+        }
+        let queue_visibility_secs: u64 = env.parse("SKIFF_QUEUE_VISIBILITY_SECS", "30")?;
+        if !(1..=43_200).contains(&queue_visibility_secs) {
+            return Err(env.bad("SKIFF_QUEUE_VISIBILITY_SECS", "must be 1 to 43200".into()));
+        }
+        let aws = match backend {
+            Backend::Embedded => None,
+            Backend::Aws => Some(AwsResources {
+                table: env.require("SKIFF_TABLE")?,
+                blob_bucket: env.require("SKIFF_BLOB_BUCKET")?,
+                export_bucket: env.require("SKIFF_EXPORT_BUCKET")?,
+                queue_url: env.require("SKIFF_QUEUE_URL")?,
+                dlq_url: env.require("SKIFF_DLQ_URL")?,
+                secret_id: env.require("SKIFF_SECRET_ID")?,
+                endpoint_url: env.get("AWS_ENDPOINT_URL").map(str::to_owned),
+            }),
+        };
+        Ok(Config {
+            backend,
+            environment,
+            data_dir: PathBuf::from(env.get("SKIFF_DATA_DIR").unwrap_or("./.skiff")),
+            public_url,
+            listen_addr,
+            log_filter: env
+                .get("SKIFF_LOG")
+                .or_else(|| env.get("RUST_LOG"))
+                .unwrap_or("info")
+                .to_owned(),
+            cors_origins,
+            max_body_bytes,
+            queue_max_receives,
+            queue_visibility_secs,
+            mail_from: env
+                .get("SKIFF_MAIL_FROM")
+                .unwrap_or("Skiff <no-reply@skiff.local>")
+                .to_owned(),
+            dev_clock: env.parse("SKIFF_DEV_CLOCK", "false")?,
+            aws,
+        })
+    }
+
+    pub fn is_dev(&self) -> bool {
+        self.environment == Environment::Dev
+    }
+
+    /// An absolute link under the public URL (`path` starts with `/`).
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path)
+    }
+}
+
+fn parse_base_url(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{raw}` is not an http(s) URL"))?;
+    if rest.is_empty() || rest.contains(char::is_whitespace) {
+        return Err(format!("`{raw}` has no host"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+struct Vars<'a>(&'a HashMap<String, String>);
+
+impl Vars<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    fn require(&self, name: &'static str) -> Result<String, ConfigError> {
+        match self.get(name) {
+            Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+            _ => Err(self.bad(name, "is required when SKIFF_BACKEND=aws".into())),
+        }
+    }
+
+    fn parse<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        default: &str,
+    ) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let raw = self.get(name).unwrap_or(default);
+        raw.trim()
+            .parse()
+            .map_err(|e| self.bad(name, format!("`{raw}`: {e}")))
+    }
+
+    fn bad(&self, variable: &'static str, reason: String) -> ConfigError {
+        ConfigError { variable, reason }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_embedded_dev() {
+        let c = Config::from_vars(vec![]).unwrap();
+        assert_eq!(c.backend, Backend::Embedded);
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+        assert_eq!(c.queue_max_receives, 5);
+        assert!(c.is_dev());
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let e = Config::from_vars(vars(&[("SKIFF_BACKEND", "mysql")])).unwrap_err();
+        assert_eq!(e.variable, "SKIFF_BACKEND");
+        let e = Config::from_vars(vars(&[("SKIFF_QUEUE_MAX_RECEIVES", "lots")])).unwrap_err();
+        assert_eq!(e.variable, "SKIFF_QUEUE_MAX_RECEIVES");
+        let e = Config::from_vars(vars(&[("SKIFF_PUBLIC_URL", "ftp://x")])).unwrap_err();
+        assert_eq!(e.variable, "SKIFF_PUBLIC_URL");
+    }
+
+    #[test]
+    fn aws_backend_requires_its_resources() {
+        let e = Config::from_vars(vars(&[("SKIFF_BACKEND", "aws")])).unwrap_err();
+        assert_eq!(e.variable, "SKIFF_TABLE");
+        assert!(e.to_string().contains("SKIFF_TABLE"));
+    }
+
+    #[test]
+    fn cors_wildcard_needs_opt_in() {
+        let e = Config::from_vars(vars(&[("SKIFF_CORS_ORIGINS", "*")])).unwrap_err();
+        assert_eq!(e.variable, "SKIFF_CORS_ORIGINS");
+        let c = Config::from_vars(vars(&[("SKIFF_CORS_ALLOW_ANY", "true")])).unwrap();
+        assert_eq!(c.cors_origins, CorsOrigins::Any);
+    }
+}

@@ -1,0 +1,319 @@
+//! The HTTP boundary's one error type, mapped once to RFC 9457
+//! `application/problem+json` with `type title status detail code request_id`.
+
+use crate::http::request_id::current_request_id;
+use crate::ports::{blobs::BlobError, queue::QueueError, secrets::SecretsError, store::StoreError};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+/// Base of the `type` URIs; each code gets a stable page.
+pub const PROBLEM_TYPE_BASE: &str = "https://skiff.dev/problems/";
+
+/// Every error a route can answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed request (400).
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    /// Well-formed but invalid content (422); `errors` lists every failed rule.
+    #[error("{detail}")]
+    Validation {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("{detail}")]
+    Unauthorized { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Forbidden { code: &'static str, detail: String },
+    /// Absent, or belonging to another tenant (never 403 across tenants).
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("too many requests")]
+    RateLimited { retry_after_secs: u64 },
+    /// A dependency is down or overloaded after retries (503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure; the detail is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// Any other status with extra members (e.g. 423 service locked).
+    #[error("{}", .0.detail)]
+    Custom(Box<Problem>),
+}
+
+/// One failed validation rule.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A fully specified problem, for answers the enum does not name.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: String,
+    pub title: String,
+    pub detail: String,
+    pub extra: Map<String, Value>,
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            detail: detail.into(),
+        }
+    }
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        ApiError::Validation { detail, errors }
+    }
+    pub fn invalid_field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, code, message)])
+    }
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Unauthorized {
+            code,
+            detail: detail.into(),
+        }
+    }
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Forbidden {
+            code,
+            detail: detail.into(),
+        }
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        ApiError::NotFound(detail.into())
+    }
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+    pub fn gone(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Gone {
+            code,
+            detail: detail.into(),
+        }
+    }
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        ApiError::Internal(detail.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Gone { .. } => StatusCode::GONE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Custom(p) => p.status,
+        }
+    }
+
+    /// The machine-readable code.
+    pub fn code(&self) -> &str {
+        match self {
+            ApiError::BadRequest { code, .. }
+            | ApiError::Unauthorized { code, .. }
+            | ApiError::Forbidden { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Gone { code, .. } => code,
+            ApiError::Validation { .. } => "VALIDATION_FAILED",
+            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ApiError::RateLimited { .. } => "RATE_LIMITED",
+            ApiError::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            ApiError::Internal(_) => "INTERNAL_ERROR",
+            ApiError::Custom(p) => &p.code,
+        }
+    }
+
+    /// What a person reads; internal details are never exposed.
+    fn public_detail(&self) -> String {
+        match self {
+            ApiError::Internal(_) => {
+                "An unexpected error occurred. Quote the request id when reporting it.".into()
+            }
+            ApiError::RateLimited { retry_after_secs } => {
+                format!("Too many requests; retry in {retry_after_secs} s.")
+            }
+            ApiError::PayloadTooLarge => {
+                "The request body is larger than this route accepts.".into()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Render a problem document (also used by middleware that answers on its own).
+pub fn problem_response(
+    status: StatusCode,
+    code: &str,
+    detail: &str,
+    extra: Map<String, Value>,
+) -> Response {
+    render(status, code, None, detail, extra)
+}
+
+fn render(
+    status: StatusCode,
+    code: &str,
+    title: Option<&str>,
+    detail: &str,
+    extra: Map<String, Value>,
+) -> Response {
+    let title = title
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error"));
+    let mut body = json!({
+        "type": format!("{PROBLEM_TYPE_BASE}{}", code.to_ascii_lowercase().replace('_', "-")),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+        "code": code,
+        "request_id": current_request_id(),
+    });
+    if let Value::Object(map) = &mut body {
+        map.extend(extra);
+    }
+    let mut response = (status, axum::Json(body)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, code = self.code(), "request failed");
+        } else {
+            tracing::info!(
+                code = self.code(),
+                status = status.as_u16(),
+                "request refused"
+            );
+        }
+        let mut extra = Map::new();
+        match &self {
+            ApiError::Validation { errors, .. } => {
+                extra.insert(
+                    "errors".into(),
+                    serde_json::to_value(errors).unwrap_or_default(),
+                );
+            }
+            ApiError::RateLimited { retry_after_secs } => {
+                extra.insert("retry_after".into(), (*retry_after_secs).into());
+            }
+            ApiError::Custom(p) => extra = p.extra.clone(),
+            _ => {}
+        }
+        let detail = self.public_detail();
+        let mut response = match &self {
+            ApiError::Custom(p) => render(status, &p.code, Some(&p.title), &detail, extra),
+            _ => render(status, self.code(), None, &detail, extra),
+        };
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs.max(1)),
+            );
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(d) => {
+                tracing::warn!(error = %d, "store unavailable");
+                ApiError::Unavailable(
+                    "The data store is temporarily unavailable; retry shortly.".into(),
+                )
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<BlobError> for ApiError {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::NotFound(k) => ApiError::not_found(format!("blob `{k}` not found")),
+            BlobError::InvalidKey(k) => {
+                ApiError::bad_request("INVALID_KEY", format!("invalid blob key `{k}`"))
+            }
+            BlobError::SignatureRejected(why) => ApiError::forbidden("SIGNATURE_REJECTED", why),
+            BlobError::ChecksumMismatch { .. } => {
+                ApiError::bad_request("CHECKSUM_MISMATCH", e.to_string())
+            }
+            BlobError::Unavailable(_) => ApiError::Unavailable(
+                "The blob store is temporarily unavailable; retry shortly.".into(),
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<QueueError> for ApiError {
+    fn from(e: QueueError) -> Self {
+        match e {
+            QueueError::Unavailable(_) => {
+                ApiError::Unavailable("The queue is temporarily unavailable; retry shortly.".into())
+            }
+            QueueError::DeadLetterNotFound(id) => {
+                ApiError::not_found(format!("dead letter `{id}` not found"))
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<SecretsError> for ApiError {
+    fn from(e: SecretsError) -> Self {
+        match e {
+            SecretsError::Unavailable(_) => {
+                ApiError::Unavailable("Secrets are temporarily unavailable; retry shortly.".into())
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// Shorthand for route results.
+pub type ApiResult<T> = Result<T, ApiError>;

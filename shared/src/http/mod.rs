@@ -1,0 +1,83 @@
+//! HTTP plumbing every function shares: request ids, problem+json, body limits,
+//! CORS from an allow-list, security headers, health routes.
+
+pub mod health;
+pub mod request_id;
+
+use crate::config::{Config, CorsOrigins};
+use crate::error::ApiError;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::response::IntoResponse;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Wrap a router with the layers every Skiff HTTP surface has. Applied once, by the
+/// Lambda entry point or by the local server, around all routes.
+pub fn with_common_layers(router: Router, config: &Config) -> Router {
+    let headers: [(HeaderName, &'static str); 5] = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        ),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    let mut router = router
+        .fallback(|| async { ApiError::not_found("no such route").into_response() })
+        .layer(axum::middleware::from_fn(reject_oversized))
+        .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes));
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+        .layer(cors(&config.cors_origins))
+        .layer(axum::middleware::from_fn(request_id::middleware))
+}
+
+fn cors(origins: &CorsOrigins) -> CorsLayer {
+    let base = CorsLayer::new()
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER]);
+    match origins {
+        CorsOrigins::Any => base.allow_origin(AllowOrigin::any()),
+        CorsOrigins::List(list) => base.allow_origin(AllowOrigin::list(
+            list.iter().filter_map(|o| HeaderValue::from_str(o).ok()),
+        )),
+    }
+}
+
+/// Turn axum's plain-text 413 (body limit) into problem+json.
+async fn reject_oversized(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_none_or(|ct| ct != "application/problem+json")
+    {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    response
+}

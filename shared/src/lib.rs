@@ -1,0 +1,17 @@
+//! Skiff's shared library: configuration, ports and their adapters, HTTP plumbing,
+//! the outbox and the scheduler's job registry. Function crates stay thin on top.
+
+pub mod adapters;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod ports;
+pub mod provision;
+pub mod resources;
+pub mod services;
+pub mod telemetry;
+pub mod testing;
+
+pub use error::{ApiError, ApiResult};
+pub use services::Services;

@@ -1,0 +1,555 @@
+//! The item store port: DynamoDB's primitives, so that the DynamoDB adapter is a
+//! direct mapping and the SQLite adapter a faithful equivalent (DESIGN §2).
+//!
+//! An item is a key (`pk`, `sk`), an optional entry in the one overloaded secondary
+//! index (`gsi1`), an optional expiry (unix seconds; an expired item is invisible to
+//! every read and counts as absent for every condition, whatever the physical
+//! deletion lag), an opaque version that changes on every write, and a JSON object of
+//! attributes. Attribute names `pk sk gsi1pk gsi1sk ttl v` are reserved.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Attribute names the adapters use for the item's own fields.
+pub const RESERVED_ATTRIBUTES: [&str; 6] = ["pk", "sk", "gsi1pk", "gsi1sk", "ttl", "v"];
+
+/// Largest item (key + index keys + attributes as JSON) either adapter accepts:
+/// DynamoDB's limit, enforced by the embedded adapter too so both behave alike.
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+
+/// Most writes in one transaction (DynamoDB's limit).
+pub const MAX_TRANSACTION_WRITES: usize = 100;
+
+/// Most items one query page returns, whatever the caller asks.
+pub const MAX_PAGE_SIZE: usize = 1000;
+
+/// Primary key of an item.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+/// Key of an item in the overloaded secondary index `gsi1`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct IndexKey {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl IndexKey {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+/// Opaque version token: a fresh value on every write. Used for optimistic
+/// concurrency with [`Condition::VersionIs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Version(pub u64);
+
+impl Version {
+    /// A fresh random version (63 bits so it round-trips through every number type).
+    pub fn fresh() -> Self {
+        Version(rand::random::<u64>() >> 1)
+    }
+}
+
+/// An item as read from the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub key: Key,
+    pub gsi1: Option<IndexKey>,
+    /// Unix seconds after which the item no longer exists.
+    pub expires_at: Option<i64>,
+    pub version: Version,
+    pub attrs: Map<String, Value>,
+}
+
+impl Item {
+    /// A typed attribute, `None` when missing or of another type.
+    pub fn get<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
+        self.attrs
+            .get(name)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
+    pub fn get_str(&self, name: &str) -> Option<&str> {
+        self.attrs.get(name).and_then(Value::as_str)
+    }
+
+    pub fn get_i64(&self, name: &str) -> Option<i64> {
+        self.attrs.get(name).and_then(Value::as_i64)
+    }
+
+    /// Deserialize all attributes into a record type.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
+        serde_json::from_value(Value::Object(self.attrs.clone())).map_err(|e| {
+            StoreError::Fatal(format!(
+                "item {}/{} does not parse: {e}",
+                self.key.pk, self.key.sk
+            ))
+        })
+    }
+}
+
+/// An item to write (the store assigns the version).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewItem {
+    pub key: Option<Key>,
+    pub gsi1: Option<IndexKey>,
+    pub expires_at: Option<i64>,
+    pub attrs: Map<String, Value>,
+}
+
+impl NewItem {
+    pub fn new(key: Key) -> Self {
+        Self {
+            key: Some(key),
+            ..Default::default()
+        }
+    }
+
+    /// Attributes from a serializable record (must serialize to a JSON object).
+    pub fn from_record<T: Serialize>(key: Key, record: &T) -> Result<Self, StoreError> {
+        match serde_json::to_value(record) {
+            Ok(Value::Object(attrs)) => Ok(Self {
+                key: Some(key),
+                attrs,
+                ..Default::default()
+            }),
+            Ok(_) => Err(StoreError::Invalid(
+                "a record must serialize to a JSON object".into(),
+            )),
+            Err(e) => Err(StoreError::Invalid(e.to_string())),
+        }
+    }
+
+    pub fn attr(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.attrs.insert(name.to_owned(), value.into());
+        self
+    }
+
+    pub fn index(mut self, gsi1: IndexKey) -> Self {
+        self.gsi1 = Some(gsi1);
+        self
+    }
+
+    pub fn expires_at(mut self, unix_seconds: i64) -> Self {
+        self.expires_at = Some(unix_seconds);
+        self
+    }
+
+    pub fn key(&self) -> &Key {
+        self.key.as_ref().expect("NewItem without a key")
+    }
+}
+
+/// Comparison for attribute conditions. Numbers compare numerically, strings by
+/// their UTF-8 bytes; values of different types never compare true.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// A condition on the current item, checked atomically with the write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// The item does not exist (or has expired).
+    Absent,
+    /// The item exists (and has not expired).
+    Exists,
+    /// The item exists with this version.
+    VersionIs(Version),
+    /// The item exists and `attr <cmp> value`.
+    Attr {
+        name: String,
+        cmp: Cmp,
+        value: Value,
+    },
+    /// The item exists and lacks this attribute, or the item is absent.
+    AttrMissing(String),
+    /// Every condition holds.
+    All(Vec<Condition>),
+    /// At least one condition holds.
+    Any(Vec<Condition>),
+}
+
+impl Condition {
+    pub fn attr(name: &str, cmp: Cmp, value: impl Into<Value>) -> Self {
+        Condition::Attr {
+            name: name.to_owned(),
+            cmp,
+            value: value.into(),
+        }
+    }
+
+    /// Evaluate against the current (live) item. Shared by the embedded adapter and
+    /// by tests, so the semantics are written down once.
+    pub fn holds(&self, current: Option<&Item>) -> bool {
+        match self {
+            Condition::Absent => current.is_none(),
+            Condition::Exists => current.is_some(),
+            Condition::VersionIs(v) => current.is_some_and(|i| i.version == *v),
+            Condition::Attr { name, cmp, value } => current
+                .and_then(|i| i.attrs.get(name))
+                .is_some_and(|actual| compare(actual, *cmp, value)),
+            Condition::AttrMissing(name) => current.is_none_or(|i| !i.attrs.contains_key(name)),
+            Condition::All(cs) => cs.iter().all(|c| c.holds(current)),
+            Condition::Any(cs) => cs.iter().any(|c| c.holds(current)),
+        }
+    }
+}
+
+/// `actual <cmp> expected` with DynamoDB's typing rules.
+pub fn compare(actual: &Value, cmp: Cmp, expected: &Value) -> bool {
+    use std::cmp::Ordering;
+    let ord: Option<Ordering> = match (actual, expected) {
+        (Value::Number(a), Value::Number(b)) => match (a.as_i64(), b.as_i64()) {
+            (Some(a), Some(b)) => Some(a.cmp(&b)),
+            _ => a
+                .as_f64()
+                .zip(b.as_f64())
+                .and_then(|(a, b)| a.partial_cmp(&b)),
+        },
+        (Value::String(a), Value::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+        (a, b) if matches!(cmp, Cmp::Eq | Cmp::Ne) => {
+            return (a == b) == matches!(cmp, Cmp::Eq);
+        }
+        _ => None,
+    };
+    let Some(ord) = ord else { return false };
+    match cmp {
+        Cmp::Eq => ord == Ordering::Equal,
+        Cmp::Ne => ord != Ordering::Equal,
+        Cmp::Lt => ord == Ordering::Less,
+        Cmp::Le => ord != Ordering::Greater,
+        Cmp::Gt => ord == Ordering::Greater,
+        Cmp::Ge => ord != Ordering::Less,
+    }
+}
+
+/// One change of an update. An update of an absent item creates it (unless its
+/// condition says otherwise), as DynamoDB's `UpdateItem` does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Set(String, Value),
+    Remove(String),
+    /// Add to a numeric attribute (a missing attribute counts as 0).
+    Add(String, i64),
+    SetIndex(Option<IndexKey>),
+    SetExpiry(Option<i64>),
+}
+
+impl Change {
+    pub fn set(name: &str, value: impl Into<Value>) -> Self {
+        Change::Set(name.to_owned(), value.into())
+    }
+}
+
+/// One write of a transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    Put {
+        item: NewItem,
+        condition: Option<Condition>,
+    },
+    Update {
+        key: Key,
+        changes: Vec<Change>,
+        condition: Option<Condition>,
+    },
+    Delete {
+        key: Key,
+        condition: Option<Condition>,
+    },
+    /// Only a condition; writes nothing.
+    Check { key: Key, condition: Condition },
+}
+
+impl Write {
+    pub fn key(&self) -> &Key {
+        match self {
+            Write::Put { item, .. } => item.key(),
+            Write::Update { key, .. } | Write::Delete { key, .. } | Write::Check { key, .. } => key,
+        }
+    }
+}
+
+/// Which key a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Index {
+    #[default]
+    Primary,
+    Gsi1,
+}
+
+/// Sort-key condition of a query.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Any,
+    Prefix(String),
+    /// Inclusive on both ends.
+    Between(String, String),
+    Lt(String),
+    Le(String),
+    Gt(String),
+    Ge(String),
+}
+
+/// A query of one partition.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Query {
+    pub index: Index,
+    pub pk: String,
+    pub sort: SortKey,
+    pub limit: Option<usize>,
+    /// Newest (highest sort key) first.
+    pub descending: bool,
+    /// Cursor returned by the previous page.
+    pub cursor: Option<String>,
+}
+
+impl Query {
+    pub fn partition(pk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn gsi1(pk: impl Into<String>) -> Self {
+        Self {
+            index: Index::Gsi1,
+            pk: pk.into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.sort = SortKey::Prefix(prefix.into());
+        self
+    }
+
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    pub fn descending(mut self) -> Self {
+        self.descending = true;
+        self
+    }
+
+    pub fn after(mut self, cursor: Option<String>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+}
+
+/// One page of a query. `next` is `Some` when more items may follow; a page may be
+/// shorter than the limit (expired items are filtered after the read, as DynamoDB's
+/// filter expressions are).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Page {
+    pub items: Vec<Item>,
+    pub next: Option<String>,
+}
+
+/// What can go wrong with the store. A failed condition is an expected outcome,
+/// distinct from a transient fault (already retried inside the adapter) and from a
+/// fatal one.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum StoreError {
+    /// The write's condition did not hold; nothing was written. For a transaction,
+    /// `index` names the first write whose condition failed.
+    #[error("condition failed")]
+    ConditionFailed { index: Option<usize> },
+    /// The request itself is wrong (reserved attribute, item too large, duplicate key
+    /// in a transaction, bad cursor...).
+    #[error("invalid store request: {0}")]
+    Invalid(String),
+    /// Still failing after the adapter's retries (throttling, conflicts, timeouts).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("store failure: {0}")]
+    Fatal(String),
+}
+
+impl StoreError {
+    pub const CONDITION_FAILED: StoreError = StoreError::ConditionFailed { index: None };
+
+    pub fn is_condition_failed(&self) -> bool {
+        matches!(self, StoreError::ConditionFailed { .. })
+    }
+}
+
+/// Outcome of a bounded atomic add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    pub value: i64,
+}
+
+/// The item store (DESIGN §2).
+#[async_trait]
+pub trait ItemStore: Send + Sync + 'static {
+    /// The live item, or `None` if it is absent or expired. Strongly consistent.
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+
+    /// Replace (or create) the whole item if the condition holds.
+    async fn put(&self, item: NewItem, condition: Option<Condition>) -> Result<Item, StoreError>;
+
+    /// Apply changes (creating the item if absent) if the condition holds; returns the
+    /// item after the update.
+    async fn update(
+        &self,
+        key: &Key,
+        changes: Vec<Change>,
+        condition: Option<Condition>,
+    ) -> Result<Item, StoreError>;
+
+    /// Delete the item if the condition holds; returns the deleted live item, if any.
+    async fn delete(
+        &self,
+        key: &Key,
+        condition: Option<Condition>,
+    ) -> Result<Option<Item>, StoreError>;
+
+    /// Atomically add `delta` to the numeric attribute `name` (missing counts as 0;
+    /// an absent or expired item is created with `expires_at`), only if the result
+    /// stays within `max` (when given) and `>= 0` for negative deltas with `max`.
+    /// Fails with `ConditionFailed` when the bound would be crossed.
+    async fn add(
+        &self,
+        key: &Key,
+        name: &str,
+        delta: i64,
+        max: Option<i64>,
+        expires_at: Option<i64>,
+    ) -> Result<Counter, StoreError>;
+
+    /// All writes or none. At most [`MAX_TRANSACTION_WRITES`], each key at most once.
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+
+    /// One page of a partition, in sort-key order.
+    async fn query(&self, query: Query) -> Result<Page, StoreError>;
+
+    /// Physically delete expired items (the embedded adapter); a no-op where the
+    /// backend expires items itself (DynamoDB TTL). Returns how many were deleted.
+    async fn purge_expired(&self, max: usize) -> Result<usize, StoreError>;
+
+    /// Readiness probe.
+    async fn check(&self) -> Result<(), StoreError>;
+}
+
+/// Check a write before it reaches a backend: reserved names, size.
+pub fn validate_new_item(item: &NewItem) -> Result<(), StoreError> {
+    let key = item
+        .key
+        .as_ref()
+        .ok_or_else(|| StoreError::Invalid("item without a key".into()))?;
+    validate_key(key)?;
+    for name in item.attrs.keys() {
+        validate_attr_name(name)?;
+    }
+    let size = key.pk.len()
+        + key.sk.len()
+        + item.gsi1.as_ref().map_or(0, |g| g.pk.len() + g.sk.len())
+        + serde_json::to_vec(&item.attrs).map_or(0, |b| b.len());
+    if size > MAX_ITEM_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "item of {size} bytes exceeds the {MAX_ITEM_BYTES}-byte limit"
+        )));
+    }
+    Ok(())
+}
+
+pub fn validate_key(key: &Key) -> Result<(), StoreError> {
+    if key.pk.is_empty() || key.sk.is_empty() {
+        return Err(StoreError::Invalid("pk and sk must not be empty".into()));
+    }
+    if key.pk.len() > 2048 || key.sk.len() > 1024 {
+        return Err(StoreError::Invalid("key too long".into()));
+    }
+    Ok(())
+}
+
+pub fn validate_attr_name(name: &str) -> Result<(), StoreError> {
+    if name.is_empty() {
+        return Err(StoreError::Invalid("empty attribute name".into()));
+    }
+    if RESERVED_ATTRIBUTES.contains(&name) {
+        return Err(StoreError::Invalid(format!(
+            "attribute name `{name}` is reserved"
+        )));
+    }
+    Ok(())
+}
+
+/// Check the shape of a transaction: size and distinct keys.
+pub fn validate_transaction(writes: &[Write]) -> Result<(), StoreError> {
+    if writes.is_empty() || writes.len() > MAX_TRANSACTION_WRITES {
+        return Err(StoreError::Invalid(format!(
+            "a transaction holds 1 to {MAX_TRANSACTION_WRITES} writes, not {}",
+            writes.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for w in writes {
+        if !seen.insert(w.key()) {
+            return Err(StoreError::Invalid(format!(
+                "key {}/{} appears twice in one transaction",
+                w.key().pk,
+                w.key().sk
+            )));
+        }
+        match w {
+            Write::Put { item, .. } => validate_new_item(item)?,
+            Write::Update { key, changes, .. } => {
+                validate_key(key)?;
+                validate_changes(changes)?;
+            }
+            Write::Delete { key, .. } | Write::Check { key, .. } => validate_key(key)?,
+        }
+    }
+    Ok(())
+}
+
+pub fn validate_changes(changes: &[Change]) -> Result<(), StoreError> {
+    let mut seen = std::collections::HashSet::new();
+    for c in changes {
+        let name = match c {
+            Change::Set(n, _) | Change::Remove(n) | Change::Add(n, _) => {
+                validate_attr_name(n)?;
+                n.as_str()
+            }
+            Change::SetIndex(_) => "gsi1",
+            Change::SetExpiry(_) => "ttl",
+        };
+        if !seen.insert(name.to_owned()) {
+            return Err(StoreError::Invalid(format!(
+                "attribute `{name}` changed twice in one update"
+            )));
+        }
+    }
+    Ok(())
+}

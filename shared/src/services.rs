@@ -1,0 +1,158 @@
+//! The set of ports a function works with, built once per process (per Lambda
+//! container) from configuration: embedded adapters or AWS adapters.
+
+use crate::adapters;
+use crate::clock::SharedClock;
+use crate::config::{Backend, Config};
+use crate::ports::blobs::BlobStore;
+use crate::ports::mail::Mailer;
+use crate::ports::queue::Queue;
+use crate::ports::secrets::{BLOB_URL_KEY, Secrets};
+use crate::ports::store::ItemStore;
+use std::sync::Arc;
+
+/// Name of the bucket that holds user blobs (records, backups).
+pub const BLOB_BUCKET: &str = "blobs";
+/// Name of the bucket that holds generated exports.
+pub const EXPORT_BUCKET: &str = "exports";
+
+/// Everything a handler may touch. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn ItemStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub exports: Arc<dyn BlobStore>,
+    pub queue: Arc<dyn Queue>,
+    pub mailer: Arc<dyn Mailer>,
+    pub secrets: Arc<dyn Secrets>,
+    pub clock: SharedClock,
+}
+
+/// Extra handles the local server needs beside the ports (the dev mailbox to list).
+pub struct Embedded {
+    pub services: Services,
+    pub mailbox: Arc<adapters::dev_mailbox::DevMailbox>,
+}
+
+/// Why the services could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error("{0}")]
+    Adapter(String),
+}
+
+impl Services {
+    /// Build the services the configuration asks for.
+    pub async fn from_config(config: Config, clock: SharedClock) -> Result<Self, StartupError> {
+        match config.backend {
+            Backend::Embedded => Ok(Self::embedded(config, clock).await?.services),
+            Backend::Aws => Self::aws(config, clock).await,
+        }
+    }
+
+    /// SQLite + filesystem under `config.data_dir`.
+    pub async fn embedded(config: Config, clock: SharedClock) -> Result<Embedded, StartupError> {
+        let dir = config.data_dir.clone();
+        let data_dir_error = |reason: String| StartupError::DataDir {
+            path: dir.display().to_string(),
+            reason,
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| data_dir_error(e.to_string()))?;
+        let probe = dir.join(".write-probe");
+        std::fs::write(&probe, b"ok")
+            .and_then(|_| std::fs::remove_file(&probe))
+            .map_err(|e| data_dir_error(format!("not writable: {e}")))?;
+        let adapter = |e: &dyn std::fmt::Display| StartupError::Adapter(e.to_string());
+
+        let secrets = Arc::new(
+            adapters::file_secrets::FileSecrets::open(dir.join("secrets"))
+                .map_err(|e| adapter(&e))?,
+        );
+        let store: Arc<dyn ItemStore> = Arc::new(
+            adapters::sqlite_store::SqliteStore::open(&dir.join("items.db"), clock.clone())
+                .map_err(|e| adapter(&e))?,
+        );
+        let url_key = secrets.get(BLOB_URL_KEY).await.map_err(|e| adapter(&e))?;
+        let bucket = |name: &str| {
+            adapters::fs_blobs::FsBlobStore::open(
+                dir.join("blobs").join(name),
+                format!("{}/_blobs/{name}", config.public_url),
+                url_key.clone(),
+                clock.clone(),
+            )
+            .map_err(|e| adapter(&e))
+        };
+        let blobs = Arc::new(bucket(BLOB_BUCKET)?);
+        let exports = Arc::new(bucket(EXPORT_BUCKET)?);
+        let queue = Arc::new(
+            adapters::sqlite_queue::SqliteQueue::open(
+                &dir.join("queue.db"),
+                config.queue_max_receives,
+                clock.clone(),
+            )
+            .map_err(|e| adapter(&e))?,
+        );
+        let mailbox = Arc::new(adapters::dev_mailbox::DevMailbox::new(
+            store.clone(),
+            clock.clone(),
+        ));
+        Ok(Embedded {
+            mailbox: mailbox.clone(),
+            services: Services {
+                config: Arc::new(config),
+                store,
+                blobs,
+                exports,
+                queue,
+                mailer: mailbox,
+                secrets,
+                clock,
+            },
+        })
+    }
+
+    /// DynamoDB, S3, SQS, SES v2 and Secrets Manager; clients built once.
+    pub async fn aws(config: Config, clock: SharedClock) -> Result<Self, StartupError> {
+        let res = config
+            .aws
+            .clone()
+            .ok_or_else(|| StartupError::Adapter("AWS resources not configured".into()))?;
+        let sdk = adapters::aws::sdk_config(res.endpoint_url.as_deref()).await;
+        let s3 = adapters::aws::s3_client(&sdk, res.endpoint_url.is_some());
+        Ok(Services {
+            store: Arc::new(adapters::dynamo_store::DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(&sdk),
+                res.table.clone(),
+                clock.clone(),
+            )),
+            blobs: Arc::new(adapters::s3_blobs::S3BlobStore::new(
+                s3.clone(),
+                res.blob_bucket.clone(),
+                clock.clone(),
+            )),
+            exports: Arc::new(adapters::s3_blobs::S3BlobStore::new(
+                s3,
+                res.export_bucket.clone(),
+                clock.clone(),
+            )),
+            queue: Arc::new(adapters::sqs_queue::SqsQueue::new(
+                aws_sdk_sqs::Client::new(&sdk),
+                res.queue_url.clone(),
+                res.dlq_url.clone(),
+            )),
+            mailer: Arc::new(adapters::ses_mail::SesMailer::new(
+                aws_sdk_sesv2::Client::new(&sdk),
+                config.mail_from.clone(),
+            )),
+            secrets: Arc::new(adapters::aws_secrets::AwsSecrets::new(
+                aws_sdk_secretsmanager::Client::new(&sdk),
+                res.secret_id.clone(),
+            )),
+            config: Arc::new(config),
+            clock,
+        })
+    }
+}

@@ -1,0 +1,39 @@
+//! Support for tests that run against the AWS emulator (moto) started by the test
+//! command. Missing emulator = loud failure, never a silent skip.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// Variable the test command sets to the emulator's URL.
+pub const ENDPOINT_VAR: &str = "SKIFF_TEST_AWS_ENDPOINT";
+
+/// The emulator's URL; panics with instructions when the test command did not start one.
+pub fn aws_endpoint() -> String {
+    match std::env::var(ENDPOINT_VAR) {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "{ENDPOINT_VAR} is not set: the AWS adapter suites need the emulator. \
+             Run the whole suite with `scripts/test` (it installs and starts moto), or \
+             wrap a single run: `scripts/with-moto.sh cargo test ...`"
+        ),
+    }
+}
+
+/// SDK configuration pointed at the emulator with dummy credentials.
+pub async fn aws_sdk_config() -> SdkConfig {
+    let creds =
+        aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "skiff-tests");
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(creds)
+        .endpoint_url(aws_endpoint())
+        .load()
+        .await
+}
+
+/// A name no other test uses (resource names are global in the emulator).
+pub fn unique_name(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
