@@ -1,1 +1,3 @@
+//! Black-box API tests, one module per area.
 
+mod health;
