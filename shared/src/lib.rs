@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod licensing;
 pub mod outbox;
 pub mod ports;
 pub mod provision;

@@ -41,7 +41,10 @@ pub fn unique_name(prefix: &str) -> String {
 /// Embedded services over a fresh data dir, with a clock tests can move.
 pub async fn embedded_services(
     data_dir: &std::path::Path,
-) -> (crate::services::Embedded, std::sync::Arc<crate::clock::OffsetClock>) {
+) -> (
+    crate::services::Embedded,
+    std::sync::Arc<crate::clock::OffsetClock>,
+) {
     let config = crate::config::Config::from_vars(vec![(
         "SKIFF_DATA_DIR".to_owned(),
         data_dir.display().to_string(),

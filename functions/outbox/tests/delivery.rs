@@ -62,22 +62,40 @@ async fn a_message_that_keeps_failing_is_dead_lettered_then_redriven() {
 
     let max = s.config.queue_max_receives;
     for attempt in 1..=max {
-        let got = s.queue.receive(10, VISIBILITY, Duration::ZERO).await.unwrap();
+        let got = s
+            .queue
+            .receive(10, VISIBILITY, Duration::ZERO)
+            .await
+            .unwrap();
         assert_eq!(got.len(), 1, "delivery {attempt}");
         assert_eq!(got[0].receive_count, attempt);
         let outcome = outbox::process(&s, &reg, &got[0].body).await;
         assert!(matches!(outcome, Outcome::Retry(_)));
         clock.advance(VISIBILITY + Duration::from_secs(1));
     }
-    assert!(s.queue.receive(10, VISIBILITY, Duration::ZERO).await.unwrap().is_empty());
+    assert!(
+        s.queue
+            .receive(10, VISIBILITY, Duration::ZERO)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let dead = s.queue.dead_letters(10).await.unwrap();
-    assert_eq!(dead.len(), 1, "the message is visible in the dead-letter queue");
+    assert_eq!(
+        dead.len(),
+        1,
+        "the message is visible in the dead-letter queue"
+    );
     assert_eq!(calls.load(Ordering::SeqCst), max);
 
     // An operator fixes the cause and redrives: the message is processed once.
     let ok = registry(&calls, 0);
     s.queue.redrive(&dead[0].message_id).await.unwrap();
-    let got = s.queue.receive(10, VISIBILITY, Duration::ZERO).await.unwrap();
+    let got = s
+        .queue
+        .receive(10, VISIBILITY, Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(outbox::process(&s, &ok, &got[0].body).await, Outcome::Done);
     s.queue.delete(&got[0].receipt).await.unwrap();
@@ -98,17 +116,35 @@ async fn a_crash_before_acknowledging_only_causes_a_harmless_redelivery() {
     };
     outbox::send_email(&s, email).await.unwrap();
 
-    let first = s.queue.receive(1, VISIBILITY, Duration::ZERO).await.unwrap();
-    assert_eq!(outbox::process(&s, &reg, &first[0].body).await, Outcome::Done);
+    let first = s
+        .queue
+        .receive(1, VISIBILITY, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(
+        outbox::process(&s, &reg, &first[0].body).await,
+        Outcome::Done
+    );
     // ...the consumer dies here, before deleting the message.
     clock.advance(VISIBILITY + Duration::from_secs(1));
-    let again = s.queue.receive(1, VISIBILITY, Duration::ZERO).await.unwrap();
+    let again = s
+        .queue
+        .receive(1, VISIBILITY, Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!(again.len(), 1, "the message comes back");
     assert_eq!(again[0].receive_count, 2);
-    assert_eq!(outbox::process(&s, &reg, &again[0].body).await, Outcome::Duplicate);
+    assert_eq!(
+        outbox::process(&s, &reg, &again[0].body).await,
+        Outcome::Duplicate
+    );
     s.queue.delete(&again[0].receipt).await.unwrap();
 
-    let mails = embedded.mailbox.list(Some("grace@example.com"), 10).await.unwrap();
+    let mails = embedded
+        .mailbox
+        .list(Some("grace@example.com"), 10)
+        .await
+        .unwrap();
     assert_eq!(mails.len(), 1, "the e-mail went out exactly once");
 }
 
@@ -121,7 +157,10 @@ async fn a_failure_releases_the_claim_so_the_retry_runs_at_once() {
     let reg = registry(&calls, 1);
     let env = outbox::envelope(&s, &Flaky).unwrap();
     let body = serde_json::to_string(&env).unwrap();
-    assert!(matches!(outbox::process(&s, &reg, &body).await, Outcome::Retry(_)));
+    assert!(matches!(
+        outbox::process(&s, &reg, &body).await,
+        Outcome::Retry(_)
+    ));
     assert_eq!(outbox::process(&s, &reg, &body).await, Outcome::Done);
     assert_eq!(outbox::process(&s, &reg, &body).await, Outcome::Duplicate);
     assert_eq!(calls.load(Ordering::SeqCst), 2);

@@ -22,7 +22,11 @@ async fn send_email_fixture_delivers_once_even_when_redelivered() {
     let again = skiff_outbox::handle_batch(&services, &registry, fixture("send-email.json")).await;
     assert!(again.batch_item_failures.is_empty());
 
-    let mails = embedded.mailbox.list(Some("ada@example.com"), 10).await.unwrap();
+    let mails = embedded
+        .mailbox
+        .list(Some("ada@example.com"), 10)
+        .await
+        .unwrap();
     assert_eq!(mails.len(), 1, "the e-mail is sent exactly once");
     assert_eq!(mails[0].subject, "Welcome to Skiff");
 }
@@ -31,8 +35,12 @@ async fn send_email_fixture_delivers_once_even_when_redelivered() {
 async fn a_bad_record_is_reported_alone() {
     let dir = tempfile::tempdir().unwrap();
     let (embedded, _clock) = embedded_services(dir.path()).await;
-    let response =
-        skiff_outbox::handle_batch(&embedded.services, &Registry::standard(), fixture("mixed-batch.json")).await;
+    let response = skiff_outbox::handle_batch(
+        &embedded.services,
+        &Registry::standard(),
+        fixture("mixed-batch.json"),
+    )
+    .await;
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()

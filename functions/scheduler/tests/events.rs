@@ -7,7 +7,10 @@ use skiff_shared::testing::embedded_services;
 use std::time::Duration;
 
 fn fixture(name: &str) -> Value {
-    let path = format!("{}/../../events/scheduler/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../events/scheduler/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("JSON event")
 }
 
@@ -18,7 +21,10 @@ async fn a_scheduled_tick_runs_every_job_and_purges_expired_items() {
     let s = embedded.services;
     let now = s.clock.unix();
     s.store
-        .put(NewItem::new(Key::new("IDEMP#t#1", "IDEMP")).expires_at(now + 60), None)
+        .put(
+            NewItem::new(Key::new("IDEMP#t#1", "IDEMP")).expires_at(now + 60),
+            None,
+        )
         .await
         .unwrap();
     s.store
@@ -32,9 +38,18 @@ async fn a_scheduled_tick_runs_every_job_and_purges_expired_items() {
         .expect("jobs succeed");
     assert_eq!(reports.len(), Jobs::standard().names().len());
     assert!(reports.iter().all(|r| r.ok));
-    let purge = reports.iter().find(|r| r.job == "purge_expired_items").unwrap();
+    let purge = reports
+        .iter()
+        .find(|r| r.job == "purge_expired_items")
+        .unwrap();
     assert_eq!(purge.detail, "purged 1 expired items");
-    assert!(s.store.get(&Key::new("KEEP", "KEEP")).await.unwrap().is_some());
+    assert!(
+        s.store
+            .get(&Key::new("KEEP", "KEEP"))
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -46,8 +61,12 @@ async fn constant_input_selects_jobs_and_unknown_jobs_fail_the_tick() {
         .await
         .unwrap();
     assert_eq!(reports.len(), 1);
-    let err = skiff_scheduler::handle_tick(&s, &Jobs::standard(), &serde_json::json!({"jobs": ["nope"]}))
-        .await
-        .unwrap_err();
+    let err = skiff_scheduler::handle_tick(
+        &s,
+        &Jobs::standard(),
+        &serde_json::json!({"jobs": ["nope"]}),
+    )
+    .await
+    .unwrap_err();
     assert!(err.contains("nope"));
 }
