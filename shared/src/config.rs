@@ -54,6 +54,8 @@ pub struct Config {
     /// Allow `POST /_dev/clock` to move the server's clock (tests only).
     pub dev_clock: bool,
     pub aws: Option<AwsResources>,
+    /// Licensing settings (`SKIFF_LICENSE_*`).
+    pub licensing: crate::licensing::config::LicensingConfig,
 }
 
 /// CORS allow-list; a wildcard only by explicit opt-in.
@@ -172,6 +174,7 @@ impl Config {
                 .to_owned(),
             dev_clock: env.parse("SKIFF_DEV_CLOCK", "false")?,
             aws,
+            licensing: crate::licensing::config::LicensingConfig::from_lookup(|n| env.get(n))?,
         })
     }
 

@@ -50,6 +50,9 @@ impl Jobs {
                 Ok(format!("purged {n} expired items"))
             })
         }));
+        jobs.register(Job::new("sweep_expired_seats", |s| {
+            Box::pin(crate::licensing::sweep_expired_seats(s))
+        }));
         jobs
     }
 

@@ -47,8 +47,15 @@ pub const BLOB_URL_KEY: SecretName = SecretName {
     generate: Generate::RandomKey,
 };
 
+/// Seed of the Ed25519 key that signs license files and seat tokens (32 random
+/// bytes, hex).
+pub const LICENSE_SIGNING_KEY: SecretName = SecretName {
+    name: "license_signing_key",
+    generate: Generate::RandomKey,
+};
+
 /// Every secret Skiff provisions; later issues add theirs here.
-pub const ALL_SECRETS: &[SecretName] = &[BLOB_URL_KEY];
+pub const ALL_SECRETS: &[SecretName] = &[BLOB_URL_KEY, LICENSE_SIGNING_KEY];
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {

@@ -1,0 +1,4 @@
+//! The `licensing` function.
+pub fn router() -> axum::Router<skiff_shared::Services> {
+    axum::Router::new()
+}

@@ -1,0 +1,732 @@
+//! What the licensing routes do, over [`Services`]: the HTTP layer parses and
+//! authenticates, then calls these with the principal's org (never one from the
+//! request). Answers are the JSON bodies the routes send.
+
+use super::audit::{self, Action, Actor};
+use super::keys::{HardwareId, LicenseKey};
+use super::model::{
+    EndReason, HEARTBEAT_INTERVAL_SECS, License, LicenseRef, RequestMeta, Seat, SessionRecord,
+    Status, Validity,
+};
+use super::repo::{self, Activation};
+use super::seats::{self, SeatError};
+use super::signing::{self, LicensePayload, LicenseSigner, PublicKeyInfo, SeatClaims};
+use crate::error::{ApiError, Problem};
+use crate::ports::secrets::LICENSE_SIGNING_KEY;
+use crate::ports::store::Query;
+use crate::services::Services;
+use axum::http::StatusCode;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// Unix seconds as RFC 3339 (UTC), the form every licensing answer uses.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
+fn rfc3339_opt(unix: Option<i64>) -> Option<String> {
+    unix.map(rfc3339)
+}
+
+/// The signer of license files and seat tokens.
+pub async fn signer(services: &Services) -> Result<Arc<LicenseSigner>, ApiError> {
+    let secret = services.secrets.get(LICENSE_SIGNING_KEY).await?;
+    Ok(signing::signer_for(&secret))
+}
+
+/// `GET /licenses/public-key`.
+pub async fn public_key(services: &Services) -> Result<PublicKeyInfo, ApiError> {
+    Ok(signer(services).await?.public_key())
+}
+
+/// The answer for a seat error.
+pub fn seat_error(e: SeatError) -> ApiError {
+    match e {
+        SeatError::NotFound => ApiError::not_found("no license with this key"),
+        SeatError::NotActive(v) => not_active(v),
+        SeatError::Exhausted {
+            seats_used,
+            max_seats,
+        } => {
+            let mut extra = Map::new();
+            extra.insert("seats_used".into(), seats_used.into());
+            extra.insert("max_seats".into(), max_seats.into());
+            ApiError::Custom(Box::new(Problem {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "SEATS_EXHAUSTED".into(),
+                title: "Seats exhausted".into(),
+                detail: format!(
+                    "All {max_seats} seats of this license are in use; retry when one is released."
+                ),
+                extra,
+            }))
+        }
+        SeatError::SessionExpired => ApiError::gone(
+            "SESSION_EXPIRED",
+            "The seat session has expired or was released; acquire a seat again.",
+        ),
+        SeatError::Contention(why) => {
+            tracing::warn!(%why, "seat operation gave up");
+            ApiError::Unavailable("The license is busy; retry shortly.".into())
+        }
+        SeatError::Store(e) => e.into(),
+    }
+}
+
+/// 403 naming why a license cannot be used.
+fn not_active(v: Validity) -> ApiError {
+    let code = match v {
+        Validity::Suspended => "SUSPENDED",
+        Validity::Inactive => "INACTIVE",
+        Validity::Expired => "EXPIRED",
+        _ => "LICENSE_NOT_ACTIVE",
+    };
+    ApiError::forbidden(code, v.detail())
+}
+
+fn parse_key(raw: &str) -> Result<LicenseKey, ApiError> {
+    LicenseKey::parse(raw)
+        .map_err(|e| ApiError::invalid_field("license_key", "INVALID_LICENSE_KEY", e.0))
+}
+
+fn parse_hardware(raw: &str) -> Result<HardwareId, ApiError> {
+    HardwareId::parse(raw)
+        .map_err(|e| ApiError::invalid_field("hardware_id", "INVALID_HARDWARE_ID", e))
+}
+
+/// The license summary validation discloses to a key holder.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ValidationLicense {
+    pub status: Status,
+    pub tier: String,
+    pub expires_at: String,
+    pub grace_period_ends_at: Option<String>,
+    pub seats_used: i64,
+    pub max_seats: i64,
+}
+
+/// `POST /licenses/validate` answer (always 200 for a well-formed request).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ValidateResponse {
+    pub valid: bool,
+    pub code: &'static str,
+    pub detail: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<ValidationLicense>,
+}
+
+/// Validate a key (and optionally a machine). Malformed input → 422.
+pub async fn validate(
+    services: &Services,
+    license_key: &str,
+    hardware_id: Option<&str>,
+) -> Result<ValidateResponse, ApiError> {
+    let key = parse_key(license_key)?;
+    let hardware = hardware_id.map(parse_hardware).transpose()?;
+    let store = services.store.as_ref();
+    let Some(license) = repo::by_key(store, &key).await? else {
+        return Ok(ValidateResponse {
+            valid: false,
+            code: Validity::NotFound.code(),
+            detail: Validity::NotFound.detail(),
+            license: None,
+        });
+    };
+    let now = services.clock.unix();
+    let mut validity = license.validity(now);
+    if validity.is_valid()
+        && let Some(hw) = &hardware
+        && !repo::is_bound(store, &license.reference(), hw).await?
+    {
+        validity = Validity::HardwareMismatch;
+    }
+    let live = seats::list_seats(store, &license.reference())
+        .await?
+        .iter()
+        .filter(|s| s.is_live(now))
+        .count() as i64;
+    Ok(ValidateResponse {
+        valid: validity.is_valid(),
+        code: validity.code(),
+        detail: validity.detail(),
+        license: Some(ValidationLicense {
+            status: license.effective_status(now),
+            tier: license.tier.clone(),
+            expires_at: rfc3339(license.expires_at),
+            grace_period_ends_at: rfc3339_opt(license.grace_period_ends_at),
+            seats_used: live,
+            max_seats: license.max_seats,
+        }),
+    })
+}
+
+/// `GET /licenses/{license_key}/status` answer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct KeyStatus {
+    pub status: Status,
+    pub code: &'static str,
+    pub expires_at: String,
+    pub grace_period_ends_at: Option<String>,
+}
+
+/// Status of a license by key; an unknown key is 404.
+pub async fn status_by_key(services: &Services, license_key: &str) -> Result<KeyStatus, ApiError> {
+    let key = parse_key(license_key)?;
+    let license = repo::by_key(services.store.as_ref(), &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no license with this key"))?;
+    let now = services.clock.unix();
+    Ok(KeyStatus {
+        status: license.effective_status(now),
+        code: license.validity(now).code(),
+        expires_at: rfc3339(license.expires_at),
+        grace_period_ends_at: rfc3339_opt(license.grace_period_ends_at),
+    })
+}
+
+/// `POST /licenses/activate` answer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ActivateResponse {
+    pub license_id: String,
+    pub hardware_id: String,
+    pub activated_at: String,
+    /// `false` when the machine was already bound (idempotent re-activation).
+    pub newly_activated: bool,
+    pub status: Status,
+}
+
+/// Bind a machine to the license of `license_key`.
+pub async fn activate(
+    services: &Services,
+    license_key: &str,
+    hardware_id: &str,
+    meta: &RequestMeta,
+) -> Result<ActivateResponse, ApiError> {
+    let key = parse_key(license_key)?;
+    let hw = parse_hardware(hardware_id)?;
+    let store = services.store.as_ref();
+    let license = repo::by_key(store, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no license with this key"))?;
+    let now = services.clock.unix();
+    let validity = license.validity(now);
+    if !validity.is_valid() {
+        return Err(not_active(validity));
+    }
+    match repo::activate(store, services.clock.as_ref(), &license, &hw, meta).await? {
+        Activation::Bound { machine, new } => {
+            if new {
+                audit::record_logged(
+                    store,
+                    services.clock.as_ref(),
+                    &license.org_id,
+                    &license.license_id,
+                    Action::LicenseActivated,
+                    &Actor::from_meta(meta),
+                    meta,
+                    json!({ "hardware_id": machine.hardware_id }),
+                )
+                .await;
+            }
+            Ok(ActivateResponse {
+                license_id: license.license_id,
+                hardware_id: machine.hardware_id,
+                activated_at: rfc3339(machine.activated_at),
+                newly_activated: new,
+                status: license.status,
+            })
+        }
+        Activation::LimitReached => Err(ApiError::conflict(
+            "ACTIVATION_LIMIT",
+            format!(
+                "This license already binds {} machines.",
+                repo::MAX_ACTIVATIONS
+            ),
+        )),
+    }
+}
+
+/// `POST /licenses/acquire` answer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AcquireResponse {
+    pub session_id: String,
+    pub signed_token: String,
+    pub expires_at: String,
+    pub heartbeat_interval: i64,
+    pub license_id: String,
+    /// The machine already held this session: refreshed, no new seat used.
+    pub refreshed: bool,
+}
+
+/// Take a seat of the license of `license_key` for a machine, as a member of
+/// `org_id` (a license of another org is 404).
+pub async fn acquire(
+    services: &Services,
+    org_id: &str,
+    license_key: &str,
+    hardware_id: &str,
+    meta: &RequestMeta,
+) -> Result<AcquireResponse, ApiError> {
+    let key = parse_key(license_key)?;
+    let hw = parse_hardware(hardware_id)?;
+    let store = services.store.as_ref();
+    let clock = services.clock.as_ref();
+    let license = repo::by_key(store, &key)
+        .await?
+        .filter(|l| l.org_id == org_id)
+        .ok_or_else(|| ApiError::not_found("no license with this key"))?;
+    let signer = signer(services).await?;
+    let lic = license.reference();
+    let acquired = seats::acquire(store, clock, &lic, &hw, meta)
+        .await
+        .map_err(seat_error)?;
+    let seat = &acquired.seat;
+    if let Some(old) = &acquired.reclaimed {
+        audit_seat_end(services, old, EndReason::Expired).await;
+    }
+    if !acquired.refreshed {
+        audit::record_logged(
+            store,
+            clock,
+            org_id,
+            &lic.license_id,
+            Action::SeatAcquired,
+            &Actor::from_meta(meta),
+            meta,
+            json!({ "session_id": seat.session_id, "hardware_id": seat.hardware_id }),
+        )
+        .await;
+    }
+    let token = signer.seat_token(&SeatClaims {
+        iss: signing::ISSUER.into(),
+        aud: signing::SEAT_AUDIENCE.into(),
+        sub: meta.user_id.clone(),
+        org: seat.org_id.clone(),
+        lic: seat.license_id.clone(),
+        sid: seat.session_id.clone(),
+        hw: seat.hw_hash.clone(),
+        iat: clock.unix(),
+    });
+    Ok(AcquireResponse {
+        session_id: seat.session_id.clone(),
+        signed_token: token,
+        expires_at: rfc3339(seat.lease_until),
+        heartbeat_interval: HEARTBEAT_INTERVAL_SECS,
+        license_id: seat.license_id.clone(),
+        refreshed: acquired.refreshed,
+    })
+}
+
+/// Check a seat token against the session it is presented for.
+pub async fn seat_claims(
+    services: &Services,
+    org_id: &str,
+    session_id: &str,
+    token: &str,
+) -> Result<SeatClaims, ApiError> {
+    let invalid = || {
+        ApiError::unauthorized(
+            "INVALID_SEAT_TOKEN",
+            "The seat token is not valid for this session.",
+        )
+    };
+    let claims = signer(services)
+        .await?
+        .verify_seat_token(token)
+        .map_err(|_| invalid())?;
+    if claims.sid != session_id || claims.org != org_id {
+        return Err(invalid());
+    }
+    Ok(claims)
+}
+
+/// `POST /licenses/heartbeat` answer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HeartbeatResponse {
+    pub session_id: String,
+    pub expires_at: String,
+    pub heartbeat_interval: i64,
+}
+
+/// Extend a session's lease.
+pub async fn heartbeat(
+    services: &Services,
+    org_id: &str,
+    session_id: &str,
+    token: &str,
+) -> Result<HeartbeatResponse, ApiError> {
+    let claims = seat_claims(services, org_id, session_id, token).await?;
+    let seat = seats::heartbeat(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        &LicenseRef::new(&claims.org, &claims.lic),
+        &claims.hw,
+        &claims.sid,
+    )
+    .await
+    .map_err(seat_error)?;
+    Ok(HeartbeatResponse {
+        session_id: seat.session_id,
+        expires_at: rfc3339(seat.lease_until),
+        heartbeat_interval: HEARTBEAT_INTERVAL_SECS,
+    })
+}
+
+/// End a session (idempotent: an ended session answers the same).
+pub async fn release(
+    services: &Services,
+    org_id: &str,
+    session_id: &str,
+    token: &str,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    let claims = seat_claims(services, org_id, session_id, token).await?;
+    let ended = seats::release(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        &LicenseRef::new(&claims.org, &claims.lic),
+        &claims.hw,
+        &claims.sid,
+    )
+    .await
+    .map_err(seat_error)?;
+    if let Some(record) = ended {
+        let action = match record.end_reason {
+            EndReason::Expired => Action::SeatExpired,
+            _ => Action::SeatReleased,
+        };
+        audit::record_logged(
+            services.store.as_ref(),
+            services.clock.as_ref(),
+            org_id,
+            &claims.lic,
+            action,
+            &Actor::from_meta(meta),
+            meta,
+            json!({ "session_id": record.session_id, "hardware_id": record.hardware_id }),
+        )
+        .await;
+    }
+    Ok(())
+}
+
+/// Audit the end of a session the system ended (expiry, suspension, downgrade).
+pub async fn audit_seat_end(services: &Services, seat: &Seat, reason: EndReason) {
+    let action = match reason {
+        EndReason::Expired => Action::SeatExpired,
+        _ => Action::SeatEnded,
+    };
+    audit::record_logged(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        &seat.org_id,
+        &seat.license_id,
+        action,
+        &Actor::System,
+        &RequestMeta::default(),
+        json!({ "session_id": seat.session_id, "hardware_id": seat.hardware_id, "reason": reason }),
+    )
+    .await;
+}
+
+/// A license as its org's members see it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LicenseView {
+    pub id: String,
+    pub key: String,
+    pub org_id: String,
+    pub plan_id: String,
+    pub tier: String,
+    pub features: Vec<String>,
+    pub status: Status,
+    pub max_seats: i64,
+    /// Live sessions.
+    pub seats_used: i64,
+    /// `null` when unlimited.
+    pub seats_remaining: Option<i64>,
+    pub issued_at: String,
+    pub activated_at: Option<String>,
+    pub suspended_at: Option<String>,
+    pub deactivated_at: Option<String>,
+    pub grace_period_ends_at: Option<String>,
+    pub expires_at: String,
+    pub hardware_ids: Vec<String>,
+}
+
+async fn view(services: &Services, license: &License) -> Result<LicenseView, ApiError> {
+    let store = services.store.as_ref();
+    let now = services.clock.unix();
+    let lic = license.reference();
+    let live = seats::list_seats(store, &lic)
+        .await?
+        .iter()
+        .filter(|s| s.is_live(now))
+        .count() as i64;
+    let machines = repo::machines(store, &lic).await?;
+    Ok(LicenseView {
+        id: license.license_id.clone(),
+        key: license.key.clone(),
+        org_id: license.org_id.clone(),
+        plan_id: license.plan_id.clone(),
+        tier: license.tier.clone(),
+        features: license.features.clone(),
+        status: license.effective_status(now),
+        max_seats: license.max_seats,
+        seats_used: live,
+        seats_remaining: (!license.is_unlimited()).then(|| (license.max_seats - live).max(0)),
+        issued_at: rfc3339(license.issued_at),
+        activated_at: rfc3339_opt(license.activated_at),
+        suspended_at: rfc3339_opt(license.suspended_at),
+        deactivated_at: rfc3339_opt(license.deactivated_at),
+        grace_period_ends_at: rfc3339_opt(license.grace_period_ends_at),
+        expires_at: rfc3339(license.expires_at),
+        hardware_ids: machines.into_iter().map(|m| m.hardware_id).collect(),
+    })
+}
+
+/// Filters of `GET /licenses`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListFilter {
+    pub status: Option<Status>,
+    pub tier: Option<String>,
+    /// Unix seconds: only licenses expiring before.
+    pub expires_before: Option<i64>,
+}
+
+/// The org's licenses matching `filter`.
+pub async fn list(
+    services: &Services,
+    org_id: &str,
+    filter: &ListFilter,
+) -> Result<Vec<LicenseView>, ApiError> {
+    let now = services.clock.unix();
+    let mut out = vec![];
+    for license in repo::list(services.store.as_ref(), org_id).await? {
+        if filter
+            .status
+            .is_some_and(|s| license.effective_status(now) != s)
+            || filter.tier.as_ref().is_some_and(|t| &license.tier != t)
+            || filter
+                .expires_before
+                .is_some_and(|t| license.expires_at >= t)
+        {
+            continue;
+        }
+        out.push(view(services, &license).await?);
+    }
+    Ok(out)
+}
+
+async fn owned(services: &Services, org_id: &str, license_id: &str) -> Result<License, ApiError> {
+    repo::get(
+        services.store.as_ref(),
+        &LicenseRef::new(org_id, license_id),
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("no such license"))
+}
+
+/// One license of the org (another org's id is 404).
+pub async fn get(
+    services: &Services,
+    org_id: &str,
+    license_id: &str,
+) -> Result<LicenseView, ApiError> {
+    let license = owned(services, org_id, license_id).await?;
+    view(services, &license).await
+}
+
+/// The signed license file of `license` as of now.
+pub async fn license_file(services: &Services, license: &License) -> Result<String, ApiError> {
+    let signer = signer(services).await?;
+    let now = services.clock.unix();
+    let ttl = services.config.licensing.file_ttl_secs;
+    Ok(signer.sign_file(&LicensePayload {
+        format: signing::FORMAT.into(),
+        license_id: license.license_id.clone(),
+        key: license.key.clone(),
+        org_id: license.org_id.clone(),
+        plan_id: license.plan_id.clone(),
+        tier: license.tier.clone(),
+        features: license.features.clone(),
+        max_seats: license.max_seats,
+        status: license.effective_status(now).as_str().into(),
+        issued_at: license.issued_at,
+        expires_at: license.expires_at,
+        grace_period_ends_at: license.grace_period_ends_at,
+        file_issued_at: now,
+        file_expires_at: now + ttl,
+        file_ttl_secs: ttl,
+    }))
+}
+
+/// `GET /licenses/{id}/download`: (file name, armored file).
+pub async fn download(
+    services: &Services,
+    org_id: &str,
+    license_id: &str,
+) -> Result<(String, String), ApiError> {
+    let license = owned(services, org_id, license_id).await?;
+    let file = license_file(services, &license).await?;
+    Ok((format!("{}.skiff-license", license.license_id), file))
+}
+
+/// One session in `GET /licenses/{id}/sessions`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SessionView {
+    pub session_id: String,
+    /// `active`, or how it ended: `released`, `expired`, `suspended`, `deactivated`,
+    /// `downgraded`.
+    pub status: String,
+    pub machine: String,
+    pub user_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    /// Lease end of an active session.
+    pub expires_at: Option<String>,
+    pub duration_secs: i64,
+}
+
+/// `GET /licenses/{id}/sessions` answer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SessionsView {
+    pub active: Vec<SessionView>,
+    pub past: Vec<SessionView>,
+    pub next_cursor: Option<String>,
+}
+
+fn reason_label(r: EndReason) -> String {
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Active sessions (always all) and one page of past ones, newest first.
+pub async fn sessions(
+    services: &Services,
+    org_id: &str,
+    license_id: &str,
+    limit: usize,
+    cursor: Option<String>,
+) -> Result<SessionsView, ApiError> {
+    let license = owned(services, org_id, license_id).await?;
+    let lic = license.reference();
+    let store = services.store.as_ref();
+    let now = services.clock.unix();
+    let mut active = vec![];
+    let mut past = vec![];
+    let first_page = cursor.is_none();
+    for seat in seats::list_seats(store, &lic).await? {
+        if seat.is_live(now) {
+            active.push(SessionView {
+                session_id: seat.session_id.clone(),
+                status: "active".into(),
+                machine: seat.hardware_id.clone(),
+                user_id: seat.user_id.clone(),
+                ip: seat.ip.clone(),
+                user_agent: seat.user_agent.clone(),
+                started_at: rfc3339(seat.started_at),
+                ended_at: None,
+                expires_at: Some(rfc3339(seat.lease_until)),
+                duration_secs: now - seat.started_at,
+            });
+        } else if first_page {
+            // Expired, not yet reclaimed: over, though not yet in the history.
+            past.push(past_view(&SessionRecord::ended(
+                &seat,
+                EndReason::Expired,
+                now,
+            )));
+        }
+    }
+    active.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    let page = store
+        .query(
+            Query::partition(lic.history_pk())
+                .descending()
+                .limit(limit.clamp(1, 200))
+                .after(cursor),
+        )
+        .await?;
+    for item in &page.items {
+        past.push(past_view(&item.parse::<SessionRecord>()?));
+    }
+    Ok(SessionsView {
+        active,
+        past,
+        next_cursor: page.next,
+    })
+}
+
+fn past_view(r: &SessionRecord) -> SessionView {
+    SessionView {
+        session_id: r.session_id.clone(),
+        status: reason_label(r.end_reason),
+        machine: r.hardware_id.clone(),
+        user_id: r.user_id.clone(),
+        ip: r.ip.clone(),
+        user_agent: r.user_agent.clone(),
+        started_at: rfc3339(r.started_at),
+        ended_at: Some(rfc3339(r.ended_at)),
+        expires_at: None,
+        duration_secs: (r.ended_at - r.started_at).max(0),
+    }
+}
+
+/// One audit entry as served.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AuditView {
+    pub id: String,
+    pub action: Action,
+    pub license_id: String,
+    pub actor: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub at: String,
+    pub detail: Value,
+}
+
+/// `GET /licenses/audit` answer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AuditPage {
+    pub entries: Vec<AuditView>,
+    pub next_cursor: Option<String>,
+}
+
+/// The org's audit entries, newest first.
+pub async fn audit_log(
+    services: &Services,
+    org_id: &str,
+    license_id: Option<&str>,
+    limit: usize,
+    cursor: Option<String>,
+) -> Result<AuditPage, ApiError> {
+    let (entries, next) =
+        audit::list(services.store.as_ref(), org_id, license_id, limit, cursor).await?;
+    Ok(AuditPage {
+        entries: entries
+            .into_iter()
+            .map(|e| AuditView {
+                id: e.id,
+                action: e.action,
+                license_id: e.license_id,
+                actor: e.actor,
+                ip: e.ip,
+                user_agent: e.user_agent,
+                at: rfc3339(e.at),
+                detail: e.detail,
+            })
+            .collect(),
+        next_cursor: next,
+    })
+}
