@@ -1,4 +1,383 @@
-//! The `licensing` function.
-pub fn router() -> axum::Router<skiff_shared::Services> {
+//! The `licensing` function: licenses, activation, validation and floating seats
+//! under `/api/v1/licenses`. Thin: parse and authenticate at the edge, then call
+//! `skiff_shared::licensing::service` with the principal's org.
+//!
+//! Public routes (a license key is the credential, rate-limited per client IP):
+//! `POST /validate`, `POST /activate`, `GET /{license_key}/status`, `GET /public-key`.
+//! Everything else needs a signed-in member of the license's org.
+
+mod caller;
+mod extract;
+
+pub use caller::Caller;
+use extract::{ClientMeta, JsonBody, optional_json};
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use serde::Deserialize;
+use skiff_shared::licensing::keys::HardwareId;
+use skiff_shared::licensing::model::Status;
+use skiff_shared::licensing::rate_limit::{self, Limit};
+use skiff_shared::licensing::service::{self, ListFilter};
+use skiff_shared::{ApiError, ApiResult, Services};
+
+/// The licensing routes.
+pub fn router() -> axum::Router<Services> {
     axum::Router::new()
+        .route("/api/v1/licenses", get(list))
+        .route("/api/v1/licenses/public-key", get(public_key))
+        .route("/api/v1/licenses/audit", get(audit))
+        .route("/api/v1/licenses/validate", post(validate))
+        .route("/api/v1/licenses/activate", post(activate))
+        .route("/api/v1/licenses/acquire", post(acquire))
+        .route("/api/v1/licenses/heartbeat", post(heartbeat))
+        .route("/api/v1/licenses/release", post(release))
+        .route(
+            "/api/v1/licenses/sessions/{id}/heartbeat",
+            patch(heartbeat_session),
+        )
+        .route(
+            "/api/v1/licenses/sessions/{id}",
+            axum::routing::delete(release_session),
+        )
+        .route("/api/v1/licenses/{id}", get(get_license))
+        .route("/api/v1/licenses/{id}/download", get(download))
+        .route("/api/v1/licenses/{id}/sessions", get(sessions))
+        .route("/api/v1/licenses/{id}/status", get(key_status))
+}
+
+/// Count a public key-based request against the per-IP limit.
+async fn limit_public(services: &Services, meta: &ClientMeta) -> ApiResult<()> {
+    rate_limit::hit(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        "license-public",
+        meta.ip_subject(),
+        Limit::per_minute(services.config.licensing.validate_per_min),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct ValidateBody {
+    license_key: Option<String>,
+    hardware_id: Option<String>,
+}
+
+fn required(value: Option<String>, field: &str) -> ApiResult<String> {
+    value
+        .ok_or_else(|| ApiError::invalid_field(field, "REQUIRED", format!("`{field}` is required")))
+}
+
+async fn validate(
+    State(services): State<Services>,
+    meta: ClientMeta,
+    JsonBody(body): JsonBody<ValidateBody>,
+) -> ApiResult<Response> {
+    limit_public(&services, &meta).await?;
+    let key = required(body.license_key, "license_key")?;
+    let answer = service::validate(&services, &key, body.hardware_id.as_deref()).await?;
+    Ok(Json(answer).into_response())
+}
+
+#[derive(Deserialize)]
+struct KeyMachineBody {
+    license_key: Option<String>,
+    hardware_id: Option<String>,
+}
+
+async fn activate(
+    State(services): State<Services>,
+    meta: ClientMeta,
+    JsonBody(body): JsonBody<KeyMachineBody>,
+) -> ApiResult<Response> {
+    limit_public(&services, &meta).await?;
+    let key = required(body.license_key, "license_key")?;
+    let hw = required(body.hardware_id, "hardware_id")?;
+    let answer = service::activate(&services, &key, &hw, &meta.request_meta(None)).await?;
+    let status = if answer.newly_activated {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(answer)).into_response())
+}
+
+async fn key_status(
+    State(services): State<Services>,
+    meta: ClientMeta,
+    Path(key): Path<String>,
+) -> ApiResult<Response> {
+    limit_public(&services, &meta).await?;
+    Ok(Json(service::status_by_key(&services, &key).await?).into_response())
+}
+
+async fn public_key(State(services): State<Services>) -> ApiResult<Response> {
+    let mut response = Json(service::public_key(&services).await?).into_response();
+    // Public and stable: clients may cache it (it changes only on key rotation).
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}
+
+async fn acquire(
+    State(services): State<Services>,
+    caller: Caller,
+    meta: ClientMeta,
+    JsonBody(body): JsonBody<KeyMachineBody>,
+) -> ApiResult<Response> {
+    caller.require_seat_user(&services).await?;
+    let key = required(body.license_key, "license_key")?;
+    let hw = required(body.hardware_id, "hardware_id")?;
+    if let Ok(parsed) = HardwareId::parse(&hw) {
+        rate_limit::hit(
+            services.store.as_ref(),
+            services.clock.as_ref(),
+            "license-acquire",
+            &format!("{}#{}", caller.subject(), parsed.hash()),
+            Limit::per_minute(services.config.licensing.acquire_per_min),
+        )
+        .await?;
+    }
+    let answer = service::acquire(
+        &services,
+        &caller.org_id,
+        &key,
+        &hw,
+        &meta.request_meta(caller.user_id.clone()),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct SessionBody {
+    session_id: Option<String>,
+    signed_token: Option<String>,
+}
+
+async fn do_heartbeat(
+    services: &Services,
+    caller: &Caller,
+    session_id: &str,
+    token: &str,
+) -> ApiResult<Response> {
+    caller.require_seat_user(services).await?;
+    let claims = service::seat_claims(services, &caller.org_id, session_id, token).await?;
+    rate_limit::hit(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        "license-heartbeat",
+        &format!("{}#{}", caller.subject(), claims.hw),
+        Limit::per_minute(services.config.licensing.heartbeat_per_min),
+    )
+    .await?;
+    let answer = service::heartbeat(services, &caller.org_id, session_id, token).await?;
+    Ok(Json(answer).into_response())
+}
+
+async fn heartbeat(
+    State(services): State<Services>,
+    caller: Caller,
+    JsonBody(body): JsonBody<SessionBody>,
+) -> ApiResult<Response> {
+    let session_id = required(body.session_id, "session_id")?;
+    let token = required(body.signed_token, "signed_token")?;
+    do_heartbeat(&services, &caller, &session_id, &token).await
+}
+
+async fn heartbeat_session(
+    State(services): State<Services>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let token = seat_token(&headers, optional_json(&body)?)?;
+    do_heartbeat(&services, &caller, &session_id, &token).await
+}
+
+async fn do_release(
+    services: &Services,
+    caller: &Caller,
+    meta: &ClientMeta,
+    session_id: &str,
+    token: &str,
+) -> ApiResult<Response> {
+    caller.require_seat_user(services).await?;
+    service::release(
+        services,
+        &caller.org_id,
+        session_id,
+        token,
+        &meta.request_meta(caller.user_id.clone()),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn release(
+    State(services): State<Services>,
+    caller: Caller,
+    meta: ClientMeta,
+    JsonBody(body): JsonBody<SessionBody>,
+) -> ApiResult<Response> {
+    let session_id = required(body.session_id, "session_id")?;
+    let token = required(body.signed_token, "signed_token")?;
+    do_release(&services, &caller, &meta, &session_id, &token).await
+}
+
+async fn release_session(
+    State(services): State<Services>,
+    caller: Caller,
+    meta: ClientMeta,
+    Path(session_id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let token = seat_token(&headers, optional_json(&body)?)?;
+    do_release(&services, &caller, &meta, &session_id, &token).await
+}
+
+/// Header that may carry a seat token on the path-based session routes.
+pub const SEAT_TOKEN_HEADER: &str = "x-seat-token";
+
+/// The seat token of a path-based session route: `X-Seat-Token` or the body's
+/// `signed_token`.
+fn seat_token(headers: &HeaderMap, body: Option<SessionBody>) -> ApiResult<String> {
+    if let Some(v) = headers.get(SEAT_TOKEN_HEADER) {
+        return v.to_str().map(str::to_owned).map_err(|_| {
+            ApiError::bad_request("INVALID_SEAT_TOKEN", "the seat token header is not text")
+        });
+    }
+    required(body.unwrap_or_default().signed_token, "signed_token")
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    status: Option<String>,
+    tier: Option<String>,
+    expires_before: Option<String>,
+}
+
+/// RFC 3339 or unix seconds.
+fn parse_instant(raw: &str, field: &str) -> ApiResult<i64> {
+    if let Ok(n) = raw.parse::<i64>() {
+        return Ok(n);
+    }
+    time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|_| {
+            ApiError::invalid_field(
+                field,
+                "INVALID_TIMESTAMP",
+                format!("`{field}` is an RFC 3339 date-time or unix seconds"),
+            )
+        })
+}
+
+async fn list(
+    State(services): State<Services>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> ApiResult<Response> {
+    let status = params
+        .status
+        .as_deref()
+        .map(|s| {
+            Status::parse(s).ok_or_else(|| {
+                ApiError::invalid_field(
+                    "status",
+                    "INVALID_STATUS",
+                    "`status` is one of active, suspended, inactive, expired",
+                )
+            })
+        })
+        .transpose()?;
+    let filter = ListFilter {
+        status,
+        tier: params.tier,
+        expires_before: params
+            .expires_before
+            .as_deref()
+            .map(|r| parse_instant(r, "expires_before"))
+            .transpose()?,
+    };
+    let licenses = service::list(&services, &caller.org_id, &filter).await?;
+    Ok(Json(serde_json::json!({ "licenses": licenses })).into_response())
+}
+
+async fn get_license(
+    State(services): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    Ok(Json(service::get(&services, &caller.org_id, &id).await?).into_response())
+}
+
+async fn download(
+    State(services): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (name, file) = service::download(&services, &caller.org_id, &id).await?;
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .map_err(ApiError::internal)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        file,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct PageParams {
+    limit: Option<usize>,
+    cursor: Option<String>,
+    license_id: Option<String>,
+}
+
+async fn sessions(
+    State(services): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Response> {
+    let view = service::sessions(
+        &services,
+        &caller.org_id,
+        &id,
+        page.limit.unwrap_or(50),
+        page.cursor,
+    )
+    .await?;
+    Ok(Json(view).into_response())
+}
+
+async fn audit(
+    State(services): State<Services>,
+    caller: Caller,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Response> {
+    caller.require_admin()?;
+    let log = service::audit_log(
+        &services,
+        &caller.org_id,
+        page.license_id.as_deref(),
+        page.limit.unwrap_or(50),
+        page.cursor,
+    )
+    .await?;
+    Ok(Json(log).into_response())
 }

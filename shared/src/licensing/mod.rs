@@ -9,6 +9,7 @@ pub mod audit;
 pub mod config;
 pub mod hooks;
 pub mod keys;
+pub mod lifecycle;
 pub mod mail;
 pub mod model;
 pub mod rate_limit;
@@ -34,7 +35,13 @@ pub async fn sweep_expired_seats(services: &Services) -> Result<String, String> 
     .await
     .map_err(|e| e.to_string())?;
     for seat in &ended {
-        service::audit_seat_end(services, seat, model::EndReason::Expired).await;
+        service::audit_seat_end(
+            services.store.as_ref(),
+            services.clock.as_ref(),
+            seat,
+            model::EndReason::Expired,
+        )
+        .await;
     }
     Ok(format!("ended {} expired seat sessions", ended.len()))
 }

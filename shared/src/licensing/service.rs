@@ -289,7 +289,7 @@ pub async fn acquire(
         .map_err(seat_error)?;
     let seat = &acquired.seat;
     if let Some(old) = &acquired.reclaimed {
-        audit_seat_end(services, old, EndReason::Expired).await;
+        audit_seat_end(store, clock, old, EndReason::Expired).await;
     }
     if !acquired.refreshed {
         audit::record_logged(
@@ -418,14 +418,19 @@ pub async fn release(
 }
 
 /// Audit the end of a session the system ended (expiry, suspension, downgrade).
-pub async fn audit_seat_end(services: &Services, seat: &Seat, reason: EndReason) {
+pub async fn audit_seat_end(
+    store: &dyn crate::ports::store::ItemStore,
+    clock: &dyn crate::clock::Clock,
+    seat: &Seat,
+    reason: EndReason,
+) {
     let action = match reason {
         EndReason::Expired => Action::SeatExpired,
         _ => Action::SeatEnded,
     };
     audit::record_logged(
-        services.store.as_ref(),
-        services.clock.as_ref(),
+        store,
+        clock,
         &seat.org_id,
         &seat.license_id,
         action,
