@@ -180,7 +180,10 @@ fn table_is_on_demand_recoverable_protected_and_retained() {
         &Value::Bool(true)
     );
     assert_eq!(at(p, &["DeletionProtectionEnabled"]), &Value::Bool(true));
-    assert_eq!(at(p, &["SSESpecification", "SSEEnabled"]), &Value::Bool(true));
+    assert_eq!(
+        at(p, &["SSESpecification", "SSEEnabled"]),
+        &Value::Bool(true)
+    );
     let r = resource(&t, "Table");
     assert_eq!(str_of(at(r, &["DeletionPolicy"])), "Retain");
     assert_eq!(str_of(at(r, &["UpdateReplacePolicy"])), "Retain");
@@ -199,7 +202,10 @@ fn queue_limits_equal_resources_queue() {
         u64::from(queue::MAX_RECEIVE_COUNT)
     );
     assert!(
-        is_get_att(at(q, &["RedrivePolicy", "deadLetterTargetArn"]), "OutboxDLQ.Arn"),
+        is_get_att(
+            at(q, &["RedrivePolicy", "deadLetterTargetArn"]),
+            "OutboxDLQ.Arn"
+        ),
         "the outbox redrives into OutboxDLQ"
     );
     assert_eq!(
@@ -231,10 +237,7 @@ fn queue_limits_equal_resources_queue() {
     );
 
     // The functions are told the same limits the queue enforces.
-    let env = at(
-        &t,
-        &["Globals", "Function", "Environment", "Variables"],
-    );
+    let env = at(&t, &["Globals", "Function", "Environment", "Variables"]);
     assert_eq!(
         num(at(env, &["SKIFF_QUEUE_MAX_RECEIVES"])),
         u64::from(queue::MAX_RECEIVE_COUNT)
@@ -321,8 +324,14 @@ fn buckets_are_encrypted_private_and_tls_only() {
     let t = template();
     for bucket in ["BlobBucket", "ExportBucket"] {
         let p = props(&t, bucket);
-        let sse = seq(at(p, &["BucketEncryption", "ServerSideEncryptionConfiguration"]));
-        let algo = str_of(at(&sse[0], &["ServerSideEncryptionByDefault", "SSEAlgorithm"]));
+        let sse = seq(at(
+            p,
+            &["BucketEncryption", "ServerSideEncryptionConfiguration"],
+        ));
+        let algo = str_of(at(
+            &sse[0],
+            &["ServerSideEncryptionByDefault", "SSEAlgorithm"],
+        ));
         assert!(["AES256", "aws:kms"].contains(&algo), "{bucket}: {algo}");
         for flag in [
             "BlockPublicAcls",
@@ -438,7 +447,10 @@ fn environment_names_exist_in_config_and_cover_what_it_requires() {
         // And the configuration the functions will see actually loads.
         let samples: BTreeMap<&str, &str> = [
             ("Stage", "prod"),
-            ("AllowedCorsOrigins", "https://app.example.com,https://admin.example.com"),
+            (
+                "AllowedCorsOrigins",
+                "https://app.example.com,https://admin.example.com",
+            ),
             ("PublicUrl", "https://api.example.com"),
             ("MailFrom", "Skiff <no-reply@example.com>"),
         ]
@@ -463,7 +475,10 @@ fn environment_names_exist_in_config_and_cover_what_it_requires() {
         assert_eq!(aws.secret_id, "deployed-SkiffSecret");
         assert_eq!(aws.blob_bucket, "deployed-BlobBucket");
         assert_eq!(aws.export_bucket, "deployed-ExportBucket");
-        assert_eq!(aws.endpoint_url, None, "no emulator endpoint in a deployment");
+        assert_eq!(
+            aws.endpoint_url, None,
+            "no emulator endpoint in a deployment"
+        );
     }
 }
 
@@ -485,7 +500,10 @@ fn secret_generates_every_random_key_secret_as_hex() {
         .map(String::as_str)
         .collect();
     names.insert(generated);
-    for s in ALL_SECRETS.iter().filter(|s| s.generate == Generate::RandomKey) {
+    for s in ALL_SECRETS
+        .iter()
+        .filter(|s| s.generate == Generate::RandomKey)
+    {
         assert_eq!(
             s.name, generated,
             "CloudFormation generates one key per secret: `{}` needs its own \
@@ -551,13 +569,26 @@ fn functions_build_and_run_as_design_section_8_says() {
         for key in ["Runtime", "Handler", "Architectures"] {
             assert!(p.get(key).is_none(), "{name} overrides the global {key}");
         }
-        assert_eq!(str_of(at(p, &["CodeUri"])), ".", "{name} builds from the workspace");
-        assert_eq!(str_of(at(f, &["Metadata", "BuildMethod"])), "rust-cargolambda");
+        assert_eq!(
+            str_of(at(p, &["CodeUri"])),
+            ".",
+            "{name} builds from the workspace"
+        );
+        assert_eq!(
+            str_of(at(f, &["Metadata", "BuildMethod"])),
+            "rust-cargolambda"
+        );
         let bin = str_of(at(f, &["Metadata", "BuildProperties", "Binary"]));
-        assert!(bins.contains(bin), "{name} builds `{bin}`, which no functions/* crate declares");
+        assert!(
+            bins.contains(bin),
+            "{name} builds `{bin}`, which no functions/* crate declares"
+        );
         assert!(built.insert(bin), "two functions build `{bin}`");
     }
-    assert!(built.contains("outbox") && built.contains("scheduler"), "{built:?}");
+    assert!(
+        built.contains("outbox") && built.contains("scheduler"),
+        "{built:?}"
+    );
 
     let schedules: Vec<&str> = at(props(&t, "SchedulerFunction"), &["Events"])
         .as_mapping()
@@ -612,7 +643,10 @@ fn no_policy_statement_allows_every_resource() {
         .iter()
         .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
         .collect();
-    assert!(!allows.is_empty(), "the walk found the functions' own statements");
+    assert!(
+        !allows.is_empty(),
+        "the walk found the functions' own statements"
+    );
     for s in allows {
         let resource = s
             .get("Resource")
@@ -704,7 +738,10 @@ fn samconfig_sets_every_parameter_without_a_default() {
             }
         }
         for name in &set {
-            assert!(params.contains_key(name.as_str()), "samconfig [{env}] sets unknown {name}");
+            assert!(
+                params.contains_key(name.as_str()),
+                "samconfig [{env}] sets unknown {name}"
+            );
         }
     }
 }
