@@ -238,6 +238,15 @@ fn fsync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Fsync a directory unless a concurrent delete has already pruned it (its removal
+/// was then made durable by that delete, which fsyncs the parent).
+fn fsync_dir_if_present(dir: &Path) -> io::Result<()> {
+    match fsync_dir(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
 /// Create the key's directories below the root, fsyncing each parent whose entry
 /// list changed so the new directory survives a crash.
 fn ensure_dirs(root: &Path, dirs: &[String]) -> io::Result<()> {
@@ -257,13 +266,13 @@ fn ensure_dirs(root: &Path, dirs: &[String]) -> io::Result<()> {
 fn write_blob(root: &Path, loc: &Location, header: &[u8], bytes: &[u8]) -> io::Result<()> {
     let mut attempt = 0;
     let (tmp, mut file) = loop {
-        ensure_dirs(root, &loc.dirs)?;
         let tmp = loc
             .dir
             .join(format!("{}{}", loc.tmp_stem, uuid::Uuid::new_v4().simple()));
-        match File::create_new(&tmp) {
+        match ensure_dirs(root, &loc.dirs).and_then(|()| File::create_new(&tmp)) {
             Ok(f) => break (tmp, f),
-            // A concurrent delete pruned the (then empty) directory: recreate it.
+            // A concurrent delete pruned a (then empty) directory: recreate it. Once
+            // the temp file exists its directory is not empty and cannot be pruned.
             Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < DIR_RACE_RETRIES => {
                 attempt += 1;
             }
@@ -278,7 +287,7 @@ fn write_blob(root: &Path, loc: &Location, header: &[u8], bytes: &[u8]) -> io::R
         file.sync_all()?;
         drop(file);
         fs::rename(&tmp, &loc.file)?;
-        fsync_dir(&loc.dir)
+        fsync_dir_if_present(&loc.dir)
     })();
     if published.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -321,20 +330,18 @@ fn collect_keys(root: &Path, prefix: &str) -> io::Result<Vec<BlobKey>> {
     if !prefix.chars().all(ok_char) {
         return Ok(Vec::new()); // no key can start with it
     }
-    let (dir_part, partial) = prefix.rsplit_once('/').unwrap_or(("", prefix));
     let mut dir = root.to_path_buf();
-    if !dir_part.is_empty() {
-        for seg in dir_part.split('/') {
-            if seg.is_empty() || seg == "." || seg == ".." {
-                return Ok(Vec::new()); // not a key's directory: nothing can match
+    let (key_prefix, partial) = match prefix.rsplit_once('/') {
+        None => (String::new(), prefix),
+        Some((dir_part, partial)) => {
+            for seg in dir_part.split('/') {
+                if seg.is_empty() || seg == "." || seg == ".." {
+                    return Ok(Vec::new()); // not a key's directory: nothing can match
+                }
+                dir.push(seg);
             }
-            dir.push(seg);
+            (format!("{dir_part}/"), partial)
         }
-    }
-    let key_prefix = if dir_part.is_empty() {
-        String::new()
-    } else {
-        format!("{dir_part}/")
     };
     let mut keys = Vec::new();
     walk(&dir, &key_prefix, Some(partial), &mut keys)?;
@@ -476,7 +483,8 @@ impl BlobStore for FsBlobStore {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
                 Err(e) => return Err(io_error(format!("deleting blob `{key}`"), e)),
             }
-            fsync_dir(&loc.dir).map_err(|e| io_error(format!("deleting blob `{key}`"), e))?;
+            fsync_dir_if_present(&loc.dir)
+                .map_err(|e| io_error(format!("deleting blob `{key}`"), e))?;
             // Prune directories left empty; `remove_dir` refuses a non-empty one, so
             // a concurrent writer's directory is never lost (it retries otherwise).
             let mut dir = loc.dir.as_path();
@@ -484,7 +492,8 @@ impl BlobStore for FsBlobStore {
                 dir = dir.parent().unwrap_or(&root);
             }
             if dir != loc.dir {
-                let _ = fsync_dir(dir);
+                fsync_dir_if_present(dir)
+                    .map_err(|e| io_error(format!("deleting blob `{key}`"), e))?;
             }
             Ok(())
         })

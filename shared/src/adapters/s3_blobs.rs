@@ -457,6 +457,80 @@ impl BlobStore for S3BlobStore {
 mod tests {
     use super::*;
 
+    use aws_sdk_s3::config::http::HttpResponse;
+    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_sdk_s3::operation::get_object::GetObjectError;
+    use aws_smithy_types::body::SdkBody;
+
+    fn service_error(status: u16, code: &str) -> SdkError<GetObjectError> {
+        let err = GetObjectError::generic(ErrorMetadata::builder().code(code).build());
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        SdkError::service_error(err, raw)
+    }
+
+    fn is_transient(e: SdkError<GetObjectError>) -> bool {
+        matches!(classify("GetObject", e), Failure::Transient(_))
+    }
+
+    #[test]
+    fn transient_errors_are_told_apart_from_final_ones() {
+        assert!(is_transient(service_error(503, "SlowDown")));
+        assert!(is_transient(service_error(500, "InternalError")));
+        assert!(is_transient(service_error(429, "TooManyRequests")));
+        assert!(is_transient(service_error(400, "RequestTimeout")));
+        assert!(is_transient(SdkError::timeout_error("attempt timed out")));
+        assert!(!is_transient(service_error(403, "AccessDenied")));
+        assert!(!is_transient(service_error(400, "InvalidArgument")));
+        assert!(!is_transient(SdkError::construction_failure("bad input")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_transient_failures_then_reports_unavailable() {
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .build();
+        let store = S3BlobStore::new(
+            aws_sdk_s3::Client::from_conf(conf),
+            "b".into(),
+            std::sync::Arc::new(crate::clock::SystemClock),
+        );
+        let mut calls = 0;
+        let out: Result<(), _> = store
+            .retrying("Op", || {
+                calls += 1;
+                async { Err(Failure::Transient("503 SlowDown".into())) }
+            })
+            .await;
+        assert!(matches!(out, Err(BlobError::Unavailable(ref m)) if m.contains("4 attempts")));
+        assert_eq!(calls, MAX_ATTEMPTS);
+
+        let mut calls = 0;
+        let out = store
+            .retrying("Op", || {
+                calls += 1;
+                let n = calls;
+                async move {
+                    if n < 3 {
+                        Err(Failure::Transient("timeout".into()))
+                    } else {
+                        Ok(n)
+                    }
+                }
+            })
+            .await;
+        assert_eq!(out.unwrap(), 3);
+
+        let mut calls = 0;
+        let out: Result<(), _> = store
+            .retrying("Op", || {
+                calls += 1;
+                async { Err(Failure::Final(BlobError::Fatal("denied".into()))) }
+            })
+            .await;
+        assert!(matches!(out, Err(BlobError::Fatal(_))));
+        assert_eq!(calls, 1);
+    }
+
     #[test]
     fn full_object_checksums_convert_to_hex() {
         let hex = sha256_hex(b"hello");
