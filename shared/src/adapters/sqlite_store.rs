@@ -6,8 +6,9 @@
 //! writes are atomic. Reads use a small pool of reader connections (WAL lets them
 //! run beside the writer and see every committed write). All SQLite work runs on
 //! tokio's blocking pool, never on the async executor. WAL checkpoints run on a
-//! background thread (passive: they never block the writer), so a commit never pays
-//! for copying pages back and fsyncing. Expired items stay on disk
+//! background thread, passively beside the writer, so a commit never pays for
+//! copying pages back and fsyncing; only when the WAL passes ~64 MB does that
+//! thread hold the writer back briefly to restart it. Expired items stay on disk
 //! until [`ItemStore::purge_expired`] but are filtered out of every read and count as
 //! absent for every condition, exactly as the DynamoDB adapter behaves.
 
@@ -150,9 +151,15 @@ impl SqliteStore {
     /// Open (creating if needed) the database at `path`. The clock decides expiry.
     pub fn open(path: &Path, clock: SharedClock) -> Result<Self, StoreError> {
         let writer = open_connection(path)?;
-        writer
-            .pragma_update(None, "journal_mode", "WAL")
+        let mode: String = writer
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             .map_err(db_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Fatal(format!(
+                "{} cannot use WAL mode (got `{mode}`)",
+                path.display()
+            )));
+        }
         writer.execute_batch(SCHEMA).map_err(db_err)?;
         // Commits never checkpoint; the background thread does.
         writer
