@@ -102,6 +102,7 @@ conformance!(
     a_downgrade_ends_the_newest_sessions,
     concurrent_issuance_issues_one_license,
     unlimited_licenses_never_refuse,
+    seat_changes_are_audited_in_the_same_transaction,
 );
 
 const PREFIX: &str = "SKIFF";
@@ -256,6 +257,7 @@ async fn churn_never_exceeds_the_limit(h: &Harness) {
                     &lic,
                     &seat.hw_hash,
                     &seat.session_id,
+                    &meta(),
                 )
                 .await
                 .expect("release");
@@ -347,12 +349,12 @@ async fn release_frees_the_seat_and_is_idempotent(h: &Harness) {
         })
     ));
     let (store, clock) = (h.store.as_ref(), h.clock.as_ref());
-    let ended = seats::release(store, clock, &lic, &a.hw_hash, &a.session_id)
+    let ended = seats::release(store, clock, &lic, &a.hw_hash, &a.session_id, &meta())
         .await
         .unwrap();
     assert_eq!(ended.map(|r| r.session_id), Some(a.session_id.clone()));
     assert_eq!(
-        seats::release(store, clock, &lic, &a.hw_hash, &a.session_id)
+        seats::release(store, clock, &lic, &a.hw_hash, &a.session_id, &meta())
             .await
             .unwrap(),
         None,
@@ -365,7 +367,7 @@ async fn release_frees_the_seat_and_is_idempotent(h: &Harness) {
     assert_usage(h, &lic, 0).await;
     let b = acquire(h, &lic, &machine(2)).await.unwrap().seat;
     // Releasing the old session of a machine never ends its newer one.
-    let a2 = seats::release(store, clock, &lic, &b.hw_hash, &a.session_id)
+    let a2 = seats::release(store, clock, &lic, &b.hw_hash, &a.session_id, &meta())
         .await
         .unwrap();
     assert_eq!(a2, None);
@@ -665,4 +667,41 @@ async fn unlimited_licenses_never_refuse(h: &Harness) {
     }
     let u = assert_usage(h, &lic, 30).await;
     assert_eq!(u.counter, 30);
+}
+
+async fn seat_changes_are_audited_in_the_same_transaction(h: &Harness) {
+    use skiff_shared::licensing::audit::{self, Action};
+    let lic = license(h, 2).await.reference();
+    let (store, clock) = (h.store.as_ref(), h.clock.as_ref());
+    let a = acquire(h, &lic, &machine(1)).await.unwrap().seat;
+    let b = acquire(h, &lic, &machine(2)).await.unwrap().seat;
+    acquire(h, &lic, &machine(1)).await.unwrap_err(); // full: nothing recorded
+    seats::release(store, clock, &lic, &a.hw_hash, &a.session_id, &meta())
+        .await
+        .unwrap();
+    h.clock.advance(Duration::from_secs(LEASE_SECS as u64 + 1));
+    acquire(h, &lic, &machine(3)).await.unwrap();
+    acquire(h, &lic, &machine(4)).await.unwrap(); // reclaims b's expired seat
+    let (entries, _) = audit::list(store, &lic.org_id, Some(&lic.license_id), 100, None)
+        .await
+        .unwrap();
+    let count = |action: Action| entries.iter().filter(|e| e.action == action).count();
+    assert_eq!(count(Action::SeatAcquired), 4);
+    assert_eq!(count(Action::SeatReleased), 1);
+    assert_eq!(count(Action::SeatExpired), 1);
+    let expired = entries
+        .iter()
+        .find(|e| e.action == Action::SeatExpired)
+        .unwrap();
+    assert_eq!(expired.detail["session_id"], b.session_id.as_str());
+    assert_eq!(expired.actor, "system");
+    let acquired = entries
+        .iter()
+        .find(|e| e.action == Action::SeatAcquired)
+        .unwrap();
+    assert_eq!(acquired.actor, "user:usr_test");
+    assert_eq!(acquired.ip.as_deref(), Some("192.0.2.1"));
+    assert_eq!(acquired.user_agent.as_deref(), Some("seat-tests/1"));
+    // Newest first.
+    assert!(entries.windows(2).all(|w| w[0].id >= w[1].id));
 }

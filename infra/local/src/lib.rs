@@ -47,7 +47,7 @@ impl Running {
 /// Every HTTP function's router, as the Lambda functions mount them.
 pub fn api_router(_services: &Services) -> axum::Router<Services> {
     // Each endpoint group adds its router here as it lands.
-    skiff_shared::http::health::router()
+    skiff_shared::http::health::router().merge(skiff_licensing::router())
 }
 
 /// Build everything and start serving on `listener`.

@@ -3,7 +3,7 @@
 
 use super::model::{AUDIT_RETENTION_SECS, RequestMeta, audit_pk};
 use crate::clock::Clock;
-use crate::ports::store::{ItemStore, Key, NewItem, Query, StoreError};
+use crate::ports::store::{ItemStore, Key, NewItem, Query, StoreError, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -55,7 +55,7 @@ impl Actor {
         }
     }
 
-    fn label(&self) -> String {
+    pub fn label(&self) -> String {
         match self {
             Actor::User(u) => format!("user:{u}"),
             Actor::Client => "client".into(),
@@ -65,19 +65,34 @@ impl Actor {
     }
 }
 
-/// Write an entry.
+/// The put of an entry, to join the transaction of the change it records (so the
+/// log never misses a committed change, nor records one that did not commit).
 #[allow(clippy::too_many_arguments)]
-pub async fn record(
-    store: &dyn ItemStore,
-    clock: &dyn Clock,
+pub fn entry_write(
     org_id: &str,
     license_id: &str,
     action: Action,
     actor: &Actor,
     meta: &RequestMeta,
     detail: Value,
-) -> Result<(), StoreError> {
-    let now = clock.unix();
+    now: i64,
+) -> Result<Write, StoreError> {
+    Ok(Write::Put {
+        item: entry_item(org_id, license_id, action, actor, meta, detail, now)?,
+        condition: Some(crate::ports::store::Condition::Absent),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn entry_item(
+    org_id: &str,
+    license_id: &str,
+    action: Action,
+    actor: &Actor,
+    meta: &RequestMeta,
+    detail: Value,
+    now: i64,
+) -> Result<NewItem, StoreError> {
     let id = uuid::Uuid::now_v7().to_string();
     let entry = Entry {
         id: id.clone(),
@@ -89,8 +104,33 @@ pub async fn record(
         at: now,
         detail,
     };
-    let item = NewItem::from_record(Key::new(audit_pk(org_id), id), &entry)?
-        .expires_at(now + AUDIT_RETENTION_SECS);
+    Ok(
+        NewItem::from_record(Key::new(audit_pk(org_id), id), &entry)?
+            .expires_at(now + AUDIT_RETENTION_SECS),
+    )
+}
+
+/// Write an entry on its own.
+#[allow(clippy::too_many_arguments)]
+pub async fn record(
+    store: &dyn ItemStore,
+    clock: &dyn Clock,
+    org_id: &str,
+    license_id: &str,
+    action: Action,
+    actor: &Actor,
+    meta: &RequestMeta,
+    detail: Value,
+) -> Result<(), StoreError> {
+    let item = entry_item(
+        org_id,
+        license_id,
+        action,
+        actor,
+        meta,
+        detail,
+        clock.unix(),
+    )?;
     store.put(item, None).await.map(|_| ())
 }
 

@@ -6,8 +6,8 @@
 use super::audit::{self, Action, Actor};
 use super::hooks::Entitlement;
 use super::model::{EndReason, License, RequestMeta, Status};
+use super::repo;
 use super::seats::{self, SeatError};
-use super::{repo, service};
 use crate::clock::Clock;
 use crate::ports::store::ItemStore;
 use serde_json::json;
@@ -93,8 +93,9 @@ pub async fn update(
         }),
     )
     .await;
-    for seat in seats::enforce_limit(store, clock, &lic).await? {
-        service::audit_seat_end(store, clock, &seat, EndReason::Downgraded).await;
+    let ended = seats::enforce_limit(store, clock, &lic).await?;
+    if !ended.is_empty() {
+        tracing::info!(license_id = %lic.license_id, ended = ended.len(), "downgrade ended sessions");
     }
     Ok(repo::get(store, &lic).await?)
 }

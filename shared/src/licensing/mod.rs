@@ -34,14 +34,5 @@ pub async fn sweep_expired_seats(services: &Services) -> Result<String, String> 
     )
     .await
     .map_err(|e| e.to_string())?;
-    for seat in &ended {
-        service::audit_seat_end(
-            services.store.as_ref(),
-            services.clock.as_ref(),
-            seat,
-            model::EndReason::Expired,
-        )
-        .await;
-    }
     Ok(format!("ended {} expired seat sessions", ended.len()))
 }

@@ -19,6 +19,7 @@
 //! it is reclaimed by the next acquire that needs its seat, or by the sweeper.
 //! Nothing here relies on the store's TTL.
 
+use super::audit::{self, Action, Actor};
 use super::model::{
     EndReason, HISTORY_RETENTION_SECS, LEASE_SECS, License, LicenseRef, RequestMeta, Seat,
     SessionRecord, Status, Validity, new_session_id, seat_expiry_index,
@@ -27,13 +28,15 @@ use crate::clock::Clock;
 use crate::ports::store::{
     Change, Cmp, Condition, Item, ItemStore, NewItem, Query, SortKey, StoreError, Write,
 };
+use serde_json::json;
 use std::collections::BTreeMap;
 
 /// Attempts of one operation before it gives up with [`SeatError::Contention`].
 /// Each retry follows a real change of state by another writer.
 pub const MAX_ATTEMPTS: u32 = 64;
-/// Seats ended per transaction (2 writes each + the license: ≤ 100 writes).
-pub const END_CHUNK: usize = 40;
+/// Seats ended per transaction (3 writes each — delete, history, audit — + the
+/// license: ≤ 100 writes).
+pub const END_CHUNK: usize = 33;
 
 /// Why a seat operation did not happen.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -93,15 +96,63 @@ fn seat_item(seat: &Seat) -> Result<NewItem, StoreError> {
     )
 }
 
-/// The history item of an ended session.
-fn history_write(seat: &Seat, reason: EndReason, now: i64) -> Result<Write, StoreError> {
+/// The writes that record an ended session: its history item and its audit entry
+/// (`SEAT_RELEASED`, `SEAT_EXPIRED` or `SEAT_ENDED` with the reason).
+fn end_writes(
+    seat: &Seat,
+    reason: EndReason,
+    actor: &Actor,
+    now: i64,
+) -> Result<[Write; 2], StoreError> {
     let record = SessionRecord::ended(seat, reason, now);
     let item = NewItem::from_record(seat.license().history_key(&seat.session_id), &record)?
         .expires_at(record.ended_at + HISTORY_RETENTION_SECS);
-    Ok(Write::Put {
-        item,
-        condition: None,
-    })
+    let action = match record.end_reason {
+        EndReason::Released => Action::SeatReleased,
+        EndReason::Expired => Action::SeatExpired,
+        _ => Action::SeatEnded,
+    };
+    let meta = match actor {
+        Actor::User(u) => RequestMeta {
+            user_id: Some(u.clone()),
+            ..RequestMeta::default()
+        },
+        _ => RequestMeta::default(),
+    };
+    Ok([
+        Write::Put {
+            item,
+            condition: None,
+        },
+        audit::entry_write(
+            &seat.org_id,
+            &seat.license_id,
+            action,
+            actor,
+            &meta,
+            json!({
+                "session_id": seat.session_id,
+                "hardware_id": seat.hardware_id,
+                "reason": record.end_reason,
+                "started_at": seat.started_at,
+                "ended_at": record.ended_at,
+            }),
+            now,
+        )?,
+    ])
+}
+
+/// The audit entry of a new session.
+fn acquired_write(seat: &Seat, meta: &RequestMeta, now: i64) -> Result<Write, StoreError> {
+    audit::entry_write(
+        &seat.org_id,
+        &seat.license_id,
+        Action::SeatAcquired,
+        &Actor::from_meta(meta),
+        meta,
+        json!({ "session_id": seat.session_id, "hardware_id": seat.hardware_id }),
+        now,
+    )
 }
 
 /// "This is still that session": robust to heartbeats, which change the version.
@@ -182,6 +233,8 @@ pub async fn usage(
 }
 
 /// Take a seat of `lic` for machine `hw` (or refresh the machine's live session).
+/// The audit entries of the new session (and of an expired one it replaces) are
+/// written in the same transaction.
 pub async fn acquire(
     store: &dyn ItemStore,
     clock: &dyn Clock,
@@ -210,65 +263,7 @@ pub async fn acquire(
             lease_until: now + LEASE_SECS,
         };
 
-        if let Some(item) = store.get(&seat_key).await? {
-            let current: Seat = item.parse()?;
-            if current.is_live(now) {
-                // The machine's own live session: refresh it, no new seat.
-                let refreshed = store
-                    .update(
-                        &seat_key,
-                        lease_changes(&current, now),
-                        Some(Condition::All(vec![
-                            same_session(&current.session_id),
-                            attr("lease_until", Cmp::Gt, now),
-                        ])),
-                    )
-                    .await;
-                match refreshed {
-                    Ok(item) => {
-                        return Ok(Acquired {
-                            seat: item.parse()?,
-                            refreshed: true,
-                            reclaimed: None,
-                            retries: attempt,
-                        });
-                    }
-                    Err(e) if e.is_condition_failed() => continue,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            // The machine's own expired session: a new session in its place; the
-            // counter already counts this item.
-            let mut check = license_open(max);
-            if max >= 0 {
-                check.push(attr("seats_used", Cmp::Le, max));
-            }
-            let writes = vec![
-                Write::Put {
-                    item: seat_item(&fresh)?,
-                    condition: Some(expired_session(&current.session_id, now)),
-                },
-                Write::Check {
-                    key: lic.key(),
-                    condition: Condition::All(check),
-                },
-                history_write(&current, EndReason::Expired, now)?,
-            ];
-            match store.transact(writes).await {
-                Ok(()) => {
-                    return Ok(Acquired {
-                        seat: fresh,
-                        refreshed: false,
-                        reclaimed: Some(current),
-                        retries: attempt,
-                    });
-                }
-                Err(e) if e.is_condition_failed() => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-
-        // No session for this machine: a new seat, if one is free.
+        // The common case first: a machine without a session takes a free seat.
         let mut open = license_open(max);
         if max >= 0 {
             open.push(attr("seats_used", Cmp::Lt, max));
@@ -283,8 +278,9 @@ pub async fn acquire(
                 changes: vec![Change::Add("seats_used".into(), 1)],
                 condition: Some(Condition::All(open)),
             },
+            acquired_write(&fresh, meta, now)?,
         ];
-        match store.transact(writes).await {
+        let refused = match store.transact(writes).await {
             Ok(()) => {
                 return Ok(Acquired {
                     seat: fresh,
@@ -293,10 +289,24 @@ pub async fn acquire(
                     retries: attempt,
                 });
             }
-            // The machine's session appeared meanwhile: start over (refresh it).
-            Err(StoreError::ConditionFailed { index: Some(0) }) => continue,
-            Err(e) if e.is_condition_failed() => {}
+            Err(StoreError::ConditionFailed { index }) => index,
             Err(e) => return Err(e.into()),
+        };
+
+        // The machine has a session item (or the adapter did not say what failed).
+        if refused != Some(1)
+            && let Some(item) = store.get(&seat_key).await?
+        {
+            match own_session(store, lic, &license, item, &fresh, meta, now).await? {
+                Some(mut acquired) => {
+                    acquired.retries = attempt;
+                    return Ok(acquired);
+                }
+                None => continue,
+            }
+        }
+        if refused == Some(0) {
+            continue; // its session vanished meanwhile: start over
         }
 
         // The license refused: find out why from its current state.
@@ -305,7 +315,7 @@ pub async fn acquire(
         if license.max_seats < 0 || license.seats_used < license.max_seats {
             continue; // a seat was freed or the limit changed: try again
         }
-        match reclaim(store, clock, lic, &license, &fresh).await? {
+        match reclaim(store, clock, lic, &license, &fresh, meta).await? {
             Reclaim::Done(victim) => {
                 return Ok(Acquired {
                     seat: fresh,
@@ -329,6 +339,73 @@ pub async fn acquire(
     )))
 }
 
+/// The machine already has a session item: refresh it if live (no new seat), or
+/// put `fresh` in its place if expired (the counter already counts the item).
+/// `None` when the state moved meanwhile.
+async fn own_session(
+    store: &dyn ItemStore,
+    lic: &LicenseRef,
+    license: &License,
+    item: Item,
+    fresh: &Seat,
+    meta: &RequestMeta,
+    now: i64,
+) -> Result<Option<Acquired>, SeatError> {
+    let current: Seat = item.parse()?;
+    let seat_key = lic.seat_key(&current.hw_hash);
+    if current.is_live(now) {
+        let refreshed = store
+            .update(
+                &seat_key,
+                lease_changes(&current, now),
+                Some(Condition::All(vec![
+                    same_session(&current.session_id),
+                    attr("lease_until", Cmp::Gt, now),
+                ])),
+            )
+            .await;
+        return match refreshed {
+            Ok(item) => Ok(Some(Acquired {
+                seat: item.parse()?,
+                refreshed: true,
+                reclaimed: None,
+                retries: 0,
+            })),
+            Err(e) if e.is_condition_failed() => Ok(None),
+            Err(e) => Err(e.into()),
+        };
+    }
+    let max = license.max_seats;
+    let mut check = license_open(max);
+    if max >= 0 {
+        check.push(attr("seats_used", Cmp::Le, max));
+    }
+    let [history, ended] = end_writes(&current, EndReason::Expired, &Actor::System, now)?;
+    let writes = vec![
+        Write::Put {
+            item: seat_item(fresh)?,
+            condition: Some(expired_session(&current.session_id, now)),
+        },
+        Write::Check {
+            key: lic.key(),
+            condition: Condition::All(check),
+        },
+        history,
+        ended,
+        acquired_write(fresh, meta, now)?,
+    ];
+    match store.transact(writes).await {
+        Ok(()) => Ok(Some(Acquired {
+            seat: fresh.clone(),
+            refreshed: false,
+            reclaimed: Some(current),
+            retries: 0,
+        })),
+        Err(e) if e.is_condition_failed() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 enum Reclaim {
     /// An expired session was ended and `fresh` took its seat.
     Done(Box<Seat>),
@@ -345,6 +422,7 @@ async fn reclaim(
     lic: &LicenseRef,
     license: &License,
     fresh: &Seat,
+    meta: &RequestMeta,
 ) -> Result<Reclaim, SeatError> {
     let now = clock.unix();
     let seats = list_seats(store, lic).await?;
@@ -367,6 +445,7 @@ async fn reclaim(
     let max = license.max_seats;
     let mut check = license_open(max);
     check.push(attr("seats_used", Cmp::Le, max));
+    let [history, ended] = end_writes(victim, EndReason::Expired, &Actor::System, now)?;
     let writes = vec![
         Write::Delete {
             key: lic.seat_key(&victim.hw_hash),
@@ -380,7 +459,9 @@ async fn reclaim(
             key: lic.key(),
             condition: Condition::All(check),
         },
-        history_write(victim, EndReason::Expired, now)?,
+        history,
+        ended,
+        acquired_write(fresh, meta, now)?,
     ];
     match store.transact(writes).await {
         Ok(()) => Ok(Reclaim::Done(Box::new(victim.clone()))),
@@ -441,8 +522,10 @@ pub async fn release(
     lic: &LicenseRef,
     hw_hash: &str,
     session_id: &str,
+    meta: &RequestMeta,
 ) -> Result<Option<SessionRecord>, SeatError> {
     let key = lic.seat_key(hw_hash);
+    let actor = Actor::from_meta(meta);
     for _ in 0..MAX_ATTEMPTS {
         let Some(item) = store.get(&key).await? else {
             return Ok(None);
@@ -453,6 +536,7 @@ pub async fn release(
         }
         let now = clock.unix();
         let record = SessionRecord::ended(&seat, EndReason::Released, now);
+        let [history, ended] = end_writes(&seat, EndReason::Released, &actor, now)?;
         let writes = vec![
             Write::Delete {
                 key: key.clone(),
@@ -463,7 +547,8 @@ pub async fn release(
                 changes: vec![Change::Add("seats_used".into(), -1)],
                 condition: Some(attr("seats_used", Cmp::Ge, 1)),
             },
-            history_write(&seat, EndReason::Released, now)?,
+            history,
+            ended,
         ];
         match store.transact(writes).await {
             Ok(()) => return Ok(Some(record)),
@@ -497,7 +582,7 @@ async fn end_batch(
     extra: Vec<Condition>,
 ) -> Result<bool, SeatError> {
     let k = victims.len() as i64;
-    let mut writes = Vec::with_capacity(victims.len() * 2 + 1);
+    let mut writes = Vec::with_capacity(victims.len() * 3 + 1);
     for seat in victims {
         writes.push(Write::Delete {
             key: lic.seat_key(&seat.hw_hash),
@@ -507,7 +592,7 @@ async fn end_batch(
                 same_session(&seat.session_id)
             }),
         });
-        writes.push(history_write(seat, reason, now)?);
+        writes.extend(end_writes(seat, reason, &Actor::System, now)?);
     }
     let mut guard = vec![attr("seats_used", Cmp::Ge, k)];
     guard.extend(extra);

@@ -5,8 +5,8 @@
 use super::audit::{self, Action, Actor};
 use super::keys::{HardwareId, LicenseKey};
 use super::model::{
-    EndReason, HEARTBEAT_INTERVAL_SECS, License, LicenseRef, RequestMeta, Seat, SessionRecord,
-    Status, Validity,
+    EndReason, HEARTBEAT_INTERVAL_SECS, License, LicenseRef, RequestMeta, SessionRecord, Status,
+    Validity,
 };
 use super::repo::{self, Activation};
 use super::seats::{self, SeatError};
@@ -128,9 +128,24 @@ pub async fn validate(
     license_key: &str,
     hardware_id: Option<&str>,
 ) -> Result<ValidateResponse, ApiError> {
+    validate_in(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        license_key,
+        hardware_id,
+    )
+    .await
+}
+
+/// [`validate`] over the store and clock alone (what the benchmark measures).
+pub async fn validate_in(
+    store: &dyn crate::ports::store::ItemStore,
+    clock: &dyn crate::clock::Clock,
+    license_key: &str,
+    hardware_id: Option<&str>,
+) -> Result<ValidateResponse, ApiError> {
     let key = parse_key(license_key)?;
     let hardware = hardware_id.map(parse_hardware).transpose()?;
-    let store = services.store.as_ref();
     let Some(license) = repo::by_key(store, &key).await? else {
         return Ok(ValidateResponse {
             valid: false,
@@ -139,7 +154,7 @@ pub async fn validate(
             license: None,
         });
     };
-    let now = services.clock.unix();
+    let now = clock.unix();
     let mut validity = license.validity(now);
     if validity.is_valid()
         && let Some(hw) = &hardware
@@ -288,22 +303,6 @@ pub async fn acquire(
         .await
         .map_err(seat_error)?;
     let seat = &acquired.seat;
-    if let Some(old) = &acquired.reclaimed {
-        audit_seat_end(store, clock, old, EndReason::Expired).await;
-    }
-    if !acquired.refreshed {
-        audit::record_logged(
-            store,
-            clock,
-            org_id,
-            &lic.license_id,
-            Action::SeatAcquired,
-            &Actor::from_meta(meta),
-            meta,
-            json!({ "session_id": seat.session_id, "hardware_id": seat.hardware_id }),
-        )
-        .await;
-    }
     let token = signer.seat_token(&SeatClaims {
         iss: signing::ISSUER.into(),
         aud: signing::SEAT_AUDIENCE.into(),
@@ -388,57 +387,17 @@ pub async fn release(
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
     let claims = seat_claims(services, org_id, session_id, token).await?;
-    let ended = seats::release(
+    seats::release(
         services.store.as_ref(),
         services.clock.as_ref(),
         &LicenseRef::new(&claims.org, &claims.lic),
         &claims.hw,
         &claims.sid,
+        meta,
     )
     .await
     .map_err(seat_error)?;
-    if let Some(record) = ended {
-        let action = match record.end_reason {
-            EndReason::Expired => Action::SeatExpired,
-            _ => Action::SeatReleased,
-        };
-        audit::record_logged(
-            services.store.as_ref(),
-            services.clock.as_ref(),
-            org_id,
-            &claims.lic,
-            action,
-            &Actor::from_meta(meta),
-            meta,
-            json!({ "session_id": record.session_id, "hardware_id": record.hardware_id }),
-        )
-        .await;
-    }
     Ok(())
-}
-
-/// Audit the end of a session the system ended (expiry, suspension, downgrade).
-pub async fn audit_seat_end(
-    store: &dyn crate::ports::store::ItemStore,
-    clock: &dyn crate::clock::Clock,
-    seat: &Seat,
-    reason: EndReason,
-) {
-    let action = match reason {
-        EndReason::Expired => Action::SeatExpired,
-        _ => Action::SeatEnded,
-    };
-    audit::record_logged(
-        store,
-        clock,
-        &seat.org_id,
-        &seat.license_id,
-        action,
-        &Actor::System,
-        &RequestMeta::default(),
-        json!({ "session_id": seat.session_id, "hardware_id": seat.hardware_id, "reason": reason }),
-    )
-    .await;
 }
 
 /// A license as its org's members see it.
@@ -569,6 +528,7 @@ pub async fn license_file(services: &Services, license: &License) -> Result<Stri
         file_issued_at: now,
         file_expires_at: now + ttl,
         file_ttl_secs: ttl,
+        kid: String::new(),
     }))
 }
 

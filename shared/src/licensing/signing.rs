@@ -10,13 +10,15 @@
 //!
 //! ```text
 //! -----BEGIN SKIFF LICENSE-----
-//! base64( {"alg":"ed25519","kid":"…","payload":"<base64 payload>","signature":"<base64 sig>"} )
+//! base64( {"alg":"ed25519","payload":"<base64 payload>","signature":"<base64 sig>"} )
 //! (standard base64, lines of 64 characters)
 //! -----END SKIFF LICENSE-----
 //! ```
 //!
 //! `payload` is the base64 of the exact bytes signed: a JSON object [`LicensePayload`].
-//! `signature` is the 64-byte Ed25519 signature (RFC 8032) of those bytes. A verifier
+//! `signature` is the 64-byte Ed25519 signature (RFC 8032) of those bytes. Everything
+//! but `alg` is inside the signed payload (the key id too), so any changed byte of
+//! the file makes it unreadable or fails the signature. A verifier
 //! decodes the armor, checks `alg`, verifies the signature over the decoded payload
 //! bytes with the published public key, then reads the payload and checks its
 //! `expires_at` and `file_expires_at` against its clock.
@@ -69,13 +71,16 @@ pub struct LicensePayload {
     pub file_issued_at: i64,
     pub file_expires_at: i64,
     pub file_ttl_secs: i64,
+    /// Id of the signing key (see [`key_id`]); set by [`LicenseSigner::sign_file`].
+    #[serde(default)]
+    pub kid: String,
 }
 
 /// The armored envelope.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Envelope {
     alg: String,
-    kid: String,
     payload: String,
     signature: String,
 }
@@ -184,13 +189,14 @@ impl LicenseSigner {
         }
     }
 
-    /// The armored, signed license file of `payload`.
+    /// The armored, signed license file of `payload` (its `kid` set to this key's).
     pub fn sign_file(&self, payload: &LicensePayload) -> String {
-        let bytes = serde_json::to_vec(payload).expect("payload serializes");
+        let mut payload = payload.clone();
+        payload.kid = self.kid.clone();
+        let bytes = serde_json::to_vec(&payload).expect("payload serializes");
         let signature = self.key.sign(&bytes);
         let envelope = Envelope {
             alg: FILE_ALG.into(),
-            kid: self.kid.clone(),
             payload: STANDARD.encode(&bytes),
             signature: STANDARD.encode(signature.to_bytes()),
         };
@@ -267,7 +273,7 @@ impl LicenseSigner {
     }
 }
 
-/// Decode an armored license file into (alg, kid, payload bytes, signature bytes).
+/// Decode an armored license file into (envelope, payload bytes, signature bytes).
 fn unarmor(text: &str) -> Result<(Envelope, Vec<u8>, Vec<u8>), SignatureError> {
     let malformed = |what: &str| SignatureError::Malformed(what.to_owned());
     let text = text.trim();
@@ -352,6 +358,7 @@ mod tests {
             file_issued_at: 1,
             file_expires_at: 3,
             file_ttl_secs: 2,
+            kid: String::new(),
         }
     }
 
@@ -369,7 +376,14 @@ mod tests {
                 .all(|l| l.len() <= 64 || l.starts_with("-----"))
         );
         let got = verify_file(&file, s.verifying_key().as_bytes()).unwrap();
-        assert_eq!(got, payload());
+        assert_eq!(got.kid, s.kid());
+        assert_eq!(
+            LicensePayload {
+                kid: String::new(),
+                ..got
+            },
+            payload()
+        );
     }
 
     #[test]
@@ -381,7 +395,6 @@ mod tests {
         bytes[pos] = b'9';
         let forged = Envelope {
             alg: FILE_ALG.into(),
-            kid: s.kid().into(),
             payload: STANDARD.encode(&bytes),
             signature: STANDARD.encode(&sig),
         };
