@@ -1,6 +1,7 @@
 //! HTTP plumbing every function shares: request ids, problem+json, body limits,
 //! CORS from an allow-list, security headers, health routes.
 
+pub mod dev_mailbox;
 pub mod health;
 pub mod request_id;
 
