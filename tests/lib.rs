@@ -1,1 +1,147 @@
+//! The black-box harness: each test boots its own Skiff (embedded backend, fresh
+//! data dir, random port) and talks to it over HTTP only.
 
+use serde_json::Value;
+use std::time::Duration;
+
+/// A running server for one test.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub data_dir: tempfile::TempDir,
+    running: Option<skiff_local::Running>,
+}
+
+/// Boot a server with extra environment overrides (e.g. `("SKIFF_QUEUE_MAX_RECEIVES", "2")`).
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().unwrap();
+    let mut vars = vec![
+        ("SKIFF_ADDR".to_owned(), addr.to_string()),
+        ("SKIFF_PUBLIC_URL".to_owned(), format!("http://{addr}")),
+        (
+            "SKIFF_DATA_DIR".to_owned(),
+            data_dir.path().display().to_string(),
+        ),
+        ("SKIFF_DEV_CLOCK".to_owned(), "true".to_owned()),
+        (
+            "SKIFF_LOG".to_owned(),
+            std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into()),
+        ),
+    ];
+    vars.extend(
+        overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let config = skiff_shared::config::Config::from_vars(vars).expect("test config");
+    skiff_shared::telemetry::init(&config.log_filter);
+    let running = skiff_local::start(config, listener)
+        .await
+        .expect("server starts");
+    TestApp {
+        address: format!("http://{addr}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        data_dir,
+        running: Some(running),
+    }
+}
+
+/// Boot a server with default test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The server's services, for assertions a client cannot make (use sparingly).
+    pub fn services(&self) -> &skiff_shared::Services {
+        &self.running.as_ref().expect("running").services
+    }
+
+    /// Move the server's clock forward (dev-only route).
+    pub async fn advance_clock(&self, by: Duration) {
+        let r = self
+            .post_json(
+                "/_dev/clock/advance",
+                &serde_json::json!({ "seconds": by.as_secs() }),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "advancing the clock");
+    }
+
+    /// E-mails in the dev mailbox for `to`, newest first.
+    pub async fn mailbox(&self, to: &str) -> Vec<Value> {
+        let r = self
+            .client
+            .get(self.url("/_dev/mailbox"))
+            .query(&[("to", to)])
+            .send()
+            .await
+            .expect("mailbox");
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        body.get("emails")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Wait (bounded) for an e-mail to `to` whose subject contains `subject`.
+    pub async fn wait_for_email(&self, to: &str, subject: &str) -> Value {
+        for _ in 0..100 {
+            if let Some(m) = self.mailbox(to).await.into_iter().find(|m| {
+                m.get("subject")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.contains(subject))
+            }) {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no e-mail to {to} with subject containing {subject:?} within 10 s");
+    }
+
+    /// Stop the server gracefully.
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+}
+
+/// Pull the first URL under `base` out of a text body (e.g. a link in an e-mail).
+pub fn find_link(text: &str, base: &str) -> Option<String> {
+    let start = text.find(base)?;
+    let rest = &text[start..];
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+        .unwrap_or(rest.len());
+    Some(rest[..end].to_owned())
+}

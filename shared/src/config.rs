@@ -48,6 +48,8 @@ pub struct Config {
     /// Deliveries before a message moves to the dead-letter queue.
     pub queue_max_receives: u32,
     pub queue_visibility_secs: u64,
+    /// How often the local server runs the scheduler's jobs.
+    pub scheduler_interval_secs: u64,
     pub mail_from: String,
     /// Allow `POST /_dev/clock` to move the server's clock (tests only).
     pub dev_clock: bool,
@@ -132,6 +134,10 @@ impl Config {
         if !(1..=43_200).contains(&queue_visibility_secs) {
             return Err(env.bad("SKIFF_QUEUE_VISIBILITY_SECS", "must be 1 to 43200".into()));
         }
+        let scheduler_interval_secs: u64 = env.parse("SKIFF_SCHEDULER_INTERVAL_SECS", "60")?;
+        if scheduler_interval_secs == 0 {
+            return Err(env.bad("SKIFF_SCHEDULER_INTERVAL_SECS", "must be positive".into()));
+        }
         let aws = match backend {
             Backend::Embedded => None,
             Backend::Aws => Some(AwsResources {
@@ -159,6 +165,7 @@ impl Config {
             max_body_bytes,
             queue_max_receives,
             queue_visibility_secs,
+            scheduler_interval_secs,
             mail_from: env
                 .get("SKIFF_MAIL_FROM")
                 .unwrap_or("Skiff <no-reply@skiff.local>")

@@ -29,10 +29,12 @@ pub struct Services {
     pub clock: SharedClock,
 }
 
-/// Extra handles the local server needs beside the ports (the dev mailbox to list).
+/// Extra handles the local server needs beside the ports: the dev mailbox to list,
+/// and the filesystem buckets whose signed URLs it serves.
 pub struct Embedded {
     pub services: Services,
     pub mailbox: Arc<adapters::dev_mailbox::DevMailbox>,
+    pub buckets: Vec<(&'static str, Arc<adapters::fs_blobs::FsBlobStore>)>,
 }
 
 /// Why the services could not be built.
@@ -101,6 +103,10 @@ impl Services {
         ));
         Ok(Embedded {
             mailbox: mailbox.clone(),
+            buckets: vec![
+                (BLOB_BUCKET, blobs.clone()),
+                (EXPORT_BUCKET, exports.clone()),
+            ],
             services: Services {
                 config: Arc::new(config),
                 store,

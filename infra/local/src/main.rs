@@ -1,1 +1,163 @@
-fn main() {}
+//! `skiff`: run Skiff locally, provision AWS resources, operate the outbox.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use skiff_shared::config::{Backend, Config};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "skiff",
+    version,
+    about = "Skiff: the commercial spine of a SaaS product"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every function on one port with embedded storage, the outbox worker and the scheduler.
+    Serve {
+        /// Address to listen on (overrides SKIFF_ADDR).
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+        /// Where data lives (overrides SKIFF_DATA_DIR; default ./.skiff).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Create the table, buckets, queues and secret on an AWS-compatible endpoint.
+    Provision {
+        /// e.g. http://127.0.0.1:5000 for an emulator; omit for real AWS.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Resource name prefix.
+        #[arg(long, default_value = "skiff-dev")]
+        prefix: String,
+    },
+    /// Inspect and repair the outbox's dead-letter queue (embedded backend).
+    DeadLetters {
+        #[command(subcommand)]
+        action: DeadLetterAction,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeadLetterAction {
+    /// List dead letters.
+    List,
+    /// Put one back on the queue.
+    Redrive { message_id: String },
+    /// Drop one for good.
+    Resolve { message_id: String },
+}
+
+fn config_with(addr: Option<SocketAddr>, data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
+    let mut vars: Vec<(String, String)> = std::env::vars().collect();
+    if let Some(a) = addr {
+        vars.push(("SKIFF_ADDR".into(), a.to_string()));
+    }
+    if let Some(d) = data_dir {
+        vars.push(("SKIFF_DATA_DIR".into(), d.display().to_string()));
+    }
+    let config = Config::from_vars(vars)?;
+    if config.backend != Backend::Embedded {
+        anyhow::bail!(
+            "`skiff` runs the embedded backend; unset SKIFF_BACKEND or set it to `embedded`"
+        );
+    }
+    Ok(config)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { addr, data_dir } => {
+            let config = config_with(addr, data_dir)?;
+            skiff_shared::telemetry::init(&config.log_filter);
+            let listener = tokio::net::TcpListener::bind(config.listen_addr)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen_addr))?;
+            let running = skiff_local::start(config.clone(), listener).await?;
+            eprintln!(
+                "skiff is running at {}  (data: {})",
+                config.public_url,
+                config.data_dir.display()
+            );
+            if config.is_dev() {
+                eprintln!("  dev mailbox: {}/_dev/mailbox", config.public_url);
+            }
+            shutdown_signal().await;
+            eprintln!("shutting down…");
+            running.shutdown().await;
+            Ok(())
+        }
+        Command::Provision { endpoint, prefix } => {
+            skiff_shared::telemetry::init("warn");
+            let sdk = skiff_shared::adapters::aws::sdk_config(endpoint.as_deref()).await;
+            let p =
+                skiff_shared::provision::provision_all(&sdk, endpoint.is_some(), &prefix).await?;
+            println!("SKIFF_TABLE={}", p.table);
+            println!("SKIFF_BLOB_BUCKET={}", p.blob_bucket);
+            println!("SKIFF_EXPORT_BUCKET={}", p.export_bucket);
+            println!("SKIFF_QUEUE_URL={}", p.queue_url);
+            println!("SKIFF_DLQ_URL={}", p.dlq_url);
+            println!("SKIFF_SECRET_ID={}", p.secret_id);
+            Ok(())
+        }
+        Command::DeadLetters { action, data_dir } => {
+            let config = config_with(None, data_dir)?;
+            skiff_shared::telemetry::init("warn");
+            let clock = std::sync::Arc::new(skiff_shared::clock::SystemClock);
+            let services = skiff_shared::Services::embedded(config, clock)
+                .await?
+                .services;
+            match action {
+                DeadLetterAction::List => {
+                    let letters = services.queue.dead_letters(100).await?;
+                    println!("{}", serde_json::to_string_pretty(&letters)?);
+                }
+                DeadLetterAction::Redrive { message_id } => {
+                    let id = services.queue.redrive(&message_id).await?;
+                    println!("redriven as {id}");
+                }
+                DeadLetterAction::Resolve { message_id } => {
+                    services.queue.resolve(&message_id).await?;
+                    println!("resolved {message_id}");
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

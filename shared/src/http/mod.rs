@@ -1,6 +1,7 @@
 //! HTTP plumbing every function shares: request ids, problem+json, body limits,
 //! CORS from an allow-list, security headers, health routes.
 
+pub mod blob_urls;
 pub mod dev_mailbox;
 pub mod health;
 pub mod request_id;
@@ -56,6 +57,7 @@ fn cors(origins: &CorsOrigins) -> CorsLayer {
             header::CONTENT_TYPE,
             HeaderName::from_static("x-request-id"),
             HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-amz-checksum-sha256"),
         ])
         .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER]);
     match origins {

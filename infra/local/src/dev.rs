@@ -1,0 +1,65 @@
+//! Dev-only routes of the local server (never mounted with `SKIFF_ENV=prod`): the
+//! mailbox, signed blob URLs, and — with `SKIFF_DEV_CLOCK=true` — moving the clock.
+
+use axum::Json;
+use axum::extract::State;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use skiff_shared::ApiError;
+use skiff_shared::adapters::dev_mailbox::DevMailbox;
+use skiff_shared::adapters::fs_blobs::FsBlobStore;
+use skiff_shared::clock::{Clock, OffsetClock};
+use skiff_shared::config::Config;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn router(
+    config: &Config,
+    mailbox: Arc<DevMailbox>,
+    buckets: Vec<(&'static str, Arc<FsBlobStore>)>,
+    clock: Arc<OffsetClock>,
+) -> axum::Router {
+    let mut router = axum::Router::new()
+        .merge(skiff_shared::http::dev_mailbox::router(mailbox))
+        .merge(skiff_shared::http::blob_urls::router(
+            buckets.into_iter().map(|(name, b)| (name.to_owned(), b)).collect(),
+            skiff_shared::http::blob_urls::DEFAULT_MAX_PUT_BYTES,
+        ));
+    if config.dev_clock {
+        router = router.merge(
+            axum::Router::new()
+                .route("/_dev/clock", get(now))
+                .route("/_dev/clock/advance", post(advance))
+                .with_state(clock),
+        );
+    }
+    router
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: u64,
+}
+
+async fn now(State(clock): State<Arc<OffsetClock>>) -> Json<Value> {
+    Json(json!({ "now": clock.unix(), "offset_seconds": clock.offset().whole_seconds() }))
+}
+
+async fn advance(
+    State(clock): State<Arc<OffsetClock>>,
+    Json(body): Json<Advance>,
+) -> Result<Json<Value>, ApiError> {
+    if body.seconds > 10 * 365 * 24 * 3600 {
+        return Err(ApiError::invalid_field(
+            "seconds",
+            "TOO_LARGE",
+            "at most ten years",
+        ));
+    }
+    clock.advance(Duration::from_secs(body.seconds));
+    tracing::warn!(seconds = body.seconds, "dev clock advanced");
+    Ok(Json(
+        json!({ "now": clock.unix(), "offset_seconds": clock.offset().whole_seconds() }),
+    ))
+}

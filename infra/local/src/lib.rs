@@ -1,0 +1,106 @@
+//! The local all-in-one server: every function's router on one port over the
+//! embedded adapters, the outbox worker and the scheduler in-process, and the
+//! dev-only helpers (mailbox, signed blob URLs, clock).
+
+pub mod dev;
+pub mod workers;
+
+use anyhow::Context;
+use skiff_shared::clock::OffsetClock;
+use skiff_shared::config::Config;
+use skiff_shared::outbox::Registry;
+use skiff_shared::scheduler::Jobs;
+use skiff_shared::services::{Embedded, Services};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A started server. Dropping it does not stop it; call [`Running::shutdown`].
+pub struct Running {
+    pub addr: SocketAddr,
+    pub services: Services,
+    pub clock: Arc<OffsetClock>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stop accepting requests, let in-flight requests and the message being
+    /// processed finish, and return. Queued messages stay in the queue's file.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+
+    /// Wait until the server stops by itself (after a signal).
+    pub async fn wait(self) {
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Every HTTP function's router, as the Lambda functions mount them.
+pub fn api_router(_services: &Services) -> axum::Router<Services> {
+    // Each endpoint group adds its router here as it lands.
+    skiff_shared::http::health::router()
+}
+
+/// Build everything and start serving on `listener`.
+pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Running> {
+    let clock = OffsetClock::new();
+    let Embedded {
+        services,
+        mailbox,
+        buckets,
+    } = Services::embedded(config.clone(), clock.clone())
+        .await
+        .context("starting the embedded services")?;
+    let addr = listener.local_addr()?;
+    let router = api_router(&services).with_state(services.clone());
+    let router = if config.is_dev() {
+        router.merge(dev::router(&config, mailbox, buckets, clock.clone()))
+    } else {
+        router
+    };
+    let app = skiff_shared::http::with_common_layers(router, &config);
+
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = vec![];
+    let mut until_stopped = stopped.clone();
+    tasks.push(tokio::spawn(async move {
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = until_stopped.wait_for(|s| *s).await;
+        })
+        .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "server failed");
+        }
+    }));
+    tasks.push(tokio::spawn(workers::outbox_loop(
+        services.clone(),
+        Registry::standard(),
+        stopped.clone(),
+    )));
+    tasks.push(tokio::spawn(workers::scheduler_loop(
+        services.clone(),
+        Jobs::standard(),
+        stopped,
+    )));
+    tracing::info!(%addr, data_dir = %config.data_dir.display(), "skiff is serving");
+    Ok(Running {
+        addr,
+        services,
+        clock,
+        stop,
+        tasks,
+    })
+}
