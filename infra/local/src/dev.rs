@@ -23,7 +23,10 @@ pub fn router(
     let mut router = axum::Router::new()
         .merge(skiff_shared::http::dev_mailbox::router(mailbox))
         .merge(skiff_shared::http::blob_urls::router(
-            buckets.into_iter().map(|(name, b)| (name.to_owned(), b)).collect(),
+            buckets
+                .into_iter()
+                .map(|(name, b)| (name.to_owned(), b))
+                .collect(),
             skiff_shared::http::blob_urls::DEFAULT_MAX_PUT_BYTES,
         ));
     if config.dev_clock {
