@@ -1185,6 +1185,7 @@ mod tests {
             400
         )));
         assert!(is_transient(&service_error(coded("Whatever"), 503)));
+        assert!(is_transient(&service_error(coded("Whatever"), 429)));
         assert!(!is_transient(&service_error(
             coded("ValidationException"),
             400

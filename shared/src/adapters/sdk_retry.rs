@@ -251,6 +251,28 @@ mod tests {
         );
     }
 
+    /// Run [`retry_with`] over attempts answering `outcome(n)` ("busy" is the
+    /// transient error); returns how it ended and how many attempts were made.
+    async fn run_policy(
+        policy: Policy,
+        outcome: fn(u32) -> Result<(), &'static str>,
+    ) -> (Result<(), GaveUp<&'static str>>, u32) {
+        let calls = AtomicU32::new(0);
+        let transient = |e: &&str| *e == "busy";
+        let out = retry_with(
+            policy,
+            "op",
+            transient,
+            |e| e.to_string(),
+            || {
+                let n = calls.fetch_add(1, Ordering::SeqCst);
+                async move { outcome(n) }
+            },
+        )
+        .await;
+        (out, calls.into_inner())
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_loop_follows_its_policy_and_tells_how_it_stopped() {
         let policy = Policy {
@@ -258,36 +280,18 @@ mod tests {
             base: Duration::from_millis(25),
             cap: Duration::from_secs(1),
         };
-        let transient = |e: &&str| *e == "busy";
-        let calls = AtomicU32::new(0);
-        let out: Result<(), _> = retry_with(
-            policy,
-            "op",
-            transient,
-            |e| e.to_string(),
-            || {
-                calls.fetch_add(1, Ordering::SeqCst);
-                async { Err("busy") }
-            },
-        )
-        .await;
+        let (out, calls) = run_policy(policy, |_| Err("busy")).await;
         assert!(matches!(out, Err(GaveUp::Exhausted("busy"))));
-        assert_eq!(calls.load(Ordering::SeqCst), 6);
+        assert_eq!(calls, 6);
 
-        let calls = AtomicU32::new(0);
-        let out: Result<(), _> = retry_with(
-            policy,
-            "op",
-            transient,
-            |e| e.to_string(),
-            || {
-                let n = calls.fetch_add(1, Ordering::SeqCst);
-                async move { Err(if n == 0 { "busy" } else { "denied" }) }
-            },
-        )
-        .await;
+        let (out, calls) =
+            run_policy(policy, |n| Err(if n == 0 { "busy" } else { "denied" })).await;
         assert!(matches!(out, Err(GaveUp::Final("denied"))));
-        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(calls, 2);
+
+        let (out, calls) = run_policy(policy, |n| if n < 5 { Err("busy") } else { Ok(()) }).await;
+        assert!(out.is_ok());
+        assert_eq!(calls, 6);
     }
 
     #[test]
