@@ -11,6 +11,7 @@
 //! Like the template, the table is created with deletion protection: to delete a
 //! provisioned table, turn it off first.
 
+use crate::config::AwsResources;
 use crate::ports::secrets::{ALL_SECRETS, Generate};
 use crate::resources::{buckets, queue, table};
 use aws_sdk_dynamodb::client::Waiters as _;
@@ -24,16 +25,9 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// What provisioning created (or found), by name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Provisioned {
-    pub table: String,
-    pub blob_bucket: String,
-    pub export_bucket: String,
-    pub queue_url: String,
-    pub dlq_url: String,
-    pub secret_id: String,
-}
+/// What provisioning created (or found), by name: the configuration's own
+/// [`AwsResources`], so the result can configure the AWS backend as is.
+pub type Provisioned = AwsResources;
 
 #[derive(Debug, thiserror::Error)]
 #[error("provisioning {resource} failed: {reason}")]
@@ -282,13 +276,7 @@ async fn ensure_point_in_time_recovery(
 /// [`buckets::ABORT_INCOMPLETE_UPLOAD_DAYS`]. See [`require_tls`] for the
 /// TLS-only policy.
 pub async fn create_bucket(client: &aws_sdk_s3::Client, name: &str) -> Result<(), ProvisionError> {
-    ensure_bucket(
-        client,
-        name,
-        false,
-        vec![abort_incomplete_uploads_rule(name)?],
-    )
-    .await
+    ensure_bucket(client, name, false, None).await
 }
 
 /// The user-blob bucket: a private bucket, versioned; old versions expire after
@@ -297,25 +285,15 @@ pub async fn create_blob_bucket(
     client: &aws_sdk_s3::Client,
     name: &str,
 ) -> Result<(), ProvisionError> {
-    use aws_sdk_s3::types::{ExpirationStatus, LifecycleRule, NoncurrentVersionExpiration};
-    let noncurrent = LifecycleRule::builder()
-        .id("expire-noncurrent-versions")
-        .status(ExpirationStatus::Enabled)
-        .filter(everything())
-        .noncurrent_version_expiration(
+    use aws_sdk_s3::types::NoncurrentVersionExpiration;
+    let noncurrent = lifecycle_rule(name, "expire-noncurrent-versions", |rule| {
+        rule.noncurrent_version_expiration(
             NoncurrentVersionExpiration::builder()
                 .noncurrent_days(buckets::NONCURRENT_VERSION_EXPIRATION_DAYS)
                 .build(),
         )
-        .build()
-        .map_err(|e| fail(name, e))?;
-    ensure_bucket(
-        client,
-        name,
-        true,
-        vec![abort_incomplete_uploads_rule(name)?, noncurrent],
-    )
-    .await
+    })?;
+    ensure_bucket(client, name, true, Some(noncurrent)).await
 }
 
 /// The export bucket: a private bucket whose objects expire after
@@ -324,58 +302,53 @@ pub async fn create_export_bucket(
     client: &aws_sdk_s3::Client,
     name: &str,
 ) -> Result<(), ProvisionError> {
-    use aws_sdk_s3::types::{ExpirationStatus, LifecycleExpiration, LifecycleRule};
-    let expire = LifecycleRule::builder()
-        .id("expire-exports")
-        .status(ExpirationStatus::Enabled)
-        .filter(everything())
-        .expiration(
+    use aws_sdk_s3::types::LifecycleExpiration;
+    let expire = lifecycle_rule(name, "expire-exports", |rule| {
+        rule.expiration(
             LifecycleExpiration::builder()
                 .days(buckets::EXPORT_EXPIRATION_DAYS)
                 .build(),
         )
-        .build()
-        .map_err(|e| fail(name, e))?;
-    ensure_bucket(
-        client,
-        name,
-        false,
-        vec![abort_incomplete_uploads_rule(name)?, expire],
-    )
-    .await
+    })?;
+    ensure_bucket(client, name, false, Some(expire)).await
 }
 
-fn everything() -> aws_sdk_s3::types::LifecycleRuleFilter {
-    aws_sdk_s3::types::LifecycleRuleFilter::builder()
-        .prefix("")
-        .build()
-}
-
-fn abort_incomplete_uploads_rule(
-    name: &str,
+/// An enabled lifecycle rule `id` over the whole bucket; `action` adds what it does.
+fn lifecycle_rule(
+    bucket: &str,
+    id: &str,
+    action: impl FnOnce(LifecycleRuleBuilder) -> LifecycleRuleBuilder,
 ) -> Result<aws_sdk_s3::types::LifecycleRule, ProvisionError> {
-    use aws_sdk_s3::types::{AbortIncompleteMultipartUpload, ExpirationStatus, LifecycleRule};
-    LifecycleRule::builder()
-        .id("abort-incomplete-uploads")
+    use aws_sdk_s3::types::{ExpirationStatus, LifecycleRule, LifecycleRuleFilter};
+    let rule = LifecycleRule::builder()
+        .id(id)
         .status(ExpirationStatus::Enabled)
-        .filter(everything())
-        .abort_incomplete_multipart_upload(
-            AbortIncompleteMultipartUpload::builder()
-                .days_after_initiation(buckets::ABORT_INCOMPLETE_UPLOAD_DAYS)
-                .build(),
-        )
-        .build()
-        .map_err(|e| fail(name, e))
+        .filter(LifecycleRuleFilter::builder().prefix("").build());
+    action(rule).build().map_err(|e| fail(bucket, e))
 }
+
+type LifecycleRuleBuilder = aws_sdk_s3::types::builders::LifecycleRuleBuilder;
 
 /// Create (or adopt) the bucket, then put every setting; each put replaces the
-/// previous value, so a second run converges to the same state.
+/// previous value, so a second run converges to the same state. Every bucket
+/// aborts incomplete multipart uploads; `extra_rule` is its own lifecycle rule.
 async fn ensure_bucket(
     client: &aws_sdk_s3::Client,
     name: &str,
     versioned: bool,
-    rules: Vec<aws_sdk_s3::types::LifecycleRule>,
+    extra_rule: Option<aws_sdk_s3::types::LifecycleRule>,
 ) -> Result<(), ProvisionError> {
+    use aws_sdk_s3::types::AbortIncompleteMultipartUpload;
+    let abort_incomplete_uploads = lifecycle_rule(name, "abort-incomplete-uploads", |rule| {
+        rule.abort_incomplete_multipart_upload(
+            AbortIncompleteMultipartUpload::builder()
+                .days_after_initiation(buckets::ABORT_INCOMPLETE_UPLOAD_DAYS)
+                .build(),
+        )
+    })?;
+    let rules = std::iter::once(abort_incomplete_uploads)
+        .chain(extra_rule)
+        .collect();
     use aws_sdk_s3::types::{
         BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus,
         CreateBucketConfiguration, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
@@ -708,11 +681,12 @@ pub async fn create_secret(
 
 /// Everything, named `<prefix>-…`. Buckets get the TLS-only policy unless the
 /// endpoint is plain HTTP (an emulator), where it would deny every request.
+/// Returns the names, with `sdk`'s endpoint (set only against an emulator).
 pub async fn provision_all(
     sdk: &aws_config::SdkConfig,
     path_style_s3: bool,
     prefix: &str,
-) -> Result<Provisioned, ProvisionError> {
+) -> Result<AwsResources, ProvisionError> {
     let table_name = format!("{prefix}-table");
     let blob_bucket = format!("{prefix}-blobs");
     let export_bucket = format!("{prefix}-exports");
@@ -733,12 +707,13 @@ pub async fn provision_all(
     )
     .await?;
     create_secret(&aws_sdk_secretsmanager::Client::new(sdk), &secret_id).await?;
-    Ok(Provisioned {
+    Ok(AwsResources {
         table: table_name,
         blob_bucket,
         export_bucket,
         queue_url,
         dlq_url,
         secret_id,
+        endpoint_url: sdk.endpoint_url().map(str::to_owned),
     })
 }

@@ -10,9 +10,11 @@
 //! here: reads filter expired items, conditions treat them as absent, and a write
 //! that would otherwise merge into an expired item (update, counter add) first
 //! removes it. Transient failures (throttling, transaction conflicts, 5xx, timeouts,
-//! dispatch errors) are retried with full-jitter exponential backoff, the SDK's own
-//! retries being switched off so there is exactly one retry layer.
+//! dispatch errors) are retried by the shared loop ([`sdk_retry`]) with full-jitter
+//! exponential backoff, the SDK's own retries being switched off so there is
+//! exactly one retry layer.
 
+use crate::adapters::sdk_retry::{self, GaveUp, Policy};
 use crate::clock::SharedClock;
 use crate::ports::store::*;
 use crate::resources::table;
@@ -21,9 +23,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, Update,
@@ -37,10 +38,13 @@ use std::time::Duration;
 
 type Attrs = HashMap<String, AttributeValue>;
 
-/// Attempts (first try included) before a transient failure becomes `Unavailable`.
-const ATTEMPTS: u32 = 6;
-const BACKOFF_BASE: Duration = Duration::from_millis(25);
-const BACKOFF_CAP: Duration = Duration::from_secs(1);
+/// Attempts (first try included) before a transient failure becomes `Unavailable`,
+/// and the backoff between them.
+const RETRY: Policy = Policy {
+    attempts: 6,
+    base: Duration::from_millis(25),
+    cap: Duration::from_secs(1),
+};
 /// Rounds of "remove the expired item, then write again" before giving up; each
 /// round only repeats when another writer raced us.
 const EXPIRED_ROUNDS: usize = 8;
@@ -496,16 +500,7 @@ fn sdk_text<E: std::error::Error + 'static>(e: &SdkError<E, HttpResponse>) -> St
 }
 
 fn is_transient<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
-    match e {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(se) => {
-            se.raw().status().is_server_error()
-                || e.code().is_some_and(|c| TRANSIENT_CODES.contains(&c))
-        }
-        _ => false,
-    }
+    sdk_retry::is_transient_with(e, &TRANSIENT_CODES)
 }
 
 /// A transaction cancelled only for conflicts or throttling (no failed condition).
@@ -524,40 +519,22 @@ fn is_transient_cancellation(e: &SdkError<TransactWriteItemsError, HttpResponse>
     }
 }
 
-/// Full-jitter exponential backoff: uniform in `[0, min(cap, base·2^attempt)]`.
-fn backoff(attempt: u32) -> Duration {
-    let ceiling = BACKOFF_BASE
-        .saturating_mul(1u32 << attempt.min(16))
-        .min(BACKOFF_CAP);
-    Duration::from_millis(rand::random_range(0..=ceiling.as_millis() as u64))
-}
-
-/// Call `f` until it succeeds, fails for good, or runs out of attempts.
+/// Call `f` until it succeeds, fails for good, or runs out of [`RETRY`] attempts.
 async fn retry<T, E, F, Fut>(
     transient: impl Fn(&SdkError<E, HttpResponse>) -> bool,
-    mut f: F,
+    f: F,
 ) -> Result<T, CallError<E>>
 where
     E: std::error::Error + 'static,
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
 {
-    let mut attempt = 0;
-    loop {
-        match f().await {
-            Ok(out) => return Ok(out),
-            Err(e) if transient(&e) => {
-                attempt += 1;
-                if attempt >= ATTEMPTS {
-                    tracing::warn!(error = %sdk_text(&e), attempts = attempt, "dynamodb still failing");
-                    return Err(CallError::Exhausted(sdk_text(&e)));
-                }
-                tracing::debug!(error = %sdk_text(&e), attempt, "dynamodb transient error, retrying");
-                tokio::time::sleep(backoff(attempt - 1)).await;
-            }
-            Err(e) => return Err(CallError::Failed(Box::new(e))),
-        }
-    }
+    sdk_retry::retry_with(RETRY, "DynamoDB", transient, sdk_text, f)
+        .await
+        .map_err(|gave_up| match gave_up {
+            GaveUp::Exhausted(e) => CallError::Exhausted(sdk_text(&e)),
+            GaveUp::Final(e) => CallError::Failed(Box::new(e)),
+        })
 }
 
 /// Interpretation of an error no operation handles specially.
@@ -574,14 +551,21 @@ fn other<E: ProvideErrorMetadata + std::error::Error + 'static>(e: CallError<E>)
     }
 }
 
-/// The item DynamoDB returned with a failed condition, and whether it failed at all.
-fn failed_condition_item<E>(
-    e: &CallError<E>,
-    extract: impl Fn(&E) -> Option<Option<&Attrs>>,
-) -> Option<Option<Attrs>> {
+/// Whether the call failed only because its condition did not hold.
+fn condition_failed<E: ProvideErrorMetadata>(e: &CallError<E>) -> bool {
     e.service()
-        .and_then(extract)
-        .map(|item| item.filter(|m| !m.is_empty()).cloned())
+        .is_some_and(|se| se.code() == Some("ConditionalCheckFailedException"))
+}
+
+/// For an UpdateItem whose condition failed, the item as it was (if any); `None`
+/// when it failed otherwise.
+fn failed_update_item(e: &CallError<UpdateItemError>) -> Option<Option<Attrs>> {
+    match e.service()? {
+        UpdateItemError::ConditionalCheckFailedException(c) => {
+            Some(c.item().filter(|m| !m.is_empty()).cloned())
+        }
+        _ => None,
+    }
 }
 
 // ---------------------------------------------------------------- cursors
@@ -639,12 +623,7 @@ impl DynamoStore {
         .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.service()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(e) if condition_failed(&e) => Ok(()),
             Err(e) => Err(other(e)),
         }
     }
@@ -687,14 +666,36 @@ impl DynamoStore {
         .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.service()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if condition_failed(&e) => Ok(false),
             Err(e) => Err(other(e)),
         }
+    }
+
+    /// UpdateItem under `cond`, returning the new item; on a failed condition
+    /// DynamoDB returns the old one ([`failed_update_item`]).
+    async fn update_item(
+        &self,
+        key: &Key,
+        update_expr: &str,
+        cond: &str,
+        e: &Expr,
+    ) -> Result<UpdateItemOutput, CallError<UpdateItemError>> {
+        retry(is_transient, || {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key_attrs(key)))
+                .update_expression(update_expr)
+                .condition_expression(cond)
+                .set_expression_attribute_names(e.names())
+                .set_expression_attribute_values(e.values())
+                .return_values(ReturnValue::AllNew)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+        })
+        .await
     }
 
     fn transact_item(&self, write: &Write, now: i64) -> TransactWriteItem {
@@ -829,32 +830,13 @@ impl ItemStore for DynamoStore {
             let guard = e.unexpired();
             let cond = and_guard(cond, guard);
             let update_expr = e.update(&changes, Version::fresh());
-            let result = retry(is_transient, || {
-                self.client
-                    .update_item()
-                    .table_name(&self.table)
-                    .set_key(Some(key_attrs(key)))
-                    .update_expression(&update_expr)
-                    .condition_expression(&cond)
-                    .set_expression_attribute_names(e.names())
-                    .set_expression_attribute_values(e.values())
-                    .return_values(ReturnValue::AllNew)
-                    .return_values_on_condition_check_failure(
-                        ReturnValuesOnConditionCheckFailure::AllOld,
-                    )
-                    .send()
-            })
-            .await;
+            let result = self.update_item(key, &update_expr, &cond, &e).await;
             match result {
                 Ok(out) => {
                     return to_item(out.attributes().unwrap_or(&HashMap::new()));
                 }
                 Err(err) => {
-                    let failed = failed_condition_item(&err, |e: &UpdateItemError| match e {
-                        UpdateItemError::ConditionalCheckFailedException(c) => Some(c.item()),
-                        _ => None,
-                    });
-                    match failed {
+                    match failed_update_item(&err) {
                         // The guard (or the condition) met an expired item: an update
                         // must not merge into it, so remove it and try again.
                         Some(Some(old)) if is_expired(&old, self.now()) => {
@@ -891,16 +873,7 @@ impl ItemStore for DynamoStore {
                 .send()
         })
         .await
-        .map_err(|err| {
-            if err
-                .service()
-                .is_some_and(|e| matches!(e, DeleteItemError::ConditionalCheckFailedException(_)))
-            {
-                StoreError::CONDITION_FAILED
-            } else {
-                other(err)
-            }
-        })?;
+        .map_err(other)?;
         live_item(out.attributes(), e.now)
     }
 
@@ -952,22 +925,7 @@ impl ItemStore for DynamoStore {
             let v = e.name("v");
             let fresh = e.named_value("fresh", n(Version::fresh().0));
             let update_expr = format!("ADD {a} {dv} SET {v} = {fresh}");
-            let result = retry(is_transient, || {
-                self.client
-                    .update_item()
-                    .table_name(&self.table)
-                    .set_key(Some(key_attrs(key)))
-                    .update_expression(&update_expr)
-                    .condition_expression(&cond)
-                    .set_expression_attribute_names(e.names())
-                    .set_expression_attribute_values(e.values())
-                    .return_values(ReturnValue::AllNew)
-                    .return_values_on_condition_check_failure(
-                        ReturnValuesOnConditionCheckFailure::AllOld,
-                    )
-                    .send()
-            })
-            .await;
+            let result = self.update_item(key, &update_expr, &cond, &e).await;
             let err = match result {
                 Ok(out) => {
                     let value = out
@@ -982,11 +940,7 @@ impl ItemStore for DynamoStore {
                 }
                 Err(err) => err,
             };
-            let failed = failed_condition_item(&err, |e: &UpdateItemError| match e {
-                UpdateItemError::ConditionalCheckFailedException(c) => Some(c.item()),
-                _ => None,
-            });
-            let old = match failed {
+            let old = match failed_update_item(&err) {
                 None => return Err(other(err)),
                 Some(old) => old,
             };
@@ -1231,6 +1185,7 @@ mod tests {
             400
         )));
         assert!(is_transient(&service_error(coded("Whatever"), 503)));
+        assert!(is_transient(&service_error(coded("Whatever"), 429)));
         assert!(!is_transient(&service_error(
             coded("ValidationException"),
             400
@@ -1273,7 +1228,7 @@ mod tests {
             Err(cancelled(&["TransactionConflict"]))
         })
         .await;
-        assert_eq!(calls.into_inner(), ATTEMPTS);
+        assert_eq!(calls.into_inner(), RETRY.attempts);
         assert!(matches!(
             other(out.unwrap_err()),
             StoreError::Unavailable(_)
@@ -1295,7 +1250,7 @@ mod tests {
     #[test]
     fn backoff_stays_under_the_cap() {
         for attempt in 0..40 {
-            assert!(backoff(attempt) <= BACKOFF_CAP);
+            assert!(RETRY.delay(attempt) <= RETRY.cap);
         }
     }
 }

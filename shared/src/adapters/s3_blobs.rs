@@ -10,10 +10,11 @@
 //!
 //! Retries are the adapter's own (the SDK's are turned off so attempts do not
 //! multiply): transient failures (5xx, throttling, timeouts, dropped connections)
-//! are retried with full-jitter exponential backoff, then surface as
-//! [`BlobError::Unavailable`].
+//! are retried by the shared loop ([`sdk_retry`], its standard policy) with
+//! full-jitter exponential backoff, then surface as [`BlobError::Unavailable`].
 
 use crate::adapters::fs_blobs::{checked_content_type, method_of, ttl_secs};
+use crate::adapters::sdk_retry::{self, STANDARD};
 use crate::clock::SharedClock;
 use crate::ports::blobs::*;
 use async_trait::async_trait;
@@ -24,16 +25,12 @@ use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ServerSideEncryption};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
+use std::collections::HashMap;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 /// Object metadata entry holding the hex SHA-256 (`x-amz-meta-sha256` on the wire).
 pub const SHA256_METADATA: &str = "sha256";
-/// Attempts per operation before `Unavailable`.
-const MAX_ATTEMPTS: u32 = 4;
-/// First backoff ceiling; doubles per attempt up to [`MAX_BACKOFF`].
-const BASE_BACKOFF: Duration = Duration::from_millis(50);
-const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// Error codes S3 uses for throttling and passing trouble.
 const TRANSIENT_CODES: &[&str] = &[
     "SlowDown",
@@ -84,31 +81,24 @@ impl S3BlobStore {
     }
 
     /// Run `attempt` until it succeeds, fails for good, or runs out of attempts.
-    async fn retrying<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, BlobError>
+    async fn retrying<T, F, Fut>(&self, what: &str, attempt: F) -> Result<T, BlobError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Failure>>,
     {
-        let mut ceiling = BASE_BACKOFF;
-        for n in 1..=MAX_ATTEMPTS {
-            match attempt().await {
-                Ok(v) => return Ok(v),
-                Err(Failure::Final(e)) => return Err(e),
-                Err(Failure::Transient(why)) if n == MAX_ATTEMPTS => {
-                    return Err(BlobError::Unavailable(format!(
-                        "{what} on bucket `{}` failed after {MAX_ATTEMPTS} attempts: {why}",
-                        self.bucket
-                    )));
-                }
-                Err(Failure::Transient(why)) => {
-                    tracing::warn!(operation = what, attempt = n, error = %why, "S3 transient error; retrying");
-                    let jitter = rand::random_range(0..=ceiling.as_millis() as u64);
-                    tokio::time::sleep(Duration::from_millis(jitter)).await;
-                    ceiling = (ceiling * 2).min(MAX_BACKOFF);
-                }
-            }
-        }
-        unreachable!("the last attempt returns")
+        let transient = |f: &Failure| matches!(f, Failure::Transient(_));
+        let describe = |f: &Failure| match f {
+            Failure::Transient(why) => why.clone(),
+            Failure::Final(e) => e.to_string(),
+        };
+        let failure = sdk_retry::retry_with(STANDARD, what, transient, describe, attempt).await;
+        failure.map_err(|gave_up| match gave_up.into_inner() {
+            Failure::Final(e) => e,
+            Failure::Transient(why) => BlobError::Unavailable(format!(
+                "{what} on bucket `{}` failed after {} attempts: {why}",
+                self.bucket, STANDARD.attempts
+            )),
+        })
     }
 }
 
@@ -117,26 +107,23 @@ fn classify<E>(what: &str, e: SdkError<E>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let transient = match &e {
-        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
-        SdkError::DispatchFailure(d) => !d.is_user(),
-        SdkError::ServiceError(ctx) => {
-            let status = ctx.raw().status().as_u16();
-            status >= 500
-                || status == 429
-                || ctx
-                    .err()
-                    .code()
-                    .is_some_and(|c| TRANSIENT_CODES.contains(&c))
-        }
-        _ => false,
-    };
+    // A dispatch failure the caller caused (e.g. a malformed request) repeats.
+    let user_error = matches!(&e, SdkError::DispatchFailure(d) if d.is_user());
+    let transient = !user_error && sdk_retry::is_transient_with(&e, TRANSIENT_CODES);
     let text = format!("{what}: {}", DisplayErrorContext(&e));
     if transient {
         Failure::Transient(text)
     } else {
         Failure::Final(BlobError::Fatal(text))
     }
+}
+
+/// Presigning happens locally: a failure is a bug or bad configuration.
+fn presign_failed<E>(what: &'static str) -> impl FnOnce(SdkError<E>) -> BlobError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |e| BlobError::Fatal(format!("presigning {what}: {}", DisplayErrorContext(&e)))
 }
 
 /// HTTP status of a service error, if it is one.
@@ -152,6 +139,25 @@ fn status_of<E>(e: &SdkError<E>) -> Option<u16> {
 fn checksum_hex(b64: Option<&str>) -> Option<String> {
     let raw = BASE64.decode(b64?).ok()?;
     (raw.len() == 32).then(|| hex::encode(raw))
+}
+
+/// The SHA-256 an object was stored with: the adapter's metadata entry, else a
+/// full-object S3 checksum (a presigned PUT's).
+fn recorded_sha256(
+    metadata: Option<&HashMap<String, String>>,
+    checksum_sha256: Option<&str>,
+) -> Option<String> {
+    metadata
+        .and_then(|m| m.get(SHA256_METADATA))
+        .cloned()
+        .or_else(|| checksum_hex(checksum_sha256))
+}
+
+/// The stored content type, or the default for objects stored without one.
+fn content_type_or_default(stored: Option<&str>) -> String {
+    stored
+        .unwrap_or(crate::adapters::fs_blobs::DEFAULT_CONTENT_TYPE)
+        .to_owned()
 }
 
 /// Does an error's chain say the SDK's checksum validation failed?
@@ -197,15 +203,8 @@ impl S3BlobStore {
                         classify("GetObject", e)
                     }
                 })?;
-            let recorded = out
-                .metadata()
-                .and_then(|m| m.get(SHA256_METADATA))
-                .cloned()
-                .or_else(|| checksum_hex(out.checksum_sha256()));
-            let content_type = out
-                .content_type()
-                .unwrap_or(crate::adapters::fs_blobs::DEFAULT_CONTENT_TYPE)
-                .to_owned();
+            let recorded = recorded_sha256(out.metadata(), out.checksum_sha256());
+            let content_type = content_type_or_default(out.content_type());
             let bytes = out.body.collect().await.map_err(|e| {
                 if is_checksum_failure(&e) {
                     Failure::Final(BlobError::Corrupt {
@@ -316,20 +315,13 @@ impl BlobStore for S3BlobStore {
             })
             .await?;
         let Some(out) = out else { return Ok(None) };
-        let recorded = out
-            .metadata()
-            .and_then(|m| m.get(SHA256_METADATA))
-            .cloned()
-            .or_else(|| checksum_hex(out.checksum_sha256()));
+        let recorded = recorded_sha256(out.metadata(), out.checksum_sha256());
         match recorded {
             Some(sha256) => Ok(Some(BlobMeta {
                 key: key.clone(),
                 size: out.content_length().unwrap_or_default().max(0) as u64,
                 sha256,
-                content_type: out
-                    .content_type()
-                    .unwrap_or(crate::adapters::fs_blobs::DEFAULT_CONTENT_TYPE)
-                    .to_owned(),
+                content_type: content_type_or_default(out.content_type()),
             })),
             // Written without a SHA-256 (e.g. a client's presigned PUT with another
             // checksum): read it once to compute one.
@@ -412,9 +404,7 @@ impl BlobStore for S3BlobStore {
                 .key(key.as_str())
                 .presigned(config)
                 .await
-                .map_err(|e| {
-                    BlobError::Fatal(format!("presigning GetObject: {}", DisplayErrorContext(&e)))
-                })?,
+                .map_err(presign_failed("GetObject"))?,
             SignedOp::Put => self
                 .client
                 .put_object()
@@ -422,9 +412,7 @@ impl BlobStore for S3BlobStore {
                 .key(key.as_str())
                 .presigned(config)
                 .await
-                .map_err(|e| {
-                    BlobError::Fatal(format!("presigning PutObject: {}", DisplayErrorContext(&e)))
-                })?,
+                .map_err(presign_failed("PutObject"))?,
         };
         Ok(SignedUrl {
             url: presigned.uri().to_owned(),
@@ -502,7 +490,7 @@ mod tests {
             })
             .await;
         assert!(matches!(out, Err(BlobError::Unavailable(ref m)) if m.contains("4 attempts")));
-        assert_eq!(calls, MAX_ATTEMPTS);
+        assert_eq!(calls, STANDARD.attempts);
 
         let mut calls = 0;
         let out = store
