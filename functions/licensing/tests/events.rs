@@ -1,0 +1,88 @@
+//! The `events/licensing` fixtures (API Gateway v2 HTTP events) drive the real
+//! router through lambda_http's request conversion, as on Lambda.
+
+mod common;
+
+use axum::http::StatusCode;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/../../events/licensing/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("JSON event")
+}
+
+/// Feed an API Gateway v2 event through the router the Lambda function runs.
+async fn invoke(services: &skiff_shared::Services, event: &Value) -> (StatusCode, Value) {
+    let request = lambda_http::request::from_str(&event.to_string()).expect("an API Gateway event");
+    let app = skiff_shared::http::with_common_layers(
+        skiff_licensing::router().with_state(services.clone()),
+        &services.config,
+    );
+    let response = app.oneshot(request).await.expect("router answers");
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn with_body(mut event: Value, body: Value) -> Value {
+    event["body"] = body.to_string().into();
+    event
+}
+
+#[tokio::test]
+async fn the_validate_event_is_answered_and_rate_limited_by_its_source_ip() {
+    let e = common::env_with(&[("SKIFF_LICENSE_VALIDATE_PER_MIN", "3")]).await;
+    e.at_window_start();
+    let event = fixture("validate.json");
+
+    // The fixture's key is unknown here.
+    let (status, body) = invoke(&e.services, &event).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["code"], "NOT_FOUND");
+
+    // With a real key, the fixture's machine is not activated yet.
+    let license = e.issue("org_evt", 3).await;
+    let sent: Value = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+    let hw = sent["hardware_id"].as_str().unwrap();
+    let real = with_body(
+        event.clone(),
+        json!({ "license_key": license.key, "hardware_id": hw }),
+    );
+    let (_, body) = invoke(&e.services, &real).await;
+    assert_eq!(body["code"], "HARDWARE_MISMATCH");
+    skiff_shared::licensing::service::activate(&e.services, &license.key, hw, &Default::default())
+        .await
+        .unwrap();
+    let (_, body) = invoke(&e.services, &real).await;
+    assert_eq!(
+        (body["valid"].clone(), body["code"].clone()),
+        (json!(true), json!("VALID"))
+    );
+
+    // Fourth request from the fixture's source IP this minute: limited; another IP is not.
+    let (status, body) = invoke(&e.services, &real).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let mut elsewhere = real.clone();
+    elsewhere["requestContext"]["http"]["sourceIp"] = "203.0.113.9".into();
+    let (status, _) = invoke(&e.services, &elsewhere).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_acquire_event_reaches_the_seat_route_and_its_fixture_token_is_refused() {
+    let e = common::env().await;
+    let event = fixture("acquire.json");
+    assert_eq!(event["rawPath"], "/api/v1/licenses/acquire");
+    // The fixture carries a syntactically valid but unsigned bearer token.
+    let (status, body) = invoke(&e.services, &event).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["status"], 401);
+}
