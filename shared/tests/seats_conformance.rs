@@ -6,6 +6,11 @@
 //!
 //! Invariant checked after every case: the license's counter equals the number of
 //! seat items, and "seats used" (live sessions) never exceeds `max_seats`.
+//!
+//! On moto the suite takes ~100 s (with 2 nextest jobs): moto serves one request at
+//! a time and deep-copies the table for every write of a transaction, so the churn
+//! case (whose table fills with history and audit items) takes ~45 s there, and the
+//! 100-machine race runs 5 rounds instead of 20 (~30 s).
 
 use futures::future::join_all;
 use skiff_shared::adapters::dynamo_store::DynamoStore;
@@ -29,6 +34,11 @@ struct Harness {
     clock: Arc<FixedClock>,
     /// Rounds of the 100-machine race (see `hundred_machines_race_for_ten_seats`).
     race_rounds: usize,
+    /// How long a churn client waits after "seats exhausted", and how often the
+    /// churn sampler reads the license: moto serves one request at a time (~7 ms
+    /// each), so there the waiting clients and the sampler must leave it room.
+    churn_pause: Duration,
+    sample_every: Duration,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -44,6 +54,8 @@ async fn sqlite() -> Harness {
         store: Arc::new(store),
         clock,
         race_rounds: 20,
+        churn_pause: Duration::from_millis(2),
+        sample_every: Duration::from_millis(2),
         _dir: Some(dir),
     }
 }
@@ -62,6 +74,8 @@ async fn dynamodb() -> Harness {
         // moto serves ~100 requests/s on one thread and a round costs ~500 requests:
         // 5 rounds keep the whole moto suite near two minutes.
         race_rounds: 5,
+        churn_pause: Duration::from_millis(200),
+        sample_every: Duration::from_millis(100),
         _dir: None,
     }
 }
@@ -205,7 +219,7 @@ async fn hundred_machines_race_for_ten_seats(h: &Harness) {
 }
 
 async fn churn_never_exceeds_the_limit(h: &Harness) {
-    const MAX: i64 = 6;
+    const MAX: i64 = 10;
     let lic = license(h, MAX).await.reference();
     let running = Arc::new(AtomicBool::new(true));
     let peak = Arc::new(AtomicI64::new(0));
@@ -213,6 +227,7 @@ async fn churn_never_exceeds_the_limit(h: &Harness) {
     let sampler = {
         let (store, clock, lic) = (h.store.clone(), h.clock.clone(), lic.clone());
         let (running, peak, samples) = (running.clone(), peak.clone(), samples.clone());
+        let every = h.sample_every;
         tokio::spawn(async move {
             while running.load(Ordering::SeqCst) {
                 let u = seats::usage(store.as_ref(), clock.as_ref(), &lic)
@@ -221,10 +236,11 @@ async fn churn_never_exceeds_the_limit(h: &Harness) {
                 assert!(u.live <= MAX && u.items <= MAX && u.counter <= MAX, "{u:?}");
                 peak.fetch_max(u.live.max(u.counter), Ordering::SeqCst);
                 samples.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(10)).await;
+                tokio::time::sleep(every).await;
             }
         })
     };
+    let pause = h.churn_pause;
     let workers = (0..20).map(|t| {
         let (store, clock, lic) = (h.store.clone(), h.clock.clone(), lic.clone());
         tokio::spawn(async move {
@@ -237,7 +253,7 @@ async fn churn_never_exceeds_the_limit(h: &Harness) {
                         Err(SeatError::Exhausted { .. }) => {
                             exhausted += 1;
                             assert!(exhausted < 10_000, "starved");
-                            tokio::time::sleep(Duration::from_millis(5)).await;
+                            tokio::time::sleep(pause).await;
                         }
                         Err(e) => panic!("acquire: {e}"),
                     }
@@ -263,11 +279,20 @@ async fn churn_never_exceeds_the_limit(h: &Harness) {
                 .expect("release");
                 assert!(ended.is_some(), "the session was live until released");
             }
+            exhausted
         })
     });
+    let started = std::time::Instant::now();
+    let mut refused = 0;
     for w in join_all(workers).await {
-        w.expect("worker");
+        refused += w.expect("worker");
     }
+    eprintln!(
+        "churn: 200 cycles, {refused} exhausted answers, {} samples, peak {}, {:?}",
+        samples.load(Ordering::SeqCst),
+        peak.load(Ordering::SeqCst),
+        started.elapsed()
+    );
     running.store(false, Ordering::SeqCst);
     sampler.await.expect("sampler");
     assert!(samples.load(Ordering::SeqCst) > 0, "the sampler ran");

@@ -193,11 +193,11 @@ fn check_open(license: &License, now: i64) -> Result<(), SeatError> {
 
 /// Every seat item of a license (all pages).
 pub async fn list_seats(store: &dyn ItemStore, lic: &LicenseRef) -> Result<Vec<Seat>, StoreError> {
-    Ok(list_seat_items(store, lic)
+    list_seat_items(store, lic)
         .await?
         .iter()
         .map(Item::parse)
-        .collect::<Result<_, _>>()?)
+        .collect()
 }
 
 async fn list_seat_items(store: &dyn ItemStore, lic: &LicenseRef) -> Result<Vec<Item>, StoreError> {
