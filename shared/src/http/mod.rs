@@ -2,8 +2,10 @@
 //! CORS from an allow-list, security headers, health routes.
 
 pub mod blob_urls;
+pub mod client_ip;
 pub mod dev_mailbox;
 pub mod health;
+pub mod openapi;
 pub mod request_id;
 
 use crate::config::{Config, CorsOrigins};
