@@ -5,6 +5,7 @@ pub mod blob_urls;
 pub mod client_ip;
 pub mod dev_mailbox;
 pub mod health;
+pub mod json;
 pub mod openapi;
 pub mod request_id;
 

@@ -16,6 +16,7 @@
 pub mod api_keys;
 pub mod email;
 pub mod ids;
+pub mod mail;
 pub mod names;
 pub mod one_time;
 pub mod orgs;

@@ -214,6 +214,25 @@ pub async fn revoke_all(
     user: &UserId,
     keep: Option<&SessionId>,
 ) -> Result<usize, StoreError> {
+    revoke_where(store, clock, user, |s| Some(&s.id) != keep).await
+}
+
+/// Revoke every session of `user` acting in `org` (they left or were removed).
+pub async fn revoke_in_org(
+    store: &dyn ItemStore,
+    clock: &dyn Clock,
+    user: &UserId,
+    org: &OrgId,
+) -> Result<usize, StoreError> {
+    revoke_where(store, clock, user, |s| &s.org_id == org).await
+}
+
+async fn revoke_where(
+    store: &dyn ItemStore,
+    clock: &dyn Clock,
+    user: &UserId,
+    select: impl Fn(&Session) -> bool,
+) -> Result<usize, StoreError> {
     let mut cursor = None;
     let mut count = 0;
     loop {
@@ -226,7 +245,7 @@ pub async fn revoke_all(
             .await?;
         for item in &page.items {
             let session: Session = item.parse()?;
-            if session.revoked_at.is_none() && Some(&session.id) != keep {
+            if session.revoked_at.is_none() && select(&session) {
                 revoke(store, clock, &session.id).await?;
                 count += 1;
             }
