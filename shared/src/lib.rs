@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod identity;
+pub mod licensing;
 pub mod outbox;
 pub mod ports;
 pub mod provision;

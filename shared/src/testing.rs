@@ -37,3 +37,22 @@ pub fn unique_name(prefix: &str) -> String {
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     )
 }
+
+/// Embedded services over a fresh data dir, with a clock tests can move.
+pub async fn embedded_services(
+    data_dir: &std::path::Path,
+) -> (
+    crate::services::Embedded,
+    std::sync::Arc<crate::clock::OffsetClock>,
+) {
+    let config = crate::config::Config::from_vars(vec![(
+        "SKIFF_DATA_DIR".to_owned(),
+        data_dir.display().to_string(),
+    )])
+    .expect("test config");
+    let clock = crate::clock::OffsetClock::new();
+    let embedded = crate::services::Services::embedded(config, clock.clone())
+        .await
+        .expect("embedded services start");
+    (embedded, clock)
+}

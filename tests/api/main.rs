@@ -1,3 +1,4 @@
 //! Black-box API tests, one module per area.
 
 mod health;
+mod outbox;
