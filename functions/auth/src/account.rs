@@ -408,6 +408,8 @@ pub struct MeResponse {
     created_at: String,
     /// The organization the token acts in.
     org: OrgSummary,
+    /// A platform operator (set only by `skiff admin grant`).
+    platform_admin: bool,
 }
 
 async fn me_response(services: &Services, principal: &Principal) -> ApiResult<MeResponse> {
@@ -439,6 +441,7 @@ async fn me_response(services: &Services, principal: &Principal) -> ApiResult<Me
             name: org.name,
             role,
         },
+        platform_admin: user.platform_admin,
     })
 }
 

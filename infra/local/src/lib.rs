@@ -2,6 +2,7 @@
 //! embedded adapters, the outbox worker and the scheduler in-process, and the
 //! dev-only helpers (mailbox, signed blob URLs, clock).
 
+pub mod admin;
 pub mod dev;
 pub mod workers;
 
@@ -47,7 +48,7 @@ impl Running {
 /// Every HTTP function's router, as the Lambda functions mount them.
 pub fn api_router(_services: &Services) -> axum::Router<Services> {
     // Each endpoint group adds its router here as it lands.
-    skiff_shared::http::health::router()
+    skiff_shared::http::health::router().merge(skiff_auth::router())
 }
 
 /// Build everything and start serving on `listener`.
