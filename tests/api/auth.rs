@@ -234,6 +234,14 @@ async fn forgot_and_reset_password_journey() {
         known, unknown,
         "same body whether or not the account exists"
     );
+    let (s_bad, bad) = post(
+        &app,
+        "/api/v1/auth/forgot-password",
+        None,
+        json!({"email": "not an address"}),
+    )
+    .await;
+    assert_eq!((s_bad, &bad), (StatusCode::ACCEPTED, &known));
 
     let token = emailed_token(
         &app,

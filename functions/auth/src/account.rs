@@ -255,14 +255,15 @@ async fn accept_by_email<M: outbox::Message>(
 ) -> ApiResult<()> {
     let (store, clock) = (services.store.as_ref(), services.clock.as_ref());
     rate_limit::enforce(store, clock, names.0, &ip.subject(), limits.0).await?;
-    let Ok(email) = EmailAddress::parse(raw_email) else {
-        return Err(ApiError::invalid_field(
-            "email",
-            "INVALID_EMAIL",
-            "a valid e-mail address is required",
-        ));
+    // A malformed address gets the same 202: it names no account either way.
+    let email = EmailAddress::parse(raw_email).ok();
+    let subject = email
+        .as_ref()
+        .map_or_else(|| raw_email.trim().to_lowercase(), ToString::to_string);
+    rate_limit::enforce(store, clock, names.1, &subject, limits.1).await?;
+    let Some(email) = email else {
+        return Ok(());
     };
-    rate_limit::enforce(store, clock, names.1, email.as_str(), limits.1).await?;
     if let Err(e) = outbox::enqueue(services, &message(email.to_string())).await {
         tracing::warn!(error = %e, "could not enqueue an identity e-mail request");
     }

@@ -12,6 +12,9 @@ use super::signing_keys::KeySet;
 use crate::identity::{OrgId, Role, Scopes, SessionId, UserId};
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Lifetime of an access token.
@@ -149,6 +152,46 @@ pub fn verify(
     })
 }
 
+/// Most tokens a key set remembers as verified.
+pub const MEMO_CAPACITY: usize = 10_000;
+
+/// Tokens already verified against one key set: SHA-256 of the token → the result
+/// and the audience it was checked for. A client presents the same access token on
+/// every request for up to 15 minutes, so a warm container verifies each signature
+/// once; expiry is still checked on every use.
+#[derive(Debug, Default)]
+pub struct VerifiedMemo(Mutex<HashMap<[u8; 32], (Verified, Audience)>>);
+
+/// [`verify`], remembering successes in the key set's memo.
+pub fn verify_cached(
+    keys: &KeySet,
+    who: &Audience,
+    now: i64,
+    token: &str,
+) -> Result<Verified, TokenError> {
+    let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    let memo = &keys.verified.0;
+    if let Some((v, aud)) = memo.lock().unwrap_or_else(|p| p.into_inner()).get(&digest)
+        && aud == who
+    {
+        return if v.expires_at + LEEWAY_SECS <= now {
+            Err(TokenError::Expired)
+        } else {
+            Ok(v.clone())
+        };
+    }
+    let verified = verify(keys, who, now, token)?;
+    let mut map = memo.lock().unwrap_or_else(|p| p.into_inner());
+    if map.len() >= MEMO_CAPACITY {
+        map.retain(|_, (v, _)| v.expires_at + LEEWAY_SECS > now);
+        if map.len() >= MEMO_CAPACITY {
+            map.clear();
+        }
+    }
+    map.insert(digest, (verified.clone(), who.clone()));
+    Ok(verified)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::signing_keys::{KeySet, SigningKey};
@@ -157,10 +200,7 @@ mod tests {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn keys(seed: u8) -> KeySet {
-        KeySet {
-            current: SigningKey::from_seed(&[seed; 32]).unwrap(),
-            previous: vec![],
-        }
+        KeySet::new(SigningKey::from_seed(&[seed; 32]).unwrap(), vec![])
     }
 
     fn who() -> Audience {
@@ -252,6 +292,30 @@ mod tests {
         assert_eq!(
             verify(&k, &who(), 1_000_000, &tampered),
             Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn the_memo_answers_like_verify_and_still_checks_expiry_and_audience() {
+        let k = keys(1);
+        let (t, u, _) = token(&k, 1_000_000);
+        assert_eq!(verify_cached(&k, &who(), 1_000_001, &t).unwrap().user_id, u);
+        assert_eq!(verify_cached(&k, &who(), 1_000_002, &t).unwrap().user_id, u);
+        assert_eq!(k.verified.0.lock().unwrap().len(), 1);
+        let mut other = who();
+        other.audience = "someone-else".into();
+        assert_eq!(
+            verify_cached(&k, &other, 1_000_002, &t),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            verify_cached(&k, &who(), 1_000_000 + 900 + 31, &t),
+            Err(TokenError::Expired)
+        );
+        // A different key set (after a reload or rotation) starts empty.
+        assert_eq!(
+            verify_cached(&keys(2), &who(), 1_000_001, &t),
+            Err(TokenError::UnknownKey)
         );
     }
 

@@ -113,7 +113,7 @@ pub async fn authenticate(services: &Services, credential: &str) -> Result<Princ
     }
     let kid = access_token::kid_of(credential).map_err(token_error)?;
     let keys = signing_keys::for_kid(&services.secrets, &kid).await?;
-    let verified = access_token::verify(
+    let verified = access_token::verify_cached(
         &keys,
         &audience(services),
         services.clock.unix(),

@@ -87,14 +87,26 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-/// The current key and every key still accepted for verification.
+/// The current key and every key still accepted for verification, with the
+/// tokens already verified against exactly this set (see
+/// [`access_token::verify_cached`](super::access_token::verify_cached)). A reload
+/// or rotation builds a new set, so the memo never outlives the keys it trusted.
 #[derive(Debug)]
 pub struct KeySet {
     pub current: SigningKey,
     pub previous: Vec<SigningKey>,
+    pub(crate) verified: super::access_token::VerifiedMemo,
 }
 
 impl KeySet {
+    pub fn new(current: SigningKey, previous: Vec<SigningKey>) -> Self {
+        Self {
+            current,
+            previous,
+            verified: Default::default(),
+        }
+    }
+
     /// The key named `kid`, if it still verifies.
     pub fn verifying(&self, kid: &str) -> Option<&SigningKey> {
         std::iter::once(&self.current)
@@ -135,14 +147,13 @@ impl StoredKeySet {
     }
 
     fn load(&self) -> Result<KeySet, KeyError> {
-        Ok(KeySet {
-            current: SigningKey::from_seed(&seed(&self.current)?)?,
-            previous: self
-                .previous
+        Ok(KeySet::new(
+            SigningKey::from_seed(&seed(&self.current)?)?,
+            self.previous
                 .iter()
                 .map(|s| SigningKey::from_seed(&seed(s)?))
                 .collect::<Result<_, _>>()?,
-        })
+        ))
     }
 }
 
