@@ -1,5 +1,6 @@
 //! Black-box API tests, one module per area.
 
 mod auth;
+mod blobs;
 mod health;
 mod outbox;
