@@ -106,15 +106,11 @@ impl TestApp {
             .await
             .expect("mailbox");
         assert_eq!(r.status(), 200);
-        // The mailbox answers a bare array; `{"emails": [...]}` is accepted too.
-        match r.json::<Value>().await.unwrap() {
-            Value::Array(emails) => emails,
-            body => body
-                .get("emails")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default(),
-        }
+        let body: Value = r.json().await.unwrap();
+        body.get("emails")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Wait (bounded) for an e-mail to `to` whose subject contains `subject`.
