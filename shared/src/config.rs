@@ -54,6 +54,8 @@ pub struct Config {
     /// Allow `POST /_dev/clock` to move the server's clock (tests only).
     pub dev_clock: bool,
     pub aws: Option<AwsResources>,
+    /// Plans, payments provider, checkout redirects.
+    pub billing: crate::billing::settings::BillingSettings,
 }
 
 /// CORS allow-list; a wildcard only by explicit opt-in.
@@ -150,7 +152,14 @@ impl Config {
                 endpoint_url: env.get("AWS_ENDPOINT_URL").map(str::to_owned),
             }),
         };
+        let billing = crate::billing::settings::BillingSettings::from_vars(
+            &vars,
+            backend,
+            &public_url,
+            &cors_origins,
+        )?;
         Ok(Config {
+            billing,
             backend,
             environment,
             data_dir: PathBuf::from(env.get("SKIFF_DATA_DIR").unwrap_or("./.skiff")),

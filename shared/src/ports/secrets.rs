@@ -48,7 +48,12 @@ pub const BLOB_URL_KEY: SecretName = SecretName {
 };
 
 /// Every secret Skiff provisions; later issues add theirs here.
-pub const ALL_SECRETS: &[SecretName] = &[BLOB_URL_KEY];
+pub const ALL_SECRETS: &[SecretName] = &[
+    BLOB_URL_KEY,
+    crate::billing::STRIPE_SECRET_KEY,
+    crate::billing::STRIPE_WEBHOOK_SECRET,
+    crate::billing::SIMULATOR_WEBHOOK_SECRET,
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {
