@@ -317,3 +317,84 @@ impl From<SecretsError> for ApiError {
 
 /// Shorthand for route results.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+
+    async fn body(e: ApiError) -> (StatusCode, String, Value, Option<String>) {
+        let r = e.into_response();
+        let status = r.status();
+        let ct = r.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let retry = r
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        (status, ct, serde_json::from_slice(&bytes).unwrap(), retry)
+    }
+
+    #[tokio::test]
+    async fn a_transient_store_failure_is_a_503_problem_not_a_500() {
+        let (status, ct, json, _) =
+            body(StoreError::Unavailable("ProvisionedThroughputExceeded".into()).into()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(ct, "application/problem+json");
+        assert_eq!(json["code"], "SERVICE_UNAVAILABLE");
+        assert!(!json["detail"].as_str().unwrap().contains("Provisioned"));
+    }
+
+    #[tokio::test]
+    async fn internal_details_are_never_sent() {
+        let (status, _, json, _) = body(ApiError::internal("db password is hunter2")).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!json.to_string().contains("hunter2"));
+        for member in ["type", "title", "status", "detail", "code", "request_id"] {
+            assert!(json.get(member).is_some(), "{member}");
+        }
+    }
+
+    #[tokio::test]
+    async fn validation_lists_every_failed_rule() {
+        let e = ApiError::validation(vec![
+            FieldError::new("password", "TOO_SHORT", "at least 8 characters"),
+            FieldError::new("password", "NO_DIGIT", "a digit"),
+        ]);
+        let (status, _, json, _) = body(e).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(json["errors"].as_array().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn rate_limits_carry_retry_after() {
+        let (status, _, json, retry) = body(ApiError::RateLimited {
+            retry_after_secs: 17,
+        })
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(retry.as_deref(), Some("17"));
+        assert_eq!(json["retry_after"], 17);
+    }
+
+    #[tokio::test]
+    async fn custom_problems_keep_their_members() {
+        let mut extra = Map::new();
+        extra.insert("mode".into(), "read_only".into());
+        let e = ApiError::Custom(Box::new(Problem {
+            status: StatusCode::LOCKED,
+            code: "service_locked".into(),
+            title: "Service locked".into(),
+            detail: "Writes are disabled".into(),
+            extra,
+        }));
+        let (status, _, json, _) = body(e).await;
+        assert_eq!(status, StatusCode::LOCKED);
+        assert_eq!(json["code"], "service_locked");
+        assert_eq!(json["mode"], "read_only");
+        assert_eq!(json["title"], "Service locked");
+    }
+}

@@ -1,0 +1,142 @@
+//! Exactly-once claims over the item store (embedded adapter; the store's own
+//! conformance suite proves the AWS adapter has the same conditional semantics).
+
+use skiff_shared::clock::FixedClock;
+use skiff_shared::idempotency::{Claim, claim};
+use skiff_shared::ports::store::ItemStore;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn store(dir: &std::path::Path, clock: Arc<FixedClock>) -> Arc<dyn ItemStore> {
+    Arc::new(
+        skiff_shared::adapters::sqlite_store::SqliteStore::open(&dir.join("items.db"), clock)
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_completed_claim_is_reported_done_with_its_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
+    let s = store(dir.path(), clock.clone());
+    let Claim::Acquired(lease) = claim(
+        s.as_ref(),
+        clock.as_ref(),
+        "t",
+        "e1",
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap() else {
+        panic!("first claim acquires")
+    };
+    lease
+        .complete(s.as_ref(), Some(serde_json::json!({"ok": 1})))
+        .await
+        .unwrap();
+    match claim(
+        s.as_ref(),
+        clock.as_ref(),
+        "t",
+        "e1",
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap()
+    {
+        Claim::Done { result } => assert_eq!(result, Some(serde_json::json!({"ok": 1}))),
+        other => panic!("expected Done, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_live_lease_blocks_and_an_expired_one_is_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
+    let s = store(dir.path(), clock.clone());
+    let lease = Duration::from_secs(60);
+    let Claim::Acquired(first) = claim(s.as_ref(), clock.as_ref(), "t", "e2", lease)
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert!(matches!(
+        claim(s.as_ref(), clock.as_ref(), "t", "e2", lease)
+            .await
+            .unwrap(),
+        Claim::InProgress
+    ));
+    clock.advance(Duration::from_secs(61));
+    let Claim::Acquired(second) = claim(s.as_ref(), clock.as_ref(), "t", "e2", lease)
+        .await
+        .unwrap()
+    else {
+        panic!("an expired lease is taken over")
+    };
+    // The crashed holder coming back cannot complete over the new holder.
+    assert!(
+        first
+            .complete(s.as_ref(), None)
+            .await
+            .unwrap_err()
+            .is_condition_failed()
+    );
+    second.complete(s.as_ref(), None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_released_claim_can_be_claimed_again_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
+    let s = store(dir.path(), clock.clone());
+    let Claim::Acquired(l) = claim(
+        s.as_ref(),
+        clock.as_ref(),
+        "t",
+        "e3",
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap() else {
+        panic!()
+    };
+    l.release(s.as_ref()).await.unwrap();
+    assert!(matches!(
+        claim(
+            s.as_ref(),
+            clock.as_ref(),
+            "t",
+            "e3",
+            Duration::from_secs(60)
+        )
+        .await
+        .unwrap(),
+        Claim::Acquired(_)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_many_concurrent_claims_exactly_one_acquires() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
+    let s = store(dir.path(), clock.clone());
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let (s, c) = (s.clone(), clock.clone());
+            tokio::spawn(async move {
+                matches!(
+                    claim(s.as_ref(), c.as_ref(), "t", "e4", Duration::from_secs(60))
+                        .await
+                        .unwrap(),
+                    Claim::Acquired(_)
+                )
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        won += t.await.unwrap() as usize;
+    }
+    assert_eq!(won, 1);
+}
