@@ -1,0 +1,747 @@
+//! `template.yaml` (what is deployed) and the code (what runs and what `skiff
+//! provision` creates) must agree: key names, queue limits, lifecycle days,
+//! environment variables, generated secrets, and DESIGN §8's build settings.
+//! A change on one side without the other fails here, not in production.
+
+use serde_yaml::Value;
+use serde_yaml::value::TaggedValue;
+use skiff_shared::config::{Backend, Config};
+use skiff_shared::ports::secrets::{ALL_SECRETS, Generate};
+use skiff_shared::resources::{buckets, queue, table};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("shared/ has a parent")
+        .to_path_buf()
+}
+
+fn read(rel: &str) -> String {
+    let path = repo_root().join(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+fn template() -> Value {
+    serde_yaml::from_str(&read("template.yaml")).expect("template.yaml is valid YAML")
+}
+
+/// `v[a][b]...`, panicking with the path when a step is missing.
+fn at<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
+    let mut cur = v;
+    for (i, key) in path.iter().enumerate() {
+        cur = cur
+            .get(*key)
+            .unwrap_or_else(|| panic!("template has no {}", path[..=i].join(".")));
+    }
+    cur
+}
+
+fn resource<'a>(t: &'a Value, name: &str) -> &'a Value {
+    at(t, &["Resources", name])
+}
+
+fn props<'a>(t: &'a Value, name: &str) -> &'a Value {
+    at(t, &["Resources", name, "Properties"])
+}
+
+/// A plain string (serde_yaml's `as_str` would also see through `!Ref x`).
+fn str_of(v: &Value) -> &str {
+    match v {
+        Value::String(s) => s,
+        other => panic!("expected a plain string, found {other:?}"),
+    }
+}
+
+/// A number written as a YAML number or as a string (CloudFormation accepts both).
+fn num(v: &Value) -> u64 {
+    match v {
+        Value::Number(n) => n.as_u64().expect("a non-negative integer"),
+        Value::String(s) => s.parse().unwrap_or_else(|e| panic!("`{s}`: {e}")),
+        other => panic!("expected a number, found {other:?}"),
+    }
+}
+
+fn seq(v: &Value) -> &Vec<Value> {
+    v.as_sequence()
+        .unwrap_or_else(|| panic!("expected a list, found {v:?}"))
+}
+
+/// The argument of a short-form intrinsic (`!Ref X`, `!GetAtt X.Arn`, ...), if `v` is one.
+fn intrinsic<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    match v {
+        Value::Tagged(t) => {
+            let TaggedValue { tag, value } = &**t;
+            (*tag == name).then_some(value)
+        }
+        _ => None,
+    }
+}
+
+fn is_ref(v: &Value, target: &str) -> bool {
+    intrinsic(v, "Ref").and_then(Value::as_str) == Some(target)
+}
+
+fn is_get_att(v: &Value, target: &str) -> bool {
+    intrinsic(v, "GetAtt").and_then(Value::as_str) == Some(target)
+}
+
+fn resources_of_type<'a>(t: &'a Value, ty: &str) -> Vec<(&'a str, &'a Value)> {
+    at(t, &["Resources"])
+        .as_mapping()
+        .expect("Resources is a mapping")
+        .iter()
+        .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some(ty))
+        .map(|(k, r)| (str_of(k), r))
+        .collect()
+}
+
+// ------------------------------------------------------------------ table
+
+#[test]
+fn table_keys_index_and_ttl_equal_resources_table() {
+    let t = template();
+    let p = props(&t, "Table");
+
+    let attrs: BTreeMap<&str, &str> = seq(at(p, &["AttributeDefinitions"]))
+        .iter()
+        .map(|a| {
+            (
+                str_of(at(a, &["AttributeName"])),
+                str_of(at(a, &["AttributeType"])),
+            )
+        })
+        .collect();
+    let expected: BTreeMap<&str, &str> = [
+        (table::PARTITION_KEY, "S"),
+        (table::SORT_KEY, "S"),
+        (table::GSI1_PARTITION_KEY, "S"),
+        (table::GSI1_SORT_KEY, "S"),
+    ]
+    .into();
+    assert_eq!(attrs, expected, "AttributeDefinitions");
+
+    let keys = |schema: &Value| -> Vec<(String, String)> {
+        seq(schema)
+            .iter()
+            .map(|k| {
+                (
+                    str_of(at(k, &["AttributeName"])).to_owned(),
+                    str_of(at(k, &["KeyType"])).to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        keys(at(p, &["KeySchema"])),
+        vec![
+            (table::PARTITION_KEY.into(), "HASH".into()),
+            (table::SORT_KEY.into(), "RANGE".into())
+        ]
+    );
+
+    let gsis = seq(at(p, &["GlobalSecondaryIndexes"]));
+    assert_eq!(gsis.len(), 1, "one overloaded secondary index");
+    let gsi = &gsis[0];
+    assert_eq!(str_of(at(gsi, &["IndexName"])), table::GSI1);
+    assert_eq!(
+        keys(at(gsi, &["KeySchema"])),
+        vec![
+            (table::GSI1_PARTITION_KEY.into(), "HASH".into()),
+            (table::GSI1_SORT_KEY.into(), "RANGE".into())
+        ]
+    );
+    assert_eq!(str_of(at(gsi, &["Projection", "ProjectionType"])), "ALL");
+
+    assert_eq!(
+        str_of(at(p, &["TimeToLiveSpecification", "AttributeName"])),
+        table::TTL_ATTRIBUTE
+    );
+    assert_eq!(
+        at(p, &["TimeToLiveSpecification", "Enabled"]),
+        &Value::Bool(true)
+    );
+}
+
+#[test]
+fn table_is_on_demand_recoverable_protected_and_retained() {
+    let t = template();
+    let p = props(&t, "Table");
+    assert_eq!(str_of(at(p, &["BillingMode"])), "PAY_PER_REQUEST");
+    assert_eq!(
+        at(
+            p,
+            &[
+                "PointInTimeRecoverySpecification",
+                "PointInTimeRecoveryEnabled"
+            ]
+        ),
+        &Value::Bool(true)
+    );
+    assert_eq!(at(p, &["DeletionProtectionEnabled"]), &Value::Bool(true));
+    assert_eq!(
+        at(p, &["SSESpecification", "SSEEnabled"]),
+        &Value::Bool(true)
+    );
+    let r = resource(&t, "Table");
+    assert_eq!(str_of(at(r, &["DeletionPolicy"])), "Retain");
+    assert_eq!(str_of(at(r, &["UpdateReplacePolicy"])), "Retain");
+}
+
+// ------------------------------------------------------------------ queues
+
+#[test]
+fn queue_limits_equal_resources_queue() {
+    let t = template();
+    let q = props(&t, "OutboxQueue");
+    let dlq = props(&t, "OutboxDLQ");
+
+    assert_eq!(
+        num(at(q, &["RedrivePolicy", "maxReceiveCount"])),
+        u64::from(queue::MAX_RECEIVE_COUNT)
+    );
+    assert!(
+        is_get_att(
+            at(q, &["RedrivePolicy", "deadLetterTargetArn"]),
+            "OutboxDLQ.Arn"
+        ),
+        "the outbox redrives into OutboxDLQ"
+    );
+    assert_eq!(
+        num(at(q, &["VisibilityTimeout"])),
+        u64::from(queue::VISIBILITY_TIMEOUT_SECS)
+    );
+    assert_eq!(
+        num(at(q, &["MessageRetentionPeriod"])),
+        u64::from(queue::RETENTION_SECS)
+    );
+    assert_eq!(
+        num(at(dlq, &["MessageRetentionPeriod"])),
+        u64::from(queue::DLQ_RETENTION_SECS)
+    );
+    for (name, p) in [("OutboxQueue", q), ("OutboxDLQ", dlq)] {
+        assert_eq!(
+            at(p, &["SqsManagedSseEnabled"]),
+            &Value::Bool(true),
+            "{name} is encrypted"
+        );
+    }
+
+    // The consumer's timeout is the one the visibility timeout is derived from.
+    let timeout = num(at(props(&t, "OutboxFunction"), &["Timeout"]));
+    assert_eq!(timeout, u64::from(queue::CONSUMER_TIMEOUT_SECS));
+    assert!(
+        num(at(q, &["VisibilityTimeout"])) >= 6 * timeout,
+        "visibility ≥ 6 × the consumer's timeout (DESIGN §8)"
+    );
+
+    // The functions are told the same limits the queue enforces.
+    let env = at(&t, &["Globals", "Function", "Environment", "Variables"]);
+    assert_eq!(
+        num(at(env, &["SKIFF_QUEUE_MAX_RECEIVES"])),
+        u64::from(queue::MAX_RECEIVE_COUNT)
+    );
+    assert_eq!(
+        num(at(env, &["SKIFF_QUEUE_VISIBILITY_SECS"])),
+        u64::from(queue::VISIBILITY_TIMEOUT_SECS)
+    );
+}
+
+#[test]
+fn outbox_consumes_the_queue_reporting_partial_batch_failures() {
+    let t = template();
+    let events = at(props(&t, "OutboxFunction"), &["Events"])
+        .as_mapping()
+        .expect("Events is a mapping");
+    let sqs: Vec<&Value> = events
+        .values()
+        .filter(|e| e.get("Type").and_then(Value::as_str) == Some("SQS"))
+        .collect();
+    assert_eq!(sqs.len(), 1, "one SQS event source");
+    let p = at(sqs[0], &["Properties"]);
+    assert!(is_get_att(at(p, &["Queue"]), "OutboxQueue.Arn"));
+    assert_eq!(num(at(p, &["BatchSize"])), 10);
+    let types: Vec<&str> = seq(at(p, &["FunctionResponseTypes"]))
+        .iter()
+        .map(str_of)
+        .collect();
+    assert_eq!(types, ["ReportBatchItemFailures"]);
+}
+
+// ------------------------------------------------------------------ buckets
+
+fn lifecycle_rules(p: &Value) -> &Vec<Value> {
+    seq(at(p, &["LifecycleConfiguration", "Rules"]))
+}
+
+fn enabled_rule_values(p: &Value, path: &[&str]) -> Vec<u64> {
+    lifecycle_rules(p)
+        .iter()
+        .filter(|r| r.get("Status").and_then(Value::as_str) == Some("Enabled"))
+        .filter_map(|r| {
+            let mut cur = r;
+            for k in path {
+                cur = cur.get(*k)?;
+            }
+            Some(num(cur))
+        })
+        .collect()
+}
+
+#[test]
+fn bucket_lifecycle_days_equal_resources_buckets() {
+    let t = template();
+    let blobs = props(&t, "BlobBucket");
+    let exports = props(&t, "ExportBucket");
+    let abort = ["AbortIncompleteMultipartUpload", "DaysAfterInitiation"];
+    let abort_days = u64::try_from(buckets::ABORT_INCOMPLETE_UPLOAD_DAYS).unwrap();
+
+    assert_eq!(enabled_rule_values(blobs, &abort), [abort_days]);
+    assert_eq!(
+        enabled_rule_values(blobs, &["NoncurrentVersionExpiration", "NoncurrentDays"]),
+        [u64::try_from(buckets::NONCURRENT_VERSION_EXPIRATION_DAYS).unwrap()]
+    );
+    assert_eq!(
+        str_of(at(blobs, &["VersioningConfiguration", "Status"])),
+        "Enabled",
+        "noncurrent-version expiry needs versioning"
+    );
+    assert!(
+        enabled_rule_values(blobs, &["ExpirationInDays"]).is_empty(),
+        "current user blobs never expire"
+    );
+
+    assert_eq!(enabled_rule_values(exports, &abort), [abort_days]);
+    assert_eq!(
+        enabled_rule_values(exports, &["ExpirationInDays"]),
+        [u64::try_from(buckets::EXPORT_EXPIRATION_DAYS).unwrap()]
+    );
+}
+
+#[test]
+fn buckets_are_encrypted_private_and_tls_only() {
+    let t = template();
+    for bucket in ["BlobBucket", "ExportBucket"] {
+        let p = props(&t, bucket);
+        let sse = seq(at(
+            p,
+            &["BucketEncryption", "ServerSideEncryptionConfiguration"],
+        ));
+        let algo = str_of(at(
+            &sse[0],
+            &["ServerSideEncryptionByDefault", "SSEAlgorithm"],
+        ));
+        assert!(["AES256", "aws:kms"].contains(&algo), "{bucket}: {algo}");
+        for flag in [
+            "BlockPublicAcls",
+            "BlockPublicPolicy",
+            "IgnorePublicAcls",
+            "RestrictPublicBuckets",
+        ] {
+            assert_eq!(
+                at(p, &["PublicAccessBlockConfiguration", flag]),
+                &Value::Bool(true),
+                "{bucket}.{flag}"
+            );
+        }
+
+        let policies: Vec<&Value> = resources_of_type(&t, "AWS::S3::BucketPolicy")
+            .into_iter()
+            .map(|(_, r)| at(r, &["Properties"]))
+            .filter(|p| is_ref(at(p, &["Bucket"]), bucket))
+            .collect();
+        assert_eq!(policies.len(), 1, "{bucket} has one bucket policy");
+        let denies_plain_http = seq(at(policies[0], &["PolicyDocument", "Statement"]))
+            .iter()
+            .any(|s| {
+                s.get("Effect").and_then(Value::as_str) == Some("Deny")
+                    && s.get("Action").and_then(Value::as_str) == Some("s3:*")
+                    && s.get("Condition")
+                        .and_then(|c| c.get("Bool"))
+                        .and_then(|b| b.get("aws:SecureTransport"))
+                        .map(|v| v == &Value::from("false") || v == &Value::Bool(false))
+                        == Some(true)
+            });
+        assert!(denies_plain_http, "{bucket} denies non-TLS access");
+    }
+}
+
+// ------------------------------------------------------------------ environment
+
+/// The variables every function gets (Globals) merged with a function's own.
+fn function_env(t: &Value, function: &str) -> BTreeMap<String, Value> {
+    let mut env: BTreeMap<String, Value> = BTreeMap::new();
+    let globals = at(t, &["Globals", "Function", "Environment", "Variables"]);
+    let local = props(t, function)
+        .get("Environment")
+        .and_then(|e| e.get("Variables"));
+    for vars in [Some(globals), local].into_iter().flatten() {
+        for (k, v) in vars.as_mapping().expect("Variables is a mapping") {
+            env.insert(str_of(k).to_owned(), v.clone());
+        }
+    }
+    env
+}
+
+/// Names config.rs requires when `SKIFF_BACKEND=aws` (`env.require("…")`).
+fn required_by_config(config_rs: &str) -> BTreeSet<String> {
+    config_rs
+        .split("env.require(\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+/// A plausible deployed value for a template value: literals as written,
+/// parameters from `samples`, resource references as placeholders.
+fn deployed_value(t: &Value, v: &Value, samples: &BTreeMap<&str, &str>) -> String {
+    let target = match v {
+        Value::String(s) => return s.clone(),
+        Value::Number(n) => return n.to_string(),
+        _ => intrinsic(v, "Ref")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("unexpected environment value {v:?}")),
+    };
+    if t["Parameters"].get(target).is_some() {
+        return samples
+            .get(target)
+            .unwrap_or_else(|| panic!("no sample value for parameter {target}"))
+            .to_string();
+    }
+    assert!(
+        t["Resources"].get(target).is_some(),
+        "!Ref {target} names no parameter or resource"
+    );
+    format!("deployed-{target}")
+}
+
+#[test]
+fn environment_names_exist_in_config_and_cover_what_it_requires() {
+    let t = template();
+    let config_rs = read("shared/src/config.rs");
+    let required = required_by_config(&config_rs);
+    assert!(
+        required.contains("SKIFF_TABLE"),
+        "config.rs parsing found its required variables: {required:?}"
+    );
+
+    let functions = resources_of_type(&t, "AWS::Serverless::Function");
+    assert!(!functions.is_empty());
+    for (function, _) in functions {
+        let env = function_env(&t, function);
+        for name in env.keys() {
+            assert!(
+                config_rs.contains(&format!("\"{name}\"")),
+                "{function} sets {name}, which shared/src/config.rs never reads"
+            );
+        }
+        for name in &required {
+            assert!(
+                env.contains_key(name),
+                "{function} lacks {name}, which config.rs requires for the aws backend"
+            );
+        }
+        assert_eq!(env.get("SKIFF_BACKEND"), Some(&Value::from("aws")));
+
+        // And the configuration the functions will see actually loads.
+        let samples: BTreeMap<&str, &str> = [
+            ("Stage", "prod"),
+            (
+                "AllowedCorsOrigins",
+                "https://app.example.com,https://admin.example.com",
+            ),
+            ("PublicUrl", "https://api.example.com"),
+            ("MailFrom", "Skiff <no-reply@example.com>"),
+        ]
+        .into();
+        let vars: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.clone(), deployed_value(&t, v, &samples)))
+            .collect();
+        let config = Config::from_vars(vars)
+            .unwrap_or_else(|e| panic!("{function}'s environment does not load: {e}"));
+        assert_eq!(config.backend, Backend::Aws);
+        assert!(!config.is_dev());
+        assert_eq!(config.queue_max_receives, queue::MAX_RECEIVE_COUNT);
+        assert_eq!(
+            config.queue_visibility_secs,
+            u64::from(queue::VISIBILITY_TIMEOUT_SECS)
+        );
+        let aws = config.aws.expect("aws resources");
+        assert_eq!(aws.table, "deployed-Table");
+        assert_eq!(aws.queue_url, "deployed-OutboxQueue");
+        assert_eq!(aws.dlq_url, "deployed-OutboxDLQ");
+        assert_eq!(aws.secret_id, "deployed-SkiffSecret");
+        assert_eq!(aws.blob_bucket, "deployed-BlobBucket");
+        assert_eq!(aws.export_bucket, "deployed-ExportBucket");
+        assert_eq!(
+            aws.endpoint_url, None,
+            "no emulator endpoint in a deployment"
+        );
+    }
+}
+
+// ------------------------------------------------------------------ secret
+
+#[test]
+fn secret_generates_every_random_key_secret_as_hex() {
+    let t = template();
+    let spec = at(props(&t, "SkiffSecret"), &["GenerateSecretString"]);
+    let template: serde_json::Value =
+        serde_json::from_str(str_of(at(spec, &["SecretStringTemplate"])))
+            .expect("SecretStringTemplate is JSON");
+    let generated = str_of(at(spec, &["GenerateStringKey"]));
+
+    let mut names: BTreeSet<&str> = template
+        .as_object()
+        .expect("SecretStringTemplate is a JSON object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.insert(generated);
+    for s in ALL_SECRETS
+        .iter()
+        .filter(|s| s.generate == Generate::RandomKey)
+    {
+        assert_eq!(
+            s.name, generated,
+            "CloudFormation generates one key per secret: `{}` needs its own \
+             generated secret (or provisioning), `{generated}` is the generated one",
+            s.name
+        );
+    }
+    for name in &names {
+        assert!(
+            ALL_SECRETS.iter().any(|s| s.name == *name),
+            "the secret holds `{name}`, which ports::secrets::ALL_SECRETS does not know"
+        );
+    }
+
+    // Generate::RandomKey is 32 random bytes, hex: 64 characters of [0-9a-f].
+    assert_eq!(num(at(spec, &["PasswordLength"])), 64);
+    assert_eq!(at(spec, &["ExcludeUppercase"]), &Value::Bool(true));
+    assert_eq!(at(spec, &["ExcludePunctuation"]), &Value::Bool(true));
+    assert_ne!(spec.get("IncludeSpace"), Some(&Value::Bool(true)));
+    let excluded: BTreeSet<char> = str_of(at(spec, &["ExcludeCharacters"])).chars().collect();
+    let expected: BTreeSet<char> = ('g'..='z').collect();
+    assert_eq!(excluded, expected, "only 0-9a-f remain");
+}
+
+// ------------------------------------------------------------------ functions
+
+/// `[[bin]]` names declared by the function crates under functions/.
+fn function_binaries() -> BTreeSet<String> {
+    let mut bins = BTreeSet::new();
+    for entry in std::fs::read_dir(repo_root().join("functions")).expect("functions/") {
+        let manifest = entry.unwrap().path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        for section in text.split("[[bin]]").skip(1) {
+            let name = section
+                .lines()
+                .map(str::trim)
+                .find_map(|l| l.strip_prefix("name"))
+                .and_then(|l| l.trim_start().strip_prefix('='))
+                .map(|l| l.trim().trim_matches('"').to_owned())
+                .unwrap_or_else(|| panic!("{} has a [[bin]] without a name", manifest.display()));
+            bins.insert(name);
+        }
+    }
+    bins
+}
+
+#[test]
+fn functions_build_and_run_as_design_section_8_says() {
+    let t = template();
+    let g = at(&t, &["Globals", "Function"]);
+    assert_eq!(str_of(at(g, &["Runtime"])), "provided.al2023");
+    assert_eq!(str_of(at(g, &["Handler"])), "bootstrap");
+    assert_eq!(seq(at(g, &["Architectures"])), &vec![Value::from("arm64")]);
+    assert_eq!(str_of(at(g, &["LoggingConfig", "LogFormat"])), "JSON");
+
+    let bins = function_binaries();
+    let functions = resources_of_type(&t, "AWS::Serverless::Function");
+    let mut built = BTreeSet::new();
+    for (name, f) in &functions {
+        let p = at(f, &["Properties"]);
+        for key in ["Runtime", "Handler", "Architectures"] {
+            assert!(p.get(key).is_none(), "{name} overrides the global {key}");
+        }
+        assert_eq!(
+            str_of(at(p, &["CodeUri"])),
+            ".",
+            "{name} builds from the workspace"
+        );
+        assert_eq!(
+            str_of(at(f, &["Metadata", "BuildMethod"])),
+            "rust-cargolambda"
+        );
+        let bin = str_of(at(f, &["Metadata", "BuildProperties", "Binary"]));
+        assert!(
+            bins.contains(bin),
+            "{name} builds `{bin}`, which no functions/* crate declares"
+        );
+        assert!(built.insert(bin), "two functions build `{bin}`");
+    }
+    assert!(
+        built.contains("outbox") && built.contains("scheduler"),
+        "{built:?}"
+    );
+
+    let schedules: Vec<&str> = at(props(&t, "SchedulerFunction"), &["Events"])
+        .as_mapping()
+        .expect("Events")
+        .values()
+        .filter(|e| e.get("Type").and_then(Value::as_str) == Some("Schedule"))
+        .map(|e| str_of(at(e, &["Properties", "Schedule"])))
+        .collect();
+    assert_eq!(schedules, ["rate(5 minutes)"]);
+}
+
+// ------------------------------------------------------------------ IAM
+
+/// Every policy statement anywhere in the template (SAM `Policies`, IAM policies,
+/// bucket policies): any mapping holding a `Statement` list.
+fn statements(v: &Value, out: &mut Vec<Value>) {
+    match v {
+        Value::Mapping(m) => {
+            for (k, child) in m {
+                if k.as_str() == Some("Statement") {
+                    match child {
+                        Value::Sequence(s) => out.extend(s.iter().cloned()),
+                        other => out.push(other.clone()),
+                    }
+                } else {
+                    statements(child, out);
+                }
+            }
+        }
+        Value::Sequence(s) => s.iter().for_each(|c| statements(c, out)),
+        Value::Tagged(t) => statements(&t.value, out),
+        _ => {}
+    }
+}
+
+fn strings(v: &Value) -> Vec<&str> {
+    match v {
+        Value::String(s) => vec![s.as_str()],
+        Value::Sequence(s) => s.iter().flat_map(strings).collect(),
+        // `!Sub "…"`, `!Join`, …: the strings they are made of.
+        Value::Tagged(t) => strings(&t.value),
+        _ => vec![],
+    }
+}
+
+#[test]
+fn no_policy_statement_allows_every_resource() {
+    let t = template();
+    let mut all = vec![];
+    statements(&t["Resources"], &mut all);
+    let allows: Vec<&Value> = all
+        .iter()
+        .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
+        .collect();
+    assert!(
+        !allows.is_empty(),
+        "the walk found the functions' own statements"
+    );
+    for s in allows {
+        let resource = s
+            .get("Resource")
+            .unwrap_or_else(|| panic!("Allow statement without Resource: {s:?}"));
+        assert!(
+            !strings(resource).contains(&"*"),
+            "statement allows Resource \"*\": {s:?}"
+        );
+        let actions = strings(s.get("Action").expect("Action"));
+        assert!(
+            !actions.iter().any(|a| *a == "*" || a.ends_with(":*")),
+            "statement allows every action of a service: {s:?}"
+        );
+    }
+
+    // Functions use SAM policy templates or explicit statements, never a managed
+    // policy by name (those grant on "*").
+    for (name, f) in resources_of_type(&t, "AWS::Serverless::Function") {
+        let policies = seq(at(f, &["Properties", "Policies"]));
+        for p in policies {
+            assert!(p.is_mapping(), "{name} attaches a managed policy: {p:?}");
+        }
+        assert!(
+            at(f, &["Properties"]).get("Role").is_none(),
+            "{name} uses its own role"
+        );
+    }
+}
+
+#[test]
+fn outputs_name_every_resource_a_deployment_needs() {
+    let t = template();
+    for (output, target) in [
+        ("TableName", "Table"),
+        ("QueueUrl", "OutboxQueue"),
+        ("DlqUrl", "OutboxDLQ"),
+        ("BlobBucketName", "BlobBucket"),
+        ("ExportBucketName", "ExportBucket"),
+        ("SecretArn", "SkiffSecret"),
+    ] {
+        assert!(
+            is_ref(at(&t, &["Outputs", output, "Value"]), target),
+            "Outputs.{output} is !Ref {target}"
+        );
+    }
+    let api = intrinsic(at(&t, &["Outputs", "ApiUrl", "Value"]), "Sub")
+        .and_then(Value::as_str)
+        .expect("ApiUrl is a !Sub string");
+    assert!(api.contains("${HttpApi}"), "{api}");
+}
+
+// ------------------------------------------------------------------ samconfig
+
+/// `Key` names in one environment's `parameter_overrides` of samconfig.toml.
+fn overridden(samconfig: &str, env: &str) -> BTreeSet<String> {
+    let header = format!("[{env}.deploy.parameters]");
+    let section = samconfig
+        .split(&header)
+        .nth(1)
+        .unwrap_or_else(|| panic!("samconfig.toml has no {header}"));
+    let section = section.split("\n[").next().unwrap();
+    let list = section
+        .split("parameter_overrides")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{header} has no parameter_overrides"));
+    let list = &list[..list.find(']').expect("a closed list")];
+    list.split(['"', '\''])
+        .filter_map(|item| item.split_once('=').map(|(k, _)| k.trim()))
+        .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn samconfig_sets_every_parameter_without_a_default() {
+    let t = template();
+    let samconfig = read("samconfig.toml");
+    let params = at(&t, &["Parameters"]).as_mapping().expect("Parameters");
+    for env in ["dev", "prod"] {
+        let set = overridden(&samconfig, env);
+        assert!(
+            samconfig.contains(&format!("\"Stage={env}\"")),
+            "{env} deploys Stage={env}"
+        );
+        for (name, p) in params {
+            let name = str_of(name);
+            if p.get("Default").is_none() {
+                assert!(set.contains(name), "samconfig [{env}] does not set {name}");
+            }
+        }
+        for name in &set {
+            assert!(
+                params.contains_key(name.as_str()),
+                "samconfig [{env}] sets unknown {name}"
+            );
+        }
+    }
+}
