@@ -29,7 +29,12 @@ struct Fixture {
     answers: Mutex<VecDeque<(u16, Vec<(&'static str, &'static str)>, Value)>>,
 }
 
-async fn handle(State(f): State<Arc<Fixture>>, uri: Uri, headers: HeaderMap, body: String) -> impl IntoResponse {
+async fn handle(
+    State(f): State<Arc<Fixture>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> impl IntoResponse {
     let form: HashMap<String, String> = body
         .split('&')
         .filter(|kv| !kv.is_empty())
@@ -77,7 +82,9 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
-async fn fixture(answers: Vec<(u16, Vec<(&'static str, &'static str)>, Value)>) -> (Arc<Fixture>, StripePayments) {
+async fn fixture(
+    answers: Vec<(u16, Vec<(&'static str, &'static str)>, Value)>,
+) -> (Arc<Fixture>, StripePayments) {
     let f = Arc::new(Fixture::default());
     *f.answers.lock().unwrap() = answers.into();
     let app = axum::Router::new()
@@ -156,7 +163,10 @@ async fn checkout_session_carries_org_plan_trial_and_redirects() {
         ("client_reference_id", "org_42"),
         ("line_items[0][price]", "price_pro"),
         ("line_items[0][quantity]", "1"),
-        ("success_url", "https://app.example.com/ok?s={CHECKOUT_SESSION_ID}"),
+        (
+            "success_url",
+            "https://app.example.com/ok?s={CHECKOUT_SESSION_ID}",
+        ),
         ("cancel_url", "https://app.example.com/cancel"),
         ("metadata[org_id]", "org_42"),
         ("metadata[plan_id]", "pro"),
@@ -166,7 +176,11 @@ async fn checkout_session_carries_org_plan_trial_and_redirects() {
         ("subscription_data[trial_period_days]", "14"),
     ];
     for (k, v) in expect {
-        assert_eq!(seen.form.get(k).map(String::as_str), Some(v), "form field {k}");
+        assert_eq!(
+            seen.form.get(k).map(String::as_str),
+            Some(v),
+            "form field {k}"
+        );
     }
     assert_eq!(seen.headers["idempotency-key"], "skiff-checkout-1");
 
@@ -176,9 +190,11 @@ async fn checkout_session_carries_org_plan_trial_and_redirects() {
         .create_checkout_session(&checkout_request(0), "k")
         .await
         .unwrap();
-    assert!(!f.seen.lock().unwrap()[0]
-        .form
-        .contains_key("subscription_data[trial_period_days]"));
+    assert!(
+        !f.seen.lock().unwrap()[0]
+            .form
+            .contains_key("subscription_data[trial_period_days]")
+    );
 }
 
 #[tokio::test]
@@ -188,7 +204,10 @@ async fn cancel_and_portal_calls() {
         ok(json!({"id": "bps_1", "url": "https://billing.stripe.com/p/session/x"})),
     ])
     .await;
-    stripe.cancel_at_period_end("sub_1", "skiff-cancel-1").await.unwrap();
+    stripe
+        .cancel_at_period_end("sub_1", "skiff-cancel-1")
+        .await
+        .unwrap();
     let url = stripe
         .portal_url("cus_9", "https://app.example.com/billing")
         .await
@@ -200,10 +219,18 @@ async fn cancel_and_portal_calls() {
     assert_eq!(seen[0].headers["idempotency-key"], "skiff-cancel-1");
     assert_eq!(seen[1].path, "/v1/billing_portal/sessions");
     assert_eq!(seen[1].form["customer"], "cus_9");
-    assert_eq!(seen[1].form["return_url"], "https://app.example.com/billing");
+    assert_eq!(
+        seen[1].form["return_url"],
+        "https://app.example.com/billing"
+    );
     assert!(seen[1].headers.contains_key("idempotency-key"));
     // An id that would change the path is refused before any request.
-    assert!(stripe.cancel_at_period_end("sub_1/../x", "k").await.is_err());
+    assert!(
+        stripe
+            .cancel_at_period_end("sub_1/../x", "k")
+            .await
+            .is_err()
+    );
     assert_eq!(f.seen.lock().unwrap().len(), 2);
 }
 
@@ -217,8 +244,16 @@ async fn stripe_errors_map_to_typed_port_errors() {
         )
     };
     let (_, stripe) = fixture(vec![err(400, "invalid_request_error", "resource_missing")]).await;
-    match stripe.create_checkout_session(&checkout_request(0), "k").await {
-        Err(PaymentsError::Rejected { status, kind, code, message }) => {
+    match stripe
+        .create_checkout_session(&checkout_request(0), "k")
+        .await
+    {
+        Err(PaymentsError::Rejected {
+            status,
+            kind,
+            code,
+            message,
+        }) => {
             assert_eq!(status, 400);
             assert_eq!(kind, "invalid_request_error");
             assert_eq!(code.as_deref(), Some("resource_missing"));
@@ -238,12 +273,30 @@ async fn stripe_errors_map_to_typed_port_errors() {
     ));
     let (_, stripe) = fixture(vec![err(402, "card_error", "card_declined")]).await;
     assert!(matches!(
-        stripe.create_customer(&NewCustomer { org_id: "o".into(), email: "e@x.y".into(), name: None }, "k").await,
+        stripe
+            .create_customer(
+                &NewCustomer {
+                    org_id: "o".into(),
+                    email: "e@x.y".into(),
+                    name: None
+                },
+                "k"
+            )
+            .await,
         Err(PaymentsError::Rejected { status: 402, .. })
     ));
     let (_, stripe) = fixture(vec![err(400, "idempotency_error", "")]).await;
     assert!(matches!(
-        stripe.create_customer(&NewCustomer { org_id: "o".into(), email: "e@x.y".into(), name: None }, "k").await,
+        stripe
+            .create_customer(
+                &NewCustomer {
+                    org_id: "o".into(),
+                    email: "e@x.y".into(),
+                    name: None
+                },
+                "k"
+            )
+            .await,
         Err(PaymentsError::Rejected { .. })
     ));
 }
@@ -251,8 +304,16 @@ async fn stripe_errors_map_to_typed_port_errors() {
 #[tokio::test]
 async fn transient_failures_are_retried_with_the_same_idempotency_key() {
     let (f, stripe) = fixture(vec![
-        (500, vec![], json!({"error": {"type": "api_error", "message": "boom"}})),
-        (429, vec![], json!({"error": {"type": "rate_limit_error", "message": "slow down"}})),
+        (
+            500,
+            vec![],
+            json!({"error": {"type": "api_error", "message": "boom"}}),
+        ),
+        (
+            429,
+            vec![],
+            json!({"error": {"type": "rate_limit_error", "message": "slow down"}}),
+        ),
         ok(json!({"id": "cus_ok"})),
     ])
     .await;
@@ -270,10 +331,18 @@ async fn transient_failures_are_retried_with_the_same_idempotency_key() {
     assert_eq!(id, "cus_ok");
     let seen = f.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 3);
-    assert!(seen.iter().all(|s| s.headers["idempotency-key"] == "same-key"));
+    assert!(
+        seen.iter()
+            .all(|s| s.headers["idempotency-key"] == "same-key")
+    );
 
     // Still failing after every attempt → Unavailable.
-    let (f, stripe) = fixture(vec![(503, vec![], json!({"error": {"type": "api_error", "message": "down"}}))]).await;
+    let (f, stripe) = fixture(vec![(
+        503,
+        vec![],
+        json!({"error": {"type": "api_error", "message": "down"}}),
+    )])
+    .await;
     assert!(matches!(
         stripe.portal_url("cus", "https://x").await,
         Err(PaymentsError::Unavailable(_))

@@ -38,11 +38,20 @@ pub const STRIPE_WEBHOOK_SECRET: SecretName = SecretName {
     generate: Generate::Never,
 };
 
-/// The payment simulator's signing secret, generated on first use.
-pub const SIMULATOR_WEBHOOK_SECRET: SecretName = SecretName {
-    name: "payment_simulator_webhook_secret",
-    generate: Generate::RandomKey,
-};
+/// The payment simulator's webhook signing secret: derived from the deployment's
+/// generated blob URL key (HMAC with a fixed label), so the simulator needs no
+/// secret of its own on either backend and the value never leaves the process.
+pub async fn simulator_webhook_secret(s: &Services) -> ApiResult<String> {
+    use hmac::Mac;
+    let key = s.secrets.get(crate::ports::secrets::BLOB_URL_KEY).await?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.expose().as_bytes())
+        .expect("HMAC takes any key");
+    mac.update(b"skiff payment simulator webhook secret v1");
+    Ok(format!(
+        "whsec_sim_{}",
+        hex::encode(mac.finalize().into_bytes())
+    ))
+}
 
 /// How long webhook secrets are cached (a rotation is picked up within this).
 const SECRET_CACHE: Duration = Duration::from_secs(60);
@@ -91,15 +100,20 @@ impl Runtime {
                 return Ok(cached.clone());
             }
         }
-        let name = match s.config.billing.payments {
-            PaymentsMode::Simulator => SIMULATOR_WEBHOOK_SECRET,
-            PaymentsMode::Stripe => STRIPE_WEBHOOK_SECRET,
+        let secrets: Vec<String> = match s.config.billing.payments {
+            PaymentsMode::Simulator => vec![simulator_webhook_secret(s).await?],
+            PaymentsMode::Stripe => {
+                let value = s
+                    .secrets
+                    .get(STRIPE_WEBHOOK_SECRET)
+                    .await
+                    .map_err(not_configured)?;
+                webhook::split_secrets(value.expose())
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            }
         };
-        let value = s.secrets.get(name).await.map_err(not_configured)?;
-        let secrets: Vec<String> = webhook::split_secrets(value.expose())
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
         *self.secrets.lock().expect("not poisoned") = Some((Instant::now(), secrets.clone()));
         Ok(secrets)
     }

@@ -230,11 +230,13 @@ fn price_id(plan: &Plan, payments: &dyn Payments) -> ApiResult<String> {
     match (&plan.stripe_price_id, payments.name()) {
         (Some(p), _) => Ok(p.clone()),
         (None, "simulator") => Ok(format!("price_sim_{}", plan.id)),
-        (None, _) => Err(ApiError::internal(format!(
-            "plan `{}` has no Stripe price id ({})",
-            plan.id,
-            plan.price_env_var()
-        ))),
+        (None, _) => {
+            tracing::error!(plan = %plan.id, variable = %plan.price_env_var(), "plan has no Stripe price id");
+            Err(ApiError::Unavailable(format!(
+                "the {} plan cannot be bought yet: its Stripe price is not configured",
+                plan.name
+            )))
+        }
     }
 }
 

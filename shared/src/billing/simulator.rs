@@ -177,14 +177,8 @@ impl Simulator {
             "data": {"object": object},
         });
         let body = serde_json::to_vec(&event).map_err(ApiError::internal)?;
-        let secrets = self
-            .services
-            .secrets
-            .get(super::SIMULATOR_WEBHOOK_SECRET)
-            .await?;
-        let signing = webhook::split_secrets(secrets.expose());
-        let newest = signing.last().copied().unwrap_or_default();
-        let header = webhook::signature_header(&[newest], now, &body);
+        let secret = super::simulator_webhook_secret(&self.services).await?;
+        let header = webhook::signature_header(&[secret.as_str()], now, &body);
         let url = self.services.config.link("/api/v1/billing/webhook");
         let mut status = 0;
         // Stripe retries for days; the simulator retries briefly, then reports.

@@ -52,7 +52,6 @@ pub const ALL_SECRETS: &[SecretName] = &[
     BLOB_URL_KEY,
     crate::billing::STRIPE_SECRET_KEY,
     crate::billing::STRIPE_WEBHOOK_SECRET,
-    crate::billing::SIMULATOR_WEBHOOK_SECRET,
 ];
 
 #[derive(Debug, thiserror::Error)]
