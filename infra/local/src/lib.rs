@@ -61,7 +61,11 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
         .await
         .context("starting the embedded services")?;
     let addr = listener.local_addr()?;
-    let router = api_router(&services).with_state(services.clone());
+    let mut router = api_router(&services);
+    if config.is_dev() {
+        router = router.merge(dev::services_router());
+    }
+    let router = router.with_state(services.clone());
     let router = if config.is_dev() {
         router.merge(dev::router(&config, mailbox, buckets, clock.clone()))
     } else {
