@@ -1,56 +1,691 @@
-//! STUB — replaced by the store work. SQLite (WAL) item store.
+//! The embedded item store: one SQLite database in WAL mode, one table of items.
+//!
+//! Writes go through a single writer connection behind a mutex, each in its own
+//! `BEGIN IMMEDIATE` transaction that reads the current item, evaluates the condition
+//! with [`Condition::holds`] (the port's own semantics) and writes — so conditional
+//! writes are atomic. Reads use a small pool of reader connections (WAL lets them
+//! run beside the writer and see every committed write). All SQLite work runs on
+//! tokio's blocking pool, never on the async executor. Expired items stay on disk
+//! until [`ItemStore::purge_expired`] but are filtered out of every read and count as
+//! absent for every condition, exactly as the DynamoDB adapter behaves.
+
 use crate::clock::SharedClock;
 use crate::ports::store::*;
 use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
+use serde_json::{Map, Value};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
-pub struct SqliteStore;
+/// Reader connections kept open (the machine has few cores; more buys nothing).
+const READERS: usize = 4;
+/// How long a connection waits for a lock held by another process before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Prepared statements cached per connection (queries have a few dozen shapes).
+const STATEMENT_CACHE: usize = 64;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS items (
+    pk     TEXT NOT NULL,
+    sk     TEXT NOT NULL,
+    gsi1pk TEXT,
+    gsi1sk TEXT,
+    ttl    INTEGER,          -- unix seconds; NULL = never expires
+    v      INTEGER NOT NULL, -- the item's Version
+    data   TEXT NOT NULL,    -- the attributes, a JSON object
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk) WHERE gsi1pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_ttl ON items (ttl) WHERE ttl IS NOT NULL;
+";
+
+const SELECT_ITEM: &str =
+    "SELECT gsi1pk, gsi1sk, ttl, v, data FROM items WHERE pk = ?1 AND sk = ?2";
+const UPSERT_ITEM: &str = "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, ttl, v, data) \
+                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const DELETE_ITEM: &str = "DELETE FROM items WHERE pk = ?1 AND sk = ?2";
+
+/// The SQLite item store. Cheap to share behind an `Arc`.
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+    clock: SharedClock,
+}
 
 impl SqliteStore {
-    pub fn open(_path: &Path, _clock: SharedClock) -> Result<Self, StoreError> {
-        Err(StoreError::Fatal("not implemented".into()))
+    /// Open (creating if needed) the database at `path`. The clock decides expiry.
+    pub fn open(path: &Path, clock: SharedClock) -> Result<Self, StoreError> {
+        let writer = open_connection(path)?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(db_err)?;
+        writer.execute_batch(SCHEMA).map_err(db_err)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let conn = open_connection(path)?;
+                conn.pragma_update(None, "query_only", true)
+                    .map_err(db_err)?;
+                Ok(Mutex::new(conn))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+                clock,
+            }),
+        })
     }
+
+    /// Run `f` in one immediate transaction on the writer connection, off the executor.
+    /// An error from `f` rolls everything back.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, i64) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let mut conn = lock(&inner.writer);
+            // Read the time under the lock: writes are ordered, and so are their clocks.
+            let now = inner.clock.unix();
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            let out = f(&tx, now)?;
+            tx.commit().map_err(db_err)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Run `f` on a reader connection, off the executor.
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, i64) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let conn = inner.reader();
+            let now = inner.clock.unix();
+            f(&conn, now)
+        })
+        .await
+    }
+}
+
+impl Inner {
+    /// A free reader if there is one, else wait for the next in turn.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        for i in 0..self.readers.len() {
+            if let Ok(conn) = self.readers[(start + i) % self.readers.len()].try_lock() {
+                return conn;
+            }
+        }
+        lock(&self.readers[start % self.readers.len()])
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| StoreError::Fatal(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(db_err)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// A panic while holding a connection rolls its transaction back (the `Transaction`
+/// is dropped), so the connection is still usable.
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn blocking<T, F>(f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Fatal(format!("store task failed: {e}")))?
+}
+
+/// Lock contention past the busy timeout is transient; anything else is not.
+fn db_err(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable(format!("sqlite: {e}"))
+        }
+        _ => StoreError::Fatal(format!("sqlite: {e}")),
+    }
+}
+
+fn is_live(expires_at: Option<i64>, now: i64) -> bool {
+    expires_at.is_none_or(|t| t > now)
+}
+
+fn row_item(key: Key, row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<RawItem> {
+    Ok(RawItem {
+        key,
+        gsi1pk: row.get(first)?,
+        gsi1sk: row.get(first + 1)?,
+        ttl: row.get(first + 2)?,
+        v: row.get(first + 3)?,
+        data: row.get(first + 4)?,
+    })
+}
+
+/// A row as stored, before its JSON is parsed.
+struct RawItem {
+    key: Key,
+    gsi1pk: Option<String>,
+    gsi1sk: Option<String>,
+    ttl: Option<i64>,
+    v: i64,
+    data: String,
+}
+
+impl RawItem {
+    fn into_item(self) -> Result<Item, StoreError> {
+        let attrs: Map<String, Value> = serde_json::from_str(&self.data).map_err(|e| {
+            StoreError::Fatal(format!(
+                "item {}/{} holds malformed JSON: {e}",
+                self.key.pk, self.key.sk
+            ))
+        })?;
+        Ok(Item {
+            gsi1: self
+                .gsi1pk
+                .zip(self.gsi1sk)
+                .map(|(pk, sk)| IndexKey { pk, sk }),
+            expires_at: self.ttl,
+            version: Version(self.v as u64),
+            attrs,
+            key: self.key,
+        })
+    }
+}
+
+/// The live item at `key`, if any.
+fn load(conn: &Connection, key: &Key, now: i64) -> Result<Option<Item>, StoreError> {
+    let raw = conn
+        .prepare_cached(SELECT_ITEM)
+        .map_err(db_err)?
+        .query_row(params![key.pk, key.sk], |row| row_item(key.clone(), row, 0))
+        .optional()
+        .map_err(db_err)?;
+    match raw {
+        Some(raw) if is_live(raw.ttl, now) => raw.into_item().map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn save(conn: &Connection, item: &Item) -> Result<(), StoreError> {
+    let data = serde_json::to_string(&item.attrs)
+        .map_err(|e| StoreError::Invalid(format!("attributes do not serialize: {e}")))?;
+    conn.prepare_cached(UPSERT_ITEM)
+        .map_err(db_err)?
+        .execute(params![
+            item.key.pk,
+            item.key.sk,
+            item.gsi1.as_ref().map(|g| &g.pk),
+            item.gsi1.as_ref().map(|g| &g.sk),
+            item.expires_at,
+            item.version.0 as i64,
+            data,
+        ])
+        .map_err(db_err)?;
+    Ok(())
+}
+
+fn remove(conn: &Connection, key: &Key) -> Result<(), StoreError> {
+    conn.prepare_cached(DELETE_ITEM)
+        .map_err(db_err)?
+        .execute(params![key.pk, key.sk])
+        .map_err(db_err)?;
+    Ok(())
+}
+
+fn check(condition: Option<&Condition>, current: Option<&Item>) -> Result<(), StoreError> {
+    match condition {
+        Some(c) if !c.holds(current) => Err(StoreError::CONDITION_FAILED),
+        _ => Ok(()),
+    }
+}
+
+fn apply_put(
+    conn: &Connection,
+    now: i64,
+    item: NewItem,
+    condition: Option<&Condition>,
+) -> Result<Item, StoreError> {
+    let key = item.key.expect("validated: the item has a key");
+    if condition.is_some() {
+        check(condition, load(conn, &key, now)?.as_ref())?;
+    }
+    let item = Item {
+        key,
+        gsi1: item.gsi1,
+        expires_at: item.expires_at,
+        version: Version::fresh(),
+        attrs: item.attrs,
+    };
+    save(conn, &item)?;
+    Ok(item)
+}
+
+/// `attrs[name] + delta`, a missing attribute counting as 0.
+fn added(attrs: &Map<String, Value>, name: &str, delta: i64) -> Result<Value, StoreError> {
+    let not_number = || StoreError::Invalid(format!("attribute `{name}` is not a number"));
+    match attrs.get(name) {
+        None => Ok(delta.into()),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) => i
+                .checked_add(delta)
+                .map(Value::from)
+                .ok_or_else(|| StoreError::Invalid(format!("attribute `{name}` would overflow"))),
+            None => n
+                .as_f64()
+                .and_then(|f| serde_json::Number::from_f64(f + delta as f64))
+                .map(Value::Number)
+                .ok_or_else(not_number),
+        },
+        Some(_) => Err(not_number()),
+    }
+}
+
+fn apply_update(
+    conn: &Connection,
+    now: i64,
+    key: &Key,
+    changes: Vec<Change>,
+    condition: Option<&Condition>,
+) -> Result<Item, StoreError> {
+    let current = load(conn, key, now)?;
+    check(condition, current.as_ref())?;
+    // An absent or expired item starts empty, as if it had never existed.
+    let mut item = current.unwrap_or_else(|| Item {
+        key: key.clone(),
+        gsi1: None,
+        expires_at: None,
+        version: Version(0),
+        attrs: Map::new(),
+    });
+    for change in changes {
+        match change {
+            Change::Set(name, value) => {
+                item.attrs.insert(name, value);
+            }
+            Change::Remove(name) => {
+                item.attrs.remove(&name);
+            }
+            Change::Add(name, delta) => {
+                let value = added(&item.attrs, &name, delta)?;
+                item.attrs.insert(name, value);
+            }
+            Change::SetIndex(gsi1) => item.gsi1 = gsi1,
+            Change::SetExpiry(expires_at) => item.expires_at = expires_at,
+        }
+    }
+    // The result must obey the same size limit as a put.
+    let sized = NewItem {
+        key: Some(item.key),
+        gsi1: item.gsi1,
+        expires_at: item.expires_at,
+        attrs: item.attrs,
+    };
+    validate_new_item(&sized)?;
+    let item = Item {
+        key: sized.key.expect("set above"),
+        gsi1: sized.gsi1,
+        expires_at: sized.expires_at,
+        version: Version::fresh(),
+        attrs: sized.attrs,
+    };
+    save(conn, &item)?;
+    Ok(item)
+}
+
+fn apply_delete(
+    conn: &Connection,
+    now: i64,
+    key: &Key,
+    condition: Option<&Condition>,
+) -> Result<Option<Item>, StoreError> {
+    let current = load(conn, key, now)?;
+    check(condition, current.as_ref())?;
+    remove(conn, key)?;
+    Ok(current)
+}
+
+/// Whether `value` is within the bound of a bounded add (see [`ItemStore::add`]).
+fn within_bound(value: i64, delta: i64, max: Option<i64>) -> bool {
+    match max {
+        None => true,
+        Some(max) => value <= max && (delta >= 0 || value >= 0),
+    }
+}
+
+fn apply_add(
+    conn: &Connection,
+    now: i64,
+    key: &Key,
+    name: &str,
+    delta: i64,
+    max: Option<i64>,
+    expires_at: Option<i64>,
+) -> Result<Counter, StoreError> {
+    let mut item = match load(conn, key, now)? {
+        Some(item) => item,
+        // Absent or expired: a fresh counter.
+        None => Item {
+            key: key.clone(),
+            gsi1: None,
+            expires_at,
+            version: Version(0),
+            attrs: Map::new(),
+        },
+    };
+    let value = added(&item.attrs, name, delta)?;
+    let Some(value_i64) = value.as_i64() else {
+        return Err(StoreError::Invalid(format!(
+            "attribute `{name}` is not an integer"
+        )));
+    };
+    if !within_bound(value_i64, delta, max) {
+        return Err(StoreError::CONDITION_FAILED);
+    }
+    item.attrs.insert(name.to_owned(), value);
+    item.version = Version::fresh();
+    save(conn, &item)?;
+    Ok(Counter { value: value_i64 })
+}
+
+/// Smallest string greater than every string that starts with `prefix`, or `None`
+/// when there is none (the prefix is all U+10FFFF). Strings compare by UTF-8 bytes,
+/// which is code-point order, so incrementing the last code point is enough.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last as u32 {
+            0xD7FF => Some('\u{E000}'),
+            c => char::from_u32(c + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// A bound on the sort key: value and whether it is inclusive.
+type Bound = Option<(String, bool)>;
+
+fn sort_bounds(sort: &SortKey) -> (Bound, Bound) {
+    match sort {
+        SortKey::Any => (None, None),
+        SortKey::Prefix(p) if p.is_empty() => (None, None),
+        SortKey::Prefix(p) => (Some((p.clone(), true)), prefix_end(p).map(|e| (e, false))),
+        SortKey::Between(a, b) => (Some((a.clone(), true)), Some((b.clone(), true))),
+        SortKey::Lt(b) => (None, Some((b.clone(), false))),
+        SortKey::Le(b) => (None, Some((b.clone(), true))),
+        SortKey::Gt(a) => (Some((a.clone(), false)), None),
+        SortKey::Ge(a) => (Some((a.clone(), true)), None),
+    }
+}
+
+/// The cursor names the last item returned, in the shape of DynamoDB's
+/// `LastEvaluatedKey`: base64url of a JSON object of the key attributes.
+fn encode_cursor(index: Index, item: &Item) -> String {
+    let mut m = Map::new();
+    m.insert("pk".into(), item.key.pk.clone().into());
+    m.insert("sk".into(), item.key.sk.clone().into());
+    if index == Index::Gsi1
+        && let Some(g) = &item.gsi1
+    {
+        m.insert("gsi1pk".into(), g.pk.clone().into());
+        m.insert("gsi1sk".into(), g.sk.clone().into());
+    }
+    URL_SAFE_NO_PAD.encode(Value::Object(m).to_string())
+}
+
+fn decode_cursor(cursor: &str, index: Index) -> Result<Vec<String>, StoreError> {
+    let bad = || StoreError::Invalid("malformed query cursor".into());
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let m: Map<String, Value> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let field = |name: &str| m.get(name).and_then(Value::as_str).map(str::to_owned);
+    let fields: &[&str] = match index {
+        Index::Primary => &["sk"],
+        Index::Gsi1 => &["gsi1sk", "pk", "sk"],
+    };
+    fields.iter().map(|f| field(f).ok_or_else(bad)).collect()
+}
+
+fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError> {
+    let limit = q.limit.unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE);
+    let (pk_col, sk_col) = match q.index {
+        Index::Primary => ("pk", "sk"),
+        Index::Gsi1 => ("gsi1pk", "gsi1sk"),
+    };
+    let mut sql = format!(
+        "SELECT pk, sk, gsi1pk, gsi1sk, ttl, v, data FROM items \
+         WHERE {pk_col} = ? AND (ttl IS NULL OR ttl > ?)"
+    );
+    let mut args: Vec<SqlValue> = vec![q.pk.clone().into(), now.into()];
+    let (lo, hi) = sort_bounds(&q.sort);
+    if let Some((v, inclusive)) = lo {
+        sql.push_str(&format!(
+            " AND {sk_col} {} ?",
+            if inclusive { ">=" } else { ">" }
+        ));
+        args.push(v.into());
+    }
+    if let Some((v, inclusive)) = hi {
+        sql.push_str(&format!(
+            " AND {sk_col} {} ?",
+            if inclusive { "<=" } else { "<" }
+        ));
+        args.push(v.into());
+    }
+    let (after, dir) = if q.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    if let Some(cursor) = &q.cursor {
+        let fields = decode_cursor(cursor, q.index)?;
+        match q.index {
+            Index::Primary => sql.push_str(&format!(" AND sk {after} ?")),
+            // Index keys need not be unique: the primary key breaks ties.
+            Index::Gsi1 => sql.push_str(&format!(" AND (gsi1sk, pk, sk) {after} (?, ?, ?)")),
+        }
+        args.extend(fields.into_iter().map(SqlValue::from));
+    }
+    match q.index {
+        Index::Primary => sql.push_str(&format!(" ORDER BY sk {dir}")),
+        Index::Gsi1 => sql.push_str(&format!(" ORDER BY gsi1sk {dir}, pk {dir}, sk {dir}")),
+    }
+    sql.push_str(" LIMIT ?");
+    // One more than asked, to know whether another page follows.
+    args.push((limit as i64 + 1).into());
+
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
+    let raws = stmt
+        .query_map(rusqlite::params_from_iter(args), |row| {
+            let key = Key {
+                pk: row.get(0)?,
+                sk: row.get(1)?,
+            };
+            row_item(key, row, 2)
+        })
+        .map_err(db_err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db_err)?;
+    let more = raws.len() > limit;
+    let items = raws
+        .into_iter()
+        .take(limit)
+        .map(RawItem::into_item)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if more {
+        items.last().map(|last| encode_cursor(q.index, last))
+    } else {
+        None
+    };
+    Ok(Page { items, next })
 }
 
 #[async_trait]
 impl ItemStore for SqliteStore {
-    async fn get(&self, _key: &Key) -> Result<Option<Item>, StoreError> {
-        todo!()
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        validate_key(key)?;
+        let key = key.clone();
+        self.read(move |conn, now| load(conn, &key, now)).await
     }
-    async fn put(&self, _item: NewItem, _c: Option<Condition>) -> Result<Item, StoreError> {
-        todo!()
+
+    async fn put(&self, item: NewItem, condition: Option<Condition>) -> Result<Item, StoreError> {
+        validate_new_item(&item)?;
+        self.write(move |conn, now| apply_put(conn, now, item, condition.as_ref()))
+            .await
     }
+
     async fn update(
         &self,
-        _key: &Key,
-        _ch: Vec<Change>,
-        _c: Option<Condition>,
+        key: &Key,
+        changes: Vec<Change>,
+        condition: Option<Condition>,
     ) -> Result<Item, StoreError> {
-        todo!()
+        validate_key(key)?;
+        validate_changes(&changes)?;
+        let key = key.clone();
+        self.write(move |conn, now| apply_update(conn, now, &key, changes, condition.as_ref()))
+            .await
     }
-    async fn delete(&self, _key: &Key, _c: Option<Condition>) -> Result<Option<Item>, StoreError> {
-        todo!()
+
+    async fn delete(
+        &self,
+        key: &Key,
+        condition: Option<Condition>,
+    ) -> Result<Option<Item>, StoreError> {
+        validate_key(key)?;
+        let key = key.clone();
+        self.write(move |conn, now| apply_delete(conn, now, &key, condition.as_ref()))
+            .await
     }
+
     async fn add(
         &self,
-        _key: &Key,
-        _n: &str,
-        _d: i64,
-        _m: Option<i64>,
-        _e: Option<i64>,
+        key: &Key,
+        name: &str,
+        delta: i64,
+        max: Option<i64>,
+        expires_at: Option<i64>,
     ) -> Result<Counter, StoreError> {
-        todo!()
+        validate_key(key)?;
+        validate_attr_name(name)?;
+        let key = key.clone();
+        let name = name.to_owned();
+        self.write(move |conn, now| apply_add(conn, now, &key, &name, delta, max, expires_at))
+            .await
     }
-    async fn transact(&self, _w: Vec<Write>) -> Result<(), StoreError> {
-        todo!()
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        validate_transaction(&writes)?;
+        self.write(move |conn, now| {
+            for (i, write) in writes.into_iter().enumerate() {
+                let at = |e: StoreError| match e {
+                    StoreError::ConditionFailed { .. } => {
+                        StoreError::ConditionFailed { index: Some(i) }
+                    }
+                    e => e,
+                };
+                match write {
+                    Write::Put { item, condition } => {
+                        apply_put(conn, now, item, condition.as_ref()).map_err(at)?;
+                    }
+                    Write::Update {
+                        key,
+                        changes,
+                        condition,
+                    } => {
+                        apply_update(conn, now, &key, changes, condition.as_ref()).map_err(at)?;
+                    }
+                    Write::Delete { key, condition } => {
+                        apply_delete(conn, now, &key, condition.as_ref()).map_err(at)?;
+                    }
+                    Write::Check { key, condition } => {
+                        check(Some(&condition), load(conn, &key, now)?.as_ref()).map_err(at)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await
     }
-    async fn query(&self, _q: Query) -> Result<Page, StoreError> {
-        todo!()
+
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        validate_query(&query)?;
+        self.read(move |conn, now| run_query(conn, &query, now))
+            .await
     }
-    async fn purge_expired(&self, _max: usize) -> Result<usize, StoreError> {
-        todo!()
+
+    async fn purge_expired(&self, max: usize) -> Result<usize, StoreError> {
+        if max == 0 {
+            return Ok(0);
+        }
+        self.write(move |conn, now| {
+            conn.prepare_cached(
+                "DELETE FROM items WHERE (pk, sk) IN \
+                 (SELECT pk, sk FROM items WHERE ttl <= ?1 LIMIT ?2)",
+            )
+            .map_err(db_err)?
+            .execute(params![now, max as i64])
+            .map_err(db_err)
+        })
+        .await
     }
+
     async fn check(&self) -> Result<(), StoreError> {
-        todo!()
+        self.read(|conn, _| {
+            conn.prepare_cached("SELECT count(*) FROM (SELECT 1 FROM items LIMIT 1)")
+                .map_err(db_err)?
+                .query_row([], |_| Ok(()))
+                .map_err(db_err)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_end_is_the_next_code_point() {
+        assert_eq!(prefix_end("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_end("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
     }
 }

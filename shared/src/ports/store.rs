@@ -553,3 +553,37 @@ pub fn validate_changes(changes: &[Change]) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// Check a query before it reaches a backend: a partition, a page of at least one
+/// item, non-empty sort-key operands (DynamoDB rejects empty key values; an empty
+/// prefix means "any") and an ordered `Between`.
+pub fn validate_query(query: &Query) -> Result<(), StoreError> {
+    if query.pk.is_empty() {
+        return Err(StoreError::Invalid("a query needs a partition key".into()));
+    }
+    if query.limit == Some(0) {
+        return Err(StoreError::Invalid(
+            "a query limit must be at least 1".into(),
+        ));
+    }
+    let empty = || StoreError::Invalid("sort-key condition on an empty string".into());
+    match &query.sort {
+        SortKey::Any | SortKey::Prefix(_) => {}
+        SortKey::Between(a, b) => {
+            if a.is_empty() || b.is_empty() {
+                return Err(empty());
+            }
+            if a.as_bytes() > b.as_bytes() {
+                return Err(StoreError::Invalid(format!(
+                    "sort-key range `{a}`..=`{b}` is reversed"
+                )));
+            }
+        }
+        SortKey::Lt(s) | SortKey::Le(s) | SortKey::Gt(s) | SortKey::Ge(s) => {
+            if s.is_empty() {
+                return Err(empty());
+            }
+        }
+    }
+    Ok(())
+}
