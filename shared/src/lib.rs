@@ -3,15 +3,18 @@
 
 pub mod adapters;
 pub mod billing;
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod identity;
 pub mod licensing;
 pub mod outbox;
 pub mod ports;
 pub mod provision;
+pub mod rate_limit;
 pub mod resources;
 pub mod scheduler;
 pub mod services;

@@ -1,4 +1,5 @@
 //! Black-box API tests, one module per area.
 
+mod auth;
 mod health;
 mod outbox;

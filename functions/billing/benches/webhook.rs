@@ -14,7 +14,6 @@ use axum::body::Body;
 use http_body_util::BodyExt;
 use serde_json::json;
 use skiff_shared::billing::webhook::signature_header;
-use skiff_shared::clock::Clock;
 use skiff_shared::testing::embedded_services;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -81,7 +80,7 @@ async fn main() {
         services: services.clone(),
         secret,
     });
-    let send = |body: String| send(ctx.clone(), body);
+    let deliver = |body: String| send(ctx.clone(), body);
     let now = services.clock.unix();
     let checkout = |i: usize| {
         json!({"id": format!("evt_bench_co_{i}"), "type": "checkout.session.completed", "created": now,
@@ -103,14 +102,14 @@ async fn main() {
 
     // Warm-up (SQLite pages, allocator), not measured.
     for i in 0..50 {
-        send(checkout(n + i)).await;
+        deliver(checkout(n + i)).await;
     }
 
     println!("billing webhook benchmark — embedded adapter (SQLite WAL), {n} events per run, sequential");
     let mut samples = vec![];
     let wall = Instant::now();
     for i in 0..n {
-        let (d, body) = send(checkout(i)).await;
+        let (d, body) = deliver(checkout(i)).await;
         debug_assert!(String::from_utf8_lossy(&body).contains("processed"));
         samples.push(d);
     }
@@ -119,7 +118,7 @@ async fn main() {
     let mut samples = vec![];
     let wall = Instant::now();
     for i in 0..n {
-        let (d, body) = send(failed(i)).await;
+        let (d, body) = deliver(failed(i)).await;
         assert!(String::from_utf8_lossy(&body).contains("processed"));
         samples.push(d);
     }
@@ -128,7 +127,7 @@ async fn main() {
     let mut samples = vec![];
     let wall = Instant::now();
     for i in 0..n {
-        let (d, body) = send(failed(i)).await;
+        let (d, body) = deliver(failed(i)).await;
         assert!(String::from_utf8_lossy(&body).contains("duplicate"));
         samples.push(d);
     }

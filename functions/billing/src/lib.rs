@@ -345,11 +345,17 @@ pub async fn portal(
     State(s): State<Services>,
     axum::Extension(rt): axum::Extension<Arc<Runtime>>,
     principal: Principal,
-    body: Option<JsonBody<PortalRequest>>,
+    body: Bytes,
 ) -> ApiResult<Json<PortalResponse>> {
     principal.require_scope("billing:write")?;
     require_admin(&principal)?;
-    let body = body.map(|JsonBody(b)| b).unwrap_or_default();
+    // The body is optional: none (or `{}`) means "return to the public URL".
+    let body: PortalRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        PortalRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request("INVALID_JSON", e.to_string()))?
+    };
     let caller = caller(&s, &principal).await?;
     let payments = rt.payments(&s).await?;
     let url = service::portal(&s, payments.as_ref(), &caller, body.return_url.as_deref()).await?;

@@ -2,6 +2,7 @@
 //! embedded adapters, the outbox worker and the scheduler in-process, and the
 //! dev-only helpers (mailbox, signed blob URLs, clock).
 
+pub mod admin;
 pub mod dev;
 pub mod workers;
 
@@ -45,9 +46,16 @@ impl Running {
 }
 
 /// Every HTTP function's router, as the Lambda functions mount them.
-pub fn api_router(_services: &Services) -> axum::Router<Services> {
-    // Each endpoint group adds its router here as it lands.
+pub fn api_router(services: &Services) -> axum::Router<Services> {
+    // Each endpoint group adds its router here as it lands. Groups whose writes obey
+    // the service profile are wrapped in the write lock (DESIGN §4); billing never is.
+    let auth = skiff_shared::http::write_lock::protect_org_admin(
+        skiff_auth::router_with_docs([skiff_billing::openapi()]),
+        services,
+    );
     skiff_shared::http::health::router()
+        .merge(auth)
+        .merge(skiff_billing::router())
 }
 
 /// Build everything and start serving on `listener`.

@@ -1,6 +1,6 @@
 //! Dev-only routes over the local mailbox, mounted by the local server only:
-//! `GET /_dev/mailbox` (newest first; `?to=` one recipient, `?limit=` 1–200,
-//! default 50), `GET /_dev/mailbox/{id}` (one e-mail as JSON) and
+//! `GET /_dev/mailbox` (`{"emails": [...]}`, newest first; `?to=` one recipient,
+//! `?limit=` 1–200, default 50), `GET /_dev/mailbox/{id}` (one e-mail as JSON) and
 //! `GET /_dev/mailbox/{id}/html` (its HTML body, so a person can click its links).
 
 use crate::adapters::dev_mailbox::{DevMailbox, MAX_LIST};
@@ -12,17 +12,19 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
+use serde_json::json;
 use std::sync::Arc;
 
 /// Listing size when `?limit=` is not given.
 pub const DEFAULT_LIST: usize = 50;
 
-/// The mailbox routes; state is the mailbox itself.
-pub fn router() -> axum::Router<Arc<DevMailbox>> {
+/// The mailbox routes over `mailbox`.
+pub fn router(mailbox: Arc<DevMailbox>) -> axum::Router {
     axum::Router::new()
         .route("/_dev/mailbox", get(list))
         .route("/_dev/mailbox/{id}", get(one))
         .route("/_dev/mailbox/{id}/html", get(html))
+        .with_state(mailbox)
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,7 +63,7 @@ async fn list(
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let emails = mailbox.list(to, limit).await.map_err(mail_error)?;
-    Ok(Json(emails).into_response())
+    Ok(Json(json!({ "emails": emails })).into_response())
 }
 
 async fn one(

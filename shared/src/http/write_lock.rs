@@ -34,6 +34,7 @@ use std::sync::Arc;
 pub struct WriteLock {
     services: Services,
     exempt: Arc<Vec<String>>,
+    only: Arc<Vec<String>>,
 }
 
 impl WriteLock {
@@ -41,7 +42,15 @@ impl WriteLock {
         Self {
             services: services.clone(),
             exempt: Arc::new(vec![]),
+            only: Arc::new(vec![]),
         }
+    }
+
+    /// Lock only paths starting with `prefix` (e.g. the org administration routes
+    /// of the auth group, whose sign-in routes must stay open).
+    pub fn only(mut self, prefix: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.only).push(prefix.into());
+        self
     }
 
     /// Leave paths starting with `prefix` open (e.g. export routes).
@@ -54,6 +63,18 @@ impl WriteLock {
     pub fn apply<S: Clone + Send + Sync + 'static>(self, router: axum::Router<S>) -> axum::Router<S> {
         router.layer(axum::middleware::from_fn_with_state(self, enforce))
     }
+}
+
+/// Path prefix of the org administration routes (rename, members, invitations):
+/// the auth group's admin mutations, locked while the rest of auth stays open.
+pub const ORG_ADMIN_PREFIX: &str = "/api/v1/orgs/current";
+
+/// The auth group's router with its org administration mutations write-locked.
+pub fn protect_org_admin<S: Clone + Send + Sync + 'static>(
+    router: axum::Router<S>,
+    services: &Services,
+) -> axum::Router<S> {
+    WriteLock::new(services).only(ORG_ADMIN_PREFIX).apply(router)
 }
 
 /// Write-lock every route of `router`, with no exemptions.
@@ -70,11 +91,10 @@ pub fn is_mutating(method: &Method) -> bool {
 }
 
 async fn enforce(State(lock): State<WriteLock>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
     if !is_mutating(request.method())
-        || lock
-            .exempt
-            .iter()
-            .any(|p| request.uri().path().starts_with(p.as_str()))
+        || lock.exempt.iter().any(|p| path.starts_with(p.as_str()))
+        || (!lock.only.is_empty() && !lock.only.iter().any(|p| path.starts_with(p.as_str())))
     {
         return next.run(request).await;
     }

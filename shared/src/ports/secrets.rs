@@ -47,9 +47,19 @@ pub const BLOB_URL_KEY: SecretName = SecretName {
     generate: Generate::RandomKey,
 };
 
+/// Ed25519 keys that sign access tokens. Generated as a random 32-byte seed (the
+/// first key); `skiff admin rotate-signing-key` replaces it with a key set (JSON)
+/// naming the current key and the previous ones still accepted for verification
+/// (see `auth::signing_keys`).
+pub const TOKEN_SIGNING_KEYS: SecretName = SecretName {
+    name: "token_signing_keys",
+    generate: Generate::RandomKey,
+};
+
 /// Every secret Skiff provisions; later issues add theirs here.
 pub const ALL_SECRETS: &[SecretName] = &[
     BLOB_URL_KEY,
+    TOKEN_SIGNING_KEYS,
     crate::billing::STRIPE_SECRET_KEY,
     crate::billing::STRIPE_WEBHOOK_SECRET,
 ];
