@@ -25,7 +25,10 @@ pub fn router(
 ) -> axum::Router {
     let mut router = axum::Router::new()
         .merge(skiff_shared::http::dev_mailbox::router(mailbox))
-        .merge(skiff_shared::http::blob_urls::router(buckets));
+        .merge(skiff_shared::http::blob_urls::router(
+            buckets.into_iter().map(|(name, b)| (name.to_owned(), b)).collect(),
+            skiff_shared::http::blob_urls::DEFAULT_MAX_PUT_BYTES,
+        ));
     if config.dev_clock {
         router = router.merge(
             axum::Router::new()

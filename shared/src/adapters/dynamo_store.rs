@@ -478,7 +478,17 @@ enum CallError<E> {
     /// Transient, and still failing after every attempt.
     Exhausted(String),
     /// Not worth retrying: the caller interprets it.
-    Failed(SdkError<E, HttpResponse>),
+    Failed(Box<SdkError<E, HttpResponse>>),
+}
+
+impl<E> CallError<E> {
+    /// The operation's modeled error, if the service answered with one.
+    fn service(&self) -> Option<&E> {
+        match self {
+            CallError::Failed(e) => e.as_service_error(),
+            CallError::Exhausted(_) => None,
+        }
+    }
 }
 
 fn sdk_text<E: std::error::Error + 'static>(e: &SdkError<E, HttpResponse>) -> String {
@@ -545,7 +555,7 @@ where
                 tracing::debug!(error = %sdk_text(&e), attempt, "dynamodb transient error, retrying");
                 tokio::time::sleep(backoff(attempt - 1)).await;
             }
-            Err(e) => return Err(CallError::Failed(e)),
+            Err(e) => return Err(CallError::Failed(Box::new(e))),
         }
     }
 }
@@ -559,7 +569,7 @@ fn other<E: ProvideErrorMetadata + std::error::Error + 'static>(e: CallError<E>)
                 StoreError::Invalid(e.message().unwrap_or("validation failed").to_owned())
             }
             Some("ConditionalCheckFailedException") => StoreError::CONDITION_FAILED,
-            _ => StoreError::Fatal(sdk_text(&e)),
+            _ => StoreError::Fatal(sdk_text(&*e)),
         },
     }
 }
@@ -569,12 +579,9 @@ fn failed_condition_item<E>(
     e: &CallError<E>,
     extract: impl Fn(&E) -> Option<Option<&Attrs>>,
 ) -> Option<Option<Attrs>> {
-    match e {
-        CallError::Failed(SdkError::ServiceError(se)) => {
-            extract(se.err()).map(|item| item.filter(|m| !m.is_empty()).cloned())
-        }
-        _ => None,
-    }
+    e.service()
+        .and_then(extract)
+        .map(|item| item.filter(|m| !m.is_empty()).cloned())
 }
 
 // ---------------------------------------------------------------- cursors
@@ -632,8 +639,9 @@ impl DynamoStore {
         .await;
         match result {
             Ok(_) => Ok(()),
-            Err(CallError::Failed(SdkError::ServiceError(se)))
-                if se.err().is_conditional_check_failed_exception() =>
+            Err(e)
+                if e.service()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
             {
                 Ok(())
             }
@@ -679,8 +687,9 @@ impl DynamoStore {
         .await;
         match result {
             Ok(_) => Ok(true),
-            Err(CallError::Failed(SdkError::ServiceError(se)))
-                if se.err().is_conditional_check_failed_exception() =>
+            Err(e)
+                if e.service()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
             {
                 Ok(false)
             }
@@ -882,16 +891,15 @@ impl ItemStore for DynamoStore {
                 .send()
         })
         .await
-        .map_err(|err| match &err {
-            CallError::Failed(SdkError::ServiceError(se))
-                if matches!(
-                    se.err(),
-                    DeleteItemError::ConditionalCheckFailedException(_)
-                ) =>
+        .map_err(|err| {
+            if err
+                .service()
+                .is_some_and(|e| matches!(e, DeleteItemError::ConditionalCheckFailedException(_)))
             {
                 StoreError::CONDITION_FAILED
+            } else {
+                other(err)
             }
-            _ => other(err),
         })?;
         live_item(out.attributes(), e.now)
     }
@@ -1179,6 +1187,109 @@ mod tests {
         assert!(matches!(e.cond(&ordered_bool), Cond::False));
         let any = Condition::Any(vec![ordered_bool, Condition::Exists]);
         assert!(matches!(e.cond(&any), Cond::Expr(_)));
+    }
+
+    fn service_error<E>(err: E, status: u16) -> SdkError<E, HttpResponse> {
+        let raw = HttpResponse::new(
+            status.try_into().expect("status"),
+            aws_smithy_types::body::SdkBody::empty(),
+        );
+        SdkError::service_error(err, raw)
+    }
+
+    fn coded(code: &str) -> UpdateItemError {
+        UpdateItemError::generic(
+            aws_sdk_dynamodb::error::ErrorMetadata::builder()
+                .code(code)
+                .build(),
+        )
+    }
+
+    fn cancelled(reasons: &[&str]) -> SdkError<TransactWriteItemsError, HttpResponse> {
+        let mut tc = aws_sdk_dynamodb::types::error::TransactionCanceledException::builder();
+        for r in reasons {
+            tc = tc.cancellation_reasons(
+                aws_sdk_dynamodb::types::CancellationReason::builder()
+                    .code(*r)
+                    .build(),
+            );
+        }
+        service_error(
+            TransactWriteItemsError::TransactionCanceledException(tc.build()),
+            400,
+        )
+    }
+
+    #[test]
+    fn transient_errors_are_told_apart() {
+        assert!(is_transient(&service_error(
+            coded("ThrottlingException"),
+            400
+        )));
+        assert!(is_transient(&service_error(
+            coded("ProvisionedThroughputExceededException"),
+            400
+        )));
+        assert!(is_transient(&service_error(coded("Whatever"), 503)));
+        assert!(!is_transient(&service_error(
+            coded("ValidationException"),
+            400
+        )));
+        assert!(!is_transient(&service_error(
+            coded("ConditionalCheckFailedException"),
+            400
+        )));
+        assert!(is_transient_cancellation(&cancelled(&[
+            "None",
+            "TransactionConflict"
+        ])));
+        assert!(is_transient_cancellation(&cancelled(&["ThrottlingError"])));
+        assert!(!is_transient_cancellation(&cancelled(&[
+            "ConditionalCheckFailed",
+            "TransactionConflict"
+        ])));
+        assert!(!is_transient_cancellation(&cancelled(&["ValidationError"])));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_recovers_from_transient_errors() {
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let out = retry(is_transient, || async {
+            match calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 | 1 => Err(service_error(coded("ThrottlingException"), 400)),
+                _ => Ok(7),
+            }
+        })
+        .await;
+        assert!(matches!(out, Ok(7)));
+        assert_eq!(calls.into_inner(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_gives_up_as_unavailable() {
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let out: Result<(), _> = retry(is_transient_cancellation, || async {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Err(cancelled(&["TransactionConflict"]))
+        })
+        .await;
+        assert_eq!(calls.into_inner(), ATTEMPTS);
+        assert!(matches!(
+            other(out.unwrap_err()),
+            StoreError::Unavailable(_)
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_never_repeats_a_failed_condition() {
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let out: Result<(), _> = retry(is_transient, || async {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Err(service_error(coded("ConditionalCheckFailedException"), 400))
+        })
+        .await;
+        assert_eq!(calls.into_inner(), 1);
+        assert_eq!(other(out.unwrap_err()), StoreError::CONDITION_FAILED);
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! The embedded item store: one SQLite database in WAL mode, one table of items.
 //!
-//! Writes go through a single writer connection behind a mutex, each in its own
+//! Writes go through a single writer connection behind a fair mutex, each in its own
 //! `BEGIN IMMEDIATE` transaction that reads the current item, evaluates the condition
 //! with [`Condition::holds`] (the port's own semantics) and writes — so conditional
 //! writes are atomic. Reads use a small pool of reader connections (WAL lets them
 //! run beside the writer and see every committed write). All SQLite work runs on
-//! tokio's blocking pool, never on the async executor. Expired items stay on disk
+//! tokio's blocking pool, never on the async executor. WAL checkpoints run on a
+//! background thread, passively beside the writer, so a commit never pays for
+//! copying pages back and fsyncing; only when the WAL passes ~64 MB does that
+//! thread hold the writer back briefly to restart it. Expired items stay on disk
 //! until [`ItemStore::purge_expired`] but are filtered out of every read and count as
 //! absent for every condition, exactly as the DynamoDB adapter behaves.
 
@@ -19,7 +22,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use serde_json::{Map, Value};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Reader connections kept open (the machine has few cores; more buys nothing).
@@ -28,6 +31,14 @@ const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Prepared statements cached per connection (queries have a few dozen shapes).
 const STATEMENT_CACHE: usize = 64;
+/// How often the background thread copies the WAL back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// WAL frames (pages) past which the WAL is restarted from its beginning (≈ 64 MB).
+/// Passive checkpoints never finish while writes keep coming, so without a restart
+/// the WAL would grow without bound under sustained load.
+const RESTART_FRAMES: i64 = 16_384;
+/// Size the WAL file is truncated to after a restart.
+const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
@@ -53,11 +64,85 @@ const DELETE_ITEM: &str = "DELETE FROM items WHERE pk = ?1 AND sk = ?2";
 /// The SQLite item store. Cheap to share behind an `Arc`.
 pub struct SqliteStore {
     inner: Arc<Inner>,
+    checkpointer: Checkpointer,
 }
 
+/// The signal that stops the background checkpoint thread.
+struct Checkpointer {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl Checkpointer {
+    /// Checkpoint through `conn`. Passive checkpoints (and their fsyncs) run beside
+    /// the writer; only the rare restart briefly holds the writer's lock, when nearly
+    /// every frame has already been copied.
+    fn start(conn: Connection, writer: Shared) -> Result<Self, StoreError> {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let signal = stop.clone();
+        std::thread::Builder::new()
+            .name("skiff-store-checkpoint".into())
+            .spawn(move || {
+                let (flag, wake) = &*signal;
+                loop {
+                    // The flag's lock is released before any work, so `drop` never waits.
+                    let stopped = wake
+                        .wait_timeout_while(
+                            flag.lock().unwrap_or_else(PoisonError::into_inner),
+                            CHECKPOINT_EVERY,
+                            |stopped| !*stopped,
+                        )
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                    if *stopped {
+                        return;
+                    }
+                    drop(stopped);
+                    // A failure is logged and retried on the next tick.
+                    let frames = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                        row.get::<_, i64>(1)
+                    });
+                    match frames {
+                        Ok(frames) if frames > RESTART_FRAMES => {
+                            // No write can start meanwhile, so this one completes and
+                            // the next write starts the WAL over.
+                            let _writer = writer.blocking_lock();
+                            if let Err(e) =
+                                conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
+                            {
+                                tracing::warn!(error = %e, "item store WAL restart failed");
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "item store checkpoint failed"),
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Fatal(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Self { stop })
+    }
+}
+
+impl Drop for SqliteStore {
+    /// Stop the checkpoint thread; it exits within one tick. Not joined: it may be
+    /// waiting for the writer lock behind a task only this thread could poll.
+    fn drop(&mut self) {
+        *self
+            .checkpointer
+            .stop
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = true;
+        self.checkpointer.stop.1.notify_all();
+    }
+}
+
+/// Connections are guarded by tokio's mutex: it is fair (FIFO), so no writer
+/// starves under contention, and waiting for it occupies no blocking-pool thread.
+type Shared = Arc<tokio::sync::Mutex<Connection>>;
+
 struct Inner {
-    writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
+    writer: Shared,
+    readers: Vec<Shared>,
     next_reader: AtomicUsize,
     clock: SharedClock,
 }
@@ -66,25 +151,41 @@ impl SqliteStore {
     /// Open (creating if needed) the database at `path`. The clock decides expiry.
     pub fn open(path: &Path, clock: SharedClock) -> Result<Self, StoreError> {
         let writer = open_connection(path)?;
-        writer
-            .pragma_update(None, "journal_mode", "WAL")
+        let mode: String = writer
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             .map_err(db_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Fatal(format!(
+                "{} cannot use WAL mode (got `{mode}`)",
+                path.display()
+            )));
+        }
         writer.execute_batch(SCHEMA).map_err(db_err)?;
+        // Commits never checkpoint; the background thread does.
+        writer
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(db_err)?;
+        writer
+            .pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
+            .map_err(db_err)?;
         let readers = (0..READERS)
             .map(|_| {
                 let conn = open_connection(path)?;
                 conn.pragma_update(None, "query_only", true)
                     .map_err(db_err)?;
-                Ok(Mutex::new(conn))
+                Ok(Arc::new(tokio::sync::Mutex::new(conn)))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let writer = Arc::new(tokio::sync::Mutex::new(writer));
+        let checkpointer = Checkpointer::start(open_connection(path)?, writer.clone())?;
         Ok(Self {
             inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
+                writer,
                 readers,
                 next_reader: AtomicUsize::new(0),
                 clock,
             }),
+            checkpointer,
         })
     }
 
@@ -96,8 +197,8 @@ impl SqliteStore {
         F: FnOnce(&Connection, i64) -> Result<T, StoreError> + Send + 'static,
     {
         let inner = self.inner.clone();
+        let mut conn = inner.writer.clone().lock_owned().await;
         blocking(move || {
-            let mut conn = lock(&inner.writer);
             // Read the time under the lock: writes are ordered, and so are their clocks.
             let now = inner.clock.unix();
             let tx = conn
@@ -117,8 +218,8 @@ impl SqliteStore {
         F: FnOnce(&Connection, i64) -> Result<T, StoreError> + Send + 'static,
     {
         let inner = self.inner.clone();
+        let conn = inner.reader().await;
         blocking(move || {
-            let conn = inner.reader();
             let now = inner.clock.unix();
             f(&conn, now)
         })
@@ -128,14 +229,15 @@ impl SqliteStore {
 
 impl Inner {
     /// A free reader if there is one, else wait for the next in turn.
-    fn reader(&self) -> MutexGuard<'_, Connection> {
+    async fn reader(&self) -> tokio::sync::OwnedMutexGuard<Connection> {
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        for i in 0..self.readers.len() {
-            if let Ok(conn) = self.readers[(start + i) % self.readers.len()].try_lock() {
+        let n = self.readers.len();
+        for i in 0..n {
+            if let Ok(conn) = self.readers[(start + i) % n].clone().try_lock_owned() {
                 return conn;
             }
         }
-        lock(&self.readers[start % self.readers.len()])
+        self.readers[start % n].clone().lock_owned().await
     }
 }
 
@@ -152,12 +254,6 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
         .map_err(db_err)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
-}
-
-/// A panic while holding a connection rolls its transaction back (the `Transaction`
-/// is dropped), so the connection is still usable.
-fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 async fn blocking<T, F>(f: F) -> Result<T, StoreError>

@@ -61,6 +61,7 @@ fn cors(origins: &CorsOrigins) -> CorsLayer {
             header::CONTENT_TYPE,
             HeaderName::from_static("x-request-id"),
             HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-amz-checksum-sha256"),
         ])
         .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER]);
     match origins {
