@@ -84,6 +84,7 @@ pub struct Account {
     pub billing_email: Option<String>,
     #[serde(default)]
     pub trial_used: bool,
+    #[serde(default)]
     pub created_at: i64,
 }
 
@@ -650,6 +651,11 @@ async fn apply_change(
             writes.push(Write::Update {
                 key: keys::account(org_id),
                 changes,
+                condition: None,
+            });
+            // Later invoice events may name only the customer.
+            writes.push(Write::Put {
+                item: NewItem::new(keys::customer(customer_id)).attr("org_id", org_id),
                 condition: None,
             });
         }
