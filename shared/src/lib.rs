@@ -2,8 +2,8 @@
 //! the outbox and the scheduler's job registry. Function crates stay thin on top.
 
 pub mod adapters;
-pub mod billing;
 pub mod auth;
+pub mod billing;
 pub mod clock;
 pub mod config;
 pub mod error;

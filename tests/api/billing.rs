@@ -42,8 +42,11 @@ async fn customer(app: &TestApp, email: &str, company: &str) -> (String, String)
     .await;
     assert_eq!(status, 201, "{reg}");
     let mail = app.wait_for_email(email, "Verify your e-mail").await;
-    let link = find_link(mail["text"].as_str().unwrap(), &app.url("/api/v1/auth/verify-email"))
-        .expect("verification link");
+    let link = find_link(
+        mail["text"].as_str().unwrap(),
+        &app.url("/api/v1/auth/verify-email"),
+    )
+    .expect("verification link");
     let r = app.client.get(&link).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let token = login(app, email).await;
@@ -78,7 +81,10 @@ async fn subscribe(app: &TestApp, token: &str, plan: &str) {
     let page = app.client.get(url).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains(">Pay<") && html.contains(">Decline<"), "{html}");
+    assert!(
+        html.contains(">Pay<") && html.contains(">Decline<"),
+        "{html}"
+    );
     let session = started["session_id"].as_str().unwrap();
     let paid = app
         .client
@@ -86,7 +92,12 @@ async fn subscribe(app: &TestApp, token: &str, plan: &str) {
         .send()
         .await
         .unwrap();
-    assert_eq!(paid.status(), 303, "{}", paid.text().await.unwrap_or_default());
+    assert_eq!(
+        paid.status(),
+        303,
+        "{}",
+        paid.text().await.unwrap_or_default()
+    );
     assert_eq!(paid.headers()["location"], app.url("/done").as_str());
 }
 
@@ -107,13 +118,27 @@ async fn simulate(app: &TestApp, org: &str, action: &str) -> Value {
 }
 
 async fn subscription(app: &TestApp, token: &str) -> Value {
-    let (status, body) = call(app, Method::GET, "/api/v1/billing/subscription", Some(token), None).await;
+    let (status, body) = call(
+        app,
+        Method::GET,
+        "/api/v1/billing/subscription",
+        Some(token),
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     body
 }
 
 async fn profile(app: &TestApp, token: &str) -> Value {
-    let (status, body) = call(app, Method::GET, "/api/v1/service/profile", Some(token), None).await;
+    let (status, body) = call(
+        app,
+        Method::GET,
+        "/api/v1/service/profile",
+        Some(token),
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     body
 }
@@ -130,7 +155,14 @@ async fn rename_org(app: &TestApp, token: &str, name: &str) -> (StatusCode, Valu
 }
 
 async fn audit_actions(app: &TestApp, token: &str) -> Vec<String> {
-    let (status, body) = call(app, Method::GET, "/api/v1/billing/events?limit=200", Some(token), None).await;
+    let (status, body) = call(
+        app,
+        Method::GET,
+        "/api/v1/billing/events?limit=200",
+        Some(token),
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     body["events"]
         .as_array()
@@ -206,7 +238,10 @@ async fn plans_are_public_and_sorted_by_price() {
     assert_eq!(plans[3]["entitlements"]["max_memories"], -1);
     assert_eq!(plans[1]["trial_days"], 14);
     let (status, pro) = call(&app, Method::GET, "/api/v1/plans/pro", None, None).await;
-    assert_eq!((status, pro["entitlements"]["rate_limit_per_min"].clone()), (StatusCode::OK, json!(120)));
+    assert_eq!(
+        (status, pro["entitlements"]["rate_limit_per_min"].clone()),
+        (StatusCode::OK, json!(120))
+    );
     let (status, body) = call(&app, Method::GET, "/api/v1/plans/platinum", None, None).await;
     assert_eq!(status, 404);
     assert_eq!(body["code"], "NOT_FOUND");
@@ -227,18 +262,47 @@ async fn checkout_is_validated() {
     .await;
     assert_eq!(status, 201);
     let unverified = login(&app, "new@example.com").await;
-    let body = |plan: &str| {
-        json!({"plan_id": plan, "success_url": app.url("/ok"), "cancel_url": app.url("/no")})
-    };
-    let (status, b) = call(&app, Method::POST, "/api/v1/billing/checkout", Some(&unverified), Some(body("pro"))).await;
-    assert_eq!((status, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("EMAIL_NOT_VERIFIED")));
+    let body = |plan: &str| json!({"plan_id": plan, "success_url": app.url("/ok"), "cancel_url": app.url("/no")});
+    let (status, b) = call(
+        &app,
+        Method::POST,
+        "/api/v1/billing/checkout",
+        Some(&unverified),
+        Some(body("pro")),
+    )
+    .await;
+    assert_eq!(
+        (status, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("EMAIL_NOT_VERIFIED"))
+    );
 
     let (_, token) = customer(&app, "owner@example.com", "Acme").await;
-    let (status, _) = call(&app, Method::POST, "/api/v1/billing/checkout", None, Some(body("pro"))).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/v1/billing/checkout",
+        None,
+        Some(body("pro")),
+    )
+    .await;
     assert_eq!(status, 401);
-    let (status, _) = call(&app, Method::POST, "/api/v1/billing/checkout", Some(&token), Some(body("gold"))).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/v1/billing/checkout",
+        Some(&token),
+        Some(body("gold")),
+    )
+    .await;
     assert_eq!(status, 404);
-    let (status, b) = call(&app, Method::POST, "/api/v1/billing/checkout", Some(&token), Some(body("free"))).await;
+    let (status, b) = call(
+        &app,
+        Method::POST,
+        "/api/v1/billing/checkout",
+        Some(&token),
+        Some(body("free")),
+    )
+    .await;
     assert_eq!(status, 422, "{b}");
     assert_eq!(b["errors"][0]["code"], "FREE_PLAN");
     let (status, b) = call(
@@ -250,15 +314,29 @@ async fn checkout_is_validated() {
     )
     .await;
     assert_eq!(status, 422);
-    let fields: Vec<_> = b["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<_> = b["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["success_url", "cancel_url"]);
     // Decline: no subscription, back to the cancel URL.
-    let (status, started) = call(&app, Method::POST, "/api/v1/billing/checkout", Some(&token), Some(body("starter"))).await;
+    let (status, started) = call(
+        &app,
+        Method::POST,
+        "/api/v1/billing/checkout",
+        Some(&token),
+        Some(body("starter")),
+    )
+    .await;
     assert_eq!(status, 200, "{started}");
     let session = started["session_id"].as_str().unwrap();
     let declined = app
         .client
-        .post(app.url(&format!("/api/v1/billing/simulator/checkout/{session}/decline")))
+        .post(app.url(&format!(
+            "/api/v1/billing/simulator/checkout/{session}/decline"
+        )))
         .send()
         .await
         .unwrap();
@@ -282,11 +360,21 @@ async fn dunning_journey_with_the_simulator() {
     assert_eq!(sub["plan_id"], "pro");
     assert_eq!(sub["seats"], 10);
     let p = profile(&app, &token).await;
-    assert_eq!((p["tier"].as_str(), p["mode"].as_str()), (Some("pro"), Some("active")));
-    app.wait_for_email(email, "Subscription confirmed: Pro").await;
+    assert_eq!(
+        (p["tier"].as_str(), p["mode"].as_str()),
+        (Some("pro"), Some("active"))
+    );
+    app.wait_for_email(email, "Subscription confirmed: Pro")
+        .await;
     let actions = audit_actions(&app, &token).await;
-    assert!(actions.contains(&"SUBSCRIPTION_STARTED".to_owned()), "{actions:?}");
-    assert!(actions.contains(&"LICENSE_REQUESTED".to_owned()), "{actions:?}");
+    assert!(
+        actions.contains(&"SUBSCRIPTION_STARTED".to_owned()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"LICENSE_REQUESTED".to_owned()),
+        "{actions:?}"
+    );
 
     // The trial converts: the first paid invoice makes it active.
     simulate(&app, &org, "renew").await;
@@ -298,9 +386,15 @@ async fn dunning_journey_with_the_simulator() {
     let t0 = now(&app).await;
     simulate(&app, &org, "fail").await;
     let sub = subscription(&app, &token).await;
-    assert_eq!((sub["status"].as_str(), sub["failed_payment_count"].as_u64()), (Some("past_due"), Some(1)));
+    assert_eq!(
+        (sub["status"].as_str(), sub["failed_payment_count"].as_u64()),
+        (Some("past_due"), Some(1))
+    );
     let grace = sub["grace_ends_at"].as_i64().unwrap();
-    assert!((grace - (t0 + 7 * 86_400)).abs() <= 5, "grace {grace} vs {t0}");
+    assert!(
+        (grace - (t0 + 7 * 86_400)).abs() <= 5,
+        "grace {grace} vs {t0}"
+    );
     app.wait_for_email(email, "Payment failed").await;
     assert_eq!(profile(&app, &token).await["mode"], "active");
 
@@ -309,15 +403,22 @@ async fn dunning_journey_with_the_simulator() {
     let sub = subscription(&app, &token).await;
     assert_eq!(sub["failed_payment_count"], 2);
     let grace = sub["grace_ends_at"].as_i64().unwrap();
-    assert!((grace - (t0 + 3 * 86_400)).abs() <= 5, "grace {grace} vs {t0}");
-    app.wait_for_email(email, "Urgent: payment failed again").await;
+    assert!(
+        (grace - (t0 + 3 * 86_400)).abs() <= 5,
+        "grace {grace} vs {t0}"
+    );
+    app.wait_for_email(email, "Urgent: payment failed again")
+        .await;
     let (status, _) = rename_org(&app, &token, "Acme Two").await;
     assert_eq!(status, 200, "still writable during grace");
 
     // 3rd failure: suspended, read-only; writes 423, reads fine.
     simulate(&app, &org, "fail").await;
     let p = profile(&app, &token).await;
-    assert_eq!((p["mode"].as_str(), p["reason"].as_str()), (Some("read_only"), Some("payment_failed")));
+    assert_eq!(
+        (p["mode"].as_str(), p["reason"].as_str()),
+        (Some("read_only"), Some("payment_failed"))
+    );
     assert_eq!(p["capabilities"]["writes_enabled"], false);
     assert_eq!(p["capabilities"]["archive_export_enabled"], true);
     app.wait_for_email(email, "Service suspended").await;
@@ -328,15 +429,29 @@ async fn dunning_journey_with_the_simulator() {
     assert_eq!(body["tier"], "pro");
     assert!(body["upgrade_url"].as_str().unwrap().starts_with("http"));
     assert_eq!(body["capabilities"]["writes_enabled"], false);
-    let (status, org_body) = call(&app, Method::GET, "/api/v1/orgs/current", Some(&token), None).await;
+    let (status, org_body) = call(
+        &app,
+        Method::GET,
+        "/api/v1/orgs/current",
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(org_body["name"], "Acme Two");
-    assert!(audit_actions(&app, &token).await.contains(&"SERVICE_SUSPENDED".to_owned()));
+    assert!(
+        audit_actions(&app, &token)
+            .await
+            .contains(&"SERVICE_SUSPENDED".to_owned())
+    );
 
     // A successful payment restores everything.
     simulate(&app, &org, "renew").await;
     let sub = subscription(&app, &token).await;
-    assert_eq!((sub["status"].as_str(), sub["failed_payment_count"].as_u64()), (Some("active"), Some(0)));
+    assert_eq!(
+        (sub["status"].as_str(), sub["failed_payment_count"].as_u64()),
+        (Some("active"), Some(0))
+    );
     assert!(sub["grace_ends_at"].is_null());
     assert_eq!(profile(&app, &token).await["mode"], "active");
     let (status, _) = rename_org(&app, &token, "Acme Restored").await;
@@ -344,12 +459,25 @@ async fn dunning_journey_with_the_simulator() {
 
     // Cancellation at period end goes through the provider; deletion archives nothing
     // for a paying org: read-only on the free tier.
-    let (status, body) = call(&app, Method::DELETE, "/api/v1/billing/subscription", Some(&token), None).await;
+    let (status, body) = call(
+        &app,
+        Method::DELETE,
+        "/api/v1/billing/subscription",
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(status, 202, "{body}");
-    assert_eq!(subscription(&app, &token).await["cancel_at_period_end"], true);
+    assert_eq!(
+        subscription(&app, &token).await["cancel_at_period_end"],
+        true
+    );
     simulate(&app, &org, "cancel").await;
     let p = profile(&app, &token).await;
-    assert_eq!((p["tier"].as_str(), p["mode"].as_str(), p["reason"].as_str()), (Some("free"), Some("read_only"), Some("canceled")));
+    assert_eq!(
+        (p["tier"].as_str(), p["mode"].as_str(), p["reason"].as_str()),
+        (Some("free"), Some("read_only"), Some("canceled"))
+    );
     app.wait_for_email(email, "Subscription canceled").await;
     app.stop().await;
 }
@@ -364,12 +492,20 @@ async fn an_unpaid_trial_expires_to_archived() {
     let _ = org;
 
     // Not yet: the scheduler leaves a running trial alone.
-    let (status, _) = call(&app, Method::POST, "/_dev/scheduler/run", None, Some(json!({}))).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/_dev/scheduler/run",
+        None,
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(profile(&app, &token).await["mode"], "active");
 
     // 14 days of trial + 1 day for Stripe's first invoice, and no payment came.
-    app.advance_clock(Duration::from_secs(15 * 86_400 + 60)).await;
+    app.advance_clock(Duration::from_secs(15 * 86_400 + 60))
+        .await;
     let (status, body) = call(
         &app,
         Method::POST,
@@ -383,7 +519,10 @@ async fn an_unpaid_trial_expires_to_archived() {
     assert_eq!(body["reports"][0]["detail"], "1 trials expired");
     let token = login(&app, email).await;
     let p = profile(&app, &token).await;
-    assert_eq!((p["mode"].as_str(), p["reason"].as_str(), p["tier"].as_str()), (Some("archived"), Some("trial_expired"), Some("free")));
+    assert_eq!(
+        (p["mode"].as_str(), p["reason"].as_str(), p["tier"].as_str()),
+        (Some("archived"), Some("trial_expired"), Some("free"))
+    );
     assert_eq!(p["capabilities"]["archive_export_enabled"], true);
     assert_eq!(subscription(&app, &token).await["status"], "canceled");
     let (status, body) = rename_org(&app, &token, "Still trying").await;
@@ -392,7 +531,14 @@ async fn an_unpaid_trial_expires_to_archived() {
     assert_eq!(body["mode"], "archived");
     app.wait_for_email(email, "Your trial has ended").await;
     // Running the job again changes nothing.
-    let (_, body) = call(&app, Method::POST, "/_dev/scheduler/run", None, Some(json!({"jobs": ["billing_trial_expiry"]}))).await;
+    let (_, body) = call(
+        &app,
+        Method::POST,
+        "/_dev/scheduler/run",
+        None,
+        Some(json!({"jobs": ["billing_trial_expiry"]})),
+    )
+    .await;
     assert_eq!(body["reports"][0]["detail"], "0 trials expired");
     app.stop().await;
 }
@@ -405,12 +551,26 @@ async fn a_grace_period_that_runs_out_suspends() {
     subscribe(&app, &token, "pro").await;
     simulate(&app, &org, "renew").await;
     simulate(&app, &org, "fail").await;
-    app.advance_clock(Duration::from_secs(7 * 86_400 + 60)).await;
-    let (_, body) = call(&app, Method::POST, "/_dev/scheduler/run", None, Some(json!({"jobs": ["billing_grace_expiry"]}))).await;
-    assert_eq!(body["reports"][0]["detail"], "1 grace periods expired", "{body}");
+    app.advance_clock(Duration::from_secs(7 * 86_400 + 60))
+        .await;
+    let (_, body) = call(
+        &app,
+        Method::POST,
+        "/_dev/scheduler/run",
+        None,
+        Some(json!({"jobs": ["billing_grace_expiry"]})),
+    )
+    .await;
+    assert_eq!(
+        body["reports"][0]["detail"], "1 grace periods expired",
+        "{body}"
+    );
     let token = login(&app, email).await;
     let p = profile(&app, &token).await;
-    assert_eq!((p["mode"].as_str(), p["reason"].as_str()), (Some("read_only"), Some("payment_failed")));
+    assert_eq!(
+        (p["mode"].as_str(), p["reason"].as_str()),
+        (Some("read_only"), Some("payment_failed"))
+    );
     app.wait_for_email(email, "Service suspended").await;
     app.stop().await;
 }
@@ -426,15 +586,38 @@ async fn webhook_signatures_are_checked() {
 
     // Missing, wrong secret, tampered body, stale or future timestamp: 400, nothing recorded.
     let (status, b) = deliver(&app, &body, None).await;
-    assert_eq!((status, b["code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_SIGNATURE")));
-    let (status, _) = deliver(&app, &body, Some(&signature_header(&["whsec_wrong"], t, body.as_bytes()))).await;
+    assert_eq!(
+        (status, b["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("INVALID_SIGNATURE"))
+    );
+    let (status, _) = deliver(
+        &app,
+        &body,
+        Some(&signature_header(&["whsec_wrong"], t, body.as_bytes())),
+    )
+    .await;
     assert_eq!(status, 400);
     let tampered = body.replace("cus_x", "cus_y");
-    let (status, _) = deliver(&app, &tampered, Some(&signature_header(&[&secret], t, body.as_bytes()))).await;
+    let (status, _) = deliver(
+        &app,
+        &tampered,
+        Some(&signature_header(&[&secret], t, body.as_bytes())),
+    )
+    .await;
     assert_eq!(status, 400);
-    let (status, _) = deliver(&app, &body, Some(&signature_header(&[&secret], t - 301, body.as_bytes()))).await;
+    let (status, _) = deliver(
+        &app,
+        &body,
+        Some(&signature_header(&[&secret], t - 301, body.as_bytes())),
+    )
+    .await;
     assert_eq!(status, 400, "stale timestamp");
-    let (status, _) = deliver(&app, &body, Some(&signature_header(&[&secret], t + 400, body.as_bytes()))).await;
+    let (status, _) = deliver(
+        &app,
+        &body,
+        Some(&signature_header(&[&secret], t + 400, body.as_bytes())),
+    )
+    .await;
     assert_eq!(status, 400, "future timestamp");
     let (status, _) = deliver(&app, &body, Some("t=abc,v1=zz")).await;
     assert_eq!(status, 400);
@@ -448,10 +631,16 @@ async fn webhook_signatures_are_checked() {
     );
     let (status, b) = deliver(&app, &body, Some(&header)).await;
     assert_eq!(status, 200, "{b}");
-    assert_eq!(b["status"], "ignored", "an unknown event type is acknowledged");
+    assert_eq!(
+        b["status"], "ignored",
+        "an unknown event type is acknowledged"
+    );
     assert!(recorded().await);
     let (status, b) = deliver(&app, &body, Some(&header)).await;
-    assert_eq!((status, b["status"].as_str()), (StatusCode::OK, Some("duplicate")));
+    assert_eq!(
+        (status, b["status"].as_str()),
+        (StatusCode::OK, Some("duplicate"))
+    );
     app.stop().await;
 }
 
@@ -464,20 +653,38 @@ async fn fifty_concurrent_duplicate_deliveries_are_processed_once() {
     let sim = sim_subscription(&app, &org).await;
     let secret = webhook_secret(&app).await;
     let t = now(&app).await;
-    let body = event("evt_dup_failed_1", "invoice.payment_failed", t, invoice(&sim, 0));
+    let body = event(
+        "evt_dup_failed_1",
+        "invoice.payment_failed",
+        t,
+        invoice(&sim, 0),
+    );
     let header = signature_header(&[&secret], t, body.as_bytes());
 
     let deliveries = (0..50).map(|_| deliver(&app, &body, Some(&header)));
     let results = futures::future::join_all(deliveries).await;
-    let processed = results.iter().filter(|(s, b)| *s == 200 && b["status"] == "processed").count();
-    let duplicates = results.iter().filter(|(s, b)| *s == 200 && b["status"] == "duplicate").count();
-    let in_progress = results.iter().filter(|(s, b)| *s == 409 && b["code"] == "EVENT_IN_PROGRESS").count();
+    let processed = results
+        .iter()
+        .filter(|(s, b)| *s == 200 && b["status"] == "processed")
+        .count();
+    let duplicates = results
+        .iter()
+        .filter(|(s, b)| *s == 200 && b["status"] == "duplicate")
+        .count();
+    let in_progress = results
+        .iter()
+        .filter(|(s, b)| *s == 409 && b["code"] == "EVENT_IN_PROGRESS")
+        .count();
     assert_eq!(processed, 1, "{results:?}");
     assert_eq!(processed + duplicates + in_progress, 50, "{results:?}");
 
     let sub = subscription(&app, &token).await;
     assert_eq!(sub["failed_payment_count"], 1, "{sub}");
-    let failures = audit_actions(&app, &token).await.iter().filter(|a| *a == "PAYMENT_FAILED").count();
+    let failures = audit_actions(&app, &token)
+        .await
+        .iter()
+        .filter(|a| *a == "PAYMENT_FAILED")
+        .count();
     assert_eq!(failures, 1);
     // Exactly one warning e-mail.
     app.wait_for_email(email, "Payment failed").await;
@@ -486,12 +693,20 @@ async fn fifty_concurrent_duplicate_deliveries_are_processed_once() {
         .mailbox(email)
         .await
         .iter()
-        .filter(|m| m["subject"].as_str().unwrap_or("").starts_with("Payment failed"))
+        .filter(|m| {
+            m["subject"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Payment failed")
+        })
         .count();
     assert_eq!(warnings, 1);
     // A later redelivery is still a duplicate.
     let (status, b) = deliver(&app, &body, Some(&header)).await;
-    assert_eq!((status, b["status"].as_str()), (StatusCode::OK, Some("duplicate")));
+    assert_eq!(
+        (status, b["status"].as_str()),
+        (StatusCode::OK, Some("duplicate"))
+    );
     app.stop().await;
 }
 
@@ -511,7 +726,10 @@ async fn out_of_order_events_never_roll_state_back() {
     };
 
     let (s, b) = send("evt_o1", "invoice.payment_failed", t + 4, invoice(&sim, 0)).await;
-    assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("processed")));
+    assert_eq!(
+        (s, b["status"].as_str()),
+        (StatusCode::OK, Some("processed"))
+    );
     // An older failure arriving late is ignored (not counted twice).
     let (s, b) = send("evt_o0", "invoice.payment_failed", t + 2, invoice(&sim, 0)).await;
     assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("ignored")));
@@ -523,15 +741,30 @@ async fn out_of_order_events_never_roll_state_back() {
     assert_eq!(s, 200);
     assert_eq!(subscription(&app, &token).await["status"], "canceled");
     // A payment from before the deletion, delivered after it: ignored.
-    let (s, b) = send("evt_o2", "invoice.payment_succeeded", t + 8, invoice(&sim, 9900)).await;
+    let (s, b) = send(
+        "evt_o2",
+        "invoice.payment_succeeded",
+        t + 8,
+        invoice(&sim, 9900),
+    )
+    .await;
     assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("ignored")));
     // Even a newer one never resurrects a deleted subscription.
-    let (s, b) = send("evt_o4", "invoice.payment_succeeded", t + 20, invoice(&sim, 9900)).await;
+    let (s, b) = send(
+        "evt_o4",
+        "invoice.payment_succeeded",
+        t + 20,
+        invoice(&sim, 9900),
+    )
+    .await;
     assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("ignored")));
     let sub = subscription(&app, &token).await;
     assert_eq!(sub["status"], "canceled");
     let p = profile(&app, &token).await;
-    assert_eq!((p["tier"].as_str(), p["mode"].as_str()), (Some("free"), Some("archived")));
+    assert_eq!(
+        (p["tier"].as_str(), p["mode"].as_str()),
+        (Some("free"), Some("archived"))
+    );
 
     // An invoice of a subscription whose checkout has not arrived yet is deferred
     // (500 → Stripe retries), and nothing is recorded as done.
@@ -539,9 +772,18 @@ async fn out_of_order_events_never_roll_state_back() {
     let orphan = json!({"object": "invoice", "amount_paid": 100,
         "parent": {"subscription_details": {"subscription": "sub_not_yet", "metadata": {"org_id": orphan_org}}}});
     let (s, b) = send("evt_o5", "invoice.payment_succeeded", t + 30, orphan).await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("WEBHOOK_PROCESSING_FAILED")));
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Some("WEBHOOK_PROCESSING_FAILED")
+        )
+    );
     let record = skiff_shared::idempotency::record_key("stripe", "evt_o5");
-    assert!(app.services().store.get(&record).await.unwrap().is_none(), "the claim is released");
+    assert!(
+        app.services().store.get(&record).await.unwrap().is_none(),
+        "the claim is released"
+    );
     app.stop().await;
 }
 
@@ -554,12 +796,29 @@ async fn one_orgs_subscription_is_never_visible_to_another() {
     assert_eq!(subscription(&app, &token_a).await["plan_id"], "enterprise");
 
     let sub_b = subscription(&app, &token_b).await;
-    assert_eq!((sub_b["status"].as_str(), sub_b["plan_id"].as_str()), (Some("none"), Some("free")));
+    assert_eq!(
+        (sub_b["status"].as_str(), sub_b["plan_id"].as_str()),
+        (Some("none"), Some("free"))
+    );
     assert_eq!(profile(&app, &token_b).await["tier"], "free");
     assert!(audit_actions(&app, &token_b).await.is_empty());
-    let (status, _) = call(&app, Method::DELETE, "/api/v1/billing/subscription", Some(&token_b), None).await;
+    let (status, _) = call(
+        &app,
+        Method::DELETE,
+        "/api/v1/billing/subscription",
+        Some(&token_b),
+        None,
+    )
+    .await;
     assert_eq!(status, 404);
-    let (status, _) = call(&app, Method::POST, "/api/v1/billing/portal", Some(&token_b), Some(json!({}))).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/v1/billing/portal",
+        Some(&token_b),
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(status, 404);
     // A's subscription is unaffected by B's attempts.
     assert_eq!(subscription(&app, &token_a).await["status"], "trialing");

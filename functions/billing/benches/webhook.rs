@@ -68,11 +68,16 @@ async fn send(ctx: Arc<Ctx>, body: String) -> (Duration, bytes::Bytes) {
 
 #[tokio::main]
 async fn main() {
-    let n: usize = std::env::var("EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let n: usize = std::env::var("EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
     let dir = tempfile::tempdir().unwrap();
     let (embedded, _clock) = embedded_services(dir.path()).await;
     let services = embedded.services;
-    let secret = skiff_shared::billing::simulator_webhook_secret(&services).await.unwrap();
+    let secret = skiff_shared::billing::simulator_webhook_secret(&services)
+        .await
+        .unwrap();
     let app = skiff_billing::router().with_state(services.clone());
 
     let ctx = Arc::new(Ctx {
@@ -105,7 +110,9 @@ async fn main() {
         deliver(checkout(n + i)).await;
     }
 
-    println!("billing webhook benchmark — embedded adapter (SQLite WAL), {n} events per run, sequential");
+    println!(
+        "billing webhook benchmark — embedded adapter (SQLite WAL), {n} events per run, sequential"
+    );
     let mut samples = vec![];
     let wall = Instant::now();
     for i in 0..n {
@@ -131,7 +138,11 @@ async fn main() {
         assert!(String::from_utf8_lossy(&body).contains("duplicate"));
         samples.push(d);
     }
-    report("duplicate (redelivery of a done event)", samples, wall.elapsed());
+    report(
+        "duplicate (redelivery of a done event)",
+        samples,
+        wall.elapsed(),
+    );
 
     // 16 concurrent senders, fresh events on distinct subscriptions.
     let wall = Instant::now();
@@ -163,5 +174,9 @@ async fn main() {
     for t in tasks {
         samples.extend(t.await.unwrap());
     }
-    report("fresh invoice.payment_succeeded, 16 concurrent", samples, wall.elapsed());
+    report(
+        "fresh invoice.payment_succeeded, 16 concurrent",
+        samples,
+        wall.elapsed(),
+    );
 }

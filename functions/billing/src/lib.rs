@@ -141,7 +141,14 @@ pub struct PlanList {
 #[utoipa::path(get, path = "/api/v1/plans", tag = TAG_PLANS, responses((status = 200, body = PlanList)))]
 pub async fn list_plans(State(s): State<Services>) -> Json<PlanList> {
     Json(PlanList {
-        plans: s.config.billing.catalog.plans().iter().map(PlanView::from).collect(),
+        plans: s
+            .config
+            .billing
+            .catalog
+            .plans()
+            .iter()
+            .map(PlanView::from)
+            .collect(),
     })
 }
 
@@ -153,7 +160,10 @@ pub async fn list_plans(State(s): State<Services>) -> Json<PlanList> {
     params(("plan_id" = String, Path, description = "e.g. `pro`")),
     responses((status = 200, body = PlanView), (status = 404, body = Problems))
 )]
-pub async fn get_plan(State(s): State<Services>, Path(plan_id): Path<String>) -> ApiResult<Json<PlanView>> {
+pub async fn get_plan(
+    State(s): State<Services>,
+    Path(plan_id): Path<String>,
+) -> ApiResult<Json<PlanView>> {
     s.config
         .billing
         .catalog
@@ -291,7 +301,9 @@ pub async fn get_subscription(
 ) -> ApiResult<Json<SubscriptionResponse>> {
     principal.require_scope("billing:read")?;
     Ok(Json(
-        service::subscription_view(&s, principal.org_id.as_str()).await?.into(),
+        service::subscription_view(&s, principal.org_id.as_str())
+            .await?
+            .into(),
     ))
 }
 
@@ -472,7 +484,9 @@ pub async fn webhook(
             tracing::warn!(error = %e, "webhook signature refused");
             ApiError::bad_request("INVALID_SIGNATURE", e.to_string()).into_response()
         }
-        Err(WebhookError::Malformed(e)) => ApiError::bad_request("MALFORMED_EVENT", e).into_response(),
+        Err(WebhookError::Malformed(e)) => {
+            ApiError::bad_request("MALFORMED_EVENT", e).into_response()
+        }
         Err(WebhookError::Failed(e)) => {
             tracing::error!(error = %e, "webhook processing failed");
             ApiError::Custom(Box::new(Problem {

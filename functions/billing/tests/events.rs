@@ -27,7 +27,10 @@ async fn services(dir: &std::path::Path, vars: &[(&str, &str)], clock: SharedClo
     let mut all = vec![("SKIFF_DATA_DIR".to_owned(), dir.display().to_string())];
     all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_vars(all).expect("config");
-    Services::embedded(config, clock).await.expect("services").services
+    Services::embedded(config, clock)
+        .await
+        .expect("services")
+        .services
 }
 
 async fn invoke(services: &Services, event: &str) -> (u16, Value) {
@@ -48,19 +51,33 @@ const FIXTURE_TIME: i64 = 1_767_225_600;
 #[tokio::test]
 async fn the_webhook_fixture_starts_a_subscription_once() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = FixedClock::at(time::OffsetDateTime::from_unix_timestamp(FIXTURE_TIME + 5).unwrap());
+    let clock =
+        FixedClock::at(time::OffsetDateTime::from_unix_timestamp(FIXTURE_TIME + 5).unwrap());
     let s = services(dir.path(), &[("SKIFF_PAYMENTS", "stripe")], clock.clone()).await;
     s.secrets
-        .set(STRIPE_WEBHOOK_SECRET, SecretValue::new("whsec_skiff_fixture_secret"))
+        .set(
+            STRIPE_WEBHOOK_SECRET,
+            SecretValue::new("whsec_skiff_fixture_secret"),
+        )
         .await
         .unwrap();
     skiff_shared::telemetry::init("warn");
     let event = fixture("webhook.json");
 
     let (status, body) = invoke(&s, &event).await;
-    assert_eq!((status, body["status"].as_str()), (200, Some("processed")), "{body}");
-    let sub = subscription_of(&s, "org_fixture").await.unwrap().expect("subscription");
-    assert_eq!((sub.plan_id.as_str(), sub.status), ("pro", Status::Trialing));
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("processed")),
+        "{body}"
+    );
+    let sub = subscription_of(&s, "org_fixture")
+        .await
+        .unwrap()
+        .expect("subscription");
+    assert_eq!(
+        (sub.plan_id.as_str(), sub.status),
+        ("pro", Status::Trialing)
+    );
     assert_eq!(sub.subscription_id, "sub_fixture_1");
 
     let (status, body) = invoke(&s, &event).await;
@@ -69,7 +86,10 @@ async fn the_webhook_fixture_starts_a_subscription_once() {
     // The same delivery ten minutes later is outside the signature tolerance.
     clock.advance(std::time::Duration::from_secs(600));
     let (status, body) = invoke(&s, &event).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("INVALID_SIGNATURE")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("INVALID_SIGNATURE"))
+    );
 }
 
 #[tokio::test]

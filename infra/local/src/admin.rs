@@ -6,12 +6,16 @@
 use anyhow::Context;
 use skiff_shared::Services;
 use skiff_shared::auth::signing_keys;
-use skiff_shared::identity::users::{self, User};
 use skiff_shared::identity::EmailAddress;
+use skiff_shared::identity::users::{self, User};
 use skiff_shared::ports::store::Change;
 
 /// Set or clear the `platform_admin` flag of the account with this e-mail.
-pub async fn set_platform_admin(services: &Services, email: &str, admin: bool) -> anyhow::Result<User> {
+pub async fn set_platform_admin(
+    services: &Services,
+    email: &str,
+    admin: bool,
+) -> anyhow::Result<User> {
     let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("`{email}`: {e}"))?;
     let store = services.store.as_ref();
     let user = users::find_by_email(store, &email)

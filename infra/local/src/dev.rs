@@ -8,12 +8,12 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use skiff_shared::ApiError;
+use skiff_shared::Services;
 use skiff_shared::adapters::dev_mailbox::DevMailbox;
 use skiff_shared::adapters::fs_blobs::FsBlobStore;
 use skiff_shared::clock::{Clock, OffsetClock};
 use skiff_shared::config::Config;
 use skiff_shared::scheduler::Jobs;
-use skiff_shared::Services;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +26,10 @@ pub fn router(
     let mut router = axum::Router::new()
         .merge(skiff_shared::http::dev_mailbox::router(mailbox))
         .merge(skiff_shared::http::blob_urls::router(
-            buckets.into_iter().map(|(name, b)| (name.to_owned(), b)).collect(),
+            buckets
+                .into_iter()
+                .map(|(name, b)| (name.to_owned(), b))
+                .collect(),
             skiff_shared::http::blob_urls::DEFAULT_MAX_PUT_BYTES,
         ));
     if config.dev_clock {

@@ -169,13 +169,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let services = skiff_shared::Services::from_config(config, clock).await?;
             match action {
                 AdminAction::Grant { email } => {
-                    let user = skiff_local::admin::set_platform_admin(&services, &email, true).await?;
+                    let user =
+                        skiff_local::admin::set_platform_admin(&services, &email, true).await?;
                     println!("{} ({}) is now a platform operator", user.email, user.id);
                 }
                 AdminAction::Revoke { email } => {
                     let user =
                         skiff_local::admin::set_platform_admin(&services, &email, false).await?;
-                    println!("{} ({}) is no longer a platform operator", user.email, user.id);
+                    println!(
+                        "{} ({}) is no longer a platform operator",
+                        user.email, user.id
+                    );
                 }
                 AdminAction::RotateSigningKey => {
                     let kid = skiff_local::admin::rotate_signing_key(&services).await?;

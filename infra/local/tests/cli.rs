@@ -124,7 +124,13 @@ fn sigterm_shuts_down_cleanly_and_keeps_queued_messages() {
 fn admin_grant_for_an_unknown_address_names_it_and_fails() {
     let dir = tempfile::tempdir().unwrap();
     let out = skiff()
-        .args(["admin", "grant", "--email", "nobody@example.com", "--data-dir"])
+        .args([
+            "admin",
+            "grant",
+            "--email",
+            "nobody@example.com",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();

@@ -60,7 +60,10 @@ impl WriteLock {
     }
 
     /// Wrap every route of `router` (apply after adding the routes).
-    pub fn apply<S: Clone + Send + Sync + 'static>(self, router: axum::Router<S>) -> axum::Router<S> {
+    pub fn apply<S: Clone + Send + Sync + 'static>(
+        self,
+        router: axum::Router<S>,
+    ) -> axum::Router<S> {
         router.layer(axum::middleware::from_fn_with_state(self, enforce))
     }
 }
@@ -74,7 +77,9 @@ pub fn protect_org_admin<S: Clone + Send + Sync + 'static>(
     router: axum::Router<S>,
     services: &Services,
 ) -> axum::Router<S> {
-    WriteLock::new(services).only(ORG_ADMIN_PREFIX).apply(router)
+    WriteLock::new(services)
+        .only(ORG_ADMIN_PREFIX)
+        .apply(router)
 }
 
 /// Write-lock every route of `router`, with no exemptions.
@@ -133,19 +138,13 @@ pub fn locked(services: &Services, profile: &service_profile::ServiceProfile) ->
     let mut extra = Map::new();
     extra.insert("mode".into(), profile.mode.as_str().into());
     extra.insert("tier".into(), profile.tier.clone().into());
-    extra.insert(
-        "reason".into(),
-        profile.reason.map(|r| r.as_str()).into(),
-    );
+    extra.insert("reason".into(), profile.reason.map(|r| r.as_str()).into());
     extra.insert("message".into(), profile.lock_message().into());
     extra.insert(
         "upgrade_url".into(),
         services.config.billing.upgrade_url.clone().into(),
     );
-    extra.insert(
-        "capabilities".into(),
-        json!(profile.capabilities(catalog)),
-    );
+    extra.insert("capabilities".into(), json!(profile.capabilities(catalog)));
     ApiError::Custom(Box::new(Problem {
         status: StatusCode::LOCKED,
         code: profile.lock_code().to_owned(),
