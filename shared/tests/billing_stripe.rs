@@ -14,6 +14,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// A canned answer: status, extra headers, JSON body.
+type Answer = (u16, Vec<(&'static str, &'static str)>, Value);
+
 /// One request the fixture received.
 #[derive(Debug, Clone)]
 struct Seen {
@@ -26,7 +29,7 @@ struct Seen {
 #[derive(Default)]
 struct Fixture {
     seen: Mutex<Vec<Seen>>,
-    answers: Mutex<VecDeque<(u16, Vec<(&'static str, &'static str)>, Value)>>,
+    answers: Mutex<VecDeque<Answer>>,
 }
 
 async fn handle(
@@ -82,9 +85,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
-async fn fixture(
-    answers: Vec<(u16, Vec<(&'static str, &'static str)>, Value)>,
-) -> (Arc<Fixture>, StripePayments) {
+async fn fixture(answers: Vec<Answer>) -> (Arc<Fixture>, StripePayments) {
     let f = Arc::new(Fixture::default());
     *f.answers.lock().unwrap() = answers.into();
     let app = axum::Router::new()
@@ -98,7 +99,7 @@ async fn fixture(
     (f, stripe)
 }
 
-fn ok(body: Value) -> (u16, Vec<(&'static str, &'static str)>, Value) {
+fn ok(body: Value) -> Answer {
     (200, vec![], body)
 }
 

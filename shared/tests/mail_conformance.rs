@@ -296,8 +296,13 @@ mod dev_mailbox_only {
         );
     }
 
+    fn emails(body: &[u8]) -> Vec<StoredEmail> {
+        let page: serde_json::Value = serde_json::from_slice(body).unwrap();
+        serde_json::from_value(page["emails"].clone()).unwrap()
+    }
+
     async fn call(dev: &Dev, uri: &str) -> (StatusCode, http::HeaderMap, Vec<u8>) {
-        let app = skiff_shared::http::dev_mailbox::router().with_state(dev.mailbox.clone());
+        let app = skiff_shared::http::dev_mailbox::router(dev.mailbox.clone());
         let response = app
             .oneshot(Request::get(uri).body(Body::empty()).unwrap())
             .await
@@ -325,19 +330,19 @@ mod dev_mailbox_only {
         let (status, headers, body) = call(&dev, "/_dev/mailbox").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers[header::CONTENT_TYPE], "application/json");
-        let list: Vec<StoredEmail> = serde_json::from_slice(&body).unwrap();
+        let list = emails(&body);
         assert_eq!(
             list.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
             vec![b.clone(), a.clone()]
         );
 
         let (_, _, body) = call(&dev, "/_dev/mailbox?to=ana%40example.com").await;
-        let list: Vec<StoredEmail> = serde_json::from_slice(&body).unwrap();
+        let list = emails(&body);
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].subject, "For Ana");
 
         let (_, _, body) = call(&dev, "/_dev/mailbox?limit=1").await;
-        let list: Vec<StoredEmail> = serde_json::from_slice(&body).unwrap();
+        let list = emails(&body);
         assert_eq!(
             list.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
             vec![b.clone()]

@@ -107,6 +107,72 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesError;
+    use aws_sdk_sqs::types::error::QueueDoesNotExist;
+    use aws_smithy_types::body::SdkBody;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    type Err = SdkError<GetQueueAttributesError, HttpResponse>;
+
+    fn service_error(status: u16, code: &str) -> Err {
+        let meta = aws_sdk_sqs::error::ErrorMetadata::builder()
+            .code(code)
+            .build();
+        let inner = GetQueueAttributesError::QueueDoesNotExist(
+            QueueDoesNotExist::builder().meta(meta).build(),
+        );
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        SdkError::service_error(inner, raw)
+    }
+
+    #[test]
+    fn transient_errors_are_told_apart() {
+        assert!(is_transient(&Err::timeout_error("slow")));
+        assert!(is_transient(&service_error(503, "ServiceUnavailable")));
+        assert!(is_transient(&service_error(400, "ThrottlingException")));
+        assert!(!is_transient(&service_error(400, "QueueDoesNotExist")));
+        assert!(!is_transient(&Err::construction_failure("bad input")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_failures_are_retried_then_returned() {
+        let calls = AtomicU32::new(0);
+        let out: Result<(), Err> = retry("op", || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Err(service_error(503, "ServiceUnavailable")) }
+        })
+        .await;
+        assert!(out.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), ATTEMPTS);
+
+        let calls = AtomicU32::new(0);
+        let out: Result<u8, Err> = retry("op", || {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n == 0 {
+                    Err(Err::timeout_error("slow"))
+                } else {
+                    Ok(7)
+                }
+            }
+        })
+        .await;
+        assert_eq!(out.unwrap(), 7);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+        let calls = AtomicU32::new(0);
+        let out: Result<(), Err> = retry("op", || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Err(service_error(400, "QueueDoesNotExist")) }
+        })
+        .await;
+        assert!(out.is_err());
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "a final error is not retried"
+        );
+    }
 
     #[test]
     fn backoff_stays_under_the_cap() {

@@ -187,10 +187,10 @@ impl Catalog {
             .map_err(|e| format!("the plan catalog does not parse: {e}"))?;
         let mut price_ids = HashMap::new();
         for plan in &probe.plans {
-            if let Some(price) = vars.get(&plan.price_env_var()).map(|p| p.trim()) {
-                if !price.is_empty() {
-                    price_ids.insert(plan.id.clone(), price.to_owned());
-                }
+            if let Some(price) = vars.get(&plan.price_env_var()).map(|p| p.trim())
+                && !price.is_empty()
+            {
+                price_ids.insert(plan.id.clone(), price.to_owned());
             }
         }
         Self::parse(&text, &price_ids)

@@ -95,10 +95,10 @@ impl Runtime {
 
     /// The webhook signing secrets of the configured provider.
     pub async fn webhook_secrets(&self, s: &Services) -> ApiResult<Vec<String>> {
-        if let Some((at, cached)) = self.secrets.lock().expect("not poisoned").as_ref() {
-            if at.elapsed() < SECRET_CACHE {
-                return Ok(cached.clone());
-            }
+        if let Some((at, cached)) = self.secrets.lock().expect("not poisoned").as_ref()
+            && at.elapsed() < SECRET_CACHE
+        {
+            return Ok(cached.clone());
         }
         let secrets: Vec<String> = match s.config.billing.payments {
             PaymentsMode::Simulator => vec![simulator_webhook_secret(s).await?],

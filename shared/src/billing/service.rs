@@ -191,13 +191,13 @@ pub async fn checkout(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    if let Some(sub) = subscription_of(s, &caller.org_id).await? {
-        if sub.status != Status::Canceled {
-            return Err(ApiError::conflict(
-                "ALREADY_SUBSCRIBED",
-                "the organization already has a subscription; change plans in the billing portal",
-            ));
-        }
+    if let Some(sub) = subscription_of(s, &caller.org_id).await?
+        && sub.status != Status::Canceled
+    {
+        return Err(ApiError::conflict(
+            "ALREADY_SUBSCRIBED",
+            "the organization already has a subscription; change plans in the billing portal",
+        ));
     }
     let (account, customer_id) = ensure_customer(s, payments, caller).await?;
     let trial_days = if account.trial_used {
@@ -248,10 +248,10 @@ async fn ensure_customer(
     caller: &Caller,
 ) -> ApiResult<(Account, String)> {
     let existing = load_account(s, &caller.org_id).await?;
-    if let Some((account, _)) = &existing {
-        if let Some(c) = &account.customer_id {
-            return Ok((account.clone(), c.clone()));
-        }
+    if let Some((account, _)) = &existing
+        && let Some(c) = &account.customer_id
+    {
+        return Ok((account.clone(), c.clone()));
     }
     let email = caller
         .email
@@ -572,17 +572,17 @@ async fn apply_change(
     let policy = Policy::default();
     for _ in 0..WRITE_ATTEMPTS {
         let current = load_subscription(s, org_id).await?;
-        if let Some((stored, _)) = &current {
-            if stored.recent_events.contains(&meta.id) {
-                // A retry of an event whose state was written but whose effects failed.
-                let notices = if stored.sub.last_event_id == meta.id {
-                    stored.last_notices.clone()
-                } else {
-                    vec![]
-                };
-                run_effects(s, &stored.sub, &notices, &meta.id).await?;
-                return Ok(WebhookOutcome::Processed);
-            }
+        if let Some((stored, _)) = &current
+            && stored.recent_events.contains(&meta.id)
+        {
+            // A retry of an event whose state was written but whose effects failed.
+            let notices = if stored.sub.last_event_id == meta.id {
+                stored.last_notices.clone()
+            } else {
+                vec![]
+            };
+            run_effects(s, &stored.sub, &notices, &meta.id).await?;
+            return Ok(WebhookOutcome::Processed);
         }
         let decision = subscription::apply(
             org_id,

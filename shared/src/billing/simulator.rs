@@ -128,10 +128,9 @@ impl Simulator {
             .get(&idem_key(key))
             .await
             .map_err(store_err)?
+            && let Some(id) = item.get_str("result")
         {
-            if let Some(id) = item.get_str("result") {
-                return Ok(id.to_owned());
-            }
+            return Ok(id.to_owned());
         }
         let id = create().await?;
         match self

@@ -166,7 +166,7 @@ pub struct Transition {
 /// What to do with an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    Apply(Transition),
+    Apply(Box<Transition>),
     /// Acknowledge and do nothing (stale, about another subscription, terminal...).
     Ignore(&'static str),
     /// Not applicable yet (e.g. an invoice of a subscription whose checkout has not
@@ -244,14 +244,14 @@ pub fn apply(
             last_event_created: meta.created,
             last_event_id: meta.id.clone(),
         };
-        return Decision::Apply(Transition {
+        return Decision::Apply(Box::new(Transition {
             notices: vec![Notice::Confirmed {
                 plan_id: plan.id.clone(),
                 trial_end,
             }],
             audit: vec!["SUBSCRIPTION_STARTED", "LICENSE_REQUESTED"],
             next,
-        });
+        }));
     }
 
     let Some(cur) = current else {
@@ -337,21 +337,21 @@ pub fn apply(
             if cur.status == Status::Canceled {
                 return Decision::Ignore("update of a canceled subscription");
             }
-            if let Some(p) = plan_id.as_deref().and_then(|id| catalog.get(id)) {
-                if p.id != cur.plan_id {
-                    next.plan_id = p.id.clone();
-                    notices.push(Notice::PlanChanged {
-                        from: cur.plan_id.clone(),
-                        to: p.id.clone(),
-                    });
-                    audit.push("PLAN_CHANGED");
-                }
+            if let Some(p) = plan_id.as_deref().and_then(|id| catalog.get(id))
+                && p.id != cur.plan_id
+            {
+                next.plan_id = p.id.clone();
+                notices.push(Notice::PlanChanged {
+                    from: cur.plan_id.clone(),
+                    to: p.id.clone(),
+                });
+                audit.push("PLAN_CHANGED");
             }
-            if let Some(q) = quantity.filter(|q| *q >= 1) {
-                if q != cur.quantity {
-                    next.quantity = q;
-                    audit.push("SEATS_CHANGED");
-                }
+            if let Some(q) = quantity.filter(|q| *q >= 1)
+                && q != cur.quantity
+            {
+                next.quantity = q;
+                audit.push("SEATS_CHANGED");
             }
             if let Some(end) = current_period_end {
                 next.current_period_end = *end;
@@ -384,11 +384,11 @@ pub fn apply(
             audit.push("SUBSCRIPTION_CANCELED");
         }
     }
-    Decision::Apply(Transition {
+    Decision::Apply(Box::new(Transition {
         next,
         notices,
         audit,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -438,7 +438,7 @@ pub(crate) mod tests {
 
     fn applied(d: Decision) -> Transition {
         match d {
-            Decision::Apply(t) => t,
+            Decision::Apply(t) => *t,
             other => panic!("expected a transition, got {other:?}"),
         }
     }

@@ -63,12 +63,10 @@ pub fn verify(
                 }
                 timestamp = Some(v.parse::<i64>().map_err(|_| SignatureError::Malformed)?);
             }
-            "v1" => {
-                if signatures.len() < MAX_SIGNATURES {
-                    // A value that is not hex cannot match; skip it rather than fail.
-                    if let Ok(bytes) = hex::decode(v) {
-                        signatures.push(bytes);
-                    }
+            "v1" if signatures.len() < MAX_SIGNATURES => {
+                // A value that is not hex cannot match; skip it rather than fail.
+                if let Ok(bytes) = hex::decode(v) {
+                    signatures.push(bytes);
                 }
             }
             _ => {} // v0 (test-mode legacy) and future schemes
