@@ -245,6 +245,20 @@ async fn plans_are_public_and_sorted_by_price() {
     let (status, body) = call(&app, Method::GET, "/api/v1/plans/platinum", None, None).await;
     assert_eq!(status, 404);
     assert_eq!(body["code"], "NOT_FOUND");
+    // The billing routes are part of the served OpenAPI document.
+    let (status, doc) = call(&app, Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    for path in [
+        "/api/v1/plans",
+        "/api/v1/plans/{plan_id}",
+        "/api/v1/billing/checkout",
+        "/api/v1/billing/subscription",
+        "/api/v1/billing/portal",
+        "/api/v1/billing/webhook",
+        "/api/v1/service/profile",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
+    }
     app.stop().await;
 }
 
