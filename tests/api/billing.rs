@@ -257,7 +257,10 @@ async fn plans_are_public_and_sorted_by_price() {
         "/api/v1/billing/webhook",
         "/api/v1/service/profile",
     ] {
-        assert!(doc["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
     }
     app.stop().await;
 }
