@@ -76,3 +76,41 @@ async fn security_headers_are_set() {
     assert_eq!(r.headers()["x-frame-options"], "DENY");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn readiness_fails_with_503_naming_the_broken_dependency() {
+    let app = spawn_app().await;
+    // The blob directory disappears (a lost volume): blobs are no longer writable.
+    let blobs = app.data_dir.path().join("blobs").join("blobs");
+    std::fs::remove_dir_all(&blobs).unwrap();
+    let r = app.get("/readyz").await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "NOT_READY");
+    assert_eq!(body["failed"], serde_json::json!(["blobs"]));
+    assert_eq!(body["checks"]["store"]["status"], "ok");
+    assert_eq!(body["checks"]["blobs"]["status"], "failed");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_a_413_problem() {
+    let app = skiff_e2e::spawn_app_with(&[("SKIFF_MAX_BODY_BYTES", "1024")]).await;
+    let r = app
+        .client
+        .post(app.url("/_dev/clock/advance"))
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"seconds\": 1, \"pad\": \"{}\"}}",
+            "x".repeat(4096)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "PAYLOAD_TOO_LARGE");
+    app.stop().await;
+}

@@ -2,5 +2,6 @@
 
 mod auth;
 mod billing;
+mod blobs;
 mod health;
 mod outbox;
