@@ -54,6 +54,8 @@ pub struct Config {
     /// Allow `POST /_dev/clock` to move the server's clock (tests only).
     pub dev_clock: bool,
     pub aws: Option<AwsResources>,
+    /// Plans, payments provider, checkout redirects.
+    pub billing: crate::billing::settings::BillingSettings,
     /// `iss` of access tokens (default: the public URL).
     pub jwt_issuer: String,
     /// `aud` of access tokens.
@@ -198,6 +200,12 @@ impl Config {
                 endpoint_url: env.get("AWS_ENDPOINT_URL").map(str::to_owned),
             }),
         };
+        let billing = crate::billing::settings::BillingSettings::from_vars(
+            &vars,
+            backend,
+            &public_url,
+            &cors_origins,
+        )?;
         let rate_limits = RateLimits {
             login_per_email: env.parse("SKIFF_RATE_LOGIN_PER_EMAIL", "10/60")?,
             login_per_ip: env.parse("SKIFF_RATE_LOGIN_PER_IP", "20/60")?,
@@ -219,6 +227,7 @@ impl Config {
             .unwrap_or("skiff-api")
             .to_owned();
         Ok(Config {
+            billing,
             jwt_issuer,
             jwt_audience,
             rate_limits,

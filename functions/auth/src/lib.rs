@@ -57,7 +57,15 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 
 /// Every route of the group, plus `/api/v1/openapi.json`.
 pub fn router() -> axum::Router<Services> {
+    router_with_docs([])
+}
+
+/// Every route of the group, plus `/api/v1/openapi.json` documenting this group and
+/// the `others` (the other groups' parts, e.g. `skiff_billing::openapi()`).
+pub fn router_with_docs(
+    others: impl IntoIterator<Item = utoipa::openapi::OpenApi>,
+) -> axum::Router<Services> {
     let (router, doc) = api().split_for_parts();
-    let doc = skiff_shared::http::openapi::document([doc]);
+    let doc = skiff_shared::http::openapi::document(std::iter::once(doc).chain(others));
     router.merge(skiff_shared::http::openapi::router(&doc))
 }

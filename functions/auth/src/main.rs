@@ -11,6 +11,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     telemetry::init(&config.log_filter);
     let services = Services::from_config(config.clone(), Arc::new(SystemClock)).await?;
-    let app = http::with_common_layers(skiff_auth::router().with_state(services), &config);
+    // Org administration obeys the service profile's write lock (DESIGN §4).
+    let router = http::write_lock::protect_org_admin(skiff_auth::router(), &services);
+    let app = http::with_common_layers(router.with_state(services), &config);
     lambda_http::run(app).await
 }

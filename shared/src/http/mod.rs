@@ -8,6 +8,7 @@ pub mod health;
 pub mod json;
 pub mod openapi;
 pub mod request_id;
+pub mod write_lock;
 
 use crate::config::{Config, CorsOrigins};
 use crate::error::ApiError;

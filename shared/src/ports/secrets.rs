@@ -57,7 +57,12 @@ pub const TOKEN_SIGNING_KEYS: SecretName = SecretName {
 };
 
 /// Every secret Skiff provisions; later issues add theirs here.
-pub const ALL_SECRETS: &[SecretName] = &[BLOB_URL_KEY, TOKEN_SIGNING_KEYS];
+pub const ALL_SECRETS: &[SecretName] = &[
+    BLOB_URL_KEY,
+    TOKEN_SIGNING_KEYS,
+    crate::billing::STRIPE_SECRET_KEY,
+    crate::billing::STRIPE_WEBHOOK_SECRET,
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {
