@@ -2,10 +2,14 @@
 //! [`TOKEN_SIGNING_KEYS`], published (public halves only) at
 //! `/.well-known/jwks.json`.
 //!
-//! The secret holds either a bare 64-hex seed (what the secrets port generates on
-//! first use or at provisioning: one key, no rotation yet) or a key set
-//! `{"current": "<hex seed>", "previous": ["<hex seed>", …]}`. Each key's `kid` is
-//! derived from its public key, so every container names a key the same way.
+//! Before the first rotation the secret is absent and the first key's seed is
+//! derived from the deployment's generated secret ([`BLOB_URL_KEY`], the one key
+//! CloudFormation generates) with HMAC-SHA256 under a label of its own: every
+//! container derives the same key, with no first-use write to race on. A rotation
+//! stores a key set `{"current": "<hex seed>", "previous": ["<hex seed>", …]}`
+//! (a bare 64-hex seed is accepted too), and from then on the keys are independent
+//! random ones. Each key's `kid` is derived from its public key, so every container
+//! names a key the same way.
 //!
 //! Rotation (operators; `skiff admin rotate-signing-key` / `retire-signing-keys`):
 //! 1. **rotate**: a new key becomes current and signs every new token; the old
@@ -19,10 +23,11 @@
 //! `kid` they do not know — so a token signed by a freshly rotated key verifies
 //! everywhere without waiting for the cache to expire.
 
-use crate::ports::secrets::{SecretValue, Secrets, SecretsError, TOKEN_SIGNING_KEYS};
+use crate::ports::secrets::{BLOB_URL_KEY, SecretValue, Secrets, SecretsError, TOKEN_SIGNING_KEYS};
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -186,6 +191,29 @@ pub fn parse(value: &SecretValue) -> Result<KeySet, KeyError> {
     StoredKeySet::parse(value.expose())?.load()
 }
 
+/// Label of the first key's derivation (change it and every token dies).
+const INITIAL_KEY_LABEL: &[u8] = b"skiff/token-signing-key/initial/v1";
+
+/// The first key's seed (hex), derived from the deployment's generated secret.
+fn initial_seed(master: &SecretValue) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(master.expose().as_bytes())
+        .expect("HMAC takes keys of any length");
+    mac.update(INITIAL_KEY_LABEL);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The stored key set, or the derived first key before any rotation.
+async fn stored(secrets: &Arc<dyn Secrets>) -> Result<StoredKeySet, KeyError> {
+    match secrets.get(TOKEN_SIGNING_KEYS).await {
+        Ok(value) => StoredKeySet::parse(value.expose()),
+        Err(SecretsError::Missing(_)) => Ok(StoredKeySet {
+            current: initial_seed(&secrets.get(BLOB_URL_KEY).await?),
+            previous: vec![],
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
 struct Cached {
     owner: Weak<dyn Secrets>,
     keys: Arc<KeySet>,
@@ -230,8 +258,7 @@ pub fn invalidate(secrets: &Arc<dyn Secrets>) {
 }
 
 async fn reload(secrets: &Arc<dyn Secrets>) -> Result<Arc<KeySet>, KeyError> {
-    let value = secrets.get(TOKEN_SIGNING_KEYS).await?;
-    let keys = Arc::new(parse(&value)?);
+    let keys = Arc::new(stored(secrets).await?.load()?);
     store_cached(secrets, keys.clone());
     Ok(keys)
 }
@@ -256,7 +283,7 @@ pub async fn for_kid(secrets: &Arc<dyn Secrets>, kid: &str) -> Result<Arc<KeySet
 
 /// Make a new key current; the old current key keeps verifying. Returns the new kid.
 pub async fn rotate(secrets: &Arc<dyn Secrets>) -> Result<String, KeyError> {
-    let stored = StoredKeySet::parse(secrets.get(TOKEN_SIGNING_KEYS).await?.expose())?;
+    let stored = stored(secrets).await?;
     let new_seed = hex::encode(rand::random::<[u8; 32]>());
     let kid = SigningKey::from_seed(&seed(&new_seed)?)?.kid;
     let mut previous = vec![stored.current];
@@ -277,7 +304,7 @@ pub async fn rotate(secrets: &Arc<dyn Secrets>) -> Result<String, KeyError> {
 
 /// Stop accepting every previous key; returns the retired kids.
 pub async fn retire_previous(secrets: &Arc<dyn Secrets>) -> Result<Vec<String>, KeyError> {
-    let stored = StoredKeySet::parse(secrets.get(TOKEN_SIGNING_KEYS).await?.expose())?;
+    let stored = stored(secrets).await?;
     let retired = stored
         .previous
         .iter()
@@ -333,6 +360,20 @@ mod tests {
         assert!(set.verifying(&old.kid).is_some());
         assert!(set.verifying("0000000000000000").is_none());
         assert_eq!(set.jwks()["keys"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_first_key_is_derived_deterministically_and_apart_from_its_master() {
+        let master = SecretValue::new(hex::encode([9u8; 32]));
+        let seed = initial_seed(&master);
+        assert_eq!(seed, initial_seed(&master));
+        assert_eq!(seed.len(), 64);
+        assert_ne!(seed, master.expose());
+        assert_ne!(
+            seed,
+            initial_seed(&SecretValue::new(hex::encode([8u8; 32])))
+        );
+        assert!(parse(&SecretValue::new(seed)).is_ok());
     }
 
     #[test]

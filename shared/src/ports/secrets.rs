@@ -47,13 +47,13 @@ pub const BLOB_URL_KEY: SecretName = SecretName {
     generate: Generate::RandomKey,
 };
 
-/// Ed25519 keys that sign access tokens. Generated as a random 32-byte seed (the
-/// first key); `skiff admin rotate-signing-key` replaces it with a key set (JSON)
-/// naming the current key and the previous ones still accepted for verification
-/// (see `auth::signing_keys`).
+/// Ed25519 keys that sign access tokens, once rotated: a key set (JSON) naming the
+/// current key and the previous ones still accepted. Never generated: until the
+/// first `skiff admin rotate-signing-key`, the first key is derived from
+/// [`BLOB_URL_KEY`], the deployment's generated secret (see `auth::signing_keys`).
 pub const TOKEN_SIGNING_KEYS: SecretName = SecretName {
     name: "token_signing_keys",
-    generate: Generate::RandomKey,
+    generate: Generate::Never,
 };
 
 /// Every secret Skiff provisions; later issues add theirs here.
