@@ -56,6 +56,56 @@ pub struct Config {
     pub aws: Option<AwsResources>,
     /// Licensing settings (`SKIFF_LICENSE_*`).
     pub licensing: crate::licensing::config::LicensingConfig,
+    /// Plans, payments provider, checkout redirects.
+    pub billing: crate::billing::settings::BillingSettings,
+    /// `iss` of access tokens (default: the public URL).
+    pub jwt_issuer: String,
+    /// `aud` of access tokens.
+    pub jwt_audience: String,
+    pub rate_limits: RateLimits,
+}
+
+/// At most `max` requests per `window_secs` (a fixed window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub max: u32,
+    pub window_secs: u64,
+}
+
+impl std::str::FromStr for RateLimit {
+    type Err = String;
+
+    /// `<max>/<seconds>`, e.g. `10/60`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (max, window) = s
+            .split_once('/')
+            .ok_or_else(|| "expected <max>/<seconds>, e.g. 10/60".to_owned())?;
+        let max: u32 = max.trim().parse().map_err(|e| format!("max: {e}"))?;
+        let window_secs: u64 = window.trim().parse().map_err(|e| format!("seconds: {e}"))?;
+        if max == 0 || !(1..=86_400).contains(&window_secs) {
+            return Err("max must be positive and the window 1 to 86400 s".into());
+        }
+        Ok(Self { max, window_secs })
+    }
+}
+
+impl std::fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.max, self.window_secs)
+    }
+}
+
+/// Limits on the unauthenticated identity routes (DESIGN §5), per e-mail address
+/// and per client IP, shared by every container through the item store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    pub login_per_email: RateLimit,
+    pub login_per_ip: RateLimit,
+    pub register_per_ip: RateLimit,
+    pub forgot_password_per_email: RateLimit,
+    pub forgot_password_per_ip: RateLimit,
+    pub resend_verification_per_email: RateLimit,
+    pub resend_verification_per_ip: RateLimit,
 }
 
 /// CORS allow-list; a wildcard only by explicit opt-in.
@@ -152,7 +202,37 @@ impl Config {
                 endpoint_url: env.get("AWS_ENDPOINT_URL").map(str::to_owned),
             }),
         };
+        let billing = crate::billing::settings::BillingSettings::from_vars(
+            &vars,
+            backend,
+            &public_url,
+            &cors_origins,
+        )?;
+        let rate_limits = RateLimits {
+            login_per_email: env.parse("SKIFF_RATE_LOGIN_PER_EMAIL", "10/60")?,
+            login_per_ip: env.parse("SKIFF_RATE_LOGIN_PER_IP", "20/60")?,
+            register_per_ip: env.parse("SKIFF_RATE_REGISTER_PER_IP", "20/600")?,
+            forgot_password_per_email: env
+                .parse("SKIFF_RATE_FORGOT_PASSWORD_PER_EMAIL", "5/3600")?,
+            forgot_password_per_ip: env.parse("SKIFF_RATE_FORGOT_PASSWORD_PER_IP", "20/3600")?,
+            resend_verification_per_email: env
+                .parse("SKIFF_RATE_RESEND_VERIFICATION_PER_EMAIL", "5/3600")?,
+            resend_verification_per_ip: env
+                .parse("SKIFF_RATE_RESEND_VERIFICATION_PER_IP", "20/3600")?,
+        };
+        let jwt_issuer = env
+            .get("SKIFF_JWT_ISSUER")
+            .map(str::to_owned)
+            .unwrap_or_else(|| public_url.clone());
+        let jwt_audience = env
+            .get("SKIFF_JWT_AUDIENCE")
+            .unwrap_or("skiff-api")
+            .to_owned();
         Ok(Config {
+            billing,
+            jwt_issuer,
+            jwt_audience,
+            rate_limits,
             backend,
             environment,
             data_dir: PathBuf::from(env.get("SKIFF_DATA_DIR").unwrap_or("./.skiff")),
@@ -268,6 +348,26 @@ mod tests {
         let e = Config::from_vars(vars(&[("SKIFF_BACKEND", "aws")])).unwrap_err();
         assert_eq!(e.variable, "SKIFF_TABLE");
         assert!(e.to_string().contains("SKIFF_TABLE"));
+    }
+
+    #[test]
+    fn rate_limits_have_defaults_and_parse_max_per_seconds() {
+        let c = Config::from_vars(vec![]).unwrap();
+        assert_eq!(
+            c.rate_limits.login_per_email,
+            RateLimit {
+                max: 10,
+                window_secs: 60
+            }
+        );
+        assert_eq!(c.jwt_audience, "skiff-api");
+        assert_eq!(c.jwt_issuer, c.public_url);
+        let c = Config::from_vars(vars(&[("SKIFF_RATE_LOGIN_PER_IP", "3/30")])).unwrap();
+        assert_eq!(c.rate_limits.login_per_ip.to_string(), "3/30");
+        for bad in ["3", "0/60", "3/0", "x/60"] {
+            let e = Config::from_vars(vars(&[("SKIFF_RATE_REGISTER_PER_IP", bad)])).unwrap_err();
+            assert_eq!(e.variable, "SKIFF_RATE_REGISTER_PER_IP", "{bad}");
+        }
     }
 
     #[test]

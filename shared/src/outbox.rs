@@ -104,6 +104,7 @@ impl Registry {
     pub fn standard() -> Self {
         let mut r = Self::new();
         r.register(SendEmail::KIND, SendEmailHandler);
+        crate::identity::mail::register(&mut r);
         r
     }
 

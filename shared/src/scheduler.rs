@@ -50,6 +50,18 @@ impl Jobs {
                 Ok(format!("purged {n} expired items"))
             })
         }));
+        jobs.register(Job::new("billing_grace_expiry", |s| {
+            Box::pin(crate::billing::service::run_deadlines(
+                s,
+                crate::billing::service::Deadline::Grace,
+            ))
+        }));
+        jobs.register(Job::new("billing_trial_expiry", |s| {
+            Box::pin(crate::billing::service::run_deadlines(
+                s,
+                crate::billing::service::Deadline::Trial,
+            ))
+        }));
         jobs.register(Job::new("sweep_expired_seats", |s| {
             Box::pin(crate::licensing::sweep_expired_seats(s))
         }));

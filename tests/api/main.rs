@@ -1,5 +1,7 @@
 //! Black-box API tests, one module per area.
 
+mod auth;
+mod billing;
 mod blobs;
 mod health;
 mod outbox;

@@ -1,49 +1,72 @@
-//! The authenticated caller of the member routes. Until the identity extractor is
-//! in `main`, every member route answers 401: nothing is trusted from the request.
+//! The authenticated caller of the member routes: the shared identity extractor's
+//! principal. The tenant comes from here, never from the request.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use skiff_shared::auth::Principal;
+use skiff_shared::identity::{Role, users};
 use skiff_shared::{ApiError, ApiResult, Services};
 
-/// Who calls a member route: the tenant comes from here, never from the request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Scope an API key needs to read licenses (users' tokens carry every scope).
+pub const READ: &str = "licenses:read";
+/// Scope of the seat routes.
+pub const WRITE: &str = "licenses:write";
+
+/// Who calls a member route.
+#[derive(Debug, Clone)]
 pub struct Caller {
+    pub principal: Principal,
     pub org_id: String,
     pub user_id: Option<String>,
-    pub is_admin: bool,
 }
 
 impl Caller {
+    /// Members (and API keys with `licenses:read`) read their org's licenses.
+    pub fn require_read(&self) -> ApiResult<()> {
+        self.principal.require_scope(READ)
+    }
+
     /// Seats are for signed-in users with a verified e-mail address.
-    pub async fn require_seat_user(&self, _services: &Services) -> ApiResult<()> {
+    pub async fn require_seat_user(&self, services: &Services) -> ApiResult<()> {
+        self.principal.require_scope(WRITE)?;
+        let user_id = self.principal.require_user()?;
+        let user = users::get(services.store.as_ref(), user_id)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("UNAUTHENTICATED", "the user no longer exists"))?;
+        if !user.email_verified {
+            return Err(ApiError::forbidden(
+                "EMAIL_NOT_VERIFIED",
+                "verify your e-mail address before using seats",
+            ));
+        }
         Ok(())
     }
 
     /// Rate-limit subject of the caller.
     pub fn subject(&self) -> String {
-        self.user_id.clone().unwrap_or_else(|| self.org_id.clone())
+        match (&self.user_id, &self.principal.api_key_id) {
+            (Some(u), _) => u.clone(),
+            (None, Some(k)) => k.to_string(),
+            (None, None) => self.org_id.clone(),
+        }
     }
 
     /// Org owners and admins only.
     pub fn require_admin(&self) -> ApiResult<()> {
-        if self.is_admin {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(
-                "INSUFFICIENT_ROLE",
-                "this action needs the admin role or higher",
-            ))
-        }
+        self.principal.require_role(Role::Admin)?;
+        self.require_read()
     }
 }
 
 impl FromRequestParts<Services> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(_parts: &mut Parts, _: &Services) -> Result<Self, ApiError> {
-        Err(ApiError::unauthorized(
-            "UNAUTHENTICATED",
-            "authentication is not available yet",
-        ))
+    async fn from_request_parts(parts: &mut Parts, services: &Services) -> Result<Self, ApiError> {
+        let principal = Principal::from_request_parts(parts, services).await?;
+        Ok(Caller {
+            org_id: principal.org_id.to_string(),
+            user_id: principal.user_id.as_ref().map(ToString::to_string),
+            principal,
+        })
     }
 }

@@ -10,7 +10,8 @@ mod caller;
 mod extract;
 
 pub use caller::Caller;
-use extract::{ClientMeta, JsonBody, optional_json};
+use extract::{ClientMeta, optional_json};
+use skiff_shared::http::json::JsonBody;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -20,7 +21,6 @@ use axum::routing::{get, patch, post};
 use serde::Deserialize;
 use skiff_shared::licensing::keys::HardwareId;
 use skiff_shared::licensing::model::Status;
-use skiff_shared::licensing::rate_limit::{self, Limit};
 use skiff_shared::licensing::service::{self, ListFilter};
 use skiff_shared::{ApiError, ApiResult, Services};
 
@@ -49,14 +49,29 @@ pub fn router() -> axum::Router<Services> {
         .route("/api/v1/licenses/{id}/status", get(key_status))
 }
 
-/// Count a public key-based request against the per-IP limit.
-async fn limit_public(services: &Services, meta: &ClientMeta) -> ApiResult<()> {
-    rate_limit::hit(
+/// Count one request of `subject` against `per_minute` (the shared store-backed
+/// limiter: the same count in every container).
+async fn limit(services: &Services, name: &str, subject: &str, per_minute: u32) -> ApiResult<()> {
+    skiff_shared::rate_limit::enforce(
         services.store.as_ref(),
         services.clock.as_ref(),
+        name,
+        subject,
+        skiff_shared::config::RateLimit {
+            max: per_minute,
+            window_secs: 60,
+        },
+    )
+    .await
+}
+
+/// Count a public key-based request against the per-IP limit.
+async fn limit_public(services: &Services, meta: &ClientMeta) -> ApiResult<()> {
+    limit(
+        services,
         "license-public",
         meta.ip_subject(),
-        Limit::per_minute(services.config.licensing.validate_per_min),
+        services.config.licensing.validate_per_min,
     )
     .await
 }
@@ -135,12 +150,11 @@ async fn acquire(
     let key = required(body.license_key, "license_key")?;
     let hw = required(body.hardware_id, "hardware_id")?;
     if let Ok(parsed) = HardwareId::parse(&hw) {
-        rate_limit::hit(
-            services.store.as_ref(),
-            services.clock.as_ref(),
+        limit(
+            &services,
             "license-acquire",
             &format!("{}#{}", caller.subject(), parsed.hash()),
-            Limit::per_minute(services.config.licensing.acquire_per_min),
+            services.config.licensing.acquire_per_min,
         )
         .await?;
     }
@@ -169,12 +183,11 @@ async fn do_heartbeat(
 ) -> ApiResult<Response> {
     caller.require_seat_user(services).await?;
     let claims = service::seat_claims(services, &caller.org_id, session_id, token).await?;
-    rate_limit::hit(
-        services.store.as_ref(),
-        services.clock.as_ref(),
+    limit(
+        services,
         "license-heartbeat",
         &format!("{}#{}", caller.subject(), claims.hw),
-        Limit::per_minute(services.config.licensing.heartbeat_per_min),
+        services.config.licensing.heartbeat_per_min,
     )
     .await?;
     let answer = service::heartbeat(services, &caller.org_id, session_id, token).await?;
@@ -286,6 +299,7 @@ async fn list(
     caller: Caller,
     Query(params): Query<ListParams>,
 ) -> ApiResult<Response> {
+    caller.require_read()?;
     let status = params
         .status
         .as_deref()
@@ -317,6 +331,7 @@ async fn get_license(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    caller.require_read()?;
     Ok(Json(service::get(&services, &caller.org_id, &id).await?).into_response())
 }
 
@@ -325,6 +340,7 @@ async fn download(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    caller.require_read()?;
     let (name, file) = service::download(&services, &caller.org_id, &id).await?;
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
         .map_err(ApiError::internal)?;
@@ -354,6 +370,7 @@ async fn sessions(
     Path(id): Path<String>,
     Query(page): Query<PageParams>,
 ) -> ApiResult<Response> {
+    caller.require_read()?;
     let view = service::sessions(
         &services,
         &caller.org_id,

@@ -1,5 +1,6 @@
 //! Dev-only routes of the local server (never mounted with `SKIFF_ENV=prod`): the
-//! mailbox, signed blob URLs, and — with `SKIFF_DEV_CLOCK=true` — moving the clock.
+//! mailbox, signed blob URLs, running the scheduler's jobs now, and — with
+//! `SKIFF_DEV_CLOCK=true` — moving the clock.
 
 use axum::Json;
 use axum::extract::State;
@@ -7,10 +8,12 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use skiff_shared::ApiError;
+use skiff_shared::Services;
 use skiff_shared::adapters::dev_mailbox::DevMailbox;
 use skiff_shared::adapters::fs_blobs::FsBlobStore;
 use skiff_shared::clock::{Clock, OffsetClock};
 use skiff_shared::config::Config;
+use skiff_shared::scheduler::Jobs;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,4 +68,24 @@ async fn advance(
     Ok(Json(
         json!({ "now": clock.unix(), "offset_seconds": clock.offset().whole_seconds() }),
     ))
+}
+
+/// Dev routes that need the services: `POST /_dev/scheduler/run` runs every job of
+/// [`Jobs::standard`] (or those named in `{"jobs": [...]}`) now and returns the
+/// reports, so a person or a test need not wait for the scheduler's interval.
+pub fn services_router() -> axum::Router<Services> {
+    axum::Router::new().route("/_dev/scheduler/run", post(run_jobs))
+}
+
+#[derive(Deserialize, Default)]
+struct RunJobs {
+    #[serde(default)]
+    jobs: Vec<String>,
+}
+
+async fn run_jobs(State(services): State<Services>, body: Option<Json<RunJobs>>) -> Json<Value> {
+    let only = body.map(|Json(b)| b.jobs).unwrap_or_default();
+    tracing::warn!(?only, "dev: running scheduler jobs now");
+    let reports = Jobs::standard().run(&services, &only).await;
+    Json(json!({ "reports": reports }))
 }

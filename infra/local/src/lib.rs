@@ -2,6 +2,7 @@
 //! embedded adapters, the outbox worker and the scheduler in-process, and the
 //! dev-only helpers (mailbox, signed blob URLs, clock).
 
+pub mod admin;
 pub mod dev;
 pub mod workers;
 
@@ -45,9 +46,19 @@ impl Running {
 }
 
 /// Every HTTP function's router, as the Lambda functions mount them.
-pub fn api_router(_services: &Services) -> axum::Router<Services> {
-    // Each endpoint group adds its router here as it lands.
-    skiff_shared::http::health::router().merge(skiff_licensing::router())
+pub fn api_router(services: &Services) -> axum::Router<Services> {
+    // Each endpoint group adds its router here as it lands. Groups whose writes obey
+    // the service profile are wrapped in the write lock (DESIGN §4); billing never is.
+    let auth = skiff_shared::http::write_lock::protect_org_admin(
+        skiff_auth::router_with_docs([skiff_billing::openapi()]),
+        services,
+    );
+    let licensing =
+        skiff_shared::http::write_lock::protect(skiff_licensing::router(), services);
+    skiff_shared::http::health::router()
+        .merge(auth)
+        .merge(skiff_billing::router())
+        .merge(licensing)
 }
 
 /// Build everything and start serving on `listener`.
@@ -61,7 +72,11 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
         .await
         .context("starting the embedded services")?;
     let addr = listener.local_addr()?;
-    let router = api_router(&services).with_state(services.clone());
+    let mut router = api_router(&services);
+    if config.is_dev() {
+        router = router.merge(dev::services_router());
+    }
+    let router = router.with_state(services.clone());
     let router = if config.is_dev() {
         router.merge(dev::router(&config, mailbox, buckets, clock.clone()))
     } else {

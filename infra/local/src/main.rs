@@ -45,6 +45,32 @@ enum Command {
         #[arg(long, global = true)]
         data_dir: Option<PathBuf>,
     },
+    /// Operator commands: platform operators and token-signing keys. Use the embedded
+    /// data dir, or AWS with SKIFF_BACKEND=aws and the SKIFF_TABLE/SKIFF_SECRET_ID… variables.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Make an account a platform operator (the only way into /api/v1/admin/*).
+    Grant {
+        #[arg(long)]
+        email: String,
+    },
+    /// Take the platform operator flag away.
+    Revoke {
+        #[arg(long)]
+        email: String,
+    },
+    /// Sign new access tokens with a new key; the previous key still verifies.
+    RotateSigningKey,
+    /// Stop accepting tokens signed with previous keys (wait ≥ 16 min after rotating).
+    RetireSigningKeys,
 }
 
 #[derive(Subcommand)]
@@ -128,6 +154,45 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 DeadLetterAction::Resolve { message_id } => {
                     services.queue.resolve(&message_id).await?;
                     println!("resolved {message_id}");
+                }
+            }
+            Ok(())
+        }
+        Command::Admin { action, data_dir } => {
+            let mut vars: Vec<(String, String)> = std::env::vars().collect();
+            if let Some(d) = data_dir {
+                vars.push(("SKIFF_DATA_DIR".into(), d.display().to_string()));
+            }
+            let config = Config::from_vars(vars)?;
+            skiff_shared::telemetry::init("warn");
+            let clock = std::sync::Arc::new(skiff_shared::clock::SystemClock);
+            let services = skiff_shared::Services::from_config(config, clock).await?;
+            match action {
+                AdminAction::Grant { email } => {
+                    let user =
+                        skiff_local::admin::set_platform_admin(&services, &email, true).await?;
+                    println!("{} ({}) is now a platform operator", user.email, user.id);
+                }
+                AdminAction::Revoke { email } => {
+                    let user =
+                        skiff_local::admin::set_platform_admin(&services, &email, false).await?;
+                    println!(
+                        "{} ({}) is no longer a platform operator",
+                        user.email, user.id
+                    );
+                }
+                AdminAction::RotateSigningKey => {
+                    let kid = skiff_local::admin::rotate_signing_key(&services).await?;
+                    println!("new signing key {kid} is current; previous keys still verify");
+                    println!("retire them with `skiff admin retire-signing-keys` after 16 minutes");
+                }
+                AdminAction::RetireSigningKeys => {
+                    let kids = skiff_local::admin::retire_signing_keys(&services).await?;
+                    if kids.is_empty() {
+                        println!("no previous signing key to retire");
+                    } else {
+                        println!("retired signing keys: {}", kids.join(", "));
+                    }
                 }
             }
             Ok(())

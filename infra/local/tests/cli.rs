@@ -119,3 +119,43 @@ fn sigterm_shuts_down_cleanly_and_keeps_queued_messages() {
         assert_eq!(got[0].body, "{\"kept\":true}");
     });
 }
+
+#[test]
+fn admin_grant_for_an_unknown_address_names_it_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = skiff()
+        .args([
+            "admin",
+            "grant",
+            "--email",
+            "nobody@example.com",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("nobody@example.com"), "{stderr}");
+}
+
+#[test]
+fn admin_key_rotation_rotates_then_retires() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |cmd: &str| {
+        let out = skiff()
+            .args(["admin", cmd, "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(run("rotate-signing-key").contains("is current"));
+    assert!(run("retire-signing-keys").contains("retired signing keys: "));
+    assert!(run("retire-signing-keys").contains("no previous signing key"));
+}

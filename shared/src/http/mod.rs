@@ -2,9 +2,13 @@
 //! CORS from an allow-list, security headers, health routes.
 
 pub mod blob_urls;
+pub mod client_ip;
 pub mod dev_mailbox;
 pub mod health;
+pub mod json;
+pub mod openapi;
 pub mod request_id;
+pub mod write_lock;
 
 use crate::config::{Config, CorsOrigins};
 use crate::error::ApiError;

@@ -75,6 +75,16 @@ pub async fn update(
         return Ok(Some(issue(store, clock, entitlement, key_prefix).await?.0));
     };
     let lic = license.reference();
+    let unchanged = license.status == Status::Active
+        && license.plan_id == entitlement.plan_id
+        && license.tier == entitlement.tier
+        && license.features == entitlement.features
+        && license.max_seats == entitlement.max_seats
+        && license.expires_at == entitlement.expires_at;
+    if unchanged {
+        // Billing re-syncs on every event: nothing to write, nothing to audit.
+        return Ok(Some(license));
+    }
     let Some(updated) = repo::apply_entitlement(store, clock, &lic, entitlement).await? else {
         tracing::info!(license_id = %license.license_id, "inactive license left as it is");
         return Ok(None);

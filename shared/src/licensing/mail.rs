@@ -4,6 +4,7 @@
 use super::model::License;
 use super::{repo, service};
 use crate::ApiError;
+use crate::identity::{OrgId, Role, orgs, users};
 use crate::outbox;
 use crate::ports::mail::Email;
 use crate::services::Services;
@@ -60,8 +61,21 @@ pub fn issued_email(services: &Services, to: &str, license: &License, file: &str
 
 /// Who receives license e-mails for an org: its owners and admins.
 pub async fn recipients(services: &Services, org_id: &str) -> Result<Vec<String>, ApiError> {
-    let _ = (services, org_id);
-    Ok(vec![])
+    let Ok(org) = OrgId::parse(org_id) else {
+        return Ok(vec![]);
+    };
+    let store = services.store.as_ref();
+    let mut to = vec![];
+    for member in orgs::members(store, &org).await? {
+        if member.role.at_least(Role::Admin)
+            && let Some(user) = users::get(store, &member.user_id).await?
+        {
+            to.push(user.email.to_string());
+        }
+    }
+    to.sort();
+    to.dedup();
+    Ok(to)
 }
 
 /// Queue the "license issued" e-mail unless it was queued before (a claim on the

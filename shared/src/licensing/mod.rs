@@ -12,7 +12,6 @@ pub mod keys;
 pub mod lifecycle;
 pub mod mail;
 pub mod model;
-pub mod rate_limit;
 pub mod repo;
 pub mod seats;
 pub mod service;

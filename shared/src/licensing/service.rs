@@ -12,7 +12,7 @@ use super::repo::{self, Activation};
 use super::seats::{self, SeatError};
 use super::signing::{self, LicensePayload, LicenseSigner, PublicKeyInfo, SeatClaims};
 use crate::error::{ApiError, Problem};
-use crate::ports::secrets::LICENSE_SIGNING_KEY;
+use crate::ports::secrets::{BLOB_URL_KEY, LICENSE_SIGNING_KEY, SecretsError};
 use crate::ports::store::Query;
 use crate::services::Services;
 use axum::http::StatusCode;
@@ -35,9 +35,17 @@ fn rfc3339_opt(unix: Option<i64>) -> Option<String> {
     unix.map(rfc3339)
 }
 
-/// The signer of license files and seat tokens.
+/// The signer of license files and seat tokens: the configured
+/// `license_signing_key`, or before an operator sets one, a seed derived from the
+/// deployment's generated secret (see [`signing::derived_seed`]).
 pub async fn signer(services: &Services) -> Result<Arc<LicenseSigner>, ApiError> {
-    let secret = services.secrets.get(LICENSE_SIGNING_KEY).await?;
+    let secret = match services.secrets.get(LICENSE_SIGNING_KEY).await {
+        Ok(value) => value,
+        Err(SecretsError::Missing(_)) => {
+            signing::derived_seed(&services.secrets.get(BLOB_URL_KEY).await?)
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(signing::signer_for(&secret))
 }
 

@@ -1,8 +1,14 @@
 //! Ed25519 signatures: offline-verifiable license files and seat tokens.
 //!
 //! One key pair signs both. Its 32-byte seed is the secret `license_signing_key`
-//! (generated as 32 random bytes, hex, by the secrets port); the public key is served
-//! at `GET /api/v1/licenses/public-key`. The two formats cannot be confused for each
+//! (hex) when an operator has set it; until then it is derived with HMAC-SHA256,
+//! under a label of its own, from the deployment's generated secret (`blob_url_key`,
+//! the one key CloudFormation generates), so every container derives the same key
+//! with no first-use write to race on ([`derived_seed`]). Setting
+//! `license_signing_key` replaces the key: files signed before stop verifying with
+//! the new public key (clients download a fresh file) and running seat tokens answer
+//! 401 (clients acquire again). The public key is served at
+//! `GET /api/v1/licenses/public-key`. The two formats cannot be confused for each
 //! other: a license file signs the payload's JSON bytes (they start with `{`), a seat
 //! token signs JWS's `base64url(header).base64url(claims)` (it starts with `eyJ`).
 //!
@@ -319,6 +325,19 @@ pub fn verify_file(text: &str, public_key: &[u8; 32]) -> Result<LicensePayload, 
     serde_json::from_slice(&payload).map_err(|_| SignatureError::Malformed("payload".into()))
 }
 
+/// Label of the derived seed (change it and every license file stops verifying).
+const DERIVED_SEED_LABEL: &[u8] = b"skiff/license-signing-key/initial/v1";
+
+/// The seed (hex, as the secret would hold it) derived from the deployment's
+/// generated secret, for deployments that never set `license_signing_key`.
+pub fn derived_seed(master: &SecretValue) -> SecretValue {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<Sha256>::new_from_slice(master.expose().as_bytes())
+        .expect("HMAC takes keys of any length");
+    mac.update(DERIVED_SEED_LABEL);
+    SecretValue::new(hex::encode(mac.finalize().into_bytes()))
+}
+
 /// Signers derived from a secret value, remembered by a digest of that value, so a
 /// rotated secret takes effect at once and an unchanged one costs a hash.
 static CACHE: Mutex<Option<([u8; 32], Arc<LicenseSigner>)>> = Mutex::new(None);
@@ -462,6 +481,16 @@ mod tests {
         assert_eq!(der.len(), 44);
         assert_eq!(&der[..12], &SPKI_PREFIX);
         assert_eq!(hex::encode(&der[12..]), info.public_key_hex);
+    }
+
+    #[test]
+    fn the_derived_seed_is_deterministic_and_apart_from_its_master() {
+        let master = SecretValue::new(hex::encode([3u8; 32]));
+        let a = derived_seed(&master);
+        assert_eq!(a, derived_seed(&master));
+        assert_eq!(a.expose().len(), 64);
+        assert_ne!(a.expose(), master.expose());
+        assert_ne!(a, derived_seed(&SecretValue::new(hex::encode([4u8; 32]))));
     }
 
     #[test]

@@ -47,15 +47,31 @@ pub const BLOB_URL_KEY: SecretName = SecretName {
     generate: Generate::RandomKey,
 };
 
-/// Seed of the Ed25519 key that signs license files and seat tokens (32 random
-/// bytes, hex).
+/// Seed of the Ed25519 key that signs license files and seat tokens (32 bytes,
+/// hex). Never generated: until an operator sets it, the seed is derived from
+/// [`BLOB_URL_KEY`], the deployment's generated secret (see `licensing::signing`).
 pub const LICENSE_SIGNING_KEY: SecretName = SecretName {
     name: "license_signing_key",
-    generate: Generate::RandomKey,
+    generate: Generate::Never,
+};
+
+/// Ed25519 keys that sign access tokens, once rotated: a key set (JSON) naming the
+/// current key and the previous ones still accepted. Never generated: until the
+/// first `skiff admin rotate-signing-key`, the first key is derived from
+/// [`BLOB_URL_KEY`], the deployment's generated secret (see `auth::signing_keys`).
+pub const TOKEN_SIGNING_KEYS: SecretName = SecretName {
+    name: "token_signing_keys",
+    generate: Generate::Never,
 };
 
 /// Every secret Skiff provisions; later issues add theirs here.
-pub const ALL_SECRETS: &[SecretName] = &[BLOB_URL_KEY, LICENSE_SIGNING_KEY];
+pub const ALL_SECRETS: &[SecretName] = &[
+    BLOB_URL_KEY,
+    TOKEN_SIGNING_KEYS,
+    crate::billing::STRIPE_SECRET_KEY,
+    crate::billing::STRIPE_WEBHOOK_SECRET,
+    LICENSE_SIGNING_KEY,
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {

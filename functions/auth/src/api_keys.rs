@@ -1,0 +1,179 @@
+//! API keys: created by an org's owners and admins, shown once, listed without
+//! secrets, deleted by id. A key acts for its org with at most its scopes.
+
+use crate::common::{Checks, rfc3339};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use skiff_shared::auth::Principal;
+use skiff_shared::error::FieldError;
+use skiff_shared::http::json::JsonBody;
+use skiff_shared::identity::api_keys::{self, ApiKey};
+use skiff_shared::identity::names::Name;
+use skiff_shared::identity::roles::KNOWN_SCOPES;
+use skiff_shared::identity::{ApiKeyId, Role, Scopes};
+use skiff_shared::{ApiError, ApiResult, Services};
+use utoipa::ToSchema;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct CreateKeyRequest {
+    name: String,
+    /// At least one of the known scopes (e.g. `org:read`, `members:read`).
+    scopes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyResponse {
+    id: ApiKeyId,
+    name: String,
+    /// Recognisable, not secret (`sk_live_<12 hex>`).
+    prefix: String,
+    scopes: Vec<String>,
+    role: Role,
+    /// RFC 3339.
+    created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKeyResponse {
+    #[serde(flatten)]
+    key: KeyResponse,
+    /// The key itself, shown this once only.
+    secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeysResponse {
+    api_keys: Vec<KeyResponse>,
+}
+
+fn key_response(k: ApiKey) -> KeyResponse {
+    KeyResponse {
+        id: k.id,
+        name: k.name,
+        prefix: k.prefix,
+        scopes: k.scopes,
+        role: k.role,
+        created_at: rfc3339(k.created_at),
+    }
+}
+
+/// Managing keys needs a person with the admin role (never another key).
+fn manager(principal: &Principal) -> ApiResult<&skiff_shared::identity::UserId> {
+    let user = principal.require_user()?;
+    principal.require_role(Role::Admin)?;
+    Ok(user)
+}
+
+/// Create an API key; the answer carries the key once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/api-keys",
+    tag = crate::TAG_KEYS,
+    security(("bearer" = [])),
+    request_body = CreateKeyRequest,
+    responses(
+        (status = 201, body = CreatedKeyResponse),
+        (status = 403, body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 422, body = skiff_shared::http::openapi::ProblemDetails),
+    )
+)]
+pub async fn create(
+    State(services): State<Services>,
+    principal: Principal,
+    JsonBody(body): JsonBody<CreateKeyRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedKeyResponse>)> {
+    let user = manager(&principal)?;
+    let mut checks = Checks::new();
+    let name = checks.check(Name::parse(&body.name, "name"));
+    let scopes = match Scopes::parse_list(body.scopes.iter().map(String::as_str)) {
+        Ok(_) if body.scopes.is_empty() => {
+            checks.push(FieldError::new(
+                "scopes",
+                "REQUIRED",
+                "at least one scope is required",
+            ));
+            None
+        }
+        Ok(s) => Some(s),
+        Err(unknown) => {
+            checks.push(FieldError::new(
+                "scopes",
+                "UNKNOWN_SCOPE",
+                format!(
+                    "unknown scopes {unknown:?}; known: {}",
+                    KNOWN_SCOPES.join(", ")
+                ),
+            ));
+            None
+        }
+    };
+    checks.finish()?;
+    let (key, secret) = api_keys::create(
+        services.store.as_ref(),
+        services.clock.unix(),
+        &principal.org_id,
+        user,
+        name.expect("checked").as_str(),
+        &scopes.expect("checked"),
+        principal.role,
+    )
+    .await?;
+    tracing::info!(org = %principal.org_id, key = %key.id, "API key created");
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedKeyResponse {
+            key: key_response(key),
+            secret,
+        }),
+    ))
+}
+
+/// The organization's API keys (no secrets).
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/api-keys",
+    tag = crate::TAG_KEYS,
+    security(("bearer" = [])),
+    responses((status = 200, body = KeysResponse))
+)]
+pub async fn list(
+    State(services): State<Services>,
+    principal: Principal,
+) -> ApiResult<Json<KeysResponse>> {
+    manager(&principal)?;
+    let keys = api_keys::list(services.store.as_ref(), &principal.org_id).await?;
+    Ok(Json(KeysResponse {
+        api_keys: keys.into_iter().map(key_response).collect(),
+    }))
+}
+
+/// Delete one of the organization's API keys; it stops working at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/auth/api-keys/{id}",
+    tag = crate::TAG_KEYS,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The key's id (`key_…`)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such key in this organization", body = skiff_shared::http::openapi::ProblemDetails),
+    )
+)]
+pub async fn delete(
+    State(services): State<Services>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    manager(&principal)?;
+    let not_found = || ApiError::not_found("API key not found");
+    let id = ApiKeyId::parse(&id).map_err(|_| not_found())?;
+    if api_keys::delete(services.store.as_ref(), &principal.org_id, &id).await? {
+        tracing::info!(org = %principal.org_id, key = %id, "API key deleted");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found())
+    }
+}

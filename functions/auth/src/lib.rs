@@ -1,0 +1,71 @@
+//! The `auth` function: identity, organizations, API keys and JWKS (issue 3).
+//!
+//! Thin by design (DESIGN §1): routing, extraction and mapping onto the identity
+//! domain in `skiff_shared::identity` and `skiff_shared::auth`. On AWS this function
+//! also owns `/api/v1/openapi.json` and `/.well-known/jwks.json`.
+
+mod account;
+mod api_keys;
+mod common;
+mod jwks;
+mod orgs;
+mod sessions;
+
+use skiff_shared::Services;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Tag names used in the OpenAPI document.
+pub(crate) const TAG_AUTH: &str = "auth";
+pub(crate) const TAG_ORGS: &str = "orgs";
+pub(crate) const TAG_KEYS: &str = "api-keys";
+
+fn api() -> OpenApiRouter<Services> {
+    OpenApiRouter::new()
+        .routes(routes!(account::register))
+        .routes(routes!(account::verify_email_query))
+        .routes(routes!(account::verify_email_path))
+        .routes(routes!(account::resend_verification))
+        .routes(routes!(account::forgot_password))
+        .routes(routes!(account::reset_password))
+        .routes(routes!(account::me, account::update_me))
+        .routes(routes!(account::change_password))
+        .routes(routes!(sessions::login))
+        .routes(routes!(sessions::refresh))
+        .routes(routes!(sessions::logout))
+        .routes(routes!(sessions::logout_all))
+        .routes(routes!(sessions::switch_org))
+        .routes(routes!(orgs::current, orgs::rename))
+        .routes(routes!(orgs::members))
+        .routes(routes!(orgs::invite))
+        .routes(routes!(orgs::accept_invitation))
+        .routes(routes!(orgs::change_role, orgs::remove_member))
+        .routes(routes!(api_keys::create, api_keys::list))
+        .routes(routes!(api_keys::delete))
+        .routes(routes!(jwks::jwks))
+}
+
+/// This group's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+/// The whole OpenAPI document as this deployment serves it.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    skiff_shared::http::openapi::document([openapi()])
+}
+
+/// Every route of the group, plus `/api/v1/openapi.json`.
+pub fn router() -> axum::Router<Services> {
+    router_with_docs([])
+}
+
+/// Every route of the group, plus `/api/v1/openapi.json` documenting this group and
+/// the `others` (the other groups' parts, e.g. `skiff_billing::openapi()`).
+pub fn router_with_docs(
+    others: impl IntoIterator<Item = utoipa::openapi::OpenApi>,
+) -> axum::Router<Services> {
+    let (router, doc) = api().split_for_parts();
+    let doc = skiff_shared::http::openapi::document(std::iter::once(doc).chain(others));
+    router.merge(skiff_shared::http::openapi::router(&doc))
+}

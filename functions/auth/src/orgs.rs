@@ -1,0 +1,514 @@
+//! Organizations: the caller's org, its members and invitations. The org is always
+//! the principal's; a user id of another org's member answers 404.
+
+use crate::common::{Checks, rfc3339, token_refusal};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use skiff_shared::auth::Principal;
+use skiff_shared::error::FieldError;
+use skiff_shared::http::json::JsonBody;
+use skiff_shared::identity::mail;
+use skiff_shared::identity::names::Name;
+use skiff_shared::identity::one_time::{self, Purpose};
+use skiff_shared::identity::orgs::{self, Membership, MembershipError};
+use skiff_shared::identity::users::{self, User};
+use skiff_shared::identity::{EmailAddress, OrgId, Password, Role, UserId, password, sessions};
+use skiff_shared::ports::store::StoreError;
+use skiff_shared::{ApiError, ApiResult, Services};
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgResponse {
+    id: OrgId,
+    name: String,
+    /// RFC 3339.
+    created_at: String,
+    /// The caller's role.
+    role: Role,
+}
+
+async fn org_response(services: &Services, principal: &Principal) -> ApiResult<OrgResponse> {
+    let org = orgs::get(services.store.as_ref(), &principal.org_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organization not found"))?;
+    Ok(OrgResponse {
+        id: org.id,
+        name: org.name,
+        created_at: rfc3339(org.created_at),
+        role: principal.role,
+    })
+}
+
+/// The caller's organization.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/current",
+    tag = crate::TAG_ORGS,
+    security(("bearer" = [])),
+    responses((status = 200, body = OrgResponse), (status = 401, body = skiff_shared::http::openapi::ProblemDetails))
+)]
+pub async fn current(
+    State(services): State<Services>,
+    principal: Principal,
+) -> ApiResult<Json<OrgResponse>> {
+    principal.require_scope("org:read")?;
+    Ok(Json(org_response(&services, &principal).await?))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RenameRequest {
+    name: String,
+}
+
+/// Rename the organization (owner or admin).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/orgs/current",
+    tag = crate::TAG_ORGS,
+    security(("bearer" = [])),
+    request_body = RenameRequest,
+    responses(
+        (status = 200, body = OrgResponse),
+        (status = 403, description = "INSUFFICIENT_ROLE", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 422, body = skiff_shared::http::openapi::ProblemDetails),
+    )
+)]
+pub async fn rename(
+    State(services): State<Services>,
+    principal: Principal,
+    JsonBody(body): JsonBody<RenameRequest>,
+) -> ApiResult<Json<OrgResponse>> {
+    principal.require_scope("org:write")?;
+    principal.require_role(Role::Admin)?;
+    let name = Name::parse(&body.name, "name").map_err(|e| ApiError::validation(vec![e]))?;
+    orgs::rename(services.store.as_ref(), &principal.org_id, name.as_str()).await?;
+    Ok(Json(org_response(&services, &principal).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberResponse {
+    user_id: UserId,
+    email: String,
+    full_name: String,
+    role: Role,
+    /// RFC 3339.
+    joined_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembersResponse {
+    members: Vec<MemberResponse>,
+}
+
+/// The organization's members.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/current/members",
+    tag = crate::TAG_ORGS,
+    security(("bearer" = [])),
+    responses((status = 200, body = MembersResponse))
+)]
+pub async fn members(
+    State(services): State<Services>,
+    principal: Principal,
+) -> ApiResult<Json<MembersResponse>> {
+    principal.require_scope("members:read")?;
+    let store = services.store.as_ref();
+    let mut out = vec![];
+    for m in orgs::members(store, &principal.org_id).await? {
+        let Some(user) = users::get(store, &m.user_id).await? else {
+            continue;
+        };
+        out.push(member_response(m, &user));
+    }
+    Ok(Json(MembersResponse { members: out }))
+}
+
+fn member_response(m: Membership, user: &User) -> MemberResponse {
+    MemberResponse {
+        user_id: m.user_id,
+        email: user.email.to_string(),
+        full_name: user.full_name.clone(),
+        role: m.role,
+        joined_at: rfc3339(m.joined_at),
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct InviteRequest {
+    email: String,
+    /// `owner`, `admin` or `member` (default `member`).
+    role: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationResponse {
+    email: String,
+    role: Role,
+    /// RFC 3339.
+    expires_at: String,
+}
+
+fn parse_role(raw: &str, field: &str) -> Result<Role, FieldError> {
+    Role::parse(raw).ok_or_else(|| {
+        FieldError::new(
+            field,
+            "INVALID_ROLE",
+            "the role must be one of owner, admin, member",
+        )
+    })
+}
+
+/// Only owners grant or take away the owner role; admins manage the rest.
+fn may_assign(principal: &Principal, from: Option<Role>, to: Role) -> ApiResult<()> {
+    principal.require_role(Role::Admin)?;
+    if (to == Role::Owner || from == Some(Role::Owner)) && principal.role != Role::Owner {
+        return Err(ApiError::forbidden(
+            "INSUFFICIENT_ROLE",
+            "only an owner can grant or change the owner role",
+        ));
+    }
+    Ok(())
+}
+
+/// Invite someone by e-mail (owner or admin); the invitation is valid 7 days.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/current/invitations",
+    tag = crate::TAG_ORGS,
+    security(("bearer" = [])),
+    request_body = InviteRequest,
+    responses(
+        (status = 201, body = InvitationResponse),
+        (status = 409, description = "ALREADY_MEMBER", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 422, body = skiff_shared::http::openapi::ProblemDetails),
+    )
+)]
+pub async fn invite(
+    State(services): State<Services>,
+    principal: Principal,
+    JsonBody(body): JsonBody<InviteRequest>,
+) -> ApiResult<(StatusCode, Json<InvitationResponse>)> {
+    let (store, clock) = (services.store.as_ref(), services.clock.as_ref());
+    principal.require_scope("members:write")?;
+    principal.require_role(Role::Admin)?;
+    let inviter_id = principal.require_user()?;
+    let mut checks = Checks::new();
+    let email = checks.email("email", &body.email);
+    let role = checks.check(parse_role(body.role.as_deref().unwrap_or("member"), "role"));
+    checks.finish()?;
+    let (email, role) = (email.expect("checked"), role.expect("checked"));
+    may_assign(&principal, None, role)?;
+    if let Some(existing) = users::find_by_email(store, &email).await?
+        && orgs::membership(store, &principal.org_id, &existing.id)
+            .await?
+            .is_some()
+    {
+        return Err(ApiError::conflict(
+            "ALREADY_MEMBER",
+            "this person is already a member",
+        ));
+    }
+    let org = orgs::get(store, &principal.org_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organization not found"))?;
+    let inviter = users::get(store, inviter_id)
+        .await?
+        .map_or_else(|| "A colleague".to_owned(), |u| u.full_name);
+    let mut data = Map::new();
+    data.insert("org_id".into(), Value::String(org.id.to_string()));
+    data.insert("email".into(), Value::String(email.to_string()));
+    data.insert("role".into(), Value::String(role.as_str().into()));
+    data.insert("invited_by".into(), Value::String(inviter_id.to_string()));
+    let token = one_time::issue(store, clock, Purpose::Invitation, data).await?;
+    mail::send_logged(
+        &services,
+        mail::invitation_email(
+            &services,
+            &email,
+            &org.name,
+            &inviter,
+            role.as_str(),
+            &token,
+        ),
+    )
+    .await;
+    tracing::info!(org = %org.id, "invitation sent");
+    let expires = clock.unix() + Purpose::Invitation.lifetime().as_secs() as i64;
+    Ok((
+        StatusCode::CREATED,
+        Json(InvitationResponse {
+            email: email.to_string(),
+            role,
+            expires_at: rfc3339(expires),
+        }),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct AcceptRequest {
+    token: String,
+    /// Only for someone without an account: their name.
+    full_name: Option<String>,
+    /// Only for someone without an account: their password.
+    password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcceptResponse {
+    user_id: UserId,
+    email: String,
+    org_id: OrgId,
+    role: Role,
+}
+
+/// Accept an invitation. The invited address's account joins the organization; with
+/// no account yet, `full_name` and `password` create one (e-mail already verified
+/// by the invitation).
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/invitations/accept",
+    tag = crate::TAG_ORGS,
+    request_body = AcceptRequest,
+    responses(
+        (status = 200, description = "An existing account joined", body = AcceptResponse),
+        (status = 201, description = "An account was created and joined", body = AcceptResponse),
+        (status = 400, description = "TOKEN_INVALID", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 409, description = "ALREADY_MEMBER", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 410, description = "TOKEN_EXPIRED or TOKEN_USED", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 422, description = "A new account needs full_name and password", body = skiff_shared::http::openapi::ProblemDetails),
+    )
+)]
+pub async fn accept_invitation(
+    State(services): State<Services>,
+    principal: Option<Principal>,
+    JsonBody(body): JsonBody<AcceptRequest>,
+) -> ApiResult<(StatusCode, Json<AcceptResponse>)> {
+    let (store, clock) = (services.store.as_ref(), services.clock.as_ref());
+    let data = one_time::peek(store, clock, Purpose::Invitation, &body.token)
+        .await
+        .map_err(token_refusal)?;
+    let field = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or_default();
+    let corrupt = || ApiError::internal("invitation token with malformed data");
+    let org_id = OrgId::parse(field("org_id")).map_err(|_| corrupt())?;
+    let email = EmailAddress::parse(field("email")).map_err(|_| corrupt())?;
+    let role = Role::parse(field("role")).ok_or_else(corrupt)?;
+    let now = clock.unix();
+
+    let existing = users::find_by_email(store, &email).await?;
+    if let (Some(p), Some(u)) = (&principal, &existing)
+        && p.user_id.as_ref() != Some(&u.id)
+    {
+        return Err(ApiError::forbidden(
+            "INVITATION_FOR_ANOTHER_ACCOUNT",
+            "this invitation was sent to another e-mail address",
+        ));
+    }
+    let (user, created) = match existing {
+        Some(user) => (user, false),
+        None => {
+            let mut checks = Checks::new();
+            let name = checks.check(Name::parse(
+                body.full_name.as_deref().unwrap_or_default(),
+                "full_name",
+            ));
+            let pw = checks.check_all(Password::new(
+                body.password.as_deref().unwrap_or_default(),
+                "password",
+            ));
+            checks.finish()?;
+            let user = User {
+                id: UserId::new(),
+                email: email.clone(),
+                full_name: name.expect("checked").into_string(),
+                password_hash: password::hash_blocking(pw.expect("checked")).await,
+                email_verified: true,
+                created_at: now,
+                platform_admin: false,
+                default_org: org_id.clone(),
+            };
+            (user, true)
+        }
+    };
+    let membership = Membership {
+        org_id: org_id.clone(),
+        user_id: user.id.clone(),
+        role,
+        joined_at: now,
+    };
+    let mut writes = vec![one_time::consume_write(
+        clock,
+        Purpose::Invitation,
+        &body.token,
+    )];
+    let user_writes = if created {
+        users::create_writes(&user)?
+    } else {
+        vec![]
+    };
+    let membership_at = 1 + user_writes.len();
+    writes.extend(user_writes);
+    writes.extend(orgs::join_writes(&membership)?);
+    match store.transact(writes).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed { index }) => {
+            return Err(match index {
+                Some(i) if i == membership_at => already_member(),
+                Some(i) if i > membership_at => ApiError::not_found("organization not found"),
+                Some(i) if i > 0 => email_taken(),
+                // The token (index 0) or unknown: ask the token first.
+                _ => match one_time::peek(store, clock, Purpose::Invitation, &body.token).await {
+                    Err(why) => token_refusal(why),
+                    Ok(_) => conflict_after_race(store, &membership, created).await,
+                },
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(user = %user.id, org = %org_id, created, "invitation accepted");
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(AcceptResponse {
+            user_id: user.id,
+            email: email.to_string(),
+            org_id,
+            role,
+        }),
+    ))
+}
+
+fn already_member() -> ApiError {
+    ApiError::conflict(
+        "ALREADY_MEMBER",
+        "you are already a member of this organization",
+    )
+}
+
+fn email_taken() -> ApiError {
+    ApiError::conflict(
+        "EMAIL_TAKEN",
+        "an account with this e-mail address already exists",
+    )
+}
+
+/// The token was still usable, so another write lost a race: say which.
+async fn conflict_after_race(
+    store: &dyn skiff_shared::ports::store::ItemStore,
+    m: &Membership,
+    created: bool,
+) -> ApiError {
+    if created {
+        return email_taken();
+    }
+    match orgs::membership(store, &m.org_id, &m.user_id).await {
+        Ok(Some(_)) => already_member(),
+        Ok(None) => ApiError::not_found("organization not found"),
+        Err(e) => e.into(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ChangeRoleRequest {
+    role: String,
+}
+
+fn member_id(raw: &str) -> ApiResult<UserId> {
+    UserId::parse(raw).map_err(|_| ApiError::not_found("member not found"))
+}
+
+fn membership_error(e: MembershipError) -> ApiError {
+    match e {
+        MembershipError::NotMember => ApiError::not_found("member not found"),
+        MembershipError::LastOwner => ApiError::conflict(
+            "LAST_OWNER",
+            "the organization must keep at least one owner",
+        ),
+        MembershipError::AlreadyMember => ApiError::conflict("ALREADY_MEMBER", e.to_string()),
+        MembershipError::Store(e) => e.into(),
+    }
+}
+
+/// Change a member's role. The last owner cannot be demoted (409 `LAST_OWNER`).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/orgs/current/members/{user_id}",
+    tag = crate::TAG_ORGS,
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The member's user id")),
+    request_body = ChangeRoleRequest,
+    responses(
+        (status = 200, body = MemberResponse),
+        (status = 404, description = "No such member in this organization", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 409, description = "LAST_OWNER", body = skiff_shared::http::openapi::ProblemDetails),
+    )
+)]
+pub async fn change_role(
+    State(services): State<Services>,
+    principal: Principal,
+    Path(user_id): Path<String>,
+    JsonBody(body): JsonBody<ChangeRoleRequest>,
+) -> ApiResult<Json<MemberResponse>> {
+    let store = services.store.as_ref();
+    principal.require_scope("members:write")?;
+    principal.require_role(Role::Admin)?;
+    let user_id = member_id(&user_id)?;
+    let role = parse_role(&body.role, "role").map_err(|e| ApiError::validation(vec![e]))?;
+    let current = orgs::membership(store, &principal.org_id, &user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("member not found"))?;
+    may_assign(&principal, Some(current.role), role)?;
+    let updated = orgs::change_role(store, &principal.org_id, &user_id, role)
+        .await
+        .map_err(membership_error)?;
+    let user = users::get(store, &user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("member not found"))?;
+    Ok(Json(member_response(updated, &user)))
+}
+
+/// Remove a member (or leave, for oneself). The last owner cannot be removed.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/orgs/current/members/{user_id}",
+    tag = crate::TAG_ORGS,
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The member's user id")),
+    responses(
+        (status = 204, description = "Removed; their sessions in this organization are revoked"),
+        (status = 404, description = "No such member in this organization", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 409, description = "LAST_OWNER", body = skiff_shared::http::openapi::ProblemDetails),
+    )
+)]
+pub async fn remove_member(
+    State(services): State<Services>,
+    principal: Principal,
+    Path(user_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let (store, clock) = (services.store.as_ref(), services.clock.as_ref());
+    principal.require_scope("members:write")?;
+    let user_id = member_id(&user_id)?;
+    let current = orgs::membership(store, &principal.org_id, &user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("member not found"))?;
+    if principal.user_id.as_ref() != Some(&user_id) {
+        may_assign(&principal, Some(current.role), Role::Member)?;
+    }
+    orgs::remove(store, &principal.org_id, &user_id)
+        .await
+        .map_err(membership_error)?;
+    sessions::revoke_in_org(store, clock, &user_id, &principal.org_id).await?;
+    tracing::info!(org = %principal.org_id, user = %user_id, "member removed");
+    Ok(StatusCode::NO_CONTENT)
+}

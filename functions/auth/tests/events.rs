@@ -1,0 +1,79 @@
+//! The `events/auth` fixtures (API Gateway v2 HTTP events) drive the real handler:
+//! deserialized as lambda_http does, converted to an HTTP request and sent through
+//! the same router and layers the Lambda entry point runs.
+
+use http_body_util::BodyExt;
+use lambda_http::request::LambdaRequest;
+use serde_json::Value;
+use skiff_shared::rate_limit::{self, Decision};
+use skiff_shared::testing::embedded_services;
+use tower::ServiceExt;
+
+fn fixture(name: &str) -> lambda_http::Request {
+    let path = format!("{}/../../events/auth/{name}", env!("CARGO_MANIFEST_DIR"));
+    let raw = std::fs::read_to_string(&path).expect("fixture");
+    let event: LambdaRequest = serde_json::from_str(&raw).expect("API Gateway v2 event");
+    lambda_http::Request::from(event)
+}
+
+async fn send(app: &axum::Router, request: lambda_http::Request) -> (u16, Value, http::HeaderMap) {
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("infallible router");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        headers,
+    )
+}
+
+#[tokio::test]
+async fn register_then_login_fixtures_through_the_handler() {
+    let dir = tempfile::tempdir().unwrap();
+    let (embedded, _clock) = embedded_services(dir.path()).await;
+    let services = embedded.services;
+    let app = skiff_shared::http::with_common_layers(
+        skiff_auth::router().with_state(services.clone()),
+        &services.config,
+    );
+
+    let (status, body, headers) = send(&app, fixture("register.json")).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["email"], "ada@example.com");
+    assert_eq!(headers["x-request-id"], "evt-register-1");
+
+    let (status, body, _) = send(&app, fixture("login.json")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["access_token"].as_str().unwrap().split('.').count() == 3);
+
+    // The client IP came from the event's requestContext: its per-IP login window
+    // already holds the fixture's attempt.
+    let limit = services.config.rate_limits.login_per_ip;
+    let after = rate_limit::hit(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        "login_ip",
+        "203.0.113.10",
+        limit,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        after,
+        Decision::Allowed {
+            remaining: limit.max - 2
+        }
+    );
+
+    // A second registration of the same event is a conflict, as problem+json.
+    let (status, body, headers) = send(&app, fixture("register.json")).await;
+    assert_eq!(status, 409);
+    assert_eq!(body["code"], "EMAIL_TAKEN");
+    assert_eq!(headers["content-type"], "application/problem+json");
+}

@@ -1,0 +1,98 @@
+//! The OpenAPI 3.1 document (DESIGN §5), generated from the code: each endpoint
+//! group derives its own part with utoipa (`#[utoipa::path]` on handlers,
+//! `ToSchema` on bodies) and [`document`] merges the parts with what every group
+//! shares (info, the bearer security scheme, the problem schema). It is served at
+//! `/api/v1/openapi.json` by [`router`].
+
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use std::sync::Arc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder};
+use utoipa::{PartialSchema, ToSchema};
+
+pub const PATH: &str = "/api/v1/openapi.json";
+/// Name of the security scheme routes reference (`security(("bearer" = []))`).
+pub const BEARER: &str = "bearer";
+
+/// An RFC 9457 problem, as every error answers (see `crate::error`).
+#[derive(serde::Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ProblemDetails {
+    /// A URI naming the problem type.
+    r#type: String,
+    title: String,
+    status: u16,
+    detail: String,
+    /// Machine-readable code, e.g. `EMAIL_TAKEN`.
+    code: String,
+    request_id: String,
+    /// For 422: every failed rule.
+    #[schema(nullable = false)]
+    errors: Option<Vec<FieldErrorDoc>>,
+}
+
+/// One failed validation rule.
+#[derive(serde::Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct FieldErrorDoc {
+    field: String,
+    code: String,
+    message: String,
+}
+
+/// The whole document: shared parts plus every group's.
+pub fn document(groups: impl IntoIterator<Item = OpenApi>) -> OpenApi {
+    let components = ComponentsBuilder::new()
+        .schema("ProblemDetails", ProblemDetails::schema())
+        .schema("FieldErrorDoc", FieldErrorDoc::schema())
+        .security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT (access token) or sk_live_… (API key)")
+                    .build(),
+            ),
+        )
+        .build();
+    let mut doc = OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Skiff API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "The commercial spine of a SaaS product. Errors are RFC 9457 \
+                     `application/problem+json` (schema `ProblemDetails`).",
+                ))
+                .build(),
+        )
+        .components(Some(components))
+        .build();
+    for group in groups {
+        doc.merge(group);
+    }
+    doc
+}
+
+/// `GET /api/v1/openapi.json` serving `doc` (serialized once).
+pub fn router<S: Clone + Send + Sync + 'static>(doc: &OpenApi) -> axum::Router<S> {
+    let body: Arc<str> = doc.to_json().expect("OpenAPI document serializes").into();
+    axum::Router::new().route(
+        PATH,
+        get(move || {
+            let body = body.clone();
+            async move {
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    )],
+                    body.to_string(),
+                )
+                    .into_response()
+            }
+        }),
+    )
+}
