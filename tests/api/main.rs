@@ -4,4 +4,5 @@ mod auth;
 mod billing;
 mod blobs;
 mod health;
+mod licensing;
 mod outbox;

@@ -32,7 +32,9 @@ impl Caller {
         let user_id = self.principal.require_user()?;
         let user = users::get(services.store.as_ref(), user_id)
             .await?
-            .ok_or_else(|| ApiError::unauthorized("UNAUTHENTICATED", "the user no longer exists"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("UNAUTHENTICATED", "the user no longer exists")
+            })?;
         if !user.email_verified {
             return Err(ApiError::forbidden(
                 "EMAIL_NOT_VERIFIED",

@@ -11,7 +11,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     telemetry::init(&config.log_filter);
     let services = Services::from_config(config.clone(), Arc::new(SystemClock)).await?;
-    let router = skiff_shared::http::write_lock::protect(skiff_licensing::router(), &services);
-    let app = skiff_shared::http::with_common_layers(router.with_state(services), &config);
+    // Not write-locked: seat operations obey the license's status (see the local
+    // server's `api_router`).
+    let app = skiff_shared::http::with_common_layers(
+        skiff_licensing::router().with_state(services),
+        &config,
+    );
     lambda_http::run(app).await
 }

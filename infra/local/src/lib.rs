@@ -53,12 +53,14 @@ pub fn api_router(services: &Services) -> axum::Router<Services> {
         skiff_auth::router_with_docs([skiff_billing::openapi()]),
         services,
     );
-    let licensing =
-        skiff_shared::http::write_lock::protect(skiff_licensing::router(), services);
+    // Licensing is not write-locked: its only member mutations are seat operations,
+    // which the license's own status governs (the billing events that lock an org
+    // also suspend or deactivate its licenses, so acquire answers 403 SUSPENDED or
+    // INACTIVE, as clients expect, rather than 423).
     skiff_shared::http::health::router()
         .merge(auth)
         .merge(skiff_billing::router())
-        .merge(licensing)
+        .merge(skiff_licensing::router())
 }
 
 /// Build everything and start serving on `listener`.
