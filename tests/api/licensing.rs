@@ -614,3 +614,39 @@ async fn a_looping_client_is_rate_limited_but_many_machines_are_not() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_licensing_routes() {
+    let app = spawn_app().await;
+    let r = app.get("/api/v1/openapi.json").await;
+    assert_eq!(r.status(), 200);
+    let doc: Value = r.json().await.unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/licenses", "get"),
+        ("/api/v1/licenses/validate", "post"),
+        ("/api/v1/licenses/activate", "post"),
+        ("/api/v1/licenses/acquire", "post"),
+        ("/api/v1/licenses/heartbeat", "post"),
+        ("/api/v1/licenses/release", "post"),
+        ("/api/v1/licenses/sessions/{id}/heartbeat", "patch"),
+        ("/api/v1/licenses/sessions/{id}", "delete"),
+        ("/api/v1/licenses/{id}", "get"),
+        ("/api/v1/licenses/{id}/download", "get"),
+        ("/api/v1/licenses/{id}/sessions", "get"),
+        ("/api/v1/licenses/{id}/status", "get"),
+        ("/api/v1/licenses/public-key", "get"),
+        ("/api/v1/licenses/audit", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path}"
+        );
+    }
+    assert!(
+        doc["components"]["schemas"]
+            .get("AcquireResponse")
+            .is_some()
+    );
+    app.stop().await;
+}

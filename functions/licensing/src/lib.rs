@@ -17,36 +17,50 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
 use serde::Deserialize;
 use skiff_shared::licensing::keys::HardwareId;
 use skiff_shared::licensing::model::Status;
 use skiff_shared::licensing::service::{self, ListFilter};
+use skiff_shared::licensing::service::{
+    AcquireResponse, ActivateResponse, AuditPage, HeartbeatResponse, KeyStatus, LicenseView,
+    SessionsView, ValidateResponse,
+};
+use skiff_shared::licensing::signing::PublicKeyInfo;
 use skiff_shared::{ApiError, ApiResult, Services};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+const TAG: &str = "licenses";
+
+type Problems = skiff_shared::http::openapi::ProblemDetails;
+
+fn api() -> OpenApiRouter<Services> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(public_key))
+        .routes(routes!(audit))
+        .routes(routes!(validate))
+        .routes(routes!(activate))
+        .routes(routes!(acquire))
+        .routes(routes!(heartbeat))
+        .routes(routes!(release))
+        .routes(routes!(heartbeat_session))
+        .routes(routes!(release_session))
+        .routes(routes!(get_license))
+        .routes(routes!(download))
+        .routes(routes!(sessions))
+        .routes(routes!(key_status))
+}
+
+/// This group's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
 
 /// The licensing routes.
 pub fn router() -> axum::Router<Services> {
-    axum::Router::new()
-        .route("/api/v1/licenses", get(list))
-        .route("/api/v1/licenses/public-key", get(public_key))
-        .route("/api/v1/licenses/audit", get(audit))
-        .route("/api/v1/licenses/validate", post(validate))
-        .route("/api/v1/licenses/activate", post(activate))
-        .route("/api/v1/licenses/acquire", post(acquire))
-        .route("/api/v1/licenses/heartbeat", post(heartbeat))
-        .route("/api/v1/licenses/release", post(release))
-        .route(
-            "/api/v1/licenses/sessions/{id}/heartbeat",
-            patch(heartbeat_session),
-        )
-        .route(
-            "/api/v1/licenses/sessions/{id}",
-            axum::routing::delete(release_session),
-        )
-        .route("/api/v1/licenses/{id}", get(get_license))
-        .route("/api/v1/licenses/{id}/download", get(download))
-        .route("/api/v1/licenses/{id}/sessions", get(sessions))
-        .route("/api/v1/licenses/{id}/status", get(key_status))
+    api().split_for_parts().0
 }
 
 /// Count one request of `subject` against `per_minute` (the shared store-backed
@@ -76,8 +90,8 @@ async fn limit_public(services: &Services, meta: &ClientMeta) -> ApiResult<()> {
     .await
 }
 
-#[derive(Deserialize)]
-struct ValidateBody {
+#[derive(Deserialize, ToSchema)]
+pub struct ValidateBody {
     license_key: Option<String>,
     hardware_id: Option<String>,
 }
@@ -87,6 +101,13 @@ fn required(value: Option<String>, field: &str) -> ApiResult<String> {
         .ok_or_else(|| ApiError::invalid_field(field, "REQUIRED", format!("`{field}` is required")))
 }
 
+/// Validate a license key (public; 60/min per client IP). Always 200 for a
+/// well-formed request, with a code.
+#[utoipa::path(post, path = "/api/v1/licenses/validate", tag = TAG,
+    request_body = ValidateBody,
+    responses((status = 200, body = ValidateResponse),
+        (status = 422, description = "malformed key or hardware id", body = Problems),
+        (status = 429, description = "RATE_LIMITED", body = Problems)))]
 async fn validate(
     State(services): State<Services>,
     meta: ClientMeta,
@@ -98,12 +119,20 @@ async fn validate(
     Ok(Json(answer).into_response())
 }
 
-#[derive(Deserialize)]
-struct KeyMachineBody {
+#[derive(Deserialize, ToSchema)]
+pub struct KeyMachineBody {
     license_key: Option<String>,
     hardware_id: Option<String>,
 }
 
+/// Bind a machine to a license (public, key-based; idempotent).
+#[utoipa::path(post, path = "/api/v1/licenses/activate", tag = TAG,
+    request_body = KeyMachineBody,
+    responses((status = 201, description = "newly bound", body = ActivateResponse),
+        (status = 200, description = "already bound", body = ActivateResponse),
+        (status = 403, description = "SUSPENDED, EXPIRED or INACTIVE", body = Problems),
+        (status = 404, body = Problems), (status = 422, body = Problems),
+        (status = 429, body = Problems)))]
 async fn activate(
     State(services): State<Services>,
     meta: ClientMeta,
@@ -121,6 +150,11 @@ async fn activate(
     Ok((status, Json(answer)).into_response())
 }
 
+/// Status of the license with this key (public, key-based).
+#[utoipa::path(get, path = "/api/v1/licenses/{id}/status", tag = TAG,
+    params(("id" = String, Path, description = "the license key")),
+    responses((status = 200, body = KeyStatus), (status = 404, body = Problems),
+        (status = 422, body = Problems), (status = 429, body = Problems)))]
 async fn key_status(
     State(services): State<Services>,
     meta: ClientMeta,
@@ -130,6 +164,9 @@ async fn key_status(
     Ok(Json(service::status_by_key(&services, &key).await?).into_response())
 }
 
+/// The Ed25519 public key that verifies license files and seat tokens (public).
+#[utoipa::path(get, path = "/api/v1/licenses/public-key", tag = TAG,
+    responses((status = 200, body = PublicKeyInfo)))]
 async fn public_key(State(services): State<Services>) -> ApiResult<Response> {
     let mut response = Json(service::public_key(&services).await?).into_response();
     // Public and stable: clients may cache it (it changes only on key rotation).
@@ -140,6 +177,13 @@ async fn public_key(State(services): State<Services>) -> ApiResult<Response> {
     Ok(response)
 }
 
+/// Take a floating seat for a machine (a verified user of the license's org).
+#[utoipa::path(post, path = "/api/v1/licenses/acquire", tag = TAG, security(("bearer" = [])),
+    request_body = KeyMachineBody,
+    responses((status = 201, body = AcquireResponse),
+        (status = 403, description = "SUSPENDED, EXPIRED, INACTIVE or EMAIL_NOT_VERIFIED", body = Problems),
+        (status = 404, body = Problems),
+        (status = 429, description = "SEATS_EXHAUSTED {seats_used, max_seats} or RATE_LIMITED", body = Problems)))]
 async fn acquire(
     State(services): State<Services>,
     caller: Caller,
@@ -169,8 +213,8 @@ async fn acquire(
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
-#[derive(Deserialize, Default)]
-struct SessionBody {
+#[derive(Deserialize, Default, ToSchema)]
+pub struct SessionBody {
     session_id: Option<String>,
     signed_token: Option<String>,
 }
@@ -194,6 +238,13 @@ async fn do_heartbeat(
     Ok(Json(answer).into_response())
 }
 
+/// Extend a seat session's lease by 360 s (every 300 s).
+#[utoipa::path(post, path = "/api/v1/licenses/heartbeat", tag = TAG, security(("bearer" = [])),
+    request_body = SessionBody,
+    responses((status = 200, body = HeartbeatResponse),
+        (status = 401, description = "INVALID_SEAT_TOKEN", body = Problems),
+        (status = 410, description = "SESSION_EXPIRED", body = Problems),
+        (status = 429, body = Problems)))]
 async fn heartbeat(
     State(services): State<Services>,
     caller: Caller,
@@ -204,6 +255,12 @@ async fn heartbeat(
     do_heartbeat(&services, &caller, &session_id, &token).await
 }
 
+/// Extend a seat session's lease (token in the body or `X-Seat-Token`).
+#[utoipa::path(patch, path = "/api/v1/licenses/sessions/{id}/heartbeat", tag = TAG, security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    request_body(content = SessionBody, description = "`signed_token`, unless sent in `X-Seat-Token`"),
+    responses((status = 200, body = HeartbeatResponse), (status = 401, body = Problems),
+        (status = 410, body = Problems)))]
 async fn heartbeat_session(
     State(services): State<Services>,
     caller: Caller,
@@ -234,6 +291,11 @@ async fn do_release(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// End a seat session (idempotent).
+#[utoipa::path(post, path = "/api/v1/licenses/release", tag = TAG, security(("bearer" = [])),
+    request_body = SessionBody,
+    responses((status = 204, description = "released (or already)"),
+        (status = 401, body = Problems)))]
 async fn release(
     State(services): State<Services>,
     caller: Caller,
@@ -245,6 +307,11 @@ async fn release(
     do_release(&services, &caller, &meta, &session_id, &token).await
 }
 
+/// End a seat session (token in `X-Seat-Token` or the body; idempotent).
+#[utoipa::path(delete, path = "/api/v1/licenses/sessions/{id}", tag = TAG, security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    request_body(content = SessionBody, description = "`signed_token`, unless sent in `X-Seat-Token`"),
+    responses((status = 204, description = "released (or already)"), (status = 401, body = Problems)))]
 async fn release_session(
     State(services): State<Services>,
     caller: Caller,
@@ -271,6 +338,12 @@ fn seat_token(headers: &HeaderMap, body: Option<SessionBody>) -> ApiResult<Strin
     required(body.unwrap_or_default().signed_token, "signed_token")
 }
 
+/// `GET /licenses` answer.
+#[derive(serde::Serialize, ToSchema)]
+pub struct LicenseList {
+    pub licenses: Vec<LicenseView>,
+}
+
 #[derive(Deserialize)]
 struct ListParams {
     status: Option<String>,
@@ -294,6 +367,12 @@ fn parse_instant(raw: &str, field: &str) -> ApiResult<i64> {
         })
 }
 
+/// The org's licenses, with seats used (live sessions) and remaining.
+#[utoipa::path(get, path = "/api/v1/licenses", tag = TAG, security(("bearer" = [])),
+    params(("status" = Option<String>, Query, description = "active, suspended, inactive, expired"),
+        ("tier" = Option<String>, Query),
+        ("expires_before" = Option<String>, Query, description = "RFC 3339 or unix seconds")),
+    responses((status = 200, body = LicenseList), (status = 422, body = Problems)))]
 async fn list(
     State(services): State<Services>,
     caller: Caller,
@@ -323,9 +402,13 @@ async fn list(
             .transpose()?,
     };
     let licenses = service::list(&services, &caller.org_id, &filter).await?;
-    Ok(Json(serde_json::json!({ "licenses": licenses })).into_response())
+    Ok(Json(LicenseList { licenses }).into_response())
 }
 
+/// One license of the org.
+#[utoipa::path(get, path = "/api/v1/licenses/{id}", tag = TAG, security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = LicenseView), (status = 404, body = Problems)))]
 async fn get_license(
     State(services): State<Services>,
     caller: Caller,
@@ -335,6 +418,10 @@ async fn get_license(
     Ok(Json(service::get(&services, &caller.org_id, &id).await?).into_response())
 }
 
+/// The signed license file (`text/plain`, armored; see the README).
+#[utoipa::path(get, path = "/api/v1/licenses/{id}/download", tag = TAG, security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = Problems)))]
 async fn download(
     State(services): State<Services>,
     caller: Caller,
@@ -364,6 +451,10 @@ struct PageParams {
     license_id: Option<String>,
 }
 
+/// Active and past seat sessions of a license.
+#[utoipa::path(get, path = "/api/v1/licenses/{id}/sessions", tag = TAG, security(("bearer" = [])),
+    params(("id" = String, Path), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = SessionsView), (status = 404, body = Problems)))]
 async fn sessions(
     State(services): State<Services>,
     caller: Caller,
@@ -382,6 +473,10 @@ async fn sessions(
     Ok(Json(view).into_response())
 }
 
+/// The org's licensing audit log, newest first (owners and admins).
+#[utoipa::path(get, path = "/api/v1/licenses/audit", tag = TAG, security(("bearer" = [])),
+    params(("license_id" = Option<String>, Query), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = AuditPage), (status = 403, body = Problems)))]
 async fn audit(
     State(services): State<Services>,
     caller: Caller,

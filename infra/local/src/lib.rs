@@ -50,7 +50,7 @@ pub fn api_router(services: &Services) -> axum::Router<Services> {
     // Each endpoint group adds its router here as it lands. Groups whose writes obey
     // the service profile are wrapped in the write lock (DESIGN §4); billing never is.
     let auth = skiff_shared::http::write_lock::protect_org_admin(
-        skiff_auth::router_with_docs([skiff_billing::openapi()]),
+        skiff_auth::router_with_docs([skiff_billing::openapi(), skiff_licensing::openapi()]),
         services,
     );
     // Licensing is not write-locked: its only member mutations are seat operations,

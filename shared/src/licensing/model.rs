@@ -31,7 +31,7 @@ pub const SWEEP_SHARDS: u32 = 16;
 
 /// A license's stored status. `expired` by time is also derived on read from
 /// `expires_at` (see [`License::validity`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Active,

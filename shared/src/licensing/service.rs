@@ -110,7 +110,7 @@ fn parse_hardware(raw: &str) -> Result<HardwareId, ApiError> {
 }
 
 /// The license summary validation discloses to a key holder.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ValidationLicense {
     pub status: Status,
     pub tier: String,
@@ -121,7 +121,7 @@ pub struct ValidationLicense {
 }
 
 /// `POST /licenses/validate` answer (always 200 for a well-formed request).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ValidateResponse {
     pub valid: bool,
     pub code: &'static str,
@@ -191,7 +191,7 @@ pub async fn validate_in(
 }
 
 /// `GET /licenses/{license_key}/status` answer.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct KeyStatus {
     pub status: Status,
     pub code: &'static str,
@@ -215,7 +215,7 @@ pub async fn status_by_key(services: &Services, license_key: &str) -> Result<Key
 }
 
 /// `POST /licenses/activate` answer.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ActivateResponse {
     pub license_id: String,
     pub hardware_id: String,
@@ -277,7 +277,7 @@ pub async fn activate(
 }
 
 /// `POST /licenses/acquire` answer.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct AcquireResponse {
     pub session_id: String,
     pub signed_token: String,
@@ -355,7 +355,7 @@ pub async fn seat_claims(
 }
 
 /// `POST /licenses/heartbeat` answer.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct HeartbeatResponse {
     pub session_id: String,
     pub expires_at: String,
@@ -409,7 +409,7 @@ pub async fn release(
 }
 
 /// A license as its org's members see it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct LicenseView {
     pub id: String,
     pub key: String,
@@ -552,7 +552,7 @@ pub async fn download(
 }
 
 /// One session in `GET /licenses/{id}/sessions`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct SessionView {
     pub session_id: String,
     /// `active`, or how it ended: `released`, `expired`, `suspended`, `deactivated`,
@@ -570,7 +570,7 @@ pub struct SessionView {
 }
 
 /// `GET /licenses/{id}/sessions` answer.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct SessionsView {
     pub active: Vec<SessionView>,
     pub past: Vec<SessionView>,
@@ -657,7 +657,7 @@ fn past_view(r: &SessionRecord) -> SessionView {
 }
 
 /// One audit entry as served.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct AuditView {
     pub id: String,
     pub action: Action,
@@ -666,11 +666,12 @@ pub struct AuditView {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub at: String,
+    #[schema(value_type = Object)]
     pub detail: Value,
 }
 
 /// `GET /licenses/audit` answer.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct AuditPage {
     pub entries: Vec<AuditView>,
     pub next_cursor: Option<String>,

@@ -131,7 +131,7 @@ impl std::fmt::Debug for LicenseSigner {
 }
 
 /// The public key in the forms clients use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PublicKeyInfo {
     pub alg: String,
     pub kid: String,
