@@ -1,10 +1,14 @@
 //! `template.yaml` (what is deployed) and the code (what runs and what `skiff
 //! provision` creates) must agree: key names, queue limits, lifecycle days,
-//! environment variables, generated secrets, and DESIGN §8's build settings.
+//! environment variables (every one the template sets is read in shared/src),
+//! generated secrets, DESIGN §8's build settings, and the HTTP routes (each
+//! function is sent exactly the routes its crate serves; no route has two owners).
 //! A change on one side without the other fails here, not in production.
 
 use serde_yaml::Value;
 use serde_yaml::value::TaggedValue;
+use skiff_shared::billing::catalog::Catalog;
+use skiff_shared::billing::settings::PaymentsMode;
 use skiff_shared::config::{Backend, Config};
 use skiff_shared::ports::secrets::{ALL_SECRETS, Generate};
 use skiff_shared::resources::{buckets, queue, table};
@@ -393,38 +397,164 @@ fn required_by_config(config_rs: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Every `.rs` file under `dir`, recursively, sorted.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = vec![];
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|x| x == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// A source file without its unit tests (everything from the first `#[cfg(test)]`
+/// line on), so a name that only a test mentions does not count as read.
+fn non_test_source(path: &Path) -> String {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    match text.find("\n#[cfg(test)]") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+/// The environment variables shared/src reads: every string literal `"SKIFF_…"` /
+/// `"AWS_…"` outside unit tests (config.rs, billing/settings.rs, licensing/…), plus
+/// the `SKIFF_STRIPE_PRICE_<PLAN>` names the catalog builds from its plan ids.
+fn variables_read_by_shared() -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for file in rust_files(&repo_root().join("shared/src")) {
+        let text = non_test_source(&file);
+        for piece in text.split('"').skip(1).step_by(2) {
+            let is_name = piece
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            if is_name && (piece.starts_with("SKIFF_") || piece.starts_with("AWS_")) {
+                names.insert(piece.to_owned());
+            }
+        }
+    }
+    names.extend(
+        Catalog::built_in()
+            .plans()
+            .iter()
+            .map(|p| p.price_env_var()),
+    );
+    names
+}
+
+/// A parameter's deployed value: the sample if there is one, else its default.
+fn parameter_value(t: &Value, name: &str, samples: &BTreeMap<&str, &str>) -> String {
+    if let Some(v) = samples.get(name) {
+        return (*v).to_owned();
+    }
+    let p = at(t, &["Parameters", name]);
+    match p.get("Default") {
+        Some(d) => str_of(d).to_owned(),
+        None => panic!("no sample value for parameter {name}, which has no default"),
+    }
+}
+
+/// Evaluates a condition expression (`!Not`, `!Equals`, `!Ref` parameter,
+/// `!Condition` / condition name) as CloudFormation would for the samples.
+fn condition(t: &Value, v: &Value, samples: &BTreeMap<&str, &str>) -> bool {
+    if let Some(args) = intrinsic(v, "Not") {
+        return !condition(t, &seq(args)[0], samples);
+    }
+    if let Some(args) = intrinsic(v, "Equals") {
+        let args = seq(args);
+        let operand = |a: &Value| match intrinsic(a, "Ref") {
+            Some(name) => parameter_value(t, str_of(name), samples),
+            None => str_of(a).to_owned(),
+        };
+        return operand(&args[0]) == operand(&args[1]);
+    }
+    let name = intrinsic(v, "Condition").map_or_else(|| str_of(v), str_of);
+    condition(t, at(t, &["Conditions", name]), samples)
+}
+
 /// A plausible deployed value for a template value: literals as written,
-/// parameters from `samples`, resource references as placeholders.
-fn deployed_value(t: &Value, v: &Value, samples: &BTreeMap<&str, &str>) -> String {
+/// parameters from `samples` (or their defaults), resource references as
+/// placeholders, `!If` resolved; `None` for `AWS::NoValue` (the variable is unset).
+fn deployed_value(t: &Value, v: &Value, samples: &BTreeMap<&str, &str>) -> Option<String> {
+    if let Some(args) = intrinsic(v, "If") {
+        let args = seq(args);
+        let branch = if condition(t, &args[0], samples) {
+            1
+        } else {
+            2
+        };
+        return deployed_value(t, &args[branch], samples);
+    }
     let target = match v {
-        Value::String(s) => return s.clone(),
-        Value::Number(n) => return n.to_string(),
+        Value::String(s) => return Some(s.clone()),
+        Value::Number(n) => return Some(n.to_string()),
         _ => intrinsic(v, "Ref")
             .and_then(Value::as_str)
             .unwrap_or_else(|| panic!("unexpected environment value {v:?}")),
     };
+    if target == "AWS::NoValue" {
+        return None;
+    }
     if t["Parameters"].get(target).is_some() {
-        return samples
-            .get(target)
-            .unwrap_or_else(|| panic!("no sample value for parameter {target}"))
-            .to_string();
+        return Some(parameter_value(t, target, samples));
     }
     assert!(
         t["Resources"].get(target).is_some(),
         "!Ref {target} names no parameter or resource"
     );
-    format!("deployed-{target}")
+    Some(format!("deployed-{target}"))
+}
+
+/// Sample deployments: the parameters samconfig must set, then once with every
+/// optional parameter at its default and once with all of them set.
+fn sample_deployments() -> [BTreeMap<&'static str, &'static str>; 2] {
+    let required = [
+        ("Stage", "prod"),
+        (
+            "AllowedCorsOrigins",
+            "https://app.example.com,https://admin.example.com",
+        ),
+        ("PublicUrl", "https://api.example.com"),
+        ("MailFrom", "Skiff <no-reply@example.com>"),
+        ("MailIdentity", "example.com"),
+    ];
+    let optional = [
+        ("StripePriceStarter", "price_starter1"),
+        ("StripePricePro", "price_pro1"),
+        ("StripePriceEnterprise", "price_enterprise1"),
+        ("CheckoutRedirectOrigins", "https://shop.example.com"),
+        ("UpgradeUrl", "https://shop.example.com/upgrade"),
+    ];
+    [
+        required.into_iter().collect(),
+        required.into_iter().chain(optional).collect(),
+    ]
 }
 
 #[test]
-fn environment_names_exist_in_config_and_cover_what_it_requires() {
+fn environment_names_are_read_by_shared_and_cover_what_config_requires() {
     let t = template();
-    let config_rs = read("shared/src/config.rs");
-    let required = required_by_config(&config_rs);
+    let required = required_by_config(&read("shared/src/config.rs"));
     assert!(
         required.contains("SKIFF_TABLE"),
         "config.rs parsing found its required variables: {required:?}"
     );
+    let read_by_shared = variables_read_by_shared();
+    for name in ["SKIFF_TABLE", "SKIFF_PAYMENTS", "SKIFF_STRIPE_PRICE_PRO"] {
+        assert!(
+            read_by_shared.contains(name),
+            "the source scan finds {name}: {read_by_shared:?}"
+        );
+    }
 
     let functions = resources_of_type(&t, "AWS::Serverless::Function");
     assert!(!functions.is_empty());
@@ -432,8 +562,8 @@ fn environment_names_exist_in_config_and_cover_what_it_requires() {
         let env = function_env(&t, function);
         for name in env.keys() {
             assert!(
-                config_rs.contains(&format!("\"{name}\"")),
-                "{function} sets {name}, which shared/src/config.rs never reads"
+                read_by_shared.contains(name),
+                "{function} sets {name}, which nothing in shared/src reads"
             );
         }
         for name in &required {
@@ -445,41 +575,105 @@ fn environment_names_exist_in_config_and_cover_what_it_requires() {
         assert_eq!(env.get("SKIFF_BACKEND"), Some(&Value::from("aws")));
 
         // And the configuration the functions will see actually loads.
-        let samples: BTreeMap<&str, &str> = [
-            ("Stage", "prod"),
-            (
-                "AllowedCorsOrigins",
-                "https://app.example.com,https://admin.example.com",
-            ),
-            ("PublicUrl", "https://api.example.com"),
-            ("MailFrom", "Skiff <no-reply@example.com>"),
-        ]
-        .into();
+        for samples in sample_deployments() {
+            let vars: Vec<(String, String)> = env
+                .iter()
+                .filter_map(|(k, v)| deployed_value(&t, v, &samples).map(|v| (k.clone(), v)))
+                .collect();
+            let config = Config::from_vars(vars).unwrap_or_else(|e| {
+                panic!("{function}'s environment does not load ({samples:?}): {e}")
+            });
+            assert_eq!(config.backend, Backend::Aws);
+            assert!(!config.is_dev());
+            assert_eq!(config.queue_max_receives, queue::MAX_RECEIVE_COUNT);
+            assert_eq!(
+                config.queue_visibility_secs,
+                u64::from(queue::VISIBILITY_TIMEOUT_SECS)
+            );
+            assert_eq!(
+                config.billing.payments,
+                PaymentsMode::Stripe,
+                "{function}: no payment simulator in a deployment"
+            );
+            let aws = config.aws.expect("aws resources");
+            assert_eq!(aws.table, "deployed-Table");
+            assert_eq!(aws.queue_url, "deployed-OutboxQueue");
+            assert_eq!(aws.dlq_url, "deployed-OutboxDLQ");
+            assert_eq!(aws.secret_id, "deployed-SkiffSecret");
+            assert_eq!(aws.blob_bucket, "deployed-BlobBucket");
+            assert_eq!(aws.export_bucket, "deployed-ExportBucket");
+            assert_eq!(
+                aws.endpoint_url, None,
+                "no emulator endpoint in a deployment"
+            );
+        }
+    }
+}
+
+#[test]
+fn billing_gets_a_price_parameter_for_every_paid_plan() {
+    let t = template();
+    let env = function_env(&t, "BillingFunction");
+    let [defaults, full] = sample_deployments();
+    let load = |samples: &BTreeMap<&str, &str>| {
         let vars: Vec<(String, String)> = env
             .iter()
-            .map(|(k, v)| (k.clone(), deployed_value(&t, v, &samples)))
+            .filter_map(|(k, v)| deployed_value(&t, v, samples).map(|v| (k.clone(), v)))
             .collect();
-        let config = Config::from_vars(vars)
-            .unwrap_or_else(|e| panic!("{function}'s environment does not load: {e}"));
-        assert_eq!(config.backend, Backend::Aws);
-        assert!(!config.is_dev());
-        assert_eq!(config.queue_max_receives, queue::MAX_RECEIVE_COUNT);
-        assert_eq!(
-            config.queue_visibility_secs,
-            u64::from(queue::VISIBILITY_TIMEOUT_SECS)
+        Config::from_vars(vars).expect("billing's environment loads")
+    };
+
+    let config = load(&full);
+    for plan in Catalog::built_in().plans().iter().filter(|p| !p.is_free()) {
+        let var = plan.price_env_var();
+        assert!(
+            env.contains_key(&var),
+            "BillingFunction does not set {var}: plan `{}` could not be sold",
+            plan.id
         );
-        let aws = config.aws.expect("aws resources");
-        assert_eq!(aws.table, "deployed-Table");
-        assert_eq!(aws.queue_url, "deployed-OutboxQueue");
-        assert_eq!(aws.dlq_url, "deployed-OutboxDLQ");
-        assert_eq!(aws.secret_id, "deployed-SkiffSecret");
-        assert_eq!(aws.blob_bucket, "deployed-BlobBucket");
-        assert_eq!(aws.export_bucket, "deployed-ExportBucket");
+        let loaded = config
+            .billing
+            .catalog
+            .plans()
+            .iter()
+            .find(|p| p.id == plan.id)
+            .expect("the same catalog");
         assert_eq!(
-            aws.endpoint_url, None,
-            "no emulator endpoint in a deployment"
+            loaded.stripe_price_id.as_deref(),
+            Some(format!("price_{}1", plan.id).as_str()),
+            "{var} reaches plan `{}`",
+            plan.id
         );
     }
+    assert_eq!(
+        config.billing.redirect_origins,
+        ["https://shop.example.com"]
+    );
+    assert_eq!(
+        config.billing.upgrade_url,
+        "https://shop.example.com/upgrade"
+    );
+
+    // Optional parameters left empty leave the variables unset: the code's defaults.
+    let config = load(&defaults);
+    assert!(
+        config
+            .billing
+            .catalog
+            .plans()
+            .iter()
+            .all(|p| p.stripe_price_id.is_none())
+    );
+    assert_eq!(
+        config.billing.upgrade_url,
+        "https://api.example.com/api/v1/plans"
+    );
+    assert!(
+        config
+            .billing
+            .redirect_origins
+            .contains(&"https://api.example.com".to_owned())
+    );
 }
 
 // ------------------------------------------------------------------ secret
@@ -517,6 +711,15 @@ fn secret_generates_every_random_key_secret_as_hex() {
             "the secret holds `{name}`, which ports::secrets::ALL_SECRETS does not know"
         );
     }
+    // Generate::Never secrets (Stripe's keys, rotated token-signing keys) are set
+    // by an operator or a command; a templated placeholder would look configured.
+    for s in ALL_SECRETS.iter().filter(|s| s.generate == Generate::Never) {
+        assert!(
+            !names.contains(s.name),
+            "`{}` is never generated, yet the template creates it",
+            s.name
+        );
+    }
 
     // Generate::RandomKey is 32 random bytes, hex: 64 characters of [0-9a-f].
     assert_eq!(num(at(spec, &["PasswordLength"])), 64);
@@ -530,11 +733,13 @@ fn secret_generates_every_random_key_secret_as_hex() {
 
 // ------------------------------------------------------------------ functions
 
-/// `[[bin]]` names declared by the function crates under functions/.
-fn function_binaries() -> BTreeSet<String> {
-    let mut bins = BTreeSet::new();
+/// `[[bin]]` names declared by the function crates under functions/, each with its
+/// crate's directory.
+fn function_binaries() -> BTreeMap<String, PathBuf> {
+    let mut bins = BTreeMap::new();
     for entry in std::fs::read_dir(repo_root().join("functions")).expect("functions/") {
-        let manifest = entry.unwrap().path().join("Cargo.toml");
+        let dir = entry.unwrap().path();
+        let manifest = dir.join("Cargo.toml");
         let Ok(text) = std::fs::read_to_string(&manifest) else {
             continue;
         };
@@ -546,10 +751,15 @@ fn function_binaries() -> BTreeSet<String> {
                 .and_then(|l| l.trim_start().strip_prefix('='))
                 .map(|l| l.trim().trim_matches('"').to_owned())
                 .unwrap_or_else(|| panic!("{} has a [[bin]] without a name", manifest.display()));
-            bins.insert(name);
+            bins.insert(name, dir.clone());
         }
     }
     bins
+}
+
+/// The binary a function resource builds.
+fn binary_of(f: &Value) -> &str {
+    str_of(at(f, &["Metadata", "BuildProperties", "Binary"]))
 }
 
 #[test]
@@ -576,18 +786,36 @@ fn functions_build_and_run_as_design_section_8_says() {
         );
         assert_eq!(
             str_of(at(f, &["Metadata", "BuildMethod"])),
-            "rust-cargolambda"
+            "rust-cargolambda",
+            "{name}'s BuildMethod"
         );
-        let bin = str_of(at(f, &["Metadata", "BuildProperties", "Binary"]));
+        let bin = binary_of(f);
         assert!(
-            bins.contains(bin),
+            bins.contains_key(bin),
             "{name} builds `{bin}`, which no functions/* crate declares"
         );
         assert!(built.insert(bin), "two functions build `{bin}`");
+
+        // Its own log group, with the stage's retention.
+        let group = intrinsic(at(p, &["LoggingConfig", "LogGroup"]), "Ref")
+            .map(str_of)
+            .unwrap_or_else(|| panic!("{name} logs to a !Ref'd log group"));
+        assert_eq!(
+            str_of(at(resource(&t, group), &["Type"])),
+            "AWS::Logs::LogGroup",
+            "{name}'s LogGroup"
+        );
+        assert!(
+            at(resource(&t, group), &["Properties"])
+                .get("RetentionInDays")
+                .is_some(),
+            "{group} has a retention"
+        );
     }
-    assert!(
-        built.contains("outbox") && built.contains("scheduler"),
-        "{built:?}"
+    let declared: BTreeSet<&str> = bins.keys().map(String::as_str).collect();
+    assert_eq!(
+        built, declared,
+        "every functions/* binary is deployed by exactly one function"
     );
 
     let schedules: Vec<&str> = at(props(&t, "SchedulerFunction"), &["Events"])
@@ -598,6 +826,169 @@ fn functions_build_and_run_as_design_section_8_says() {
         .map(|e| str_of(at(e, &["Properties", "Schedule"])))
         .collect();
     assert_eq!(schedules, ["rate(5 minutes)"]);
+}
+
+// ------------------------------------------------------------------ HTTP routes
+
+/// `(METHOD, path)` with path parameters anonymised: API Gateway treats
+/// `/a/{x}` and `/a/{y}` as the same route.
+type Route = (String, String);
+
+fn route(method: &str, path: &str) -> Route {
+    let mut normalized = String::new();
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                normalized.push_str("{}");
+            }
+            '}' => in_param = false,
+            _ if in_param => {}
+            _ => normalized.push(c),
+        }
+    }
+    (method.to_ascii_uppercase(), normalized)
+}
+
+/// Each function's HttpApi events as routes (resource name → routes, in order).
+fn template_routes(t: &Value) -> BTreeMap<String, Vec<Route>> {
+    let mut out = BTreeMap::new();
+    for (name, f) in resources_of_type(t, "AWS::Serverless::Function") {
+        let Some(events) = at(f, &["Properties"]).get("Events") else {
+            continue;
+        };
+        let routes: Vec<Route> = events
+            .as_mapping()
+            .expect("Events is a mapping")
+            .values()
+            .filter(|e| e.get("Type").and_then(Value::as_str) == Some("HttpApi"))
+            .map(|e| {
+                let p = at(e, &["Properties"]);
+                assert!(
+                    is_ref(at(p, &["ApiId"]), "HttpApi"),
+                    "{name}: every route is on HttpApi"
+                );
+                route(str_of(at(p, &["Method"])), str_of(at(p, &["Path"])))
+            })
+            .collect();
+        if !routes.is_empty() {
+            out.insert(name.to_owned(), routes);
+        }
+    }
+    out
+}
+
+/// The contents of the balanced parentheses that start at `s[open]` (a `(`).
+fn parenthesized(s: &str, open: usize) -> &str {
+    let mut depth = 0;
+    for (i, c) in s[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return &s[open + 1..open + i];
+                }
+            }
+            _ => {}
+        }
+    }
+    panic!("unbalanced parentheses after: {}", &s[open..]);
+}
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// The routes a function crate serves, read from its source: `#[utoipa::path(method,
+/// path = "…")]` handlers and axum `.route("…", get(…).post(…))` calls, plus
+/// `GET /api/v1/openapi.json` where the crate mounts `http::openapi::router`.
+fn code_routes(crate_dir: &Path) -> BTreeSet<Route> {
+    let mut routes = BTreeSet::new();
+    for file in rust_files(&crate_dir.join("src")) {
+        let text = non_test_source(&file);
+        for (i, _) in text.match_indices("#[utoipa::path(") {
+            let args = parenthesized(&text, i + "#[utoipa::path".len());
+            let method = args.split(',').next().unwrap().trim();
+            assert!(METHODS.contains(&method), "{}: {args}", file.display());
+            let path = args
+                .split("path = \"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_else(|| panic!("{}: no path in {args}", file.display()));
+            routes.insert(route(method, path));
+        }
+        for (i, _) in text.match_indices(".route(") {
+            let args = parenthesized(&text, i + ".route".len()).trim_start();
+            let Some(rest) = args.strip_prefix('"') else {
+                continue; // a computed path (none in the function crates today)
+            };
+            let (path, handlers) = rest.split_once('"').expect("a closed literal");
+            for method in METHODS {
+                for (j, _) in handlers.match_indices(&format!("{method}(")) {
+                    let before = handlers[..j].chars().next_back();
+                    if before.is_none_or(|c| !(c.is_alphanumeric() || c == '_')) {
+                        routes.insert(route(method, path));
+                    }
+                }
+            }
+        }
+        if text.contains("http::openapi::router(") {
+            routes.insert(route("get", skiff_shared::http::openapi::PATH));
+        }
+    }
+    routes
+}
+
+#[test]
+fn no_method_and_path_is_declared_twice() {
+    let t = template();
+    let mut owner: BTreeMap<Route, &str> = BTreeMap::new();
+    let all = template_routes(&t);
+    assert!(all.len() >= 2, "the HTTP functions declare routes: {all:?}");
+    for (function, routes) in &all {
+        for r in routes {
+            if let Some(first) = owner.insert(r.clone(), function) {
+                panic!("{} {} is declared by {first} and {function}", r.0, r.1);
+            }
+        }
+    }
+    // Shared documents belong to auth.
+    for path in [skiff_shared::http::openapi::PATH, "/.well-known/jwks.json"] {
+        assert_eq!(
+            owner.get(&route("GET", path)).copied(),
+            Some("AuthFunction"),
+            "GET {path}"
+        );
+    }
+}
+
+#[test]
+fn each_http_function_declares_exactly_the_routes_its_code_serves() {
+    let t = template();
+    let bins = function_binaries();
+    let declared = template_routes(&t);
+    for (name, f) in resources_of_type(&t, "AWS::Serverless::Function") {
+        let bin = binary_of(f);
+        let served = code_routes(&bins[bin]);
+        let routes: BTreeSet<Route> = declared
+            .get(name)
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default();
+        let missing: Vec<&Route> = served.difference(&routes).collect();
+        let extra: Vec<&Route> = routes.difference(&served).collect();
+        assert!(
+            missing.is_empty(),
+            "{name} serves routes the API does not expose: {missing:?}"
+        );
+        assert!(
+            extra.is_empty(),
+            "{name} is sent routes `{bin}` does not serve (or a proxy route): {extra:?}"
+        );
+    }
+    assert!(
+        !code_routes(&bins["auth"]).is_empty() && !code_routes(&bins["billing"]).is_empty(),
+        "the source scan finds the HTTP routes"
+    );
 }
 
 // ------------------------------------------------------------------ IAM
