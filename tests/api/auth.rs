@@ -1045,6 +1045,12 @@ async fn login_rate_limit_answers_429_with_retry_after() {
         ("SKIFF_RATE_FORGOT_PASSWORD_PER_IP", "2/600"),
     ])
     .await;
+    // Start at the beginning of a fixed window (600 s covers the 60 s one too), so the
+    // requests below cannot straddle a window boundary.
+    let now: serde_json::Value = app.get("/_dev/clock").await.json().await.unwrap();
+    let now = now["now"].as_u64().unwrap();
+    app.advance_clock(Duration::from_secs(600 - now % 600 + 1))
+        .await;
     for _ in 0..3 {
         assert_eq!(login(&app, "target@x.test", "Wrong1pass").await.0, 401);
     }
