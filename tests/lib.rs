@@ -157,6 +157,95 @@ impl TestApp {
     }
 }
 
+/// The password every journey helper registers with (it satisfies the policy).
+pub const TEST_PASSWORD: &str = "Correct1horse";
+
+/// Journeys through the identity and billing routes that many suites start with.
+impl TestApp {
+    /// Register a new user who owns a new org named `company`; returns the org id.
+    pub async fn register_owner(&self, email: &str, company: &str) -> String {
+        let (status, reg) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/auth/register",
+                None,
+                Some(serde_json::json!({
+                    "email": email, "password": TEST_PASSWORD,
+                    "full_name": "Ada Lovelace", "company_name": company,
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{reg}");
+        reg["org_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Log in with [`TEST_PASSWORD`]; returns the access token.
+    pub async fn login(&self, email: &str) -> String {
+        let (status, pair) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(serde_json::json!({"email": email, "password": TEST_PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, 200, "{pair}");
+        pair["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A verified owner of a new org (the link is clicked from the dev mailbox):
+    /// (org id, access token).
+    pub async fn verified_owner(&self, email: &str, company: &str) -> (String, String) {
+        let org = self.register_owner(email, company).await;
+        let mail = self.wait_for_email(email, "Verify your e-mail").await;
+        let link = find_link(
+            mail["text"].as_str().unwrap(),
+            &self.url("/api/v1/auth/verify-email"),
+        )
+        .expect("verification link");
+        assert_eq!(self.client.get(&link).send().await.unwrap().status(), 200);
+        (org, self.login(email).await)
+    }
+
+    /// Check out `plan` and press "Pay" on the payment simulator's page.
+    pub async fn subscribe(&self, token: &str, plan: &str) {
+        let (status, started) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/billing/checkout",
+                Some(token),
+                Some(serde_json::json!({
+                    "plan_id": plan, "success_url": self.url("/done"),
+                    "cancel_url": self.url("/cancel"),
+                })),
+            )
+            .await;
+        assert_eq!(status, 200, "{started}");
+        let url = started["checkout_url"].as_str().unwrap();
+        let page = self.client.get(url).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains(">Pay<") && html.contains(">Decline<"),
+            "{html}"
+        );
+        let session = started["session_id"].as_str().unwrap();
+        let paid = self
+            .client
+            .post(self.url(&format!("/api/v1/billing/simulator/checkout/{session}/pay")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            paid.status(),
+            303,
+            "{}",
+            paid.text().await.unwrap_or_default()
+        );
+        assert_eq!(paid.headers()["location"], self.url("/done").as_str());
+    }
+}
+
 /// Pull the first URL under `base` out of a text body (e.g. a link in an e-mail).
 pub fn find_link(text: &str, base: &str) -> Option<String> {
     let start = text.find(base)?;

@@ -4,11 +4,9 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use skiff_e2e::{TestApp, find_link, spawn_app};
+use skiff_e2e::{TEST_PASSWORD, TestApp, spawn_app};
 use skiff_shared::billing::webhook::{signature, signature_header};
 use std::time::Duration;
-
-const PASSWORD: &str = "Correct1horse";
 
 async fn call(
     app: &TestApp,
@@ -18,77 +16,6 @@ async fn call(
     body: Option<Value>,
 ) -> (StatusCode, Value) {
     app.call(method, path, token, body).await
-}
-
-/// A verified owner of a new org: (org id, access token).
-async fn customer(app: &TestApp, email: &str, company: &str) -> (String, String) {
-    let (status, reg) = call(
-        app,
-        Method::POST,
-        "/api/v1/auth/register",
-        None,
-        Some(json!({"email": email, "password": PASSWORD, "full_name": "Grace Hopper", "company_name": company})),
-    )
-    .await;
-    assert_eq!(status, 201, "{reg}");
-    let mail = app.wait_for_email(email, "Verify your e-mail").await;
-    let link = find_link(
-        mail["text"].as_str().unwrap(),
-        &app.url("/api/v1/auth/verify-email"),
-    )
-    .expect("verification link");
-    let r = app.client.get(&link).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let token = login(app, email).await;
-    (reg["org_id"].as_str().unwrap().to_owned(), token)
-}
-
-async fn login(app: &TestApp, email: &str) -> String {
-    let (status, pair) = call(
-        app,
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": email, "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(status, 200, "{pair}");
-    pair["access_token"].as_str().unwrap().to_owned()
-}
-
-/// Checkout `plan` and press "Pay" on the simulator's page.
-async fn subscribe(app: &TestApp, token: &str, plan: &str) {
-    let (status, started) = call(
-        app,
-        Method::POST,
-        "/api/v1/billing/checkout",
-        Some(token),
-        Some(json!({"plan_id": plan, "success_url": app.url("/done"), "cancel_url": app.url("/cancel")})),
-    )
-    .await;
-    assert_eq!(status, 200, "{started}");
-    let url = started["checkout_url"].as_str().unwrap();
-    let page = app.client.get(url).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
-    assert!(
-        html.contains(">Pay<") && html.contains(">Decline<"),
-        "{html}"
-    );
-    let session = started["session_id"].as_str().unwrap();
-    let paid = app
-        .client
-        .post(app.url(&format!("/api/v1/billing/simulator/checkout/{session}/pay")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        paid.status(),
-        303,
-        "{}",
-        paid.text().await.unwrap_or_default()
-    );
-    assert_eq!(paid.headers()["location"], app.url("/done").as_str());
 }
 
 async fn simulate(app: &TestApp, org: &str, action: &str) -> Value {
@@ -264,11 +191,11 @@ async fn checkout_is_validated() {
         Method::POST,
         "/api/v1/auth/register",
         None,
-        Some(json!({"email": "new@example.com", "password": PASSWORD, "full_name": "N", "company_name": "Newco"})),
+        Some(json!({"email": "new@example.com", "password": TEST_PASSWORD, "full_name": "N", "company_name": "Newco"})),
     )
     .await;
     assert_eq!(status, 201);
-    let unverified = login(&app, "new@example.com").await;
+    let unverified = app.login("new@example.com").await;
     let body = |plan: &str| json!({"plan_id": plan, "success_url": app.url("/ok"), "cancel_url": app.url("/no")});
     let (status, b) = call(
         &app,
@@ -283,7 +210,7 @@ async fn checkout_is_validated() {
         (StatusCode::FORBIDDEN, Some("EMAIL_NOT_VERIFIED"))
     );
 
-    let (_, token) = customer(&app, "owner@example.com", "Acme").await;
+    let (_, token) = app.verified_owner("owner@example.com", "Acme").await;
     let (status, _) = call(
         &app,
         Method::POST,
@@ -357,11 +284,11 @@ async fn checkout_is_validated() {
 async fn dunning_journey_with_the_simulator() {
     let app = spawn_app().await;
     let email = "billing@acme.example";
-    let (org, token) = customer(&app, email, "Acme").await;
+    let (org, token) = app.verified_owner(email, "Acme").await;
     assert_eq!(subscription(&app, &token).await["status"], "none");
     assert_eq!(profile(&app, &token).await["tier"], "free");
 
-    subscribe(&app, &token, "pro").await;
+    app.subscribe(&token, "pro").await;
     let sub = subscription(&app, &token).await;
     assert_eq!(sub["status"], "trialing", "{sub}");
     assert_eq!(sub["plan_id"], "pro");
@@ -493,8 +420,8 @@ async fn dunning_journey_with_the_simulator() {
 async fn an_unpaid_trial_expires_to_archived() {
     let app = spawn_app().await;
     let email = "trial@example.com";
-    let (org, token) = customer(&app, email, "Trialco").await;
-    subscribe(&app, &token, "starter").await;
+    let (org, token) = app.verified_owner(email, "Trialco").await;
+    app.subscribe(&token, "starter").await;
     assert_eq!(subscription(&app, &token).await["status"], "trialing");
     let _ = org;
 
@@ -524,7 +451,7 @@ async fn an_unpaid_trial_expires_to_archived() {
     assert_eq!(status, 200);
     assert_eq!(body["reports"][0]["ok"], true, "{body}");
     assert_eq!(body["reports"][0]["detail"], "1 trials expired");
-    let token = login(&app, email).await;
+    let token = app.login(email).await;
     let p = profile(&app, &token).await;
     assert_eq!(
         (p["mode"].as_str(), p["reason"].as_str(), p["tier"].as_str()),
@@ -554,8 +481,8 @@ async fn an_unpaid_trial_expires_to_archived() {
 async fn a_grace_period_that_runs_out_suspends() {
     let app = spawn_app().await;
     let email = "grace@example.com";
-    let (org, token) = customer(&app, email, "Graceco").await;
-    subscribe(&app, &token, "pro").await;
+    let (org, token) = app.verified_owner(email, "Graceco").await;
+    app.subscribe(&token, "pro").await;
     simulate(&app, &org, "renew").await;
     simulate(&app, &org, "fail").await;
     app.advance_clock(Duration::from_secs(7 * 86_400 + 60))
@@ -572,7 +499,7 @@ async fn a_grace_period_that_runs_out_suspends() {
         body["reports"][0]["detail"], "1 grace periods expired",
         "{body}"
     );
-    let token = login(&app, email).await;
+    let token = app.login(email).await;
     let p = profile(&app, &token).await;
     assert_eq!(
         (p["mode"].as_str(), p["reason"].as_str()),
@@ -655,8 +582,8 @@ async fn webhook_signatures_are_checked() {
 async fn fifty_concurrent_duplicate_deliveries_are_processed_once() {
     let app = spawn_app().await;
     let email = "dup@example.com";
-    let (org, token) = customer(&app, email, "Dupco").await;
-    subscribe(&app, &token, "pro").await;
+    let (org, token) = app.verified_owner(email, "Dupco").await;
+    app.subscribe(&token, "pro").await;
     let sim = sim_subscription(&app, &org).await;
     let secret = webhook_secret(&app).await;
     let t = now(&app).await;
@@ -720,8 +647,8 @@ async fn fifty_concurrent_duplicate_deliveries_are_processed_once() {
 #[tokio::test]
 async fn out_of_order_events_never_roll_state_back() {
     let app = spawn_app().await;
-    let (org, token) = customer(&app, "order@example.com", "Orderco").await;
-    subscribe(&app, &token, "pro").await;
+    let (org, token) = app.verified_owner("order@example.com", "Orderco").await;
+    app.subscribe(&token, "pro").await;
     let sim = sim_subscription(&app, &org).await;
     let secret = webhook_secret(&app).await;
     let t = now(&app).await;
@@ -775,7 +702,7 @@ async fn out_of_order_events_never_roll_state_back() {
 
     // An invoice of a subscription whose checkout has not arrived yet is deferred
     // (500 → Stripe retries), and nothing is recorded as done.
-    let (orphan_org, _) = customer(&app, "orphan@example.com", "Orphanco").await;
+    let (orphan_org, _) = app.verified_owner("orphan@example.com", "Orphanco").await;
     let orphan = json!({"object": "invoice", "amount_paid": 100,
         "parent": {"subscription_details": {"subscription": "sub_not_yet", "metadata": {"org_id": orphan_org}}}});
     let (s, b) = send("evt_o5", "invoice.payment_succeeded", t + 30, orphan).await;
@@ -797,9 +724,9 @@ async fn out_of_order_events_never_roll_state_back() {
 #[tokio::test]
 async fn one_orgs_subscription_is_never_visible_to_another() {
     let app = spawn_app().await;
-    let (org_a, token_a) = customer(&app, "a@alpha.example", "Alpha").await;
-    let (_org_b, token_b) = customer(&app, "b@beta.example", "Beta").await;
-    subscribe(&app, &token_a, "enterprise").await;
+    let (org_a, token_a) = app.verified_owner("a@alpha.example", "Alpha").await;
+    let (_org_b, token_b) = app.verified_owner("b@beta.example", "Beta").await;
+    app.subscribe(&token_a, "enterprise").await;
     assert_eq!(subscription(&app, &token_a).await["plan_id"], "enterprise");
 
     let sub_b = subscription(&app, &token_b).await;

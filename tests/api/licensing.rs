@@ -9,10 +9,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use skiff_e2e::{TestApp, find_link, spawn_app, spawn_app_with};
+use skiff_e2e::{TestApp, spawn_app, spawn_app_with};
 use std::time::Duration;
-
-const PASSWORD: &str = "Correct1horse";
 
 async fn call(
     app: &TestApp,
@@ -30,63 +28,6 @@ async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (S
 
 async fn get(app: &TestApp, path: &str, token: &str) -> (StatusCode, Value) {
     call(app, Method::GET, path, Some(token), None).await
-}
-
-async fn register(app: &TestApp, email: &str, company: &str) -> String {
-    let (status, reg) = post(
-        app,
-        "/api/v1/auth/register",
-        None,
-        json!({"email": email, "password": PASSWORD, "full_name": "Ada Lovelace", "company_name": company}),
-    )
-    .await;
-    assert_eq!(status, 201, "{reg}");
-    reg["org_id"].as_str().unwrap().to_owned()
-}
-
-async fn login(app: &TestApp, email: &str) -> String {
-    let (status, pair) = post(
-        app,
-        "/api/v1/auth/login",
-        None,
-        json!({"email": email, "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(status, 200, "{pair}");
-    pair["access_token"].as_str().unwrap().to_owned()
-}
-
-/// A verified owner of a new org: (org id, access token).
-async fn customer(app: &TestApp, email: &str, company: &str) -> (String, String) {
-    let org = register(app, email, company).await;
-    let mail = app.wait_for_email(email, "Verify your e-mail").await;
-    let link = find_link(
-        mail["text"].as_str().unwrap(),
-        &app.url("/api/v1/auth/verify-email"),
-    )
-    .expect("verification link");
-    assert_eq!(app.client.get(&link).send().await.unwrap().status(), 200);
-    (org, login(app, email).await)
-}
-
-/// Checkout `plan` and press "Pay" on the simulator's page.
-async fn subscribe(app: &TestApp, token: &str, plan: &str) {
-    let (status, started) = post(
-        app,
-        "/api/v1/billing/checkout",
-        Some(token),
-        json!({"plan_id": plan, "success_url": app.url("/done"), "cancel_url": app.url("/cancel")}),
-    )
-    .await;
-    assert_eq!(status, 200, "{started}");
-    let session = started["session_id"].as_str().unwrap();
-    let paid = app
-        .client
-        .post(app.url(&format!("/api/v1/billing/simulator/checkout/{session}/pay")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(paid.status(), 303);
 }
 
 async fn simulate(app: &TestApp, org: &str, action: &str) {
@@ -108,8 +49,8 @@ async fn licensed(
     company: &str,
     plan: &str,
 ) -> (String, String, Value) {
-    let (org, token) = customer(app, email, company).await;
-    subscribe(app, &token, plan).await;
+    let (org, token) = app.verified_owner(email, company).await;
+    app.subscribe(&token, plan).await;
     let (status, list) = get(app, "/api/v1/licenses", &token).await;
     assert_eq!(status, 200, "{list}");
     let licenses = list["licenses"].as_array().unwrap();
@@ -530,7 +471,7 @@ async fn suspension_by_the_third_failed_payment_and_renewal() {
 async fn another_org_sees_nothing_and_unverified_users_get_no_seat() {
     let app = spawn_app().await;
     let (_, token_a, license) = licensed(&app, "a@acme.test", "Acme", "starter").await;
-    let (_, token_b) = customer(&app, "b@globex.test", "Globex").await;
+    let (_, token_b) = app.verified_owner("b@globex.test", "Globex").await;
     let key = license["key"].as_str().unwrap();
     let id = license["id"].as_str().unwrap();
     for path in [
@@ -553,8 +494,9 @@ async fn another_org_sees_nothing_and_unverified_users_get_no_seat() {
     assert_eq!(log["entries"], json!([]));
 
     // A signed-in user whose e-mail is not verified gets no seat.
-    register(&app, "unverified@initech.test", "Initech").await;
-    let token_u = login(&app, "unverified@initech.test").await;
+    app.register_owner("unverified@initech.test", "Initech")
+        .await;
+    let token_u = app.login("unverified@initech.test").await;
     let (status, body) = acquire(&app, &token_u, key, "laptop-0009-zzzz").await;
     assert_eq!(
         (status, body["code"].clone()),
