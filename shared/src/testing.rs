@@ -56,3 +56,31 @@ pub async fn embedded_services(
         .expect("embedded services start");
     (embedded, clock)
 }
+
+/// Declare each conformance case once and run it against every adapter: one test
+/// module per adapter, named after it, each case called with the harness that the
+/// adapter's expression builds (evaluated inside that module, so `super::` names the
+/// suite's own items).
+///
+/// ```ignore
+/// skiff_shared::conformance_suite! {
+///     adapters { embedded => &super::sqlite().await, dynamodb => &super::dynamodb().await }
+///     cases { put_get_round_trip, bounded_add_stops_at_the_bound }
+/// }
+/// ```
+#[macro_export]
+macro_rules! conformance_suite {
+    (adapters { $($adapter:ident => $harness:expr),+ $(,)? } cases $cases:tt) => {
+        $( $crate::conformance_suite!(@adapter $adapter => $harness; $cases); )+
+    };
+    (@adapter $adapter:ident => $harness:expr; { $($case:ident),+ $(,)? }) => {
+        mod $adapter {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case($harness).await;
+                }
+            )+
+        }
+    };
+}

@@ -414,41 +414,22 @@ async fn readiness_check_passes(h: &Harness) {
     h.store.check().await.expect("a healthy store is ready");
 }
 
-/// Each case once per adapter: `fs::<case>` and `s3::<case>`.
-macro_rules! conformance {
-    ($($case:ident),+ $(,)?) => {
-        mod fs {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(&super::Harness::fs().await).await;
-                }
-            )+
-        }
-        mod s3 {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(&super::Harness::s3().await).await;
-                }
-            )+
-        }
-    };
+skiff_shared::conformance_suite! {
+    adapters { fs => &super::Harness::fs().await, s3 => &super::Harness::s3().await }
+    cases {
+        put_get_round_trip,
+        overwrite_replaces_content,
+        head_reports_metadata_or_none,
+        delete_is_idempotent,
+        missing_blob_is_not_found,
+        list_by_prefix_sorted,
+        invalid_keys_rejected,
+        corruption_is_detected,
+        signed_urls_round_trip,
+        concurrent_writers_one_key,
+        readiness_check_passes,
+    }
 }
-
-conformance!(
-    put_get_round_trip,
-    overwrite_replaces_content,
-    head_reports_metadata_or_none,
-    delete_is_idempotent,
-    missing_blob_is_not_found,
-    list_by_prefix_sorted,
-    invalid_keys_rejected,
-    corruption_is_detected,
-    signed_urls_round_trip,
-    concurrent_writers_one_key,
-    readiness_check_passes,
-);
 
 // ------------------------------------------------- filesystem-only checks
 

@@ -377,39 +377,21 @@ async fn concurrent_receivers_never_share_a_message(h: Harness) {
     assert!(all.iter().all(|r| r.receive_count == 1));
 }
 
-macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(super::embedded().await).await;
-                }
-            )*
-        }
-        mod aws {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(super::aws().await).await;
-                }
-            )*
-        }
-    };
+skiff_shared::conformance_suite! {
+    adapters { embedded => super::embedded().await, aws => super::aws().await }
+    cases {
+        send_receive_delete,
+        batch_send,
+        visibility_timeout_hides_then_redelivers,
+        change_visibility_zero_makes_visible_now,
+        stale_receipts_are_refused,
+        dead_letter_after_max_receives_then_redrive,
+        resolve_drops_one_dead_letter,
+        empty_receive_honours_wait,
+        body_and_request_limits,
+        concurrent_receivers_never_share_a_message,
+    }
 }
-
-conformance!(
-    send_receive_delete,
-    batch_send,
-    visibility_timeout_hides_then_redelivers,
-    change_visibility_zero_makes_visible_now,
-    stale_receipts_are_refused,
-    dead_letter_after_max_receives_then_redrive,
-    resolve_drops_one_dead_letter,
-    empty_receive_honours_wait,
-    body_and_request_limits,
-    concurrent_receivers_never_share_a_message,
-);
 
 // ---------------------------------------------------------------------------
 // Embedded-only behaviour.

@@ -80,44 +80,25 @@ async fn dynamodb() -> Harness {
     }
 }
 
-/// Declare each case once; run it on both adapters.
-macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(&super::sqlite().await).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(&super::dynamodb().await).await;
-                }
-            )*
-        }
-    };
+skiff_shared::conformance_suite! {
+    adapters { embedded => &super::sqlite().await, dynamodb => &super::dynamodb().await }
+    cases {
+        hundred_machines_race_for_ten_seats,
+        churn_never_exceeds_the_limit,
+        fifty_concurrent_heartbeats_keep_one_session,
+        the_same_machine_gets_its_session_back,
+        release_frees_the_seat_and_is_idempotent,
+        expired_sessions_never_count_and_are_reclaimed,
+        the_sweeper_ends_expired_sessions_only,
+        suspension_ends_sessions_and_renewal_restores,
+        suspension_racing_acquires_leaves_no_session,
+        deactivation_ends_sessions,
+        a_downgrade_ends_the_newest_sessions,
+        concurrent_issuance_issues_one_license,
+        unlimited_licenses_never_refuse,
+        seat_changes_are_audited_in_the_same_transaction,
+    }
 }
-
-conformance!(
-    hundred_machines_race_for_ten_seats,
-    churn_never_exceeds_the_limit,
-    fifty_concurrent_heartbeats_keep_one_session,
-    the_same_machine_gets_its_session_back,
-    release_frees_the_seat_and_is_idempotent,
-    expired_sessions_never_count_and_are_reclaimed,
-    the_sweeper_ends_expired_sessions_only,
-    suspension_ends_sessions_and_renewal_restores,
-    suspension_racing_acquires_leaves_no_session,
-    deactivation_ends_sessions,
-    a_downgrade_ends_the_newest_sessions,
-    concurrent_issuance_issues_one_license,
-    unlimited_licenses_never_refuse,
-    seat_changes_are_audited_in_the_same_transaction,
-);
 
 const PREFIX: &str = "SKIFF";
 

@@ -162,34 +162,16 @@ async fn debug_never_shows_the_value(h: Harness) {
     assert!(!format!("{configured:?}").contains("sk_live"));
 }
 
-macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod files {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(super::files().await).await;
-                }
-            )*
-        }
-        mod aws {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(super::aws().await).await;
-                }
-            )*
-        }
-    };
+skiff_shared::conformance_suite! {
+    adapters { files => super::files().await, aws => super::aws().await }
+    cases {
+        generated_key_is_stable,
+        unconfigured_secret_is_missing,
+        set_then_get,
+        concurrent_first_gets_agree,
+        debug_never_shows_the_value,
+    }
 }
-
-conformance!(
-    generated_key_is_stable,
-    unconfigured_secret_is_missing,
-    set_then_get,
-    concurrent_first_gets_agree,
-    debug_never_shows_the_value,
-);
 
 // ---------------------------------------------------------------------------
 // File-only behaviour.

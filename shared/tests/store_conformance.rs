@@ -54,64 +54,45 @@ async fn dynamodb() -> Harness {
     }
 }
 
-/// Declare each case once; run it on both adapters.
-macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(&super::sqlite().await).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(&super::dynamodb().await).await;
-                }
-            )*
-        }
-    };
+skiff_shared::conformance_suite! {
+    adapters { embedded => &super::sqlite().await, dynamodb => &super::dynamodb().await }
+    cases {
+        put_get_round_trip,
+        get_of_missing_item_is_none,
+        put_replaces_the_whole_item,
+        update_applies_every_change,
+        update_creates_an_absent_item,
+        delete_returns_the_old_item,
+        absent_and_exists_conditions,
+        failed_condition_writes_nothing,
+        version_changes_on_every_write,
+        version_is_condition,
+        attribute_conditions_on_numbers,
+        attribute_conditions_on_strings,
+        attribute_conditions_on_other_types,
+        attr_missing_condition,
+        any_and_all_conditions,
+        bounded_add,
+        bounded_add_with_negative_delta,
+        add_creates_counter_with_expiry,
+        expired_item_is_invisible_and_absent,
+        advancing_clock_hides_live_item,
+        writes_on_expired_item_start_fresh,
+        query_by_prefix,
+        query_by_ranges,
+        query_descending_with_limit,
+        query_pagination_has_no_gaps_or_duplicates,
+        query_gsi1,
+        query_gsi1_pagination_with_equal_index_keys,
+        transaction_applies_all_writes,
+        transaction_is_all_or_nothing,
+        transaction_update_on_expired_item_starts_fresh,
+        invalid_requests_are_rejected_alike,
+        check_succeeds,
+        concurrent_bounded_increments_stop_at_the_bound,
+        concurrent_put_if_absent_has_one_winner,
+    }
 }
-
-conformance!(
-    put_get_round_trip,
-    get_of_missing_item_is_none,
-    put_replaces_the_whole_item,
-    update_applies_every_change,
-    update_creates_an_absent_item,
-    delete_returns_the_old_item,
-    absent_and_exists_conditions,
-    failed_condition_writes_nothing,
-    version_changes_on_every_write,
-    version_is_condition,
-    attribute_conditions_on_numbers,
-    attribute_conditions_on_strings,
-    attribute_conditions_on_other_types,
-    attr_missing_condition,
-    any_and_all_conditions,
-    bounded_add,
-    bounded_add_with_negative_delta,
-    add_creates_counter_with_expiry,
-    expired_item_is_invisible_and_absent,
-    advancing_clock_hides_live_item,
-    writes_on_expired_item_start_fresh,
-    query_by_prefix,
-    query_by_ranges,
-    query_descending_with_limit,
-    query_pagination_has_no_gaps_or_duplicates,
-    query_gsi1,
-    query_gsi1_pagination_with_equal_index_keys,
-    transaction_applies_all_writes,
-    transaction_is_all_or_nothing,
-    transaction_update_on_expired_item_starts_fresh,
-    invalid_requests_are_rejected_alike,
-    check_succeeds,
-    concurrent_bounded_increments_stop_at_the_bound,
-    concurrent_put_if_absent_has_one_winner,
-);
 
 // ------------------------------------------------------------------ helpers
 
