@@ -12,7 +12,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init(&config.log_filter);
     let services = Services::from_config(config.clone(), Arc::new(SystemClock)).await?;
     // Org administration obeys the service profile's write lock (DESIGN §4).
-    let router = http::write_lock::protect_org_admin(skiff_auth::router(), &services);
+    let router = http::write_lock::protect_org_admin(
+        // `/api/v1/openapi.json` belongs to this function: it documents every group.
+        skiff_auth::router_with_docs([skiff_billing::openapi(), skiff_licensing::openapi()]),
+        &services,
+    );
     let app = http::with_common_layers(router.with_state(services), &config);
     lambda_http::run(app).await
 }
