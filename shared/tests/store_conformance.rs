@@ -91,6 +91,7 @@ skiff_shared::conformance_suite! {
         check_succeeds,
         concurrent_bounded_increments_stop_at_the_bound,
         concurrent_put_if_absent_has_one_winner,
+        concurrent_transactions_losers_leave_nothing,
     }
 }
 
@@ -1404,6 +1405,50 @@ async fn concurrent_put_if_absent_has_one_winner(h: &Harness) {
     assert_eq!(
         get(h, "lock").await.unwrap().get_i64("owner"),
         Some(winners[0])
+    );
+}
+
+/// Racing transactions that each write their own item, then claim one shared item:
+/// one wins, and every loser's own item — written before its claim failed — is
+/// gone, even when the store commits concurrent writes together.
+async fn concurrent_transactions_losers_leave_nothing(h: &Harness) {
+    let tasks: Vec<_> = (0..48)
+        .map(|i| {
+            let store = h.store.clone();
+            tokio::spawn(async move {
+                let writes = vec![
+                    Write::Put {
+                        item: NewItem::new(key(&format!("mine{i:02}"))).attr("owner", i),
+                        condition: None,
+                    },
+                    Write::Put {
+                        item: NewItem::new(key("claim")).attr("owner", i),
+                        condition: Some(Condition::Absent),
+                    },
+                ];
+                store.transact(writes).await.map(|()| i)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(i) => winners.push(i),
+            Err(StoreError::ConditionFailed { index: Some(1) }) => {}
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one winner: {winners:?}");
+    let winner = winners[0];
+    assert_eq!(
+        get(h, "claim").await.unwrap().get_i64("owner"),
+        Some(winner)
+    );
+    let (mine, _) = query_all(h, Query::partition("P").prefix("mine")).await;
+    assert_eq!(
+        sks(&mine),
+        [format!("mine{winner:02}")],
+        "losers wrote nothing"
     );
 }
 

@@ -12,4 +12,5 @@ pub(crate) mod sdk_retry;
 pub mod ses_mail;
 pub mod sqlite_queue;
 pub mod sqlite_store;
+mod sqlite_writer;
 pub mod sqs_queue;

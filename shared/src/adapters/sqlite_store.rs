@@ -1,17 +1,19 @@
 //! The embedded item store: one SQLite database in WAL mode, one table of items.
 //!
-//! Writes go through a single writer connection behind a fair mutex, each in its own
-//! `BEGIN IMMEDIATE` transaction that reads the current item, evaluates the condition
-//! with [`Condition::holds`] (the port's own semantics) and writes — so conditional
-//! writes are atomic. Reads use a small pool of reader connections (WAL lets them
-//! run beside the writer and see every committed write). All SQLite work runs on
-//! tokio's blocking pool, never on the async executor. WAL checkpoints run on a
-//! background thread, passively beside the writer, so a commit never pays for
-//! copying pages back and fsyncing; only when the WAL passes ~64 MB does that
-//! thread hold the writer back briefly to restart it. Expired items stay on disk
+//! Writes go to one writer thread that owns the write connection ([`Writer`]): each
+//! write reads the current item, evaluates the condition with [`Condition::holds`]
+//! (the port's own semantics) and writes, inside the writer's transaction — so
+//! conditional writes are atomic — and writes waiting together are committed
+//! together. Reads use a small pool of reader connections on tokio's blocking pool
+//! (WAL lets them run beside the writer and see every committed write); no SQLite
+//! work runs on the async executor. WAL checkpoints run on a background thread,
+//! passively beside the writer, so a commit never pays for copying pages back and
+//! fsyncing; only when the WAL passes ~128 MB does the writer pause between groups
+//! to restart it. Expired items stay on disk
 //! until [`ItemStore::purge_expired`] but are filtered out of every read and count as
 //! absent for every condition, exactly as the DynamoDB adapter behaves.
 
+use super::sqlite_writer::Writer;
 use crate::clock::SharedClock;
 use crate::ports::store::*;
 use async_trait::async_trait;
@@ -21,7 +23,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use serde_json::{Map, Value};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -31,14 +33,22 @@ const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Prepared statements cached per connection (queries have a few dozen shapes).
 const STATEMENT_CACHE: usize = 64;
-/// How often the background thread copies the WAL back into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-/// WAL frames (pages) past which the WAL is restarted from its beginning (≈ 64 MB).
-/// Passive checkpoints never finish while writes keep coming, so without a restart
-/// the WAL would grow without bound under sustained load.
-const RESTART_FRAMES: i64 = 16_384;
-/// Size the WAL file is truncated to after a restart.
-const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+/// How often the background thread copies the WAL back into the database (short
+/// ticks keep each checkpoint's fsync small, so it competes less with commits).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(25);
+/// WAL frames (pages) past which the WAL is restarted from its beginning (≈ 128 MB).
+/// Readers keep the WAL from resetting by itself while writes never pause, so
+/// without a restart it would grow without bound under sustained load. Each restart
+/// pauses writes for a few milliseconds; a larger WAL makes them rarer.
+const RESTART_FRAMES: i64 = 32_768;
+/// Frames left to copy below which a restart is cheap (its pause is this copy plus
+/// two fsyncs).
+const RESTART_BACKLOG: i64 = 256;
+/// Catch-up checkpoints tried before a restart, at most.
+const CATCH_UP_PASSES: usize = 16;
+/// Size the WAL file is truncated to after a restart: above the restart point, so
+/// under load the file is reused rather than cut and grown again.
+const WAL_SIZE_LIMIT: i64 = 256 * 1024 * 1024;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
@@ -74,9 +84,10 @@ struct Checkpointer {
 
 impl Checkpointer {
     /// Checkpoint through `conn`. Passive checkpoints (and their fsyncs) run beside
-    /// the writer; only the rare restart briefly holds the writer's lock, when nearly
-    /// every frame has already been copied.
-    fn start(conn: Connection, writer: Shared) -> Result<Self, StoreError> {
+    /// the writer. When the WAL is due for a restart, this thread first catches up
+    /// until almost nothing is left to copy, then asks the writer (`restart_wal`),
+    /// which restarts it between groups — a pause of a few milliseconds.
+    fn start(conn: Connection, restart_wal: Arc<AtomicBool>) -> Result<Self, StoreError> {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = stop.clone();
         std::thread::Builder::new()
@@ -98,19 +109,19 @@ impl Checkpointer {
                     }
                     drop(stopped);
                     // A failure is logged and retried on the next tick.
-                    let frames = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-                        row.get::<_, i64>(1)
-                    });
-                    match frames {
-                        Ok(frames) if frames > RESTART_FRAMES => {
-                            // No write can start meanwhile, so this one completes and
-                            // the next write starts the WAL over.
-                            let _writer = writer.blocking_lock();
-                            if let Err(e) =
-                                conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
-                            {
-                                tracing::warn!(error = %e, "item store WAL restart failed");
+                    match passive_checkpoint(&conn) {
+                        Ok(wal) if wal.frames > RESTART_FRAMES => {
+                            let mut backlog = wal.backlog();
+                            for _ in 0..CATCH_UP_PASSES {
+                                if backlog < RESTART_BACKLOG {
+                                    break;
+                                }
+                                match passive_checkpoint(&conn) {
+                                    Ok(wal) => backlog = wal.backlog(),
+                                    Err(_) => break,
+                                }
                             }
+                            restart_wal.store(true, Ordering::Relaxed);
                         }
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "item store checkpoint failed"),
@@ -122,9 +133,35 @@ impl Checkpointer {
     }
 }
 
+/// The WAL's state after a checkpoint.
+struct WalState {
+    /// Frames in the WAL.
+    frames: i64,
+    /// Frames copied into the database.
+    copied: i64,
+}
+
+impl WalState {
+    /// Frames still to copy (readers on older snapshots hold some back).
+    fn backlog(&self) -> i64 {
+        self.frames - self.copied
+    }
+}
+
+/// Copy what can be copied without waiting for anyone.
+fn passive_checkpoint(conn: &Connection) -> Result<WalState, StoreError> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok(WalState {
+            frames: row.get(1)?,
+            copied: row.get(2)?,
+        })
+    })
+    .map_err(db_err)
+}
+
 impl Drop for SqliteStore {
-    /// Stop the checkpoint thread; it exits within one tick. Not joined: it may be
-    /// waiting for the writer lock behind a task only this thread could poll.
+    /// Stop the checkpoint thread; it exits within one tick. Not joined, so a drop never
+    /// blocks the executor. (The writer thread stops when its last handle is gone.)
     fn drop(&mut self) {
         *self
             .checkpointer
@@ -136,12 +173,12 @@ impl Drop for SqliteStore {
     }
 }
 
-/// Connections are guarded by tokio's mutex: it is fair (FIFO), so no writer
-/// starves under contention, and waiting for it occupies no blocking-pool thread.
+/// Reader connections are guarded by tokio's mutex: it is fair (FIFO), and waiting
+/// for it occupies no blocking-pool thread.
 type Shared = Arc<tokio::sync::Mutex<Connection>>;
 
 struct Inner {
-    writer: Shared,
+    writer: Writer,
     readers: Vec<Shared>,
     next_reader: AtomicUsize,
     clock: SharedClock,
@@ -161,6 +198,10 @@ impl SqliteStore {
             )));
         }
         writer.execute_batch(SCHEMA).map_err(db_err)?;
+        // Each write of a group runs in a savepoint; its undo journal stays in memory.
+        writer
+            .pragma_update(None, "temp_store", "MEMORY")
+            .map_err(db_err)?;
         // Commits never checkpoint; the background thread does.
         writer
             .pragma_update(None, "wal_autocheckpoint", 0)
@@ -176,8 +217,9 @@ impl SqliteStore {
                 Ok(Arc::new(tokio::sync::Mutex::new(conn)))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let writer = Arc::new(tokio::sync::Mutex::new(writer));
-        let checkpointer = Checkpointer::start(open_connection(path)?, writer.clone())?;
+        let restart_wal = Arc::new(AtomicBool::new(false));
+        let checkpointer = Checkpointer::start(open_connection(path)?, restart_wal.clone())?;
+        let writer = Writer::start(writer, clock.clone(), restart_wal)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 writer,
@@ -189,26 +231,14 @@ impl SqliteStore {
         })
     }
 
-    /// Run `f` in one immediate transaction on the writer connection, off the executor.
-    /// An error from `f` rolls everything back.
+    /// Run `f` as one atomic write on the writer thread. An error from `f` undoes
+    /// everything `f` did.
     async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection, i64) -> Result<T, StoreError> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        let mut conn = inner.writer.clone().lock_owned().await;
-        blocking(move || {
-            // Read the time under the lock: writes are ordered, and so are their clocks.
-            let now = inner.clock.unix();
-            let tx = conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(db_err)?;
-            let out = f(&tx, now)?;
-            tx.commit().map_err(db_err)?;
-            Ok(out)
-        })
-        .await
+        self.inner.writer.write(f).await
     }
 
     /// Run `f` on a reader connection, off the executor.
@@ -267,7 +297,7 @@ where
 }
 
 /// Lock contention past the busy timeout is transient; anything else is not.
-fn db_err(e: rusqlite::Error) -> StoreError {
+pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             StoreError::Unavailable(format!("sqlite: {e}"))
