@@ -94,9 +94,9 @@ fn run(
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         group.extend(queue.try_iter().take(MAX_GROUP - 1));
-        let outcomes = commit_group(conn, clock, group);
-        for (outcome, commit) in outcomes {
-            (outcome.answer)(commit);
+        let (outcomes, commit) = commit_group(conn, clock, group);
+        for outcome in outcomes {
+            (outcome.answer)(commit.clone());
         }
         if restart_wal.swap(false, Ordering::Relaxed)
             && let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
@@ -106,16 +106,17 @@ fn run(
     }
 }
 
-type Answered = (Outcome, Result<(), StoreError>);
-
-/// Run `group` in one transaction, each job in its own savepoint, and commit.
-fn commit_group(conn: &Connection, clock: &SharedClock, group: Vec<Job>) -> Vec<Answered> {
+/// Run `group` in one transaction, each job in its own savepoint, and commit; the
+/// jobs' outcomes and the group's fate, which every job shares.
+fn commit_group(
+    conn: &Connection,
+    clock: &SharedClock,
+    group: Vec<Job>,
+) -> (Vec<Outcome>, Result<(), StoreError>) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let e = db_err(e);
-        return group
-            .into_iter()
-            .map(|job| (job(Err(e.clone())), Err(e.clone())))
-            .collect();
+        let outcomes = group.into_iter().map(|job| job(Err(e.clone()))).collect();
+        return (outcomes, Err(e));
     }
     let mut outcomes = Vec::with_capacity(group.len());
     let mut broken = None;
@@ -135,10 +136,7 @@ fn commit_group(conn: &Connection, clock: &SharedClock, group: Vec<Job>) -> Vec<
     if commit.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
-    outcomes
-        .into_iter()
-        .map(|outcome| (outcome, commit.clone()))
-        .collect()
+    (outcomes, commit)
 }
 
 /// One job inside its savepoint, and whether the savepoint closed cleanly. The
