@@ -21,6 +21,14 @@ fn status_is(s: Status) -> Condition {
     Condition::attr("status", Cmp::Eq, s.as_str())
 }
 
+/// The license exists and has not been deactivated (which is final).
+fn not_inactive() -> Condition {
+    Condition::All(vec![
+        Condition::Exists,
+        Condition::attr("status", Cmp::Ne, Status::Inactive.as_str()),
+    ])
+}
+
 /// Issue the license of `entitlement.subscription_id`, or return the one already
 /// issued for it (`false`). Subscription record, key index and license are written
 /// in one transaction, each only if absent: two concurrent deliveries issue one.
@@ -169,10 +177,7 @@ pub async fn apply_entitlement(
         Change::Remove("suspend_reason".into()),
         Change::set("updated_at", clock.unix()),
     ];
-    let condition = Condition::All(vec![
-        Condition::Exists,
-        Condition::attr("status", Cmp::Ne, Status::Inactive.as_str()),
-    ]);
+    let condition = not_inactive();
     match store.update(&lic.key(), changes, Some(condition)).await {
         Ok(item) => Ok(Some(item.parse()?)),
         Err(e) if e.is_condition_failed() => Ok(None),
@@ -211,10 +216,7 @@ pub async fn deactivate(
         Change::set("deactivated_at", now),
         Change::set("updated_at", now),
     ];
-    let condition = Condition::All(vec![
-        Condition::Exists,
-        Condition::attr("status", Cmp::Ne, Status::Inactive.as_str()),
-    ]);
+    let condition = not_inactive();
     changed(store.update(&lic.key(), changes, Some(condition)).await)
 }
 
@@ -232,10 +234,7 @@ pub async fn set_grace(
         },
         Change::set("updated_at", clock.unix()),
     ];
-    let condition = Condition::All(vec![
-        Condition::Exists,
-        Condition::attr("status", Cmp::Ne, Status::Inactive.as_str()),
-    ]);
+    let condition = not_inactive();
     changed(store.update(&lic.key(), changes, Some(condition)).await)
 }
 
