@@ -38,6 +38,19 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
+/// A DynamoDB item store on the emulator, over a fresh table named after `prefix`.
+pub async fn dynamo_store(
+    prefix: &str,
+    clock: crate::clock::SharedClock,
+) -> crate::adapters::dynamo_store::DynamoStore {
+    let client = aws_sdk_dynamodb::Client::new(&aws_sdk_config().await);
+    let table = unique_name(prefix);
+    crate::provision::create_table(&client, &table)
+        .await
+        .expect("create table");
+    crate::adapters::dynamo_store::DynamoStore::new(client, table, clock)
+}
+
 /// Embedded services over a fresh data dir, with a clock tests can move.
 pub async fn embedded_services(
     data_dir: &std::path::Path,

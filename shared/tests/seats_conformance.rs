@@ -13,7 +13,6 @@
 //! 100-machine race runs 5 rounds instead of 20 (~30 s).
 
 use futures::future::join_all;
-use skiff_shared::adapters::dynamo_store::DynamoStore;
 use skiff_shared::adapters::sqlite_store::SqliteStore;
 use skiff_shared::clock::{Clock, FixedClock};
 use skiff_shared::licensing::hooks::Entitlement;
@@ -61,15 +60,9 @@ async fn sqlite() -> Harness {
 }
 
 async fn dynamodb() -> Harness {
-    let sdk = skiff_shared::testing::aws_sdk_config().await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let table = skiff_shared::testing::unique_name("seats");
-    skiff_shared::provision::create_table(&client, &table)
-        .await
-        .expect("create table");
     let clock = clock();
     Harness {
-        store: Arc::new(DynamoStore::new(client, table, clock.clone())),
+        store: Arc::new(skiff_shared::testing::dynamo_store("seats", clock.clone()).await),
         clock,
         // moto serves ~100 requests/s on one thread and a round costs ~500 requests:
         // 5 rounds keep the whole moto suite near two minutes.

@@ -3,7 +3,6 @@
 //! DynamoDB on the moto emulator, one fresh table per test (`dynamodb::…`).
 
 use serde_json::{Value, json};
-use skiff_shared::adapters::dynamo_store::DynamoStore;
 use skiff_shared::adapters::sqlite_store::SqliteStore;
 use skiff_shared::clock::{Clock, FixedClock};
 use skiff_shared::ports::store::*;
@@ -40,15 +39,9 @@ async fn sqlite() -> Harness {
 }
 
 async fn dynamodb() -> Harness {
-    let sdk = skiff_shared::testing::aws_sdk_config().await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let table = skiff_shared::testing::unique_name("store");
-    skiff_shared::provision::create_table(&client, &table)
-        .await
-        .expect("create table");
     let clock = clock();
     Harness {
-        store: Arc::new(DynamoStore::new(client, table, clock.clone())),
+        store: Arc::new(skiff_shared::testing::dynamo_store("store", clock.clone()).await),
         clock,
         _dir: None,
     }
