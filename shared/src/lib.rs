@@ -2,6 +2,7 @@
 //! the outbox and the scheduler's job registry. Function crates stay thin on top.
 
 pub mod adapters;
+pub mod alloc;
 pub mod auth;
 pub mod billing;
 pub mod clock;

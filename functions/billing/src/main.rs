@@ -6,6 +6,9 @@ use skiff_shared::config::Config;
 use skiff_shared::{Services, http, telemetry};
 use std::sync::Arc;
 
+#[global_allocator]
+static ALLOCATOR: skiff_shared::alloc::Allocator = skiff_shared::alloc::Allocator;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;

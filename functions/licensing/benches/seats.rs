@@ -22,6 +22,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// Measured with the allocator the binaries ship with.
+#[global_allocator]
+static ALLOCATOR: skiff_shared::alloc::Allocator = skiff_shared::alloc::Allocator;
+
 const CLIENTS: usize = 16;
 
 #[derive(Default)]

@@ -7,6 +7,9 @@ use skiff_shared::outbox::Registry;
 use skiff_shared::{Services, telemetry};
 use std::sync::Arc;
 
+#[global_allocator]
+static ALLOCATOR: skiff_shared::alloc::Allocator = skiff_shared::alloc::Allocator;
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;

@@ -8,6 +8,9 @@ use skiff_shared::scheduler::Jobs;
 use skiff_shared::{Services, telemetry};
 use std::sync::Arc;
 
+#[global_allocator]
+static ALLOCATOR: skiff_shared::alloc::Allocator = skiff_shared::alloc::Allocator;
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;

@@ -220,6 +220,9 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     })
 }
 
+#[global_allocator]
+static ALLOCATOR: skiff_shared::alloc::Allocator = skiff_shared::alloc::Allocator;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     match run(Cli::parse()).await {
