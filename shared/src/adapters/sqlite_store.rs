@@ -403,9 +403,8 @@ fn load(conn: &Connection, key: &Key, now: i64) -> Result<Option<Item>, StoreErr
     }
 }
 
-fn save(conn: &Connection, item: &Item) -> Result<(), StoreError> {
-    let data = serde_json::to_string(&item.attrs)
-        .map_err(|e| StoreError::Invalid(format!("attributes do not serialize: {e}")))?;
+/// Store `item`, whose attributes are `data` (encoded by [`encode_new_item`]).
+fn save(conn: &Connection, item: &Item, data: &str) -> Result<(), StoreError> {
     conn.prepare_cached(UPSERT_ITEM)
         .map_err(db_err)?
         .execute(params![
@@ -436,10 +435,64 @@ fn check(condition: Option<&Condition>, current: Option<&Item>) -> Result<(), St
     }
 }
 
+/// A validated put, its attributes already encoded by the caller: JSON encoding runs
+/// on the caller's thread, not on the writer every write waits for.
+struct EncodedPut {
+    item: NewItem,
+    data: String,
+}
+
+impl EncodedPut {
+    fn new(item: NewItem) -> Result<Self, StoreError> {
+        let data = encode_new_item(&item)?;
+        Ok(Self { item, data })
+    }
+}
+
+/// One write of a transaction, validated; a put comes encoded ([`EncodedPut`]).
+enum Op {
+    Put(EncodedPut, Option<Condition>),
+    Update(Key, Vec<Change>, Option<Condition>),
+    Delete(Key, Option<Condition>),
+    Check(Key, Condition),
+}
+
+impl Op {
+    fn new(write: Write) -> Result<Self, StoreError> {
+        if !matches!(write, Write::Put { .. }) {
+            validate_write(&write)?;
+        }
+        Ok(match write {
+            Write::Put { item, condition } => Op::Put(EncodedPut::new(item)?, condition),
+            Write::Update {
+                key,
+                changes,
+                condition,
+            } => Op::Update(key, changes, condition),
+            Write::Delete { key, condition } => Op::Delete(key, condition),
+            Write::Check { key, condition } => Op::Check(key, condition),
+        })
+    }
+
+    /// Apply it inside the writer's transaction.
+    fn apply(self, conn: &Connection, now: i64) -> Result<(), StoreError> {
+        match self {
+            Op::Put(put, condition) => apply_put(conn, now, put, condition.as_ref()).map(drop),
+            Op::Update(key, changes, condition) => {
+                apply_update(conn, now, &key, changes, condition.as_ref()).map(drop)
+            }
+            Op::Delete(key, condition) => {
+                apply_delete(conn, now, &key, condition.as_ref()).map(drop)
+            }
+            Op::Check(key, condition) => check(Some(&condition), load(conn, &key, now)?.as_ref()),
+        }
+    }
+}
+
 fn apply_put(
     conn: &Connection,
     now: i64,
-    item: NewItem,
+    EncodedPut { item, data }: EncodedPut,
     condition: Option<&Condition>,
 ) -> Result<Item, StoreError> {
     let key = item.key.expect("validated: the item has a key");
@@ -453,7 +506,7 @@ fn apply_put(
         version: Version::fresh(),
         attrs: item.attrs,
     };
-    save(conn, &item)?;
+    save(conn, &item, &data)?;
     Ok(item)
 }
 
@@ -517,7 +570,7 @@ fn apply_update(
         expires_at: item.expires_at,
         attrs: item.attrs,
     };
-    validate_new_item(&sized)?;
+    let data = encode_new_item(&sized)?;
     let item = Item {
         key: sized.key.expect("set above"),
         gsi1: sized.gsi1,
@@ -525,7 +578,7 @@ fn apply_update(
         version: Version::fresh(),
         attrs: sized.attrs,
     };
-    save(conn, &item)?;
+    save(conn, &item, &data)?;
     Ok(item)
 }
 
@@ -580,7 +633,9 @@ fn apply_add(
     }
     item.attrs.insert(name.to_owned(), value);
     item.version = Version::fresh();
-    save(conn, &item)?;
+    let data = serde_json::to_string(&item.attrs)
+        .map_err(|e| StoreError::Invalid(format!("attributes do not serialize: {e}")))?;
+    save(conn, &item, &data)?;
     Ok(Counter { value: value_i64 })
 }
 
@@ -728,8 +783,8 @@ impl ItemStore for SqliteStore {
     }
 
     async fn put(&self, item: NewItem, condition: Option<Condition>) -> Result<Item, StoreError> {
-        validate_new_item(&item)?;
-        self.write(move |conn, now| apply_put(conn, now, item, condition.as_ref()))
+        let put = EncodedPut::new(item)?;
+        self.write(move |conn, now| apply_put(conn, now, put, condition.as_ref()))
             .await
     }
 
@@ -774,33 +829,19 @@ impl ItemStore for SqliteStore {
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        validate_transaction(&writes)?;
+        validate_transaction_keys(&writes)?;
+        let ops = writes
+            .into_iter()
+            .map(Op::new)
+            .collect::<Result<Vec<_>, _>>()?;
         self.write(move |conn, now| {
-            for (i, write) in writes.into_iter().enumerate() {
-                let at = |e: StoreError| match e {
+            for (i, op) in ops.into_iter().enumerate() {
+                op.apply(conn, now).map_err(|e| match e {
                     StoreError::ConditionFailed { .. } => {
                         StoreError::ConditionFailed { index: Some(i) }
                     }
                     e => e,
-                };
-                match write {
-                    Write::Put { item, condition } => {
-                        apply_put(conn, now, item, condition.as_ref()).map_err(at)?;
-                    }
-                    Write::Update {
-                        key,
-                        changes,
-                        condition,
-                    } => {
-                        apply_update(conn, now, &key, changes, condition.as_ref()).map_err(at)?;
-                    }
-                    Write::Delete { key, condition } => {
-                        apply_delete(conn, now, &key, condition.as_ref()).map_err(at)?;
-                    }
-                    Write::Check { key, condition } => {
-                        check(Some(&condition), load(conn, &key, now)?.as_ref()).map_err(at)?;
-                    }
-                }
+                })?;
             }
             Ok(())
         })

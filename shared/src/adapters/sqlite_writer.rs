@@ -113,8 +113,7 @@ fn commit_group(
     clock: &SharedClock,
     group: Vec<Job>,
 ) -> (Vec<Outcome>, Result<(), StoreError>) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let e = db_err(e);
+    if let Err(e) = execute(conn, "BEGIN IMMEDIATE") {
         let outcomes = group.into_iter().map(|job| job(Err(e.clone()))).collect();
         return (outcomes, Err(e));
     }
@@ -131,10 +130,10 @@ fn commit_group(
         // A savepoint that could not be closed may hold a failed job's writes: the
         // whole group is undone rather than risk committing them.
         Some(e) => Err(e),
-        None => conn.execute_batch("COMMIT").map_err(db_err),
+        None => execute(conn, "COMMIT"),
     };
     if commit.is_err() {
-        let _ = conn.execute_batch("ROLLBACK");
+        let _ = execute(conn, "ROLLBACK");
     }
     (outcomes, commit)
 }
@@ -147,14 +146,25 @@ fn run_job(
     clock: &SharedClock,
     job: Job,
 ) -> (Option<Outcome>, Result<(), StoreError>) {
-    if let Err(e) = conn.execute_batch("SAVEPOINT job") {
-        return (Some(job(Err(db_err(e)))), Ok(()));
+    if let Err(e) = execute(conn, "SAVEPOINT job") {
+        return (Some(job(Err(e))), Ok(()));
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| job(Ok((conn, clock.unix()))))).ok();
-    let end = if outcome.as_ref().is_some_and(|o| o.wrote) {
-        "RELEASE job"
+    let wrote = outcome.as_ref().is_some_and(|o| o.wrote);
+    let closed = if wrote {
+        Ok(())
     } else {
-        "ROLLBACK TO job; RELEASE job"
-    };
-    (outcome, conn.execute_batch(end).map_err(db_err))
+        execute(conn, "ROLLBACK TO job")
+    }
+    .and_then(|()| execute(conn, "RELEASE job"));
+    (outcome, closed)
+}
+
+/// Run one statement without results. Transaction control runs several times per
+/// group, so its statements are prepared once and cached like any other.
+fn execute(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut statement| statement.execute([]))
+        .map(|_| ())
+        .map_err(db_err)
 }

@@ -463,6 +463,12 @@ pub trait ItemStore: Send + Sync + 'static {
 
 /// Check a write before it reaches a backend: reserved names, size.
 pub fn validate_new_item(item: &NewItem) -> Result<(), StoreError> {
+    encode_new_item(item).map(drop)
+}
+
+/// Validate `item` and return its attributes as the JSON object its size was
+/// measured on (an adapter that stores JSON keeps it rather than encode twice).
+pub fn encode_new_item(item: &NewItem) -> Result<String, StoreError> {
     let key = item
         .key
         .as_ref()
@@ -471,16 +477,18 @@ pub fn validate_new_item(item: &NewItem) -> Result<(), StoreError> {
     for name in item.attrs.keys() {
         validate_attr_name(name)?;
     }
+    let json = serde_json::to_string(&item.attrs)
+        .map_err(|e| StoreError::Invalid(format!("attributes do not serialize: {e}")))?;
     let size = key.pk.len()
         + key.sk.len()
         + item.gsi1.as_ref().map_or(0, |g| g.pk.len() + g.sk.len())
-        + serde_json::to_vec(&item.attrs).map_or(0, |b| b.len());
+        + json.len();
     if size > MAX_ITEM_BYTES {
         return Err(StoreError::Invalid(format!(
             "item of {size} bytes exceeds the {MAX_ITEM_BYTES}-byte limit"
         )));
     }
-    Ok(())
+    Ok(json)
 }
 
 pub fn validate_key(key: &Key) -> Result<(), StoreError> {
@@ -507,6 +515,13 @@ pub fn validate_attr_name(name: &str) -> Result<(), StoreError> {
 
 /// Check the shape of a transaction: size and distinct keys.
 pub fn validate_transaction(writes: &[Write]) -> Result<(), StoreError> {
+    validate_transaction_keys(writes)?;
+    writes.iter().try_for_each(validate_write)
+}
+
+/// The transaction's size and that no key appears twice; each write is checked on
+/// its own by [`validate_write`].
+pub fn validate_transaction_keys(writes: &[Write]) -> Result<(), StoreError> {
     if writes.is_empty() || writes.len() > MAX_TRANSACTION_WRITES {
         return Err(StoreError::Invalid(format!(
             "a transaction holds 1 to {MAX_TRANSACTION_WRITES} writes, not {}",
@@ -522,16 +537,20 @@ pub fn validate_transaction(writes: &[Write]) -> Result<(), StoreError> {
                 w.key().sk
             )));
         }
-        match w {
-            Write::Put { item, .. } => validate_new_item(item)?,
-            Write::Update { key, changes, .. } => {
-                validate_key(key)?;
-                validate_changes(changes)?;
-            }
-            Write::Delete { key, .. } | Write::Check { key, .. } => validate_key(key)?,
-        }
     }
     Ok(())
+}
+
+/// One write's own checks: its key, and its item or changes.
+pub fn validate_write(write: &Write) -> Result<(), StoreError> {
+    match write {
+        Write::Put { item, .. } => validate_new_item(item),
+        Write::Update { key, changes, .. } => {
+            validate_key(key)?;
+            validate_changes(changes)
+        }
+        Write::Delete { key, .. } | Write::Check { key, .. } => validate_key(key),
+    }
 }
 
 pub fn validate_changes(changes: &[Change]) -> Result<(), StoreError> {
