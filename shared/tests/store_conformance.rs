@@ -63,6 +63,7 @@ skiff_shared::conformance_suite! {
         attribute_conditions_on_numbers,
         attribute_conditions_on_strings,
         attribute_conditions_on_other_types,
+        attribute_to_attribute_conditions,
         attr_missing_condition,
         any_and_all_conditions,
         bounded_add,
@@ -529,6 +530,46 @@ async fn attribute_conditions_on_other_types(h: &Harness) {
     ] {
         assert_eq!(holds(h, "a", cond.clone()).await, want, "{cond:?}");
     }
+}
+
+async fn attribute_to_attribute_conditions(h: &Harness) {
+    put(
+        h,
+        "a",
+        json!({"used": 3, "max": 5, "half": 2.5, "neg": -1, "s": "3"}),
+    )
+    .await;
+    let c = Condition::attrs;
+    for (cond, want) in [
+        (c("used", Cmp::Lt, "max"), true),
+        (c("used", Cmp::Ge, "max"), false),
+        (c("max", Cmp::Gt, "used"), true),
+        (c("used", Cmp::Le, "used"), true),
+        (c("used", Cmp::Eq, "used"), true),
+        (c("used", Cmp::Ne, "max"), true),
+        (c("used", Cmp::Eq, "max"), false),
+        (c("half", Cmp::Lt, "used"), true),
+        (c("neg", Cmp::Lt, "half"), true),
+        // Only numbers compare: a string never does, nor a missing attribute.
+        (c("used", Cmp::Eq, "s"), false),
+        (c("used", Cmp::Ne, "s"), false),
+        (c("used", Cmp::Lt, "missing"), false),
+        (c("missing", Cmp::Ne, "used"), false),
+    ] {
+        assert_eq!(holds(h, "a", cond.clone()).await, want, "{cond:?}");
+    }
+    assert!(!holds(h, "none", c("used", Cmp::Lt, "max")).await);
+    // As part of a transaction's update: a counter bounded by a limit on the item.
+    let bounded = |sk: &str| Write::Update {
+        key: key(sk),
+        changes: vec![Change::Add("used".into(), 1)],
+        condition: Some(c("used", Cmp::Lt, "max")),
+    };
+    h.store.transact(vec![bounded("a")]).await.unwrap();
+    h.store.transact(vec![bounded("a")]).await.unwrap();
+    let refused = h.store.transact(vec![bounded("a")]).await.unwrap_err();
+    assert_eq!(refused, StoreError::ConditionFailed { index: Some(0) });
+    assert_eq!(get(h, "a").await.unwrap().get_i64("used"), Some(5));
 }
 
 async fn attr_missing_condition(h: &Harness) {

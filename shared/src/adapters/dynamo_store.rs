@@ -147,6 +147,18 @@ fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
+/// A comparison in condition-expression syntax.
+fn operator(cmp: Cmp) -> &'static str {
+    match cmp {
+        Cmp::Eq => "=",
+        Cmp::Ne => "<>",
+        Cmp::Lt => "<",
+        Cmp::Le => "<=",
+        Cmp::Gt => ">",
+        Cmp::Ge => ">=",
+    }
+}
+
 fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
@@ -277,6 +289,7 @@ impl Expr {
     }
 
     /// Placeholder of the DynamoDB type name of a JSON value, for `attribute_type`.
+    /// The `attribute_type` operand naming `v`'s type.
     fn type_of(&mut self, v: &Value) -> String {
         let t = match v {
             Value::Null => "NULL",
@@ -327,14 +340,7 @@ impl Expr {
                 Cond::Expr(format!("({v} = {val} AND {unexpired})"))
             }
             Condition::Attr { name, cmp, value } => {
-                let op = match cmp {
-                    Cmp::Eq => "=",
-                    Cmp::Ne => "<>",
-                    Cmp::Lt => "<",
-                    Cmp::Le => "<=",
-                    Cmp::Gt => ">",
-                    Cmp::Ge => ">=",
-                };
+                let op = operator(*cmp);
                 // Only numbers and strings are ordered ([`compare`]).
                 if !matches!(cmp, Cmp::Eq | Cmp::Ne)
                     && !matches!(value, Value::Number(_) | Value::String(_))
@@ -354,6 +360,15 @@ impl Expr {
                     ),
                     _ => format!("(attribute_type({a}, {t}) AND {a} {op} {val} AND {unexpired})"),
                 })
+            }
+            Condition::AttrToAttr { name, cmp, other } => {
+                let (a, b) = (self.name(name), self.name(other));
+                let t = self.type_of(&Value::from(0));
+                let unexpired = self.unexpired();
+                Cond::Expr(format!(
+                    "(attribute_type({a}, {t}) AND attribute_type({b}, {t}) AND {a} {} {b} AND {unexpired})",
+                    operator(*cmp)
+                ))
             }
             Condition::AttrMissing(name) => {
                 let a = self.name(name);

@@ -185,6 +185,13 @@ pub enum Condition {
         cmp: Cmp,
         value: Value,
     },
+    /// The item exists, both attributes are numbers, and `name <cmp> other`: a limit
+    /// kept on the item itself is checked without reading it first.
+    AttrToAttr {
+        name: String,
+        cmp: Cmp,
+        other: String,
+    },
     /// The item exists and lacks this attribute, or the item is absent.
     AttrMissing(String),
     /// Every condition holds.
@@ -202,6 +209,14 @@ impl Condition {
         }
     }
 
+    pub fn attrs(name: &str, cmp: Cmp, other: &str) -> Self {
+        Condition::AttrToAttr {
+            name: name.to_owned(),
+            cmp,
+            other: other.to_owned(),
+        }
+    }
+
     /// Evaluate against the current (live) item. Shared by the embedded adapter and
     /// by tests, so the semantics are written down once.
     pub fn holds(&self, current: Option<&Item>) -> bool {
@@ -212,6 +227,9 @@ impl Condition {
             Condition::Attr { name, cmp, value } => current
                 .and_then(|i| i.attrs.get(name))
                 .is_some_and(|actual| compare(actual, *cmp, value)),
+            Condition::AttrToAttr { name, cmp, other } => current
+                .and_then(|i| i.attrs.get(name).zip(i.attrs.get(other)))
+                .is_some_and(|(a, b)| a.is_number() && b.is_number() && compare(a, *cmp, b)),
             Condition::AttrMissing(name) => current.is_none_or(|i| !i.attrs.contains_key(name)),
             Condition::All(cs) => cs.iter().all(|c| c.holds(current)),
             Condition::Any(cs) => cs.iter().any(|c| c.holds(current)),
