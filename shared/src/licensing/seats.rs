@@ -5,8 +5,9 @@
 //! seat items change only together, in one store transaction:
 //!
 //! * a new seat = put the seat item (absent) + `seats_used += 1` on condition
-//!   `status = active ∧ max_seats = M ∧ seats_used < M` (M as read; a concurrent
-//!   plan change fails the condition and the acquire re-reads);
+//!   "active, unexpired, `seats_used < max_seats`" — the limit compared on the
+//!   license item itself, so the common acquire is one transaction and no read, and a
+//!   concurrent plan change is simply part of the state the condition sees;
 //! * replacing an expired session (the same machine's, or another machine's when the
 //!   license is full) = delete/overwrite it on condition "same session, lease over" +
 //!   put the new one; the counter is untouched, the license only checked;
@@ -168,12 +169,23 @@ fn expired_session(session_id: &str, now: i64) -> Condition {
     ])
 }
 
-/// The license still hands out seats with the limit we read.
-fn license_open(max_seats: i64) -> Vec<Condition> {
-    vec![
+/// The license hands out seats at `now` — active, and unexpired or in its grace
+/// period (as [`License::validity`] says) — and, unless unlimited,
+/// `seats_used <cmp> max_seats`: `Lt` to take one more seat, `Le` to hand a counted
+/// seat to someone else. Checked on the license item itself, so an acquire needs no
+/// read before its transaction.
+fn license_admits(now: i64, cmp: Cmp) -> Condition {
+    Condition::All(vec![
         attr("status", Cmp::Eq, Status::Active.as_str()),
-        attr("max_seats", Cmp::Eq, max_seats),
-    ]
+        Condition::Any(vec![
+            attr("expires_at", Cmp::Gt, now),
+            attr("grace_period_ends_at", Cmp::Gt, now),
+        ]),
+        Condition::Any(vec![
+            attr("max_seats", Cmp::Lt, 0),
+            Condition::attrs("seats_used", cmp, "max_seats"),
+        ]),
+    ])
 }
 
 async fn load_license(store: &dyn ItemStore, lic: &LicenseRef) -> Result<License, SeatError> {
@@ -246,9 +258,6 @@ pub async fn acquire(
     let seat_key = lic.seat_key(&hw_hash);
     for attempt in 0..MAX_ATTEMPTS {
         let now = clock.unix();
-        let license = load_license(store, lic).await?;
-        check_open(&license, now)?;
-        let max = license.max_seats;
         let fresh = Seat {
             session_id: new_session_id(),
             org_id: lic.org_id.clone(),
@@ -263,11 +272,8 @@ pub async fn acquire(
             lease_until: now + LEASE_SECS,
         };
 
-        // The common case first: a machine without a session takes a free seat.
-        let mut open = license_open(max);
-        if max >= 0 {
-            open.push(attr("seats_used", Cmp::Lt, max));
-        }
+        // The common case first, in one transaction: a machine without a session
+        // takes a free seat of an open license.
         let writes = vec![
             Write::Put {
                 item: seat_item(&fresh)?,
@@ -276,7 +282,7 @@ pub async fn acquire(
             Write::Update {
                 key: lic.key(),
                 changes: vec![Change::Add("seats_used".into(), 1)],
-                condition: Some(Condition::All(open)),
+                condition: Some(license_admits(now, Cmp::Lt)),
             },
             acquired_write(&fresh, meta, now)?,
         ];
@@ -294,22 +300,24 @@ pub async fn acquire(
         };
 
         // The machine has a session item (or the adapter did not say what failed).
-        if refused != Some(1)
-            && let Some(item) = store.get(&seat_key).await?
-        {
-            match own_session(store, lic, &license, item, &fresh, meta, now).await? {
-                Some(mut acquired) => {
-                    acquired.retries = attempt;
-                    return Ok(acquired);
+        if refused != Some(1) {
+            match store.get(&seat_key).await? {
+                Some(item) => {
+                    if let Some(mut acquired) =
+                        own_session(store, lic, item, &fresh, meta, now).await?
+                    {
+                        acquired.retries = attempt;
+                        return Ok(acquired);
+                    }
+                    // The session moved meanwhile, or the license no longer
+                    // admits it: the license says which, below.
                 }
-                None => continue,
+                None if refused == Some(0) => continue, // it vanished meanwhile
+                None => {}
             }
         }
-        if refused == Some(0) {
-            continue; // its session vanished meanwhile: start over
-        }
 
-        // The license refused: find out why from its current state.
+        // The license refused (or is missing): find out why from its current state.
         let license = load_license(store, lic).await?;
         check_open(&license, clock.unix())?;
         if license.max_seats < 0 || license.seats_used < license.max_seats {
@@ -340,12 +348,12 @@ pub async fn acquire(
 }
 
 /// The machine already has a session item: refresh it if live (no new seat), or
-/// put `fresh` in its place if expired (the counter already counts the item).
-/// `None` when the state moved meanwhile.
+/// put `fresh` in its place if expired (the counter already counts the item) —
+/// either only while the license admits its seats. `None` when the session moved
+/// meanwhile or the license refused.
 async fn own_session(
     store: &dyn ItemStore,
     lic: &LicenseRef,
-    license: &License,
     item: Item,
     fresh: &Seat,
     meta: &RequestMeta,
@@ -354,19 +362,27 @@ async fn own_session(
     let current: Seat = item.parse()?;
     let seat_key = lic.seat_key(&current.hw_hash);
     if current.is_live(now) {
-        let refreshed = store
-            .update(
-                &seat_key,
-                lease_changes(&current, now),
-                Some(Condition::All(vec![
+        let writes = vec![
+            Write::Update {
+                key: seat_key,
+                changes: lease_changes(&current, now),
+                condition: Some(Condition::All(vec![
                     same_session(&current.session_id),
                     attr("lease_until", Cmp::Gt, now),
                 ])),
-            )
-            .await;
-        return match refreshed {
-            Ok(item) => Ok(Some(Acquired {
-                seat: item.parse()?,
+            },
+            Write::Check {
+                key: lic.key(),
+                condition: license_admits(now, Cmp::Le),
+            },
+        ];
+        return match store.transact(writes).await {
+            Ok(()) => Ok(Some(Acquired {
+                seat: Seat {
+                    last_heartbeat_at: now,
+                    lease_until: now + LEASE_SECS,
+                    ..current
+                },
                 refreshed: true,
                 reclaimed: None,
                 retries: 0,
@@ -374,11 +390,6 @@ async fn own_session(
             Err(e) if e.is_condition_failed() => Ok(None),
             Err(e) => Err(e.into()),
         };
-    }
-    let max = license.max_seats;
-    let mut check = license_open(max);
-    if max >= 0 {
-        check.push(attr("seats_used", Cmp::Le, max));
     }
     let [history, ended] = end_writes(&current, EndReason::Expired, &Actor::System, now)?;
     let writes = vec![
@@ -388,7 +399,7 @@ async fn own_session(
         },
         Write::Check {
             key: lic.key(),
-            condition: Condition::All(check),
+            condition: license_admits(now, Cmp::Le),
         },
         history,
         ended,
@@ -442,9 +453,6 @@ async fn reclaim(
     if victim.hw_hash == fresh.hw_hash {
         return Ok(Reclaim::Retry); // our own machine's: the main loop replaces it
     }
-    let max = license.max_seats;
-    let mut check = license_open(max);
-    check.push(attr("seats_used", Cmp::Le, max));
     let [history, ended] = end_writes(victim, EndReason::Expired, &Actor::System, now)?;
     let writes = vec![
         Write::Delete {
@@ -457,7 +465,7 @@ async fn reclaim(
         },
         Write::Check {
             key: lic.key(),
-            condition: Condition::All(check),
+            condition: license_admits(now, Cmp::Le),
         },
         history,
         ended,
