@@ -9,6 +9,9 @@
 //! 2. the same 16 clients on one hot license with 16 seats (everyone fits: the cost
 //!    of contention alone), and with 8 seats (half the attempts find it full);
 //! 3. validation of random keys of the 100 licenses (with the seat count).
+//!
+//! First it measures the machine's own stalls ([`host_stalls`]), the floor under
+//! every p99 it then prints.
 
 use skiff_shared::adapters::sqlite_store::SqliteStore;
 use skiff_shared::clock::{Clock, SystemClock};
@@ -175,6 +178,45 @@ impl Bench {
     }
 }
 
+/// How much CPU time this machine takes away from a thread that never yields: one
+/// spinning thread per core, for `duration`, counts the gaps of 1 ms or more between
+/// its clock reads. On a shared VM such stalls (other guests, the host, kernel
+/// threads such as DAMON's reclaim) put a floor under any p99 measured here: a stall
+/// on the writer thread's core delays every request in flight.
+fn host_stalls(duration: Duration) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let spinners: Vec<_> = (0..cores)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let end = Instant::now() + duration;
+                let mut last = Instant::now();
+                let mut stalls = vec![];
+                while last < end {
+                    let now = Instant::now();
+                    let gap = now - last;
+                    if gap >= Duration::from_millis(1) {
+                        stalls.push(gap);
+                    }
+                    last = now;
+                }
+                stalls
+            })
+        })
+        .collect();
+    let stalls: Vec<Duration> = spinners
+        .into_iter()
+        .flat_map(|s| s.join().expect("spinner"))
+        .collect();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "host stalls: a spinning thread per core lost {:.1} ms in {} stalls of 1 ms or more over {:.0} s (longest {:.2} ms)",
+        ms(stalls.iter().sum()),
+        stalls.len(),
+        duration.as_secs_f64(),
+        ms(stalls.iter().max().copied().unwrap_or_default()),
+    );
+}
+
 fn main() {
     let secs: f64 = std::env::var("SEATS_BENCH_SECS")
         .ok()
@@ -196,6 +238,7 @@ fn main() {
             "Licensing seats on the SQLite item store, {} cores, {CLIENTS} clients, {secs} s per workload",
             std::thread::available_parallelism().map_or(0, |n| n.get())
         );
+        host_stalls(Duration::from_secs(2));
 
         let mut spread = vec![];
         for i in 0..100 {
