@@ -32,11 +32,6 @@ use std::time::{Duration, Instant};
 const READERS: usize = 4;
 /// How long a connection waits for a lock held by another process before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Page cache of the write connection, in KiB. SQLite's default (2 MB) is smaller
-/// than the pages a busy store's writes touch (the licenses, their seat and audit
-/// leaves, the index leaves), so the writer kept re-reading pages from the OS:
-/// 7% of its time under the seats benchmark, 0.1% with this cache.
-const WRITER_CACHE_KIB: i64 = 32 * 1024;
 /// Prepared statements cached per connection (queries have a few dozen shapes).
 const STATEMENT_CACHE: usize = 64;
 /// How often the background thread copies the WAL back into the database (short
@@ -238,9 +233,6 @@ impl SqliteStore {
         // Each write of a group runs in a savepoint; its undo journal stays in memory.
         writer
             .pragma_update(None, "temp_store", "MEMORY")
-            .map_err(db_err)?;
-        writer
-            .pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
             .map_err(db_err)?;
         // Commits never checkpoint; the background thread does.
         writer
