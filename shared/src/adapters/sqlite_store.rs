@@ -2,9 +2,10 @@
 //!
 //! Writes go to one writer thread that owns the write connection ([`Writer`]): each
 //! write reads the current item, evaluates the condition with [`Condition::holds`]
-//! (the port's own semantics) and writes, inside the writer's transaction — so
-//! conditional writes are atomic — and writes waiting together are committed
-//! together. Reads use a small pool of reader connections on tokio's blocking pool
+//! (the port's own semantics) and only then writes, inside the writer's transaction
+//! — so conditional writes are atomic, and a refused one changes nothing (a
+//! transaction checks all its conditions before its first change) — and writes
+//! waiting together are committed together. Reads use a small pool of reader connections on tokio's blocking pool
 //! (WAL lets them run beside the writer and see every committed write); no SQLite
 //! work runs on the async executor. WAL checkpoints run on a background thread,
 //! passively beside the writer, so a commit never pays for copying pages back and
@@ -268,8 +269,8 @@ impl SqliteStore {
         })
     }
 
-    /// Run `f` as one atomic write on the writer thread. An error from `f` undoes
-    /// everything `f` did.
+    /// Run `f` as one atomic write on the writer thread. `f` checks its conditions
+    /// before it changes a row ([`Writer::write`]).
     async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -403,8 +404,15 @@ fn load(conn: &Connection, key: &Key, now: i64) -> Result<Option<Item>, StoreErr
     }
 }
 
-/// Store `item`, whose attributes are `data` (encoded by [`encode_new_item`]).
-fn save(conn: &Connection, item: &Item, data: &str) -> Result<(), StoreError> {
+/// An item ready to store: its attributes already encoded as `data` (by
+/// [`encode_new_item`]).
+struct Row {
+    item: Item,
+    data: String,
+}
+
+/// Store the row's item.
+fn save(conn: &Connection, Row { item, data }: &Row) -> Result<(), StoreError> {
     conn.prepare_cached(UPSERT_ITEM)
         .map_err(db_err)?
         .execute(params![
@@ -474,17 +482,38 @@ impl Op {
         })
     }
 
-    /// Apply it inside the writer's transaction.
-    fn apply(self, conn: &Connection, now: i64) -> Result<(), StoreError> {
-        match self {
-            Op::Put(put, condition) => apply_put(conn, now, put, condition.as_ref()).map(drop),
+    /// Check its condition and decide what it will change, changing nothing yet.
+    fn prepare(self, conn: &Connection, now: i64) -> Result<Prepared, StoreError> {
+        Ok(match self {
+            Op::Put(put, condition) => Prepared::Save(put_row(conn, now, put, condition.as_ref())?),
             Op::Update(key, changes, condition) => {
-                apply_update(conn, now, &key, changes, condition.as_ref()).map(drop)
+                Prepared::Save(updated_row(conn, now, &key, changes, condition.as_ref())?)
             }
             Op::Delete(key, condition) => {
-                apply_delete(conn, now, &key, condition.as_ref()).map(drop)
+                deletable(conn, now, &key, condition.as_ref())?;
+                Prepared::Remove(key)
             }
-            Op::Check(key, condition) => check(Some(&condition), load(conn, &key, now)?.as_ref()),
+            Op::Check(key, condition) => {
+                check(Some(&condition), load(conn, &key, now)?.as_ref())?;
+                Prepared::Nothing
+            }
+        })
+    }
+}
+
+/// A transaction's write once its condition held: what is left is to make it.
+enum Prepared {
+    Save(Row),
+    Remove(Key),
+    Nothing,
+}
+
+impl Prepared {
+    fn make(&self, conn: &Connection) -> Result<(), StoreError> {
+        match self {
+            Prepared::Save(row) => save(conn, row),
+            Prepared::Remove(key) => remove(conn, key),
+            Prepared::Nothing => Ok(()),
         }
     }
 }
@@ -492,9 +521,21 @@ impl Op {
 fn apply_put(
     conn: &Connection,
     now: i64,
-    EncodedPut { item, data }: EncodedPut,
+    put: EncodedPut,
     condition: Option<&Condition>,
 ) -> Result<Item, StoreError> {
+    let row = put_row(conn, now, put, condition)?;
+    save(conn, &row)?;
+    Ok(row.item)
+}
+
+/// The row a put stores, if its condition holds.
+fn put_row(
+    conn: &Connection,
+    now: i64,
+    EncodedPut { item, data }: EncodedPut,
+    condition: Option<&Condition>,
+) -> Result<Row, StoreError> {
     let key = item.key.expect("validated: the item has a key");
     if condition.is_some() {
         check(condition, load(conn, &key, now)?.as_ref())?;
@@ -506,8 +547,7 @@ fn apply_put(
         version: Version::fresh(),
         attrs: item.attrs,
     };
-    save(conn, &item, &data)?;
-    Ok(item)
+    Ok(Row { item, data })
 }
 
 /// `attrs[name] + delta`, a missing attribute counting as 0.
@@ -537,6 +577,19 @@ fn apply_update(
     changes: Vec<Change>,
     condition: Option<&Condition>,
 ) -> Result<Item, StoreError> {
+    let row = updated_row(conn, now, key, changes, condition)?;
+    save(conn, &row)?;
+    Ok(row.item)
+}
+
+/// The row an update stores, if its condition holds.
+fn updated_row(
+    conn: &Connection,
+    now: i64,
+    key: &Key,
+    changes: Vec<Change>,
+    condition: Option<&Condition>,
+) -> Result<Row, StoreError> {
     let current = load(conn, key, now)?;
     check(condition, current.as_ref())?;
     // An absent or expired item starts empty, as if it had never existed.
@@ -578,8 +631,7 @@ fn apply_update(
         version: Version::fresh(),
         attrs: sized.attrs,
     };
-    save(conn, &item, &data)?;
-    Ok(item)
+    Ok(Row { item, data })
 }
 
 fn apply_delete(
@@ -588,9 +640,20 @@ fn apply_delete(
     key: &Key,
     condition: Option<&Condition>,
 ) -> Result<Option<Item>, StoreError> {
+    let current = deletable(conn, now, key, condition)?;
+    remove(conn, key)?;
+    Ok(current)
+}
+
+/// The item a delete removes (if any), if its condition holds.
+fn deletable(
+    conn: &Connection,
+    now: i64,
+    key: &Key,
+    condition: Option<&Condition>,
+) -> Result<Option<Item>, StoreError> {
     let current = load(conn, key, now)?;
     check(condition, current.as_ref())?;
-    remove(conn, key)?;
     Ok(current)
 }
 
@@ -635,7 +698,7 @@ fn apply_add(
     item.version = Version::fresh();
     let data = serde_json::to_string(&item.attrs)
         .map_err(|e| StoreError::Invalid(format!("attributes do not serialize: {e}")))?;
-    save(conn, &item, &data)?;
+    save(conn, &Row { item, data })?;
     Ok(Counter { value: value_i64 })
 }
 
@@ -835,15 +898,22 @@ impl ItemStore for SqliteStore {
             .map(Op::new)
             .collect::<Result<Vec<_>, _>>()?;
         self.write(move |conn, now| {
-            for (i, op) in ops.into_iter().enumerate() {
-                op.apply(conn, now).map_err(|e| match e {
-                    StoreError::ConditionFailed { .. } => {
-                        StoreError::ConditionFailed { index: Some(i) }
-                    }
-                    e => e,
-                })?;
-            }
-            Ok(())
+            // Every condition first, against the state before the transaction (its
+            // keys are distinct), then every change: a refused transaction changes
+            // nothing, which the writer relies on.
+            let prepared = ops
+                .into_iter()
+                .enumerate()
+                .map(|(i, op)| {
+                    op.prepare(conn, now).map_err(|e| match e {
+                        StoreError::ConditionFailed { .. } => {
+                            StoreError::ConditionFailed { index: Some(i) }
+                        }
+                        e => e,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            prepared.iter().try_for_each(|p| p.make(conn))
         })
         .await
     }
