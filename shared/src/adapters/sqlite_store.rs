@@ -231,7 +231,7 @@ impl SqliteStore {
             )));
         }
         writer.execute_batch(SCHEMA).map_err(db_err)?;
-        // Each write of a group runs in a savepoint; its undo journal stays in memory.
+        // A statement that must be undone on its own keeps its journal in memory.
         writer
             .pragma_update(None, "temp_store", "MEMORY")
             .map_err(db_err)?;
