@@ -161,6 +161,14 @@ fn same_session(session_id: &str) -> Condition {
     attr("session_id", Cmp::Eq, session_id)
 }
 
+/// "That session, and its lease still runs at `now`."
+fn live_session(session_id: &str, now: i64) -> Condition {
+    Condition::All(vec![
+        same_session(session_id),
+        attr("lease_until", Cmp::Gt, now),
+    ])
+}
+
 /// "That session, and its lease is over at `now`."
 fn expired_session(session_id: &str, now: i64) -> Condition {
     Condition::All(vec![
@@ -365,11 +373,8 @@ async fn own_session(
         let writes = vec![
             Write::Update {
                 key: seat_key,
-                changes: lease_changes(&current, now),
-                condition: Some(Condition::All(vec![
-                    same_session(&current.session_id),
-                    attr("lease_until", Cmp::Gt, now),
-                ])),
+                changes: lease_changes(&current.hw_hash, &current.session_id, now),
+                condition: Some(live_session(&current.session_id, now)),
             },
             Write::Check {
                 key: lic.key(),
@@ -478,17 +483,13 @@ async fn reclaim(
     }
 }
 
-/// Changes that extend a lease from `now`.
-fn lease_changes(seat: &Seat, now: i64) -> Vec<Change> {
+/// Changes that extend a session's lease from `now`.
+fn lease_changes(hw_hash: &str, session_id: &str, now: i64) -> Vec<Change> {
     let until = now + LEASE_SECS;
     vec![
         Change::set("lease_until", until),
         Change::set("last_heartbeat_at", now),
-        Change::SetIndex(Some(seat_expiry_index(
-            &seat.hw_hash,
-            until,
-            &seat.session_id,
-        ))),
+        Change::SetIndex(Some(seat_expiry_index(hw_hash, until, session_id))),
     ]
 }
 
@@ -502,18 +503,12 @@ pub async fn heartbeat(
     session_id: &str,
 ) -> Result<Seat, SeatError> {
     let now = clock.unix();
-    let until = now + LEASE_SECS;
-    let changes = vec![
-        Change::set("lease_until", until),
-        Change::set("last_heartbeat_at", now),
-        Change::SetIndex(Some(seat_expiry_index(hw_hash, until, session_id))),
-    ];
-    let condition = Condition::All(vec![
-        same_session(session_id),
-        attr("lease_until", Cmp::Gt, now),
-    ]);
     match store
-        .update(&lic.seat_key(hw_hash), changes, Some(condition))
+        .update(
+            &lic.seat_key(hw_hash),
+            lease_changes(hw_hash, session_id, now),
+            Some(live_session(session_id, now)),
+        )
         .await
     {
         Ok(item) => Ok(item.parse()?),
