@@ -5,14 +5,14 @@
 //! (the port's own semantics) and only then writes, inside the writer's transaction
 //! — so conditional writes are atomic, and a refused one changes nothing (a
 //! transaction checks all its conditions before its first change) — and writes
-//! waiting together are committed together. Reads use a small pool of reader connections on tokio's blocking pool
-//! (WAL lets them run beside the writer and see every committed write); no SQLite
-//! work runs on the async executor. WAL checkpoints run on a background thread,
-//! passively beside the writer, so a commit never pays for copying pages back and
-//! fsyncing; only when the WAL passes ~128 MB does the writer pause between groups
-//! to restart it, once the background thread has made that restart cheap ([`settle`]).
-//! Expired items stay on disk
-//! until [`ItemStore::purge_expired`] but are filtered out of every read and count as
+//! waiting together are committed together. Reads use a small pool of reader
+//! connections on tokio's blocking pool (WAL lets them run beside the writer and see
+//! every committed write); no SQLite work runs on the async executor. WAL
+//! checkpoints run on a background thread, passively beside the writer, so a commit
+//! never pays for copying pages back and fsyncing; only when the WAL passes ~128 MB
+//! does the writer pause between groups to restart it, once the background thread
+//! has made that restart cheap ([`settle`]). Expired items stay on disk until
+//! [`ItemStore::purge_expired`] but are filtered out of every read and count as
 //! absent for every condition, exactly as the DynamoDB adapter behaves.
 
 use super::sqlite_writer::Writer;
@@ -518,13 +518,8 @@ impl Prepared {
     }
 }
 
-fn apply_put(
-    conn: &Connection,
-    now: i64,
-    put: EncodedPut,
-    condition: Option<&Condition>,
-) -> Result<Item, StoreError> {
-    let row = put_row(conn, now, put, condition)?;
+/// Store the row and return its item (what a put or an update answers).
+fn saved(conn: &Connection, row: Row) -> Result<Item, StoreError> {
     save(conn, &row)?;
     Ok(row.item)
 }
@@ -568,18 +563,6 @@ fn added(attrs: &Map<String, Value>, name: &str, delta: i64) -> Result<Value, St
         },
         Some(_) => Err(not_number()),
     }
-}
-
-fn apply_update(
-    conn: &Connection,
-    now: i64,
-    key: &Key,
-    changes: Vec<Change>,
-    condition: Option<&Condition>,
-) -> Result<Item, StoreError> {
-    let row = updated_row(conn, now, key, changes, condition)?;
-    save(conn, &row)?;
-    Ok(row.item)
 }
 
 /// The row an update stores, if its condition holds.
@@ -696,8 +679,7 @@ fn apply_add(
     }
     item.attrs.insert(name.to_owned(), value);
     item.version = Version::fresh();
-    let data = serde_json::to_string(&item.attrs)
-        .map_err(|e| StoreError::Invalid(format!("attributes do not serialize: {e}")))?;
+    let data = encode_attrs(&item.attrs)?;
     save(conn, &Row { item, data })?;
     Ok(Counter { value: value_i64 })
 }
@@ -847,7 +829,7 @@ impl ItemStore for SqliteStore {
 
     async fn put(&self, item: NewItem, condition: Option<Condition>) -> Result<Item, StoreError> {
         let put = EncodedPut::new(item)?;
-        self.write(move |conn, now| apply_put(conn, now, put, condition.as_ref()))
+        self.write(move |conn, now| saved(conn, put_row(conn, now, put, condition.as_ref())?))
             .await
     }
 
@@ -860,8 +842,13 @@ impl ItemStore for SqliteStore {
         validate_key(key)?;
         validate_changes(&changes)?;
         let key = key.clone();
-        self.write(move |conn, now| apply_update(conn, now, &key, changes, condition.as_ref()))
-            .await
+        self.write(move |conn, now| {
+            saved(
+                conn,
+                updated_row(conn, now, &key, changes, condition.as_ref())?,
+            )
+        })
+        .await
     }
 
     async fn delete(

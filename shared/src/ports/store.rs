@@ -495,8 +495,7 @@ pub fn encode_new_item(item: &NewItem) -> Result<String, StoreError> {
     for name in item.attrs.keys() {
         validate_attr_name(name)?;
     }
-    let json = serde_json::to_string(&item.attrs)
-        .map_err(|e| StoreError::Invalid(format!("attributes do not serialize: {e}")))?;
+    let json = encode_attrs(&item.attrs)?;
     let size = key.pk.len()
         + key.sk.len()
         + item.gsi1.as_ref().map_or(0, |g| g.pk.len() + g.sk.len())
@@ -507,6 +506,12 @@ pub fn encode_new_item(item: &NewItem) -> Result<String, StoreError> {
         )));
     }
     Ok(json)
+}
+
+/// An item's attributes as the JSON object an adapter stores.
+pub fn encode_attrs(attrs: &Map<String, Value>) -> Result<String, StoreError> {
+    serde_json::to_string(attrs)
+        .map_err(|e| StoreError::Invalid(format!("attributes do not serialize: {e}")))
 }
 
 pub fn validate_key(key: &Key) -> Result<(), StoreError> {
