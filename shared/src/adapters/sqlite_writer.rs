@@ -114,10 +114,8 @@ fn run(
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         group.extend(queue.try_iter().take(MAX_GROUP - 1));
-        let (outcomes, commit) = commit_group(conn, clock, group);
-        for outcome in outcomes {
-            (outcome.answer)(commit.clone());
-        }
+        // Every caller has heard the group's fate; the thread goes on either way.
+        let _ = commit_group(conn, clock, group);
         if restart_wal.swap(false, Ordering::Relaxed)
             && let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
         {
@@ -126,9 +124,18 @@ fn run(
     }
 }
 
-/// Run `group` in one transaction and commit; the jobs' outcomes and the group's
-/// fate, which every job shares.
-fn commit_group(
+/// Run `group` in one transaction, commit, and answer every job with the group's
+/// fate, which they all share (returned too).
+fn commit_group(conn: &Connection, clock: &SharedClock, group: Vec<Job>) -> Result<(), StoreError> {
+    let (outcomes, commit) = run_group(conn, clock, group);
+    for outcome in outcomes {
+        (outcome.answer)(commit.clone());
+    }
+    commit
+}
+
+/// Run `group` in one transaction and commit: the jobs' outcomes and the group's fate.
+fn run_group(
     conn: &Connection,
     clock: &SharedClock,
     group: Vec<Job>,
@@ -180,8 +187,8 @@ fn run_job(
     (outcome, clean)
 }
 
-/// Run one statement without results. Transaction control runs several times per
-/// group, so its statements are prepared once and cached like any other.
+/// Run one statement without results. Transaction control runs for every group, so
+/// its statements are prepared once and cached like any other.
 fn execute(conn: &Connection, sql: &str) -> Result<(), StoreError> {
     conn.prepare_cached(sql)
         .and_then(|mut statement| statement.execute([]))
@@ -219,14 +226,6 @@ mod tests {
         job(|_, _| Err::<(), _>(StoreError::CONDITION_FAILED))
     }
 
-    fn run_group(conn: &Connection, clock: &SharedClock, jobs: Vec<Job>) -> Result<(), StoreError> {
-        let (outcomes, commit) = commit_group(conn, clock, jobs);
-        for outcome in outcomes {
-            (outcome.answer)(commit.clone());
-        }
-        commit
-    }
-
     fn keys(conn: &Connection) -> Vec<String> {
         let mut stmt = conn.prepare("SELECT k FROM t ORDER BY k").unwrap();
         stmt.query_map([], |r| r.get(0))
@@ -241,7 +240,7 @@ mod tests {
         let (a, mut a_said) = insert("a", false);
         let (b, mut b_said) = refused();
         let (c, mut c_said) = insert("c", false);
-        run_group(&conn, &clock, vec![a, b, c]).unwrap();
+        commit_group(&conn, &clock, vec![a, b, c]).unwrap();
         assert_eq!(keys(&conn), ["a", "c"]);
         assert_eq!(a_said.try_recv().unwrap(), Ok(()));
         assert_eq!(
@@ -258,7 +257,7 @@ mod tests {
         let (b, mut b_said) = insert("b", true);
         let (c, mut c_said) = insert("c", false);
         assert!(matches!(
-            run_group(&conn, &clock, vec![a, b, c]),
+            commit_group(&conn, &clock, vec![a, b, c]),
             Err(StoreError::Fatal(_))
         ));
         assert!(keys(&conn).is_empty(), "nothing of the group is committed");
@@ -276,7 +275,7 @@ mod tests {
         ));
         // The connection is usable again.
         let (d, _) = insert("d", false);
-        run_group(&conn, &clock, vec![d]).unwrap();
+        commit_group(&conn, &clock, vec![d]).unwrap();
         assert_eq!(keys(&conn), ["d"]);
     }
 
@@ -291,7 +290,7 @@ mod tests {
             #[allow(unreachable_code)]
             Ok(())
         });
-        run_group(&conn, &clock, vec![a, b]).unwrap_err();
+        commit_group(&conn, &clock, vec![a, b]).unwrap_err();
         assert!(keys(&conn).is_empty());
         assert!(a_said.try_recv().unwrap().is_err());
         assert!(b_said.try_recv().is_err(), "a panicked write never answers");
