@@ -289,7 +289,6 @@ impl Expr {
     }
 
     /// Placeholder of the DynamoDB type name of a JSON value, for `attribute_type`.
-    /// The `attribute_type` operand naming `v`'s type.
     fn type_of(&mut self, v: &Value) -> String {
         let t = match v {
             Value::Null => "NULL",
