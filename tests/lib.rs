@@ -1,23 +1,55 @@
 //! The black-box harness: each test boots its own Skiff (embedded backend, fresh
 //! data dir, random port) and talks to it over HTTP only.
+//!
+//! A test is `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]`, starts
+//! with [`spawn_app`] (or [`spawn_app_with`] for settings) and ends with
+//! [`TestApp::stop`]; the server has its own runtime, so requests a test fires at
+//! once (`join_all`, spawned tasks) reach it concurrently.
 
 use serde_json::Value;
 use std::time::Duration;
 
 /// A running server for one test.
+///
+/// The server runs on its own multi-thread tokio runtime on a dedicated thread, so
+/// a test's concurrent requests race on the server for real whatever runtime the
+/// test itself uses, and a blocked test task never stalls the server.
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub data_dir: tempfile::TempDir,
-    running: Option<skiff_local::Running>,
+    server: Option<Server>,
+}
+
+/// The server's thread and the means to stop it.
+struct Server {
+    services: skiff_shared::Services,
+    stop: tokio::sync::oneshot::Sender<()>,
+    stopped: std::sync::mpsc::Receiver<()>,
+}
+
+/// How long stopping a server may take before the test fails.
+const STOP_WITHIN: Duration = Duration::from_secs(30);
+
+impl Server {
+    /// Ask the server to stop and wait (bounded, blocking) until its runtime is gone.
+    fn stop_blocking(self) {
+        let _ = self.stop.send(());
+        drop(self.services);
+        if self.stopped.recv_timeout(STOP_WITHIN) == Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+        {
+            panic!("the test server did not stop within {STOP_WITHIN:?}");
+        }
+    }
 }
 
 /// Boot a server with extra environment overrides (e.g. `("SKIFF_QUEUE_MAX_RECEIVES", "2")`).
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
     let addr = listener.local_addr().unwrap();
     let mut vars = vec![
         ("SKIFF_ADDR".to_owned(), addr.to_string()),
@@ -39,9 +71,41 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     );
     let config = skiff_shared::config::Config::from_vars(vars).expect("test config");
     skiff_shared::telemetry::init(&config.log_filter);
-    let running = skiff_local::start(config, listener)
-        .await
-        .expect("server starts");
+
+    let (ready_tx, ready) = tokio::sync::oneshot::channel();
+    let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (stopped_tx, stopped) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("skiff-test-server".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("skiff-test-server")
+                .enable_all()
+                .build()
+                .expect("server runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                match skiff_local::start(config, listener).await {
+                    Ok(running) => {
+                        let _ = ready_tx.send(Ok(running.services.clone()));
+                        // A dropped sender (the test panicked) stops the server too.
+                        let _ = stop_rx.await;
+                        running.shutdown().await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(format!("{e:#}")));
+                    }
+                }
+            });
+            runtime.shutdown_timeout(Duration::from_secs(5));
+            let _ = stopped_tx.send(());
+        })
+        .expect("server thread");
+    let services = match ready.await.expect("the server thread answers") {
+        Ok(services) => services,
+        Err(e) => panic!("server starts: {e}"),
+    };
     TestApp {
         address: format!("http://{addr}"),
         client: reqwest::Client::builder()
@@ -49,13 +113,31 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
             .build()
             .unwrap(),
         data_dir,
-        running: Some(running),
+        server: Some(Server {
+            services,
+            stop,
+            stopped,
+        }),
     }
 }
 
 /// Boot a server with default test settings.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
+}
+
+impl Drop for TestApp {
+    /// A test that ends without [`TestApp::stop`] (or panics) still stops its server
+    /// before the data dir is removed.
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            if std::thread::panicking() {
+                let _ = server.stop.send(());
+            } else {
+                server.stop_blocking();
+            }
+        }
+    }
 }
 
 impl TestApp {
@@ -103,7 +185,7 @@ impl TestApp {
 
     /// The server's services, for assertions a client cannot make (use sparingly).
     pub fn services(&self) -> &skiff_shared::Services {
-        &self.running.as_ref().expect("running").services
+        &self.server.as_ref().expect("running").services
     }
 
     /// Move the server's clock forward (dev-only route).
@@ -149,10 +231,27 @@ impl TestApp {
         panic!("no e-mail to {to} with subject containing {subject:?} within 10 s");
     }
 
-    /// Stop the server gracefully.
+    /// Wait (bounded) until the outbox has nothing left to do: no message queued,
+    /// waiting for a retry or being processed. A processed message leaves the queue
+    /// only after its side effects, so after this every e-mail that requests so far
+    /// caused is in the mailbox, and a duplicate would be too.
+    pub async fn wait_for_outbox_idle(&self) {
+        for _ in 0..200 {
+            if self.services().queue.depth().await.expect("queue depth") == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the outbox still had messages after 10 s");
+    }
+
+    /// Stop the server gracefully: in-flight requests and the message being processed
+    /// finish, then the server's runtime shuts down (bounded).
     pub async fn stop(mut self) {
-        if let Some(r) = self.running.take() {
-            r.shutdown().await;
+        if let Some(server) = self.server.take() {
+            tokio::task::spawn_blocking(move || server.stop_blocking())
+                .await
+                .expect("stopping the server");
         }
     }
 }
@@ -243,6 +342,71 @@ impl TestApp {
             paid.text().await.unwrap_or_default()
         );
         assert_eq!(paid.headers()["location"], self.url("/done").as_str());
+    }
+}
+
+/// The payment simulator's dev-only org triggers, as an owner or admin of the org.
+impl TestApp {
+    /// `POST /api/v1/billing/simulator/orgs/{org}/{action}` (`renew`, `fail`,
+    /// `cancel`, `update`) with `token`; asserts 200 and returns the deliveries made.
+    pub async fn simulate(&self, token: &str, org: &str, action: &str) -> Value {
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/api/v1/billing/simulator/orgs/{org}/{action}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{action}: {body}");
+        body
+    }
+
+    /// The simulator's view of the org's subscription (ids for crafted events).
+    pub async fn sim_subscription(&self, token: &str, org: &str) -> Value {
+        let (status, body) = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/billing/simulator/orgs/{org}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Invite `email` into the org of `owner_token` with `role`, accept the invitation
+    /// as a new account and log in: the new member's access token.
+    pub async fn invited(&self, owner_token: &str, email: &str, role: &str) -> String {
+        let (status, inv) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/orgs/current/invitations",
+                Some(owner_token),
+                Some(serde_json::json!({"email": email, "role": role})),
+            )
+            .await;
+        assert_eq!(status, 201, "{inv}");
+        let mail = self.wait_for_email(email, "invited to join").await;
+        let link = find_link(
+            mail["text"].as_str().unwrap(),
+            &self.url("/accept-invitation"),
+        )
+        .expect("invitation link");
+        let token = link.split("token=").nth(1).expect("token in link");
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/orgs/invitations/accept",
+                None,
+                Some(serde_json::json!({
+                    "token": token, "full_name": "Invited Person", "password": TEST_PASSWORD,
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        self.login(email).await
     }
 }
 

@@ -96,7 +96,7 @@ fn error_code(body: &Value) -> &str {
     body["code"].as_str().unwrap_or("")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_journey_register_verify_login_me_refresh_reuse_logout() {
     let app = spawn_app().await;
     let reg = register(&app, "  Ada@Example.COM ", "Analytical Engines").await;
@@ -191,7 +191,7 @@ async fn full_journey_register_verify_login_me_refresh_reuse_logout() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_credentials_are_one_answer_for_known_and_unknown_emails() {
     let app = spawn_app().await;
     register(&app, "grace@example.com", "Navy").await;
@@ -207,7 +207,7 @@ async fn wrong_credentials_are_one_answer_for_known_and_unknown_emails() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forgot_and_reset_password_journey() {
     let app = spawn_app().await;
     let (_, old_pair) = signed_up(&app, "linus@example.com", "Kernel").await;
@@ -344,7 +344,7 @@ async fn forgot_and_reset_password_journey() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invite_journey_new_and_existing_users() {
     let app = spawn_app().await;
     let (owner_reg, owner) = signed_up(&app, "owner@acme.test", "Acme").await;
@@ -477,7 +477,7 @@ async fn invite_journey_new_and_existing_users() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_duplicate_registration_has_exactly_one_winner() {
     let app = spawn_app().await;
     let mut tasks = tokio::task::JoinSet::new();
@@ -514,7 +514,7 @@ async fn concurrent_duplicate_registration_has_exactly_one_winner() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weak_password_reports_every_failed_rule() {
     let app = spawn_app().await;
     let (status, body) = post(
@@ -564,7 +564,7 @@ async fn weak_password_reports_every_failed_rule() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verification_tokens_expired_reused_and_forged() {
     let app = spawn_app().await;
     register(&app, "eve@example.com", "Eve Co").await;
@@ -673,7 +673,7 @@ mod forged {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn hs256_alg_none_wrong_audience_and_expired_tokens_are_401() {
         let app = spawn_app().await;
         let (_, pair) = signed_up(&app, "mallory@example.com", "M").await;
@@ -746,7 +746,7 @@ mod forged {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_of_one_org_cannot_see_or_change_another_orgs_members() {
     let app = spawn_app().await;
     let (a_reg, a) = signed_up(&app, "alice@a.test", "A Corp").await;
@@ -809,7 +809,7 @@ async fn a_member_of_one_org_cannot_see_or_change_another_orgs_members() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_guard_org_changes_and_the_last_owner_stays() {
     let app = spawn_app().await;
     let (reg, owner) = signed_up(&app, "own@x.test", "X").await;
@@ -902,7 +902,7 @@ async fn roles_guard_org_changes_and_the_last_owner_stays() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_keys_are_shown_once_and_act_within_their_scopes() {
     let app = spawn_app().await;
     let (_, owner) = signed_up(&app, "keys@x.test", "Keys").await;
@@ -966,7 +966,7 @@ async fn api_keys_are_shown_once_and_act_within_their_scopes() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn change_password_and_logout_all_revoke_sessions() {
     let app = spawn_app().await;
     let (_, s1) = signed_up(&app, "sess@x.test", "S").await;
@@ -1038,7 +1038,7 @@ async fn change_password_and_logout_all_revoke_sessions() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_rate_limit_answers_429_with_retry_after() {
     let app = spawn_app_with(&[
         ("SKIFF_RATE_LOGIN_PER_EMAIL", "3/60"),
@@ -1098,7 +1098,7 @@ async fn login_rate_limit_answers_429_with_retry_after() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_signed_with_the_previous_key_verifies_until_it_is_retired() {
     let app = spawn_app().await;
     let (_, before) = signed_up(&app, "rot@x.test", "Rot").await;
@@ -1137,7 +1137,7 @@ async fn a_token_signed_with_the_previous_key_verifies_until_it_is_retired() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn platform_admin_is_granted_only_by_the_operator_command() {
     let app = spawn_app().await;
     let (_, pair) = signed_up(&app, "op@x.test", "Ops").await;
@@ -1166,7 +1166,7 @@ async fn platform_admin_is_granted_only_by_the_operator_command() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_document_lists_the_auth_routes() {
     let app = spawn_app().await;
     let (status, doc, _) = call(&app, Method::GET, "/api/v1/openapi.json", None, None).await;

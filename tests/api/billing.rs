@@ -18,16 +18,8 @@ async fn call(
     app.call(method, path, token, body).await
 }
 
-async fn simulate(app: &TestApp, org: &str, action: &str) -> Value {
-    let (status, body) = call(
-        app,
-        Method::POST,
-        &format!("/api/v1/billing/simulator/orgs/{org}/{action}"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{action}: {body}");
+async fn simulate(app: &TestApp, token: &str, org: &str, action: &str) -> Value {
+    let body = app.simulate(token, org, action).await;
     for d in body["deliveries"].as_array().unwrap() {
         assert_eq!(d["status"], 200, "{action} delivery: {d}");
     }
@@ -121,27 +113,13 @@ fn event(id: &str, kind: &str, created: i64, object: Value) -> String {
     .to_string()
 }
 
-/// The simulator's view of the org's subscription (ids for crafted events).
-async fn sim_subscription(app: &TestApp, org: &str) -> Value {
-    let (status, body) = call(
-        app,
-        Method::GET,
-        &format!("/api/v1/billing/simulator/orgs/{org}"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
 fn invoice(sub: &Value, amount_paid: i64) -> Value {
     json!({"object": "invoice", "customer": sub["customer_id"], "amount_paid": amount_paid,
            "parent": {"subscription_details": {"subscription": sub["id"],
                                                "metadata": {"org_id": sub["org_id"]}}}})
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plans_are_public_and_sorted_by_price() {
     let app = spawn_app().await;
     let (status, body) = call(&app, Method::GET, "/api/v1/plans", None, None).await;
@@ -182,7 +160,7 @@ async fn plans_are_public_and_sorted_by_price() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkout_is_validated() {
     let app = spawn_app().await;
     // Unverified e-mail → 403 EMAIL_NOT_VERIFIED.
@@ -280,7 +258,7 @@ async fn checkout_is_validated() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dunning_journey_with_the_simulator() {
     let app = spawn_app().await;
     let email = "billing@acme.example";
@@ -311,14 +289,14 @@ async fn dunning_journey_with_the_simulator() {
     );
 
     // The trial converts: the first paid invoice makes it active.
-    simulate(&app, &org, "renew").await;
+    simulate(&app, &token, &org, "renew").await;
     let sub = subscription(&app, &token).await;
     assert_eq!(sub["status"], "active", "{sub}");
     app.wait_for_email(email, "Subscription renewed").await;
 
     // 1st failure: past_due, 7 days of grace, warning e-mail; still active.
     let t0 = now(&app).await;
-    simulate(&app, &org, "fail").await;
+    simulate(&app, &token, &org, "fail").await;
     let sub = subscription(&app, &token).await;
     assert_eq!(
         (sub["status"].as_str(), sub["failed_payment_count"].as_u64()),
@@ -333,7 +311,7 @@ async fn dunning_journey_with_the_simulator() {
     assert_eq!(profile(&app, &token).await["mode"], "active");
 
     // 2nd failure: grace shortened to 3 days, urgent e-mail.
-    simulate(&app, &org, "fail").await;
+    simulate(&app, &token, &org, "fail").await;
     let sub = subscription(&app, &token).await;
     assert_eq!(sub["failed_payment_count"], 2);
     let grace = sub["grace_ends_at"].as_i64().unwrap();
@@ -347,7 +325,7 @@ async fn dunning_journey_with_the_simulator() {
     assert_eq!(status, 200, "still writable during grace");
 
     // 3rd failure: suspended, read-only; writes 423, reads fine.
-    simulate(&app, &org, "fail").await;
+    simulate(&app, &token, &org, "fail").await;
     let p = profile(&app, &token).await;
     assert_eq!(
         (p["mode"].as_str(), p["reason"].as_str()),
@@ -380,7 +358,7 @@ async fn dunning_journey_with_the_simulator() {
     );
 
     // A successful payment restores everything.
-    simulate(&app, &org, "renew").await;
+    simulate(&app, &token, &org, "renew").await;
     let sub = subscription(&app, &token).await;
     assert_eq!(
         (sub["status"].as_str(), sub["failed_payment_count"].as_u64()),
@@ -406,7 +384,7 @@ async fn dunning_journey_with_the_simulator() {
         subscription(&app, &token).await["cancel_at_period_end"],
         true
     );
-    simulate(&app, &org, "cancel").await;
+    simulate(&app, &token, &org, "cancel").await;
     let p = profile(&app, &token).await;
     assert_eq!(
         (p["tier"].as_str(), p["mode"].as_str(), p["reason"].as_str()),
@@ -416,7 +394,7 @@ async fn dunning_journey_with_the_simulator() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unpaid_trial_expires_to_archived() {
     let app = spawn_app().await;
     let email = "trial@example.com";
@@ -477,14 +455,14 @@ async fn an_unpaid_trial_expires_to_archived() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_grace_period_that_runs_out_suspends() {
     let app = spawn_app().await;
     let email = "grace@example.com";
     let (org, token) = app.verified_owner(email, "Graceco").await;
     app.subscribe(&token, "pro").await;
-    simulate(&app, &org, "renew").await;
-    simulate(&app, &org, "fail").await;
+    simulate(&app, &token, &org, "renew").await;
+    simulate(&app, &token, &org, "fail").await;
     app.advance_clock(Duration::from_secs(7 * 86_400 + 60))
         .await;
     let (_, body) = call(
@@ -509,7 +487,7 @@ async fn a_grace_period_that_runs_out_suspends() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_signatures_are_checked() {
     let app = spawn_app().await;
     let secret = webhook_secret(&app).await;
@@ -578,13 +556,13 @@ async fn webhook_signatures_are_checked() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_duplicate_deliveries_are_processed_once() {
     let app = spawn_app().await;
     let email = "dup@example.com";
     let (org, token) = app.verified_owner(email, "Dupco").await;
     app.subscribe(&token, "pro").await;
-    let sim = sim_subscription(&app, &org).await;
+    let sim = app.sim_subscription(&token, &org).await;
     let secret = webhook_secret(&app).await;
     let t = now(&app).await;
     let body = event(
@@ -620,9 +598,10 @@ async fn fifty_concurrent_duplicate_deliveries_are_processed_once() {
         .filter(|a| *a == "PAYMENT_FAILED")
         .count();
     assert_eq!(failures, 1);
-    // Exactly one warning e-mail.
+    // Exactly one warning e-mail: once the outbox is idle, a duplicate would be
+    // in the mailbox too.
     app.wait_for_email(email, "Payment failed").await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.wait_for_outbox_idle().await;
     let warnings = app
         .mailbox(email)
         .await
@@ -644,12 +623,12 @@ async fn fifty_concurrent_duplicate_deliveries_are_processed_once() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn out_of_order_events_never_roll_state_back() {
     let app = spawn_app().await;
     let (org, token) = app.verified_owner("order@example.com", "Orderco").await;
     app.subscribe(&token, "pro").await;
-    let sim = sim_subscription(&app, &org).await;
+    let sim = app.sim_subscription(&token, &org).await;
     let secret = webhook_secret(&app).await;
     let t = now(&app).await;
     let send = |id: &'static str, kind: &'static str, created: i64, object: Value| {
@@ -721,7 +700,7 @@ async fn out_of_order_events_never_roll_state_back() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_orgs_subscription_is_never_visible_to_another() {
     let app = spawn_app().await;
     let (org_a, token_a) = app.verified_owner("a@alpha.example", "Alpha").await;

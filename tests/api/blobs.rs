@@ -4,7 +4,7 @@ use skiff_e2e::spawn_app;
 use skiff_shared::ports::blobs::{BlobKey, SignedOp};
 use std::time::Duration;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_urls_upload_and_download_and_expire() {
     let app = spawn_app().await;
     let blobs = &app.services().blobs;

@@ -1,6 +1,6 @@
 use skiff_e2e::spawn_app;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn liveness_routes_answer() {
     let app = spawn_app().await;
     for path in ["/healthz", "/livez"] {
@@ -10,7 +10,7 @@ async fn liveness_routes_answer() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_checks_store_blobs_and_queue() {
     let app = spawn_app().await;
     let r = app.get("/readyz").await;
@@ -22,7 +22,7 @@ async fn readiness_checks_store_blobs_and_queue() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn version_names_the_build() {
     let app = spawn_app().await;
     let body: serde_json::Value = app.get("/version").await.json().await.unwrap();
@@ -31,7 +31,7 @@ async fn version_names_the_build() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_ids_are_echoed_or_assigned() {
     let app = spawn_app().await;
     let r = app
@@ -47,7 +47,7 @@ async fn request_ids_are_echoed_or_assigned() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_routes_answer_problem_json_with_the_request_id() {
     let app = spawn_app().await;
     let r = app
@@ -68,7 +68,7 @@ async fn unknown_routes_answer_problem_json_with_the_request_id() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_headers_are_set() {
     let app = spawn_app().await;
     let r = app.get("/healthz").await;
@@ -77,7 +77,7 @@ async fn security_headers_are_set() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_fails_with_503_naming_the_broken_dependency() {
     let app = spawn_app().await;
     // The blob directory disappears (a lost volume): blobs are no longer writable.
@@ -94,7 +94,7 @@ async fn readiness_fails_with_503_naming_the_broken_dependency() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_get_a_413_problem() {
     let app = skiff_e2e::spawn_app_with(&[("SKIFF_MAX_BODY_BYTES", "1024")]).await;
     let r = app

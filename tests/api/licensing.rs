@@ -30,18 +30,6 @@ async fn get(app: &TestApp, path: &str, token: &str) -> (StatusCode, Value) {
     call(app, Method::GET, path, Some(token), None).await
 }
 
-async fn simulate(app: &TestApp, org: &str, action: &str) {
-    let (status, body) = call(
-        app,
-        Method::POST,
-        &format!("/api/v1/billing/simulator/orgs/{org}/{action}"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{action}: {body}");
-}
-
 /// A verified owner whose org subscribed to `plan`: (org, token, its license).
 async fn licensed(
     app: &TestApp,
@@ -107,7 +95,7 @@ fn verify_independently(file: &str, public_key: &[u8]) -> Result<Value, String> 
     serde_json::from_slice(&payload).map_err(|e| e.to_string())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkout_issues_a_license_with_its_email_and_an_offline_verifiable_file() {
     let app = spawn_app().await;
     let email = "owner@acme.test";
@@ -189,7 +177,7 @@ async fn checkout_issues_a_license_with_its_email_and_an_offline_verifiable_file
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seat_protocol_over_http() {
     let app = spawn_app().await;
     let (_, token, license) = licensed(&app, "seats@acme.test", "Acme", "starter").await;
@@ -385,16 +373,16 @@ async fn the_seat_protocol_over_http() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suspension_by_the_third_failed_payment_and_renewal() {
     let app = spawn_app().await;
     let (org, token, license) = licensed(&app, "dunning@acme.test", "Acme", "pro").await;
     let key = license["key"].as_str().unwrap();
-    simulate(&app, &org, "renew").await;
+    app.simulate(&token, &org, "renew").await;
     let (status, seat) = acquire(&app, &token, key, "laptop-0001-aaaa").await;
     assert_eq!(status, 201);
 
-    simulate(&app, &org, "fail").await;
+    app.simulate(&token, &org, "fail").await;
     let (_, v) = post(
         &app,
         "/api/v1/licenses/validate",
@@ -408,8 +396,8 @@ async fn suspension_by_the_third_failed_payment_and_renewal() {
     );
     let (status, _) = heartbeat(&app, &token, &seat).await;
     assert_eq!(status, 200, "still running in the grace period");
-    simulate(&app, &org, "fail").await;
-    simulate(&app, &org, "fail").await;
+    app.simulate(&token, &org, "fail").await;
+    app.simulate(&token, &org, "fail").await;
 
     // Suspended: the session is gone, acquire says why.
     let (status, gone) = heartbeat(&app, &token, &seat).await;
@@ -442,7 +430,7 @@ async fn suspension_by_the_third_failed_payment_and_renewal() {
     );
 
     // A successful payment renews: seats again.
-    simulate(&app, &org, "renew").await;
+    app.simulate(&token, &org, "renew").await;
     let (status, seat) = acquire(&app, &token, key, "laptop-0001-aaaa").await;
     assert_eq!(status, 201, "{seat}");
     let (_, v) = post(
@@ -455,7 +443,7 @@ async fn suspension_by_the_third_failed_payment_and_renewal() {
     assert_eq!(v["code"], "VALID");
 
     // Cancellation deactivates.
-    simulate(&app, &org, "cancel").await;
+    app.simulate(&token, &org, "cancel").await;
     let (status, refused) = acquire(&app, &token, key, "laptop-0001-aaaa").await;
     assert_eq!(
         (status, refused["code"].clone()),
@@ -467,7 +455,7 @@ async fn suspension_by_the_third_failed_payment_and_renewal() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_org_sees_nothing_and_unverified_users_get_no_seat() {
     let app = spawn_app().await;
     let (_, token_a, license) = licensed(&app, "a@acme.test", "Acme", "starter").await;
@@ -514,7 +502,7 @@ async fn another_org_sees_nothing_and_unverified_users_get_no_seat() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_looping_client_is_rate_limited_but_many_machines_are_not() {
     let app = spawn_app_with(&[("SKIFF_LICENSE_ACQUIRE_PER_MIN", "3")]).await;
     let (_, token, license) = licensed(&app, "loop@acme.test", "Acme", "pro").await;
@@ -547,7 +535,7 @@ async fn a_looping_client_is_rate_limited_but_many_machines_are_not() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_lists_the_licensing_routes() {
     let app = spawn_app().await;
     let r = app.get("/api/v1/openapi.json").await;
@@ -582,3 +570,4 @@ async fn the_openapi_document_lists_the_licensing_routes() {
     );
     app.stop().await;
 }
+

@@ -2,7 +2,7 @@ use skiff_e2e::spawn_app;
 use skiff_shared::outbox;
 use skiff_shared::ports::mail::Email;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_email_reaches_the_dev_mailbox_through_the_outbox_worker() {
     let app = spawn_app().await;
     let email = Email {
