@@ -3,6 +3,7 @@
 mod auth;
 mod billing;
 mod blobs;
+mod dev_routes;
 mod health;
 mod licensing;
 mod outbox;

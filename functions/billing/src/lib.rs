@@ -49,13 +49,21 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
-/// Every route of the group (and the payment simulator's, which answer 404 unless
-/// payments are simulated).
+/// Every route of the group, without the payment simulator's.
 pub fn router() -> axum::Router<Services> {
     let (router, _doc) = api().split_for_parts();
-    router
-        .merge(simulator::router())
-        .layer(axum::Extension(Runtime::new()))
+    router.layer(axum::Extension(Runtime::new()))
+}
+
+/// [`router`], plus the payment simulator's routes where the configuration enables
+/// them (`dev` with simulated payments); elsewhere they are absent, so 404 like any
+/// unknown route.
+pub fn router_for(config: &skiff_shared::config::Config) -> axum::Router<Services> {
+    if simulator::enabled(config) {
+        router().merge(simulator::router())
+    } else {
+        router()
+    }
 }
 
 // ---------------------------------------------------------------- plans

@@ -14,6 +14,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     telemetry::init(&config.log_filter);
     let services = Services::from_config(config.clone(), Arc::new(SystemClock)).await?;
-    let app = http::with_common_layers(skiff_billing::router().with_state(services), &config);
+    let app = http::with_common_layers(
+        skiff_billing::router_for(&config).with_state(services),
+        &config,
+    );
     lambda_http::run(app).await
 }

@@ -45,7 +45,8 @@ impl Running {
     }
 }
 
-/// Every HTTP function's router, as the Lambda functions mount them.
+/// Every HTTP function's router, as the Lambda functions mount them (the payment
+/// simulator's routes only where the configuration enables them).
 pub fn api_router(services: &Services) -> axum::Router<Services> {
     // Each endpoint group adds its router here as it lands. Groups whose writes obey
     // the service profile are wrapped in the write lock (DESIGN §4); billing never is.
@@ -59,7 +60,7 @@ pub fn api_router(services: &Services) -> axum::Router<Services> {
     // INACTIVE, as clients expect, rather than 423).
     skiff_shared::http::health::router()
         .merge(auth)
-        .merge(skiff_billing::router())
+        .merge(skiff_billing::router_for(&services.config))
         .merge(skiff_licensing::router())
 }
 

@@ -5,14 +5,20 @@
 //! signs them, to the real webhook route over HTTP. So the whole dunning story runs
 //! locally through the same code as production.
 //!
-//! Routes live under `/api/v1/billing/simulator/` and answer 404 unless payments are
-//! simulated (refused with `SKIFF_BACKEND=aws` unless `SKIFF_PAYMENT_SIMULATOR=true`).
+//! Routes live under `/api/v1/billing/simulator/` and are mounted only in `dev` with
+//! simulated payments (refused with `SKIFF_BACKEND=aws` unless
+//! `SKIFF_PAYMENT_SIMULATOR=true`): org ids are not secret, so outside `dev` nothing
+//! here may be reachable. The checkout and portal pages are reached by their
+//! unguessable session or customer id, as a person pays; the org-level triggers act
+//! only for an owner or admin access token of that org.
 
 use super::payments::{CheckoutRequest, CheckoutSession, NewCustomer, Payments, PaymentsError};
 use super::settings::PaymentsMode;
 use super::stripe::API_VERSION;
 use super::webhook;
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::identity::Role;
 use crate::ports::store::{Condition, Key, NewItem, StoreError};
 use crate::services::Services;
 use async_trait::async_trait;
@@ -648,7 +654,13 @@ impl Payments for Simulator {
 
 // ---------------------------------------------------------------- routes
 
-/// The simulator's pages and dev triggers (404 unless payments are simulated).
+/// Whether the simulator's routes belong in this deployment's router: `dev` with
+/// simulated payments.
+pub fn enabled(config: &crate::config::Config) -> bool {
+    config.is_dev() && config.billing.payments == PaymentsMode::Simulator
+}
+
+/// The simulator's pages and dev triggers; mount only where [`enabled`] says so.
 pub fn router() -> axum::Router<Services> {
     axum::Router::new()
         .route(
@@ -672,7 +684,8 @@ pub fn router() -> axum::Router<Services> {
 }
 
 fn simulator(s: &Services) -> ApiResult<Simulator> {
-    if s.config.billing.payments != PaymentsMode::Simulator {
+    // A router that mounted these routes where they do not belong still refuses.
+    if !enabled(&s.config) {
         return Err(ApiError::not_found("the payment simulator is not enabled"));
     }
     Ok(Simulator::new(s.clone()))
@@ -779,20 +792,35 @@ async fn portal_page(
     });
     let body = format!(
         "<h1>Billing portal</h1><p>Subscription: {}</p>\
-         <form method=\"post\" action=\"{BASE}/orgs/{o}/renew\"><button type=\"submit\">Renew now</button></form><br>\
-         <form method=\"post\" action=\"{BASE}/orgs/{o}/fail\"><button type=\"submit\">Fail a payment</button></form><br>\
-         <form method=\"post\" action=\"{BASE}/orgs/{o}/cancel\"><button class=\"decline\" type=\"submit\">Cancel now</button></form>",
+         <p>Simulate a renewal, a failed payment, a cancellation or a plan change with \
+         <code>POST {BASE}/orgs/{o}/renew|fail|cancel|update</code> and an owner's or \
+         admin's access token.</p>",
         escape(&status),
         o = escape(&org_id),
     );
     Ok(page("Billing portal", &body))
 }
 
+/// The org-level routes act on the caller's own org only: another org's id is 404
+/// (as if it did not exist), a member or an API key is 403.
+fn require_org_admin(principal: &Principal, org_id: &str) -> ApiResult<()> {
+    if principal.org_id.as_str() != org_id {
+        return Err(ApiError::not_found(
+            "the organization has no simulated subscription",
+        ));
+    }
+    principal.require_user()?;
+    principal.require_role(Role::Admin)
+}
+
 async fn subscription_route(
     State(s): State<Services>,
+    principal: Principal,
     Path(org_id): Path<String>,
 ) -> ApiResult<Json<SimSubscription>> {
-    Ok(Json(simulator(&s)?.subscription(&org_id).await?))
+    let sim = simulator(&s)?;
+    require_org_admin(&principal, &org_id)?;
+    Ok(Json(sim.subscription(&org_id).await?))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -804,10 +832,12 @@ struct ChangeBody {
 /// `POST …/orgs/{org_id}/{renew|fail|cancel|update}` → the deliveries made.
 async fn trigger_route(
     State(s): State<Services>,
+    principal: Principal,
     Path((org_id, action)): Path<(String, String)>,
     body: Option<Json<ChangeBody>>,
 ) -> ApiResult<Json<Value>> {
     let sim = simulator(&s)?;
+    require_org_admin(&principal, &org_id)?;
     tracing::warn!(org_id, action, "payment simulator trigger");
     let deliveries = match action.as_str() {
         "renew" => sim.renew(&org_id).await?,
