@@ -1,5 +1,6 @@
-//! Exactly-once claims over the item store (embedded adapter; the store's own
-//! conformance suite proves the AWS adapter has the same conditional semantics).
+//! Exactly-once claims on both item store adapters (SQLite in a temporary
+//! directory, DynamoDB in the emulator), the concurrent case raced on a
+//! multi-thread runtime.
 
 use skiff_shared::clock::FixedClock;
 use skiff_shared::idempotency::{Claim, claim};
@@ -7,18 +8,49 @@ use skiff_shared::ports::store::ItemStore;
 use std::sync::Arc;
 use std::time::Duration;
 
-fn store(dir: &std::path::Path, clock: Arc<FixedClock>) -> Arc<dyn ItemStore> {
-    Arc::new(
-        skiff_shared::adapters::sqlite_store::SqliteStore::open(&dir.join("items.db"), clock)
-            .unwrap(),
-    )
+/// One store under test, with the clock both the store and the claims read.
+struct Harness {
+    store: Arc<dyn ItemStore>,
+    clock: Arc<FixedClock>,
+    _dir: Option<tempfile::TempDir>,
 }
 
-#[tokio::test]
-async fn a_completed_claim_is_reported_done_with_its_result() {
+async fn sqlite() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let clock = FixedClock::at(time::OffsetDateTime::now_utc());
-    let s = store(dir.path(), clock.clone());
+    let store = skiff_shared::adapters::sqlite_store::SqliteStore::open(
+        &dir.path().join("items.db"),
+        clock.clone(),
+    )
+    .unwrap();
+    Harness {
+        store: Arc::new(store),
+        clock,
+        _dir: Some(dir),
+    }
+}
+
+async fn dynamodb() -> Harness {
+    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
+    Harness {
+        store: Arc::new(skiff_shared::testing::dynamo_store("idempotency", clock.clone()).await),
+        clock,
+        _dir: None,
+    }
+}
+
+skiff_shared::conformance_suite! {
+    adapters { embedded => &super::sqlite().await, dynamodb => &super::dynamodb().await }
+    cases {
+        a_completed_claim_is_reported_done_with_its_result,
+        a_live_lease_blocks_and_an_expired_one_is_taken_over,
+        a_released_claim_can_be_claimed_again_at_once,
+        of_many_concurrent_claims_exactly_one_acquires,
+    }
+}
+
+async fn a_completed_claim_is_reported_done_with_its_result(h: &Harness) {
+    let (s, clock) = (h.store.clone(), h.clock.clone());
     let Claim::Acquired(lease) = claim(
         s.as_ref(),
         clock.as_ref(),
@@ -49,11 +81,8 @@ async fn a_completed_claim_is_reported_done_with_its_result() {
     }
 }
 
-#[tokio::test]
-async fn a_live_lease_blocks_and_an_expired_one_is_taken_over() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
-    let s = store(dir.path(), clock.clone());
+async fn a_live_lease_blocks_and_an_expired_one_is_taken_over(h: &Harness) {
+    let (s, clock) = (h.store.clone(), h.clock.clone());
     let lease = Duration::from_secs(60);
     let Claim::Acquired(first) = claim(s.as_ref(), clock.as_ref(), "t", "e2", lease)
         .await
@@ -85,11 +114,8 @@ async fn a_live_lease_blocks_and_an_expired_one_is_taken_over() {
     second.complete(s.as_ref(), None).await.unwrap();
 }
 
-#[tokio::test]
-async fn a_released_claim_can_be_claimed_again_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
-    let s = store(dir.path(), clock.clone());
+async fn a_released_claim_can_be_claimed_again_at_once(h: &Harness) {
+    let (s, clock) = (h.store.clone(), h.clock.clone());
     let Claim::Acquired(l) = claim(
         s.as_ref(),
         clock.as_ref(),
@@ -116,11 +142,8 @@ async fn a_released_claim_can_be_claimed_again_at_once() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn of_many_concurrent_claims_exactly_one_acquires() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
-    let s = store(dir.path(), clock.clone());
+async fn of_many_concurrent_claims_exactly_one_acquires(h: &Harness) {
+    let (s, clock) = (h.store.clone(), h.clock.clone());
     let tasks: Vec<_> = (0..32)
         .map(|_| {
             let (s, c) = (s.clone(), clock.clone());

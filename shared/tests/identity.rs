@@ -1,15 +1,58 @@
-//! The identity repositories over the embedded item store: the concurrency
-//! properties the HTTP layer relies on (one winner per refresh token, an org never
-//! loses its last owner, one consumption per one-time token).
+//! The identity repositories on both item store adapters (SQLite in a temporary
+//! directory, DynamoDB in the emulator): the concurrency properties the HTTP layer
+//! relies on (one winner per refresh token, an org never loses its last owner, one
+//! consumption per one-time token), raced on a multi-thread runtime.
 
+use skiff_shared::adapters::sqlite_store::SqliteStore;
+use skiff_shared::clock::FixedClock;
 use skiff_shared::identity::one_time::{self, ConsumeError, Purpose};
 use skiff_shared::identity::orgs::{self, Membership, MembershipError, Org};
 use skiff_shared::identity::sessions::{self, RefreshError};
 use skiff_shared::identity::{OrgId, Role, UserId};
 use skiff_shared::ports::store::ItemStore;
-use skiff_shared::testing::embedded_services;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// One store under test, with the clock both the store and the domain read.
+struct Harness {
+    store: Arc<dyn ItemStore>,
+    clock: Arc<FixedClock>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn clock() -> Arc<FixedClock> {
+    FixedClock::at(time::OffsetDateTime::now_utc())
+}
+
+async fn sqlite() -> Harness {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = clock();
+    let store = SqliteStore::open(&dir.path().join("items.db"), clock.clone()).expect("open");
+    Harness {
+        store: Arc::new(store),
+        clock,
+        _dir: Some(dir),
+    }
+}
+
+async fn dynamodb() -> Harness {
+    let clock = clock();
+    Harness {
+        store: Arc::new(skiff_shared::testing::dynamo_store("identity", clock.clone()).await),
+        clock,
+        _dir: None,
+    }
+}
+
+skiff_shared::conformance_suite! {
+    adapters { embedded => &super::sqlite().await, dynamodb => &super::dynamodb().await }
+    cases {
+        concurrent_rotations_of_one_refresh_token_have_one_winner_and_revoke_the_session,
+        refresh_tokens_expire_and_unknown_ones_are_invalid,
+        two_owners_demoting_each_other_at_once_leave_one_owner,
+        a_one_time_token_is_consumed_once_and_only_for_its_purpose,
+    }
+}
 
 async fn org_with_owners(store: &dyn ItemStore, owners: &[UserId]) -> OrgId {
     let org = Org {
@@ -41,14 +84,12 @@ async fn org_with_owners(store: &dyn ItemStore, owners: &[UserId]) -> OrgId {
     org.id
 }
 
-#[tokio::test]
-async fn concurrent_rotations_of_one_refresh_token_have_one_winner_and_revoke_the_session() {
-    let dir = tempfile::tempdir().unwrap();
-    let (embedded, _clock) = embedded_services(dir.path()).await;
-    let s = embedded.services;
+async fn concurrent_rotations_of_one_refresh_token_have_one_winner_and_revoke_the_session(
+    h: &Harness,
+) {
     let (session, raw) = sessions::start(
-        s.store.as_ref(),
-        s.clock.as_ref(),
+        h.store.as_ref(),
+        h.clock.as_ref(),
         &UserId::new(),
         &OrgId::new(),
     )
@@ -56,9 +97,8 @@ async fn concurrent_rotations_of_one_refresh_token_have_one_winner_and_revoke_th
     .unwrap();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..6 {
-        let (s, raw) = (s.clone(), raw.clone());
-        tasks
-            .spawn(async move { sessions::rotate(s.store.as_ref(), s.clock.as_ref(), &raw).await });
+        let (store, clock, raw) = (h.store.clone(), h.clock.clone(), raw.clone());
+        tasks.spawn(async move { sessions::rotate(store.as_ref(), clock.as_ref(), &raw).await });
     }
     let results = tasks.join_all().await;
     let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
@@ -75,11 +115,11 @@ async fn concurrent_rotations_of_one_refresh_token_have_one_winner_and_revoke_th
     // The losers' presentations were reuses: the winner's successor is dead too.
     let successor = &winners[0].1;
     assert!(matches!(
-        sessions::rotate(s.store.as_ref(), s.clock.as_ref(), successor).await,
+        sessions::rotate(h.store.as_ref(), h.clock.as_ref(), successor).await,
         Err(RefreshError::Revoked)
     ));
     assert!(
-        sessions::get(s.store.as_ref(), &session.id)
+        sessions::get(h.store.as_ref(), &session.id)
             .await
             .unwrap()
             .unwrap()
@@ -88,14 +128,10 @@ async fn concurrent_rotations_of_one_refresh_token_have_one_winner_and_revoke_th
     );
 }
 
-#[tokio::test]
-async fn refresh_tokens_expire_and_unknown_ones_are_invalid() {
-    let dir = tempfile::tempdir().unwrap();
-    let (embedded, clock) = embedded_services(dir.path()).await;
-    let s = embedded.services;
+async fn refresh_tokens_expire_and_unknown_ones_are_invalid(h: &Harness) {
     let (_, raw) = sessions::start(
-        s.store.as_ref(),
-        s.clock.as_ref(),
+        h.store.as_ref(),
+        h.clock.as_ref(),
         &UserId::new(),
         &OrgId::new(),
     )
@@ -103,22 +139,20 @@ async fn refresh_tokens_expire_and_unknown_ones_are_invalid() {
     .unwrap();
     let forged = "x".repeat(43);
     assert!(matches!(
-        sessions::rotate(s.store.as_ref(), s.clock.as_ref(), &forged).await,
+        sessions::rotate(h.store.as_ref(), h.clock.as_ref(), &forged).await,
         Err(RefreshError::Invalid)
     ));
-    clock.advance(sessions::REFRESH_LIFETIME + Duration::from_secs(1));
+    h.clock
+        .advance(sessions::REFRESH_LIFETIME + Duration::from_secs(1));
     // Past its TTL the item is gone: an old token is simply unknown.
     assert!(matches!(
-        sessions::rotate(s.store.as_ref(), s.clock.as_ref(), &raw).await,
+        sessions::rotate(h.store.as_ref(), h.clock.as_ref(), &raw).await,
         Err(RefreshError::Invalid | RefreshError::Expired)
     ));
 }
 
-#[tokio::test]
-async fn two_owners_demoting_each_other_at_once_leave_one_owner() {
-    let dir = tempfile::tempdir().unwrap();
-    let (embedded, _clock) = embedded_services(dir.path()).await;
-    let store: Arc<dyn ItemStore> = embedded.services.store.clone();
+async fn two_owners_demoting_each_other_at_once_leave_one_owner(h: &Harness) {
+    let store = h.store.clone();
     let (a, b) = (UserId::new(), UserId::new());
     let org = org_with_owners(store.as_ref(), &[a.clone(), b.clone()]).await;
     assert_eq!(
@@ -157,12 +191,8 @@ async fn two_owners_demoting_each_other_at_once_leave_one_owner() {
     assert_eq!(owners, 1);
 }
 
-#[tokio::test]
-async fn a_one_time_token_is_consumed_once_and_only_for_its_purpose() {
-    let dir = tempfile::tempdir().unwrap();
-    let (embedded, clock) = embedded_services(dir.path()).await;
-    let s = embedded.services;
-    let (store, c) = (s.store.as_ref(), s.clock.as_ref());
+async fn a_one_time_token_is_consumed_once_and_only_for_its_purpose(h: &Harness) {
+    let (store, c) = (h.store.as_ref(), h.clock.as_ref());
     let raw = one_time::issue(store, c, Purpose::ResetPassword, Default::default())
         .await
         .unwrap();
@@ -172,15 +202,9 @@ async fn a_one_time_token_is_consumed_once_and_only_for_its_purpose() {
     ));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..5 {
-        let (s, raw) = (s.clone(), raw.clone());
+        let (store, clock, raw) = (h.store.clone(), h.clock.clone(), raw.clone());
         tasks.spawn(async move {
-            one_time::consume(
-                s.store.as_ref(),
-                s.clock.as_ref(),
-                Purpose::ResetPassword,
-                &raw,
-            )
-            .await
+            one_time::consume(store.as_ref(), clock.as_ref(), Purpose::ResetPassword, &raw).await
         });
     }
     let results = tasks.join_all().await;
@@ -195,7 +219,7 @@ async fn a_one_time_token_is_consumed_once_and_only_for_its_purpose() {
     let raw = one_time::issue(store, c, Purpose::ResetPassword, Default::default())
         .await
         .unwrap();
-    clock.advance(Duration::from_secs(3601));
+    h.clock.advance(Duration::from_secs(3601));
     assert!(matches!(
         one_time::consume(store, c, Purpose::ResetPassword, &raw).await,
         Err(ConsumeError::Expired)
