@@ -90,6 +90,9 @@ skiff_shared::conformance_suite! {
         concurrent_issuance_issues_one_license,
         unlimited_licenses_never_refuse,
         seat_changes_are_audited_in_the_same_transaction,
+        activations_stop_at_the_seat_count_until_a_machine_is_unbound,
+        unbinding_a_machine_ends_its_session_and_frees_its_seat,
+        concurrent_unbinds_and_activations_keep_the_count_exact,
     }
 }
 
@@ -703,4 +706,217 @@ async fn seat_changes_are_audited_in_the_same_transaction(h: &Harness) {
     assert_eq!(acquired.user_agent.as_deref(), Some("seat-tests/1"));
     // Newest first.
     assert!(entries.windows(2).all(|w| w[0].id >= w[1].id));
+}
+
+async fn activate(h: &Harness, license: &License, hw: &HardwareId) -> repo::Activation {
+    repo::activate(h.store.as_ref(), h.clock.as_ref(), license, hw, &meta())
+        .await
+        .expect("activate")
+}
+
+async fn unbind(h: &Harness, lic: &LicenseRef, hw: &HardwareId) -> seats::Unbound {
+    seats::unbind_machine(h.store.as_ref(), h.clock.as_ref(), lic, hw, &meta())
+        .await
+        .expect("unbind")
+}
+
+/// The license's activation counter equals its machine items; returns their number.
+async fn assert_activations(h: &Harness, lic: &LicenseRef) -> i64 {
+    let machines = repo::machines(h.store.as_ref(), lic).await.unwrap().len() as i64;
+    let license = repo::get(h.store.as_ref(), lic).await.unwrap().unwrap();
+    assert_eq!(
+        license.activations, machines,
+        "counter and machine items agree"
+    );
+    machines
+}
+
+async fn activations_stop_at_the_seat_count_until_a_machine_is_unbound(h: &Harness) {
+    let license = license(h, 2).await;
+    let lic = license.reference();
+    let (a, b, c) = (machine(1), machine(2), machine(3));
+    assert!(matches!(
+        activate(h, &license, &a).await,
+        repo::Activation::Bound { new: true, .. }
+    ));
+    assert!(matches!(
+        activate(h, &license, &b).await,
+        repo::Activation::Bound { new: true, .. }
+    ));
+    // Re-activating a bound machine never counts twice, even when full.
+    assert!(matches!(
+        activate(h, &license, &a).await,
+        repo::Activation::Bound { new: false, .. }
+    ));
+    assert_eq!(
+        activate(h, &license, &c).await,
+        repo::Activation::LimitReached { limit: 2 }
+    );
+    assert_eq!(assert_activations(h, &lic).await, 2);
+
+    let unbound = unbind(h, &lic, &a).await;
+    assert_eq!(
+        unbound.machine.map(|m| m.hardware_id),
+        Some(a.as_str().to_owned())
+    );
+    assert_eq!(unbound.ended, None, "the machine held no seat");
+    assert!(!repo::is_bound(h.store.as_ref(), &lic, &a).await.unwrap());
+    assert!(matches!(
+        activate(h, &license, &c).await,
+        repo::Activation::Bound { new: true, .. }
+    ));
+    assert_eq!(assert_activations(h, &lic).await, 2);
+    // Unbinding again changes nothing.
+    assert!(!unbind(h, &lic, &a).await.changed());
+    assert_eq!(assert_activations(h, &lic).await, 2);
+}
+
+async fn unbinding_a_machine_ends_its_session_and_frees_its_seat(h: &Harness) {
+    use skiff_shared::licensing::audit::{self, Action};
+    let license = license(h, 1).await;
+    let lic = license.reference();
+    let (a, b) = (machine(1), machine(2));
+    activate(h, &license, &a).await;
+    let seat = acquire(h, &lic, &a).await.unwrap().seat;
+    assert!(matches!(
+        acquire(h, &lic, &b).await,
+        Err(SeatError::Exhausted { .. })
+    ));
+
+    let unbound = unbind(h, &lic, &a).await;
+    assert_eq!(
+        unbound.ended.map(|s| s.session_id),
+        Some(seat.session_id.clone())
+    );
+    assert_usage(h, &lic, 0).await;
+    assert_eq!(assert_activations(h, &lic).await, 0);
+    assert_eq!(
+        seats::heartbeat(
+            h.store.as_ref(),
+            h.clock.as_ref(),
+            &lic,
+            &seat.hw_hash,
+            &seat.session_id
+        )
+        .await,
+        Err(SeatError::SessionExpired),
+        "the unbound machine's session is over"
+    );
+    // Its seat went back to the pool and its slot to the activation limit.
+    activate(h, &license, &b).await;
+    acquire(h, &lic, &b).await.expect("the freed seat");
+    assert_usage(h, &lic, 1).await;
+
+    let (entries, _) = audit::list(
+        h.store.as_ref(),
+        &lic.org_id,
+        Some(&lic.license_id),
+        100,
+        None,
+    )
+    .await
+    .unwrap();
+    let unbinds: Vec<_> = entries
+        .iter()
+        .filter(|e| e.action == Action::MachineDeactivated)
+        .collect();
+    assert_eq!(unbinds.len(), 1, "{entries:?}");
+    assert_eq!(unbinds[0].detail["hardware_id"], a.as_str());
+    assert_eq!(unbinds[0].detail["session_id"], seat.session_id.as_str());
+    assert_eq!(unbinds[0].actor, "user:usr_test");
+    let ended = entries
+        .iter()
+        .find(|e| e.action == Action::SeatEnded)
+        .expect("the session's end is recorded");
+    assert_eq!(ended.detail["reason"], "machine_deactivated");
+    // A repeated unbind records nothing more.
+    assert!(!unbind(h, &lic, &a).await.changed());
+    let (again, _) = audit::list(
+        h.store.as_ref(),
+        &lic.org_id,
+        Some(&lic.license_id),
+        100,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.len(), entries.len());
+}
+
+async fn concurrent_unbinds_and_activations_keep_the_count_exact(h: &Harness) {
+    const LIMIT: i64 = 3;
+    let license = license(h, LIMIT).await;
+    let lic = license.reference();
+    let bound: Vec<HardwareId> = (0..LIMIT as usize).map(machine).collect();
+    for hw in &bound {
+        activate(h, &license, hw).await;
+        acquire(h, &lic, hw).await.unwrap();
+    }
+    // Every bound machine is unbound by five racing callers while ten new machines
+    // race to activate.
+    let unbinds = bound.iter().flat_map(|hw| {
+        (0..5).map(|_| {
+            let (store, clock, lic, hw) =
+                (h.store.clone(), h.clock.clone(), lic.clone(), hw.clone());
+            tokio::spawn(async move {
+                seats::unbind_machine(store.as_ref(), clock.as_ref(), &lic, &hw, &meta())
+                    .await
+                    .expect("unbind")
+                    .changed()
+            })
+        })
+    });
+    let unbinds: Vec<_> = unbinds.collect();
+    let activations: Vec<_> = (100..110)
+        .map(|i| {
+            let (store, clock, license) = (h.store.clone(), h.clock.clone(), license.clone());
+            tokio::spawn(async move {
+                repo::activate(
+                    store.as_ref(),
+                    clock.as_ref(),
+                    &license,
+                    &machine(i),
+                    &meta(),
+                )
+                .await
+                .expect("activate")
+            })
+        })
+        .collect();
+    let changed = join_all(unbinds)
+        .await
+        .into_iter()
+        .filter(|r| *r.as_ref().expect("task"))
+        .count();
+    assert_eq!(
+        changed, LIMIT as usize,
+        "each machine is unbound exactly once"
+    );
+    let granted = join_all(activations)
+        .await
+        .into_iter()
+        .filter(|r| {
+            matches!(
+                r.as_ref().expect("task"),
+                repo::Activation::Bound { new: true, .. }
+            )
+        })
+        .count() as i64;
+    assert!(granted <= LIMIT, "{granted} new machines for {LIMIT} slots");
+    assert_eq!(assert_activations(h, &lic).await, granted);
+    assert_usage(h, &lic, 0).await;
+    for hw in &bound {
+        assert!(!repo::is_bound(h.store.as_ref(), &lic, hw).await.unwrap());
+    }
+    // Whatever the interleaving, the freed slots are usable now.
+    for i in 200..(200 + (LIMIT - granted) as usize) {
+        assert!(matches!(
+            activate(h, &license, &machine(i)).await,
+            repo::Activation::Bound { new: true, .. }
+        ));
+    }
+    assert_eq!(
+        activate(h, &license, &machine(300)).await,
+        repo::Activation::LimitReached { limit: LIMIT }
+    );
 }

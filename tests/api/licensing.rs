@@ -546,6 +546,8 @@ async fn the_openapi_document_lists_the_licensing_routes() {
         ("/api/v1/licenses", "get"),
         ("/api/v1/licenses/validate", "post"),
         ("/api/v1/licenses/activate", "post"),
+        ("/api/v1/licenses/deactivate", "post"),
+        ("/api/v1/licenses/{id}/machines/{hardware_id}", "delete"),
         ("/api/v1/licenses/acquire", "post"),
         ("/api/v1/licenses/heartbeat", "post"),
         ("/api/v1/licenses/release", "post"),
@@ -571,3 +573,134 @@ async fn the_openapi_document_lists_the_licensing_routes() {
     app.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_machine_is_unbound_by_an_admin_or_by_itself_and_another_takes_its_place() {
+    let app = spawn_app().await;
+    let (_, token, license) = licensed(&app, "unbind@acme.test", "Acme", "starter").await;
+    let key = license["key"].as_str().unwrap();
+    let id = license["id"].as_str().unwrap();
+    assert_eq!(license["max_seats"], 3);
+    let activate = |hw: &str| {
+        post(
+            &app,
+            "/api/v1/licenses/activate",
+            None,
+            json!({"license_key": key, "hardware_id": hw}),
+        )
+    };
+    let deactivate = |hw: &str| {
+        post(
+            &app,
+            "/api/v1/licenses/deactivate",
+            None,
+            json!({"license_key": key, "hardware_id": hw}),
+        )
+    };
+    for hw in ["laptop-0001-aaaa", "laptop-0002-bbbb", "laptop-0003-cccc"] {
+        assert_eq!(activate(hw).await.0, 201, "{hw}");
+    }
+    let (status, full) = activate("laptop-0004-dddd").await;
+    assert_eq!(
+        (status, full["code"].as_str()),
+        (StatusCode::CONFLICT, Some("ACTIVATION_LIMIT")),
+        "one machine per seat: {full}"
+    );
+    let (status, seat) = acquire(&app, &token, key, "laptop-0001-aaaa").await;
+    assert_eq!(status, 201, "{seat}");
+
+    // Only the org's owners and admins unbind; another org does not see the license.
+    let machine_path = format!("/api/v1/licenses/{id}/machines/laptop-0001-aaaa");
+    let (status, _) = call(&app, Method::DELETE, &machine_path, None, None).await;
+    assert_eq!(status, 401);
+    let member = app.invited(&token, "member@acme.test", "member").await;
+    let (status, body) = call(&app, Method::DELETE, &machine_path, Some(&member), None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("INSUFFICIENT_ROLE"))
+    );
+    let (_, stranger) = app.verified_owner("stranger@other.test", "Other").await;
+    let (status, _) = call(&app, Method::DELETE, &machine_path, Some(&stranger), None).await;
+    assert_eq!(status, 404, "another org's license");
+    let (status, body) = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/licenses/{id}/machines/short"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_FAILED")),
+        "{body}"
+    );
+
+    // The owner unbinds the seated machine: 204, twice; its session is over.
+    for _ in 0..2 {
+        let (status, body) = call(&app, Method::DELETE, &machine_path, Some(&token), None).await;
+        assert_eq!(status, 204, "{body}");
+    }
+    let (status, hb) = post(
+        &app,
+        "/api/v1/licenses/heartbeat",
+        Some(&token),
+        json!({"session_id": seat["session_id"], "signed_token": seat["signed_token"]}),
+    )
+    .await;
+    assert_eq!(
+        (status, hb["code"].as_str()),
+        (StatusCode::GONE, Some("SESSION_EXPIRED"))
+    );
+    let (_, view) = get(&app, &format!("/api/v1/licenses/{id}"), &token).await;
+    assert_eq!(view["seats_used"], 0, "{view}");
+    assert!(
+        !view["hardware_ids"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("laptop-0001-aaaa")),
+        "{view}"
+    );
+    assert_eq!(activate("laptop-0004-dddd").await.0, 201, "the freed slot");
+
+    // A machine unbinds itself with the key, also twice; a new machine takes its slot.
+    assert_eq!(deactivate("laptop-0002-bbbb").await.0, 204);
+    assert_eq!(deactivate("laptop-0002-bbbb").await.0, 204);
+    assert_eq!(activate("laptop-0005-eeee").await.0, 201);
+    assert_eq!(activate("laptop-0006-ffff").await.0, 409);
+    let (status, body) = post(
+        &app,
+        "/api/v1/licenses/deactivate",
+        None,
+        json!({"license_key": "SKIFF-0000-0000-0000-0000-0000", "hardware_id": "laptop-0003-cccc"}),
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = deactivate("x").await;
+    assert_eq!(status, 422, "{body}");
+
+    let (status, log) = get(
+        &app,
+        &format!("/api/v1/licenses/audit?license_id={id}"),
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200, "{log}");
+    let unbinds = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "MACHINE_DEACTIVATED")
+        .count();
+    assert_eq!(unbinds, 2, "one entry per real unbinding: {log}");
+
+    // The self-service route counts against the public per-IP limit.
+    let mut limited = false;
+    for _ in 0..100 {
+        if deactivate("laptop-0003-cccc").await.0 == 429 {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "the public limit applies to deactivate");
+    app.stop().await;
+}

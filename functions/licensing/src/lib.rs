@@ -3,7 +3,8 @@
 //! `skiff_shared::licensing::service` with the principal's org.
 //!
 //! Public routes (a license key is the credential, rate-limited per client IP):
-//! `POST /validate`, `POST /activate`, `GET /{license_key}/status`, `GET /public-key`.
+//! `POST /validate`, `POST /activate`, `POST /deactivate`, `GET /{license_key}/status`,
+//! `GET /public-key`.
 //! Everything else needs a signed-in member of the license's org.
 
 mod caller;
@@ -42,6 +43,8 @@ fn api() -> OpenApiRouter<Services> {
         .routes(routes!(audit))
         .routes(routes!(validate))
         .routes(routes!(activate))
+        .routes(routes!(deactivate))
+        .routes(routes!(deactivate_machine))
         .routes(routes!(acquire))
         .routes(routes!(heartbeat))
         .routes(routes!(release))
@@ -492,4 +495,55 @@ async fn audit(
     )
     .await?;
     Ok(Json(log).into_response())
+}
+
+/// Unbind a machine from its license, from the machine itself (public, key-based,
+/// rate-limited like validate; idempotent). Its seat session, if any, ends, and a
+/// new machine can activate in its place.
+#[utoipa::path(post, path = "/api/v1/licenses/deactivate", tag = TAG,
+    request_body = KeyMachineBody,
+    responses((status = 204, description = "unbound (or was not bound)"),
+        (status = 404, description = "no license with this key", body = Problems),
+        (status = 422, description = "malformed key or hardware id", body = Problems),
+        (status = 429, description = "RATE_LIMITED", body = Problems)))]
+async fn deactivate(
+    State(services): State<Services>,
+    meta: ClientMeta,
+    JsonBody(body): JsonBody<KeyMachineBody>,
+) -> ApiResult<Response> {
+    limit_public(&services, &meta).await?;
+    let key = required(body.license_key, "license_key")?;
+    let hw = required(body.hardware_id, "hardware_id")?;
+    service::deactivate_by_key(&services, &key, &hw, &meta.request_meta(None)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Unbind a machine from one of the org's licenses (owners and admins; idempotent):
+/// its seat session, if any, ends and its seat is free; audited as
+/// `MACHINE_DEACTIVATED`.
+#[utoipa::path(delete, path = "/api/v1/licenses/{id}/machines/{hardware_id}", tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "license id"),
+        ("hardware_id" = String, Path, description = "the machine's hardware id (percent-encoded)")),
+    responses((status = 204, description = "unbound (or was not bound)"),
+        (status = 403, description = "INSUFFICIENT_ROLE", body = Problems),
+        (status = 404, description = "no such license in the org", body = Problems),
+        (status = 422, description = "malformed hardware id", body = Problems)))]
+async fn deactivate_machine(
+    State(services): State<Services>,
+    caller: Caller,
+    meta: ClientMeta,
+    Path((id, hardware_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    caller.require_admin()?;
+    caller.principal.require_scope(caller::WRITE)?;
+    service::deactivate_machine(
+        &services,
+        &caller.org_id,
+        &id,
+        &hardware_id,
+        &meta.request_meta(caller.user_id.clone()),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

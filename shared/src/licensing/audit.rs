@@ -20,6 +20,7 @@ pub enum Action {
     SeatEnded,
     LicenseSuspended,
     LicenseDeactivated,
+    MachineDeactivated,
 }
 
 /// One audit entry.

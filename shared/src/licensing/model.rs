@@ -124,7 +124,8 @@ pub struct License {
     /// Seat items that exist (live or expired-but-not-yet-reclaimed). Changed only in
     /// the same transaction as the seat items, so it always equals their number.
     pub seats_used: i64,
-    /// Bound machines (activations).
+    /// Bound machines (activations): changes only together with the machine items,
+    /// in one transaction, so it always equals their number.
     #[serde(default)]
     pub activations: i64,
     pub status: Status,
@@ -320,6 +321,8 @@ pub enum EndReason {
     Deactivated,
     /// A plan downgrade lowered the seat limit below the sessions in use.
     Downgraded,
+    /// The machine was unbound from the license.
+    MachineDeactivated,
 }
 
 /// An ended session (the history item).

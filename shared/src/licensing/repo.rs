@@ -11,9 +11,37 @@ use super::model::{
 use crate::clock::Clock;
 use crate::ports::store::{Change, Cmp, Condition, ItemStore, NewItem, Query, StoreError, Write};
 
-/// Most machines one license can bind (keeps an abusive client from growing a
-/// partition without bound).
+/// Most machines a license with unlimited seats can bind (keeps an abusive client
+/// from growing a partition without bound).
 pub const MAX_ACTIVATIONS: i64 = 1000;
+
+/// How many machines `license` may bind at once: one per seat, so a customer installs
+/// the product on as many machines as the plan has seats and moves it by unbinding
+/// one ([`super::seats::unbind_machine`]); an unlimited license up to
+/// [`MAX_ACTIVATIONS`].
+pub fn activation_limit(license: &License) -> i64 {
+    if license.is_unlimited() {
+        MAX_ACTIVATIONS
+    } else {
+        license.max_seats.min(MAX_ACTIVATIONS)
+    }
+}
+
+/// "One more machine fits": [`activation_limit`] compared on the license item itself,
+/// so a concurrent plan change is part of the state the condition sees.
+fn admits_machine() -> Condition {
+    Condition::Any(vec![
+        Condition::AttrMissing("activations".into()),
+        Condition::All(vec![
+            Condition::attr("max_seats", Cmp::Lt, 0),
+            Condition::attr("activations", Cmp::Lt, MAX_ACTIVATIONS),
+        ]),
+        Condition::All(vec![
+            Condition::attrs("activations", Cmp::Lt, "max_seats"),
+            Condition::attr("activations", Cmp::Lt, MAX_ACTIVATIONS),
+        ]),
+    ])
+}
 /// Attempts at drawing a key that is not taken (a collision is ~2^-100 likely).
 const KEY_ATTEMPTS: u32 = 5;
 
@@ -286,12 +314,12 @@ fn changed<T>(r: Result<T, StoreError>) -> Result<bool, StoreError> {
 pub enum Activation {
     /// The machine is bound (`new` = by this call).
     Bound { machine: Machine, new: bool },
-    /// The license already binds [`MAX_ACTIVATIONS`] machines.
-    LimitReached,
+    /// The license already binds [`activation_limit`] machines.
+    LimitReached { limit: i64 },
 }
 
-/// Bind a machine to a license (idempotent), counting activations exactly and
-/// stamping the license's first `activated_at`.
+/// Bind a machine to a license (idempotent) within its [`activation_limit`],
+/// counting activations exactly and stamping the license's first `activated_at`.
 pub async fn activate(
     store: &dyn ItemStore,
     clock: &dyn Clock,
@@ -323,10 +351,7 @@ pub async fn activate(
             Write::Update {
                 key: lic.key(),
                 changes: vec![Change::Add("activations".into(), 1)],
-                condition: Some(Condition::Any(vec![
-                    Condition::AttrMissing("activations".into()),
-                    Condition::attr("activations", Cmp::Lt, MAX_ACTIVATIONS),
-                ])),
+                condition: Some(admits_machine()),
             },
         ];
         match store.transact(writes).await {
@@ -347,16 +372,25 @@ pub async fn activate(
                 return Ok(Activation::Bound { machine, new: true });
             }
             Err(StoreError::ConditionFailed { index: Some(1) }) => {
-                return Ok(Activation::LimitReached);
+                // Full, unless a machine was unbound meanwhile (the loop retries).
+                if let Some(l) = get(store, &lic).await?
+                    && l.activations >= activation_limit(&l)
+                {
+                    return Ok(Activation::LimitReached {
+                        limit: activation_limit(&l),
+                    });
+                }
             }
             Err(e) if e.is_condition_failed() => {
                 // Either the machine was bound concurrently (the loop finds it) or
                 // the limit was hit (the license says so).
                 if let Some(l) = get(store, &lic).await?
-                    && l.activations >= MAX_ACTIVATIONS
+                    && l.activations >= activation_limit(&l)
                     && store.get(&key).await?.is_none()
                 {
-                    return Ok(Activation::LimitReached);
+                    return Ok(Activation::LimitReached {
+                        limit: activation_limit(&l),
+                    });
                 }
             }
             Err(e) => return Err(e),

@@ -22,7 +22,7 @@
 
 use super::audit::{self, Action, Actor};
 use super::model::{
-    EndReason, HISTORY_RETENTION_SECS, LEASE_SECS, License, LicenseRef, RequestMeta, Seat,
+    EndReason, HISTORY_RETENTION_SECS, LEASE_SECS, License, LicenseRef, Machine, RequestMeta, Seat,
     SessionRecord, Status, Validity, new_session_id, seat_expiry_index,
 };
 use crate::clock::Clock;
@@ -568,6 +568,123 @@ pub async fn release(
     }
     Err(SeatError::Contention(format!(
         "release on {} lost {MAX_ATTEMPTS} races",
+        lic.license_id
+    )))
+}
+
+/// What unbinding a machine changed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Unbound {
+    /// The activation removed (`None`: the machine was not bound).
+    pub machine: Option<Machine>,
+    /// The session ended with it, whose seat is free again.
+    pub ended: Option<Seat>,
+}
+
+impl Unbound {
+    /// Whether this call changed anything (a repeated unbind does not).
+    pub fn changed(&self) -> bool {
+        self.machine.is_some() || self.ended.is_some()
+    }
+}
+
+/// Unbind machine `hw` from `lic`: remove its activation (its slot under the
+/// activation limit is free again) and end its session if it has one (its seat is
+/// free again), with the `MACHINE_DEACTIVATED` audit entry — one transaction over
+/// both items and both counters, so a concurrent acquire, heartbeat or second unbind
+/// sees all of it or nothing. Unbinding a machine that is neither bound nor seated
+/// changes nothing and is not an error.
+pub async fn unbind_machine(
+    store: &dyn ItemStore,
+    clock: &dyn Clock,
+    lic: &LicenseRef,
+    hardware_id: &super::keys::HardwareId,
+    meta: &RequestMeta,
+) -> Result<Unbound, SeatError> {
+    let hw_hash = hardware_id.hash();
+    let machine_key = lic.machine_key(&hw_hash);
+    let seat_key = lic.seat_key(&hw_hash);
+    let actor = Actor::from_meta(meta);
+    for _ in 0..MAX_ATTEMPTS {
+        let machine: Option<Machine> = store
+            .get(&machine_key)
+            .await?
+            .map(|i| i.parse())
+            .transpose()?;
+        let seat: Option<Seat> = store.get(&seat_key).await?.map(|i| i.parse()).transpose()?;
+        if machine.is_none() && seat.is_none() {
+            return Ok(Unbound::default());
+        }
+        let now = clock.unix();
+        let mut writes = Vec::with_capacity(7);
+        let mut counters = vec![];
+        let mut guard = vec![Condition::Exists];
+        match &machine {
+            Some(_) => {
+                writes.push(Write::Delete {
+                    key: machine_key.clone(),
+                    condition: Some(Condition::Exists),
+                });
+                counters.push(Change::Add("activations".into(), -1));
+                guard.push(attr("activations", Cmp::Ge, 1));
+            }
+            None => writes.push(Write::Check {
+                key: machine_key.clone(),
+                condition: Condition::Absent,
+            }),
+        }
+        match &seat {
+            Some(seat) => {
+                writes.push(Write::Delete {
+                    key: seat_key.clone(),
+                    condition: Some(same_session(&seat.session_id)),
+                });
+                let reason = if seat.is_live(now) {
+                    EndReason::MachineDeactivated
+                } else {
+                    EndReason::Expired
+                };
+                writes.extend(end_writes(seat, reason, &actor, now)?);
+                counters.push(Change::Add("seats_used".into(), -1));
+                guard.push(attr("seats_used", Cmp::Ge, 1));
+            }
+            None => writes.push(Write::Check {
+                key: seat_key.clone(),
+                condition: Condition::Absent,
+            }),
+        }
+        writes.push(Write::Update {
+            key: lic.key(),
+            changes: counters,
+            condition: Some(Condition::All(guard)),
+        });
+        writes.push(audit::entry_write(
+            &lic.org_id,
+            &lic.license_id,
+            Action::MachineDeactivated,
+            &actor,
+            meta,
+            json!({
+                "hardware_id": hardware_id.as_str(),
+                "was_bound": machine.is_some(),
+                "session_id": seat.as_ref().map(|s| s.session_id.clone()),
+            }),
+            now,
+        )?);
+        match store.transact(writes).await {
+            Ok(()) => {
+                return Ok(Unbound {
+                    machine,
+                    ended: seat,
+                });
+            }
+            // The machine or its session changed meanwhile: look again.
+            Err(e) if e.is_condition_failed() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(SeatError::Contention(format!(
+        "unbinding a machine of {} lost {MAX_ATTEMPTS} races",
         lic.license_id
     )))
 }

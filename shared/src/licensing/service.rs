@@ -266,14 +266,73 @@ pub async fn activate(
                 status: license.status,
             })
         }
-        Activation::LimitReached => Err(ApiError::conflict(
+        Activation::LimitReached { limit } => Err(ApiError::conflict(
             "ACTIVATION_LIMIT",
             format!(
-                "This license already binds {} machines.",
-                repo::MAX_ACTIVATIONS
+                "This license already binds {limit} machines, as many as it may; \
+                 unbind one (POST /api/v1/licenses/deactivate from that machine, or an \
+                 admin's DELETE /api/v1/licenses/{{id}}/machines/{{hardware_id}}) first."
             ),
         )),
     }
+}
+
+/// Unbind a machine and end its session, recording who did it. A machine that is
+/// not bound is not an error (unbinding twice answers the same).
+async fn unbind(
+    services: &Services,
+    license: &License,
+    hardware_id: &HardwareId,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    let unbound = seats::unbind_machine(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        &license.reference(),
+        hardware_id,
+        meta,
+    )
+    .await
+    .map_err(seat_error)?;
+    if unbound.changed() {
+        tracing::info!(
+            license_id = %license.license_id,
+            was_bound = unbound.machine.is_some(),
+            ended_session = unbound.ended.is_some(),
+            "machine unbound"
+        );
+    }
+    Ok(())
+}
+
+/// `DELETE /licenses/{id}/machines/{hardware_id}`: an org admin unbinds a machine of
+/// one of the org's licenses (another org's license is 404).
+pub async fn deactivate_machine(
+    services: &Services,
+    org_id: &str,
+    license_id: &str,
+    hardware_id: &str,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    let hw = parse_hardware(hardware_id)?;
+    let license = owned(services, org_id, license_id).await?;
+    unbind(services, &license, &hw, meta).await
+}
+
+/// `POST /licenses/deactivate`: the machine unbinds itself with the license key, as
+/// it activated. Any status of the license allows it (leaving is always possible).
+pub async fn deactivate_by_key(
+    services: &Services,
+    license_key: &str,
+    hardware_id: &str,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    let key = parse_key(license_key)?;
+    let hw = parse_hardware(hardware_id)?;
+    let license = repo::by_key(services.store.as_ref(), &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no license with this key"))?;
+    unbind(services, &license, &hw, meta).await
 }
 
 /// `POST /licenses/acquire` answer.
@@ -556,7 +615,7 @@ pub async fn download(
 pub struct SessionView {
     pub session_id: String,
     /// `active`, or how it ended: `released`, `expired`, `suspended`, `deactivated`,
-    /// `downgraded`.
+    /// `downgraded`, `machine_deactivated`.
     pub status: String,
     pub machine: String,
     pub user_id: Option<String>,
