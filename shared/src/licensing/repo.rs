@@ -42,6 +42,7 @@ fn admits_machine() -> Condition {
         ]),
     ])
 }
+
 /// Attempts at drawing a key that is not taken (a collision is ~2^-100 likely).
 const KEY_ATTEMPTS: u32 = 5;
 
