@@ -6,3 +6,4 @@ mod blobs;
 mod health;
 mod licensing;
 mod outbox;
+mod pages;
