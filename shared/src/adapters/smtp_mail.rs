@@ -27,8 +27,13 @@ pub const SMTP_PASSWORD: SecretName = SecretName {
     generate: Generate::Never,
 };
 
-/// How long one SMTP command may take before the send counts as failed.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long connecting to the relay may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one whole send may take: the client bounds only the connect, and a
+/// relay that stalls mid-conversation would otherwise hold the outbox worker. A
+/// send cut off after the relay took the message may be delivered again on retry
+/// (SMTP cannot tell).
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Sends through one SMTP relay from one address.
 pub struct SmtpMailer {
@@ -71,7 +76,7 @@ impl SmtpMailer {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
             .port(settings.port)
             .tls(tls)
-            .timeout(Some(COMMAND_TIMEOUT));
+            .timeout(Some(CONNECT_TIMEOUT));
         match (&settings.username, password) {
             (Some(user), Some(password)) => {
                 builder = builder
@@ -138,7 +143,15 @@ impl Mailer for SmtpMailer {
                 email.html.clone(),
             ))
             .map_err(|e| MailError::Rejected(format!("building the message: {e}")))?;
-        self.transport.send(message).await.map_err(failure)?;
+        tokio::time::timeout(SEND_TIMEOUT, self.transport.send(message))
+            .await
+            .map_err(|_| {
+                MailError::Unavailable(format!(
+                    "SMTP relay: no answer within {} s",
+                    SEND_TIMEOUT.as_secs()
+                ))
+            })?
+            .map_err(failure)?;
         tracing::info!(to = %email.to.trim(), subject = %email.subject, mail_id = %id, "e-mail sent by SMTP");
         Ok(id)
     }
