@@ -36,7 +36,7 @@ fn has_flag(tag: &str, name: &str) -> bool {
 }
 
 /// The part of `html` inside the form whose opening tag satisfies `which`.
-fn form<'a>(html: &'a str, which: impl Fn(&str) -> bool) -> (&'a str, &'a str) {
+fn form(html: &str, which: impl Fn(&str) -> bool) -> (&str, &str) {
     let open = tags(html, "form")
         .into_iter()
         .find(|t| which(t))
