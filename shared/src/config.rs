@@ -63,6 +63,8 @@ pub struct Config {
     /// `aud` of access tokens.
     pub jwt_audience: String,
     pub rate_limits: RateLimits,
+    /// Who delivers e-mail, and where the links in it lead.
+    pub mail: MailSettings,
 }
 
 /// At most `max` requests per `window_secs` (a fixed window).
@@ -255,6 +257,7 @@ impl Config {
             dev_clock: env.parse("SKIFF_DEV_CLOCK", "false")?,
             aws,
             licensing: crate::licensing::config::LicensingConfig::from_lookup(|n| env.get(n))?,
+            mail: MailSettings::from_vars(&env, backend, environment)?,
         })
     }
 
@@ -265,6 +268,163 @@ impl Config {
     /// An absolute link under the public URL (`path` starts with `/`).
     pub fn link(&self, path: &str) -> String {
         format!("{}{}", self.public_url, path)
+    }
+}
+
+/// E-mail delivery and the links e-mails carry (`SKIFF_MAIL`, `SKIFF_SMTP_*`,
+/// `SKIFF_APP_URL`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    /// The product's front end, no trailing `/`: the base of the links a person
+    /// follows (password reset, invitation, welcome). Without it they lead to the
+    /// local server's own minimal pages under the public URL.
+    pub app_url: Option<String>,
+}
+
+/// Which mailer delivers e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    /// The local mailbox: stored, readable at the dev-only routes, never delivered.
+    Dev,
+    Smtp(SmtpSettings),
+    Ses,
+}
+
+/// One SMTP relay. Its password, if any, is the `smtp_password` secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS; refuses a relay that cannot (587).
+    StartTls,
+    /// TLS from the first byte (465).
+    Implicit,
+    /// No TLS: only to a relay on the loopback interface (25).
+    Plain,
+}
+
+impl MailSettings {
+    fn from_vars(
+        env: &Vars,
+        backend: Backend,
+        environment: Environment,
+    ) -> Result<Self, ConfigError> {
+        let app_url = match env.get("SKIFF_APP_URL").map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(parse_base_url(raw).map_err(|r| env.bad("SKIFF_APP_URL", r))?),
+        };
+        let chosen = env
+            .get("SKIFF_MAIL")
+            .map(str::trim)
+            .filter(|m| !m.is_empty());
+        let transport = match (chosen, backend, environment) {
+            (None, Backend::Aws, _) => MailTransport::Ses,
+            (None, Backend::Embedded, Environment::Dev) => MailTransport::Dev,
+            (None, Backend::Embedded, Environment::Prod) => {
+                return Err(env.bad(
+                    "SKIFF_MAIL",
+                    "a production deployment needs a mailer that delivers: set SKIFF_MAIL=smtp \
+                     and SKIFF_SMTP_HOST (or SKIFF_MAIL=ses); SKIFF_MAIL=dev keeps e-mail in the \
+                     local mailbox, which production does not serve"
+                        .into(),
+                ));
+            }
+            (Some("dev"), Backend::Aws, _) => {
+                return Err(env.bad(
+                    "SKIFF_MAIL",
+                    "`dev` (the local mailbox) needs SKIFF_BACKEND=embedded".into(),
+                ));
+            }
+            (Some("dev"), _, _) => MailTransport::Dev,
+            (Some("ses"), _, _) => MailTransport::Ses,
+            (Some("smtp"), _, _) => MailTransport::Smtp(SmtpSettings::from_vars(env)?),
+            (Some(other), _, _) => {
+                return Err(env.bad(
+                    "SKIFF_MAIL",
+                    format!("`{other}` is not one of dev, smtp, ses"),
+                ));
+            }
+        };
+        Ok(Self { transport, app_url })
+    }
+}
+
+impl SmtpSettings {
+    fn from_vars(env: &Vars) -> Result<Self, ConfigError> {
+        let host = match env.get("SKIFF_SMTP_HOST").map(str::trim) {
+            Some(h) if !h.is_empty() && !h.contains(|c: char| c.is_whitespace() || c == '/') => {
+                h.trim_start_matches('[').trim_end_matches(']').to_owned()
+            }
+            Some(h) if !h.is_empty() => {
+                return Err(env.bad("SKIFF_SMTP_HOST", format!("`{h}` is not a host name")));
+            }
+            _ => return Err(env.bad("SKIFF_SMTP_HOST", "is required when SKIFF_MAIL=smtp".into())),
+        };
+        let tls = match env
+            .get("SKIFF_SMTP_TLS")
+            .map(str::trim)
+            .unwrap_or("starttls")
+        {
+            "starttls" => SmtpTls::StartTls,
+            "tls" => SmtpTls::Implicit,
+            "none" => SmtpTls::Plain,
+            other => {
+                return Err(env.bad(
+                    "SKIFF_SMTP_TLS",
+                    format!("`{other}` is not one of starttls, tls, none"),
+                ));
+            }
+        };
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if tls == SmtpTls::Plain && !loopback {
+            return Err(env.bad(
+                "SKIFF_SMTP_TLS",
+                format!(
+                    "`none` sends the password and every e-mail in the clear; it is allowed \
+                     only to a relay on this machine (127.0.0.1, ::1, localhost), not `{host}`"
+                ),
+            ));
+        }
+        let default_port = match tls {
+            SmtpTls::StartTls => "587",
+            SmtpTls::Implicit => "465",
+            SmtpTls::Plain => "25",
+        };
+        let port: u16 = env.parse("SKIFF_SMTP_PORT", default_port)?;
+        if port == 0 {
+            return Err(env.bad("SKIFF_SMTP_PORT", "must be 1 to 65535".into()));
+        }
+        let username = env
+            .get("SKIFF_SMTP_USERNAME")
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned);
+        Ok(Self {
+            host,
+            port,
+            tls,
+            username,
+        })
+    }
+}
+
+impl Config {
+    /// A link a person follows (`path` starts with `/`): under the app URL when one
+    /// is set, else under the public URL, where the local server serves the pages.
+    pub fn app_link(&self, path: &str) -> String {
+        let base = self.mail.app_url.as_deref().unwrap_or(&self.public_url);
+        format!("{base}{path}")
     }
 }
 
@@ -376,5 +536,115 @@ mod tests {
         assert_eq!(e.variable, "SKIFF_CORS_ORIGINS");
         let c = Config::from_vars(vars(&[("SKIFF_CORS_ALLOW_ANY", "true")])).unwrap();
         assert_eq!(c.cors_origins, CorsOrigins::Any);
+    }
+
+    #[test]
+    fn the_mailer_defaults_to_the_mailbox_in_dev_and_ses_on_aws() {
+        let c = Config::from_vars(vec![]).unwrap();
+        assert_eq!(c.mail.transport, MailTransport::Dev);
+        let c = Config::from_vars(vars(&[
+            ("SKIFF_BACKEND", "aws"),
+            ("SKIFF_TABLE", "t"),
+            ("SKIFF_BLOB_BUCKET", "b"),
+            ("SKIFF_EXPORT_BUCKET", "e"),
+            ("SKIFF_QUEUE_URL", "q"),
+            ("SKIFF_DLQ_URL", "d"),
+            ("SKIFF_SECRET_ID", "s"),
+        ]))
+        .unwrap();
+        assert_eq!(c.mail.transport, MailTransport::Ses);
+    }
+
+    #[test]
+    fn production_embedded_needs_a_mailer_chosen_explicitly() {
+        let e = Config::from_vars(vars(&[("SKIFF_ENV", "prod")])).unwrap_err();
+        assert_eq!(e.variable, "SKIFF_MAIL");
+        assert!(e.reason.contains("SKIFF_MAIL=smtp"), "{e}");
+        let c = Config::from_vars(vars(&[("SKIFF_ENV", "prod"), ("SKIFF_MAIL", "dev")])).unwrap();
+        assert_eq!(c.mail.transport, MailTransport::Dev);
+        let e = Config::from_vars(vars(&[("SKIFF_MAIL", "carrier-pigeon")])).unwrap_err();
+        assert_eq!(e.variable, "SKIFF_MAIL");
+    }
+
+    #[test]
+    fn smtp_settings_parse_with_defaults_per_tls_mode() {
+        let smtp = |extra: &[(&str, &str)]| {
+            let mut v = vec![("SKIFF_MAIL", "smtp")];
+            v.extend_from_slice(extra);
+            Config::from_vars(vars(&v)).map(|c| c.mail.transport)
+        };
+        assert_eq!(smtp(&[]).unwrap_err().variable, "SKIFF_SMTP_HOST");
+        assert_eq!(
+            smtp(&[("SKIFF_SMTP_HOST", "smtp.example.com")]).unwrap(),
+            MailTransport::Smtp(SmtpSettings {
+                host: "smtp.example.com".into(),
+                port: 587,
+                tls: SmtpTls::StartTls,
+                username: None,
+            })
+        );
+        assert_eq!(
+            smtp(&[
+                ("SKIFF_SMTP_HOST", "smtp.example.com"),
+                ("SKIFF_SMTP_TLS", "tls"),
+                ("SKIFF_SMTP_USERNAME", "mailer"),
+            ])
+            .unwrap(),
+            MailTransport::Smtp(SmtpSettings {
+                host: "smtp.example.com".into(),
+                port: 465,
+                tls: SmtpTls::Implicit,
+                username: Some("mailer".into()),
+            })
+        );
+        assert_eq!(
+            smtp(&[
+                ("SKIFF_SMTP_HOST", "[::1]"),
+                ("SKIFF_SMTP_TLS", "none"),
+                ("SKIFF_SMTP_PORT", "2525"),
+            ])
+            .unwrap(),
+            MailTransport::Smtp(SmtpSettings {
+                host: "::1".into(),
+                port: 2525,
+                tls: SmtpTls::Plain,
+                username: None,
+            })
+        );
+        let e = smtp(&[
+            ("SKIFF_SMTP_HOST", "smtp.example.com"),
+            ("SKIFF_SMTP_TLS", "none"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "SKIFF_SMTP_TLS", "plain SMTP only to loopback");
+        let e = smtp(&[
+            ("SKIFF_SMTP_HOST", "h.example.com"),
+            ("SKIFF_SMTP_TLS", "ssl"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "SKIFF_SMTP_TLS");
+        let e = smtp(&[
+            ("SKIFF_SMTP_HOST", "h.example.com"),
+            ("SKIFF_SMTP_PORT", "0"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "SKIFF_SMTP_PORT");
+    }
+
+    #[test]
+    fn links_a_person_follows_go_to_the_app_url_when_set() {
+        let c = Config::from_vars(vec![]).unwrap();
+        assert_eq!(
+            c.app_link("/reset-password"),
+            "http://127.0.0.1:3000/reset-password"
+        );
+        let c = Config::from_vars(vars(&[("SKIFF_APP_URL", "https://app.example.com/")])).unwrap();
+        assert_eq!(
+            c.app_link("/reset-password"),
+            "https://app.example.com/reset-password"
+        );
+        assert_eq!(c.link("/api/v1/x"), "http://127.0.0.1:3000/api/v1/x");
+        let e = Config::from_vars(vars(&[("SKIFF_APP_URL", "app.example.com")])).unwrap_err();
+        assert_eq!(e.variable, "SKIFF_APP_URL");
     }
 }

@@ -3,11 +3,11 @@
 
 use crate::adapters;
 use crate::clock::SharedClock;
-use crate::config::{Backend, Config};
+use crate::config::{Backend, Config, MailTransport, SmtpSettings};
 use crate::ports::blobs::BlobStore;
 use crate::ports::mail::Mailer;
 use crate::ports::queue::Queue;
-use crate::ports::secrets::{BLOB_URL_KEY, Secrets};
+use crate::ports::secrets::{BLOB_URL_KEY, Secrets, SecretsError};
 use crate::ports::store::ItemStore;
 use std::sync::Arc;
 
@@ -101,6 +101,19 @@ impl Services {
             store.clone(),
             clock.clone(),
         ));
+        let mailer = match &config.mail.transport {
+            MailTransport::Dev => mailbox.clone() as Arc<dyn Mailer>,
+            MailTransport::Smtp(smtp) => smtp_mailer(&config, smtp, secrets.as_ref()).await?,
+            MailTransport::Ses => {
+                let sdk =
+                    adapters::aws::sdk_config(std::env::var("AWS_ENDPOINT_URL").ok().as_deref())
+                        .await;
+                Arc::new(adapters::ses_mail::SesMailer::new(
+                    aws_sdk_sesv2::Client::new(&sdk),
+                    config.mail_from.clone(),
+                ))
+            }
+        };
         Ok(Embedded {
             mailbox: mailbox.clone(),
             buckets: vec![
@@ -113,7 +126,7 @@ impl Services {
                 blobs,
                 exports,
                 queue,
-                mailer: mailbox,
+                mailer,
                 secrets,
                 clock,
             },
@@ -128,6 +141,19 @@ impl Services {
             .ok_or_else(|| StartupError::Adapter("AWS resources not configured".into()))?;
         let sdk = adapters::aws::sdk_config(res.endpoint_url.as_deref()).await;
         let s3 = adapters::aws::s3_client(&sdk, res.endpoint_url.is_some());
+        let secrets: Arc<dyn Secrets> = Arc::new(adapters::aws_secrets::AwsSecrets::new(
+            aws_sdk_secretsmanager::Client::new(&sdk),
+            res.secret_id.clone(),
+        ));
+        let mailer: Arc<dyn Mailer> = match &config.mail.transport {
+            MailTransport::Smtp(smtp) => smtp_mailer(&config, smtp, secrets.as_ref()).await?,
+            MailTransport::Dev | MailTransport::Ses => {
+                Arc::new(adapters::ses_mail::SesMailer::new(
+                    aws_sdk_sesv2::Client::new(&sdk),
+                    config.mail_from.clone(),
+                ))
+            }
+        };
         Ok(Services {
             store: Arc::new(adapters::dynamo_store::DynamoStore::new(
                 aws_sdk_dynamodb::Client::new(&sdk),
@@ -149,16 +175,35 @@ impl Services {
                 res.queue_url.clone(),
                 res.dlq_url.clone(),
             )),
-            mailer: Arc::new(adapters::ses_mail::SesMailer::new(
-                aws_sdk_sesv2::Client::new(&sdk),
-                config.mail_from.clone(),
-            )),
-            secrets: Arc::new(adapters::aws_secrets::AwsSecrets::new(
-                aws_sdk_secretsmanager::Client::new(&sdk),
-                res.secret_id.clone(),
-            )),
+            mailer,
+            secrets,
             config: Arc::new(config),
             clock,
         })
     }
+}
+
+/// The SMTP mailer, its password (when a username is configured) read once from
+/// the secrets port.
+async fn smtp_mailer(
+    config: &Config,
+    smtp: &SmtpSettings,
+    secrets: &dyn Secrets,
+) -> Result<Arc<dyn Mailer>, StartupError> {
+    let password = match &smtp.username {
+        None => None,
+        Some(_) => match secrets.get(adapters::smtp_mail::SMTP_PASSWORD).await {
+            Ok(p) => Some(p),
+            Err(SecretsError::Missing(name)) => {
+                return Err(StartupError::Adapter(format!(
+                    "SKIFF_SMTP_USERNAME is set, so the SMTP password is needed: \
+                     `skiff secrets set {name}` (or the `{name}` key of the AWS secret)"
+                )));
+            }
+            Err(e) => return Err(StartupError::Adapter(e.to_string())),
+        },
+    };
+    let mailer = adapters::smtp_mail::SmtpMailer::new(smtp, &config.mail_from, password)
+        .map_err(|e| StartupError::Adapter(format!("SMTP mailer: {e}")))?;
+    Ok(Arc::new(mailer))
 }

@@ -1,12 +1,16 @@
 //! Mail port: the cases every mailer must pass run against the dev mailbox (over the
-//! SQLite item store) and SES v2 on the moto emulator; then what only one of them
-//! does — the mailbox's listing, expiry, log hygiene and dev routes; SES's sender
-//! verification and what moto records as sent.
+//! SQLite item store), SES v2 on the moto emulator and SMTP to a local test server
+//! (`scripts/smtp_server.py`, started by `scripts/with-moto.sh`); then what only one
+//! of them does — the mailbox's listing, expiry, log hygiene and dev routes; SES's
+//! sender verification and what moto records as sent; what the SMTP server
+//! received, authentication with the password from the secrets port, and how the
+//! relay's refusals map.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use skiff_shared::adapters::dev_mailbox::{DevMailbox, StoredEmail};
 use skiff_shared::adapters::ses_mail::SesMailer;
+use skiff_shared::adapters::smtp_mail::SmtpMailer;
 use skiff_shared::adapters::sqlite_store::SqliteStore;
 use skiff_shared::clock::FixedClock;
 use skiff_shared::ports::mail::*;
@@ -69,6 +73,33 @@ async fn ses() -> SesMailer {
     SesMailer::new(client, from)
 }
 
+/// The test SMTP server's address; the suite fails (never skips) without it.
+fn smtp_addr() -> std::net::SocketAddr {
+    std::env::var("SKIFF_TEST_SMTP_ADDR")
+        .expect(
+            "SKIFF_TEST_SMTP_ADDR is not set: run this suite through scripts/with-moto.sh, \
+             which starts the test SMTP server",
+        )
+        .parse()
+        .expect("SKIFF_TEST_SMTP_ADDR is host:port")
+}
+
+fn smtp_settings(username: Option<&str>) -> skiff_shared::config::SmtpSettings {
+    let addr = smtp_addr();
+    skiff_shared::config::SmtpSettings {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        tls: skiff_shared::config::SmtpTls::Plain,
+        username: username.map(str::to_owned),
+    }
+}
+
+const SMTP_FROM: &str = "Skiff Test <no-reply@skiff.test>";
+
+fn smtp() -> SmtpMailer {
+    SmtpMailer::new(&smtp_settings(None), SMTP_FROM, None).expect("SMTP mailer")
+}
+
 // ---------------------------------------------------------------------------
 // Cases every mailer passes.
 // ---------------------------------------------------------------------------
@@ -124,6 +155,14 @@ macro_rules! conformance {
                 #[tokio::test]
                 async fn $case() {
                     super::$case(std::sync::Arc::new(super::ses().await)).await;
+                }
+            )*
+        }
+        mod smtp {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(std::sync::Arc::new(super::smtp())).await;
                 }
             )*
         }
@@ -448,5 +487,161 @@ mod ses_only {
             "{body}"
         );
         assert!(body.contains("ünïcode ✓"), "UTF-8 survives: {body}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// SMTP.
+// ---------------------------------------------------------------------------
+
+mod smtp_only {
+    use super::*;
+    use serde_json::Value;
+    use skiff_shared::adapters::smtp_mail::SMTP_PASSWORD;
+    use skiff_shared::config::{Config, MailTransport};
+    use skiff_shared::ports::secrets::{SecretValue, Secrets};
+
+    /// What the test server received for the message with this Message-ID.
+    fn received(message_id: &str) -> Value {
+        let dir = std::env::var("SKIFF_TEST_SMTP_DIR")
+            .expect("SKIFF_TEST_SMTP_DIR is not set: run through scripts/with-moto.sh");
+        for entry in std::fs::read_dir(&dir).expect("the SMTP server's directory") {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let record: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+                if record["message_id"] == message_id {
+                    return record;
+                }
+            }
+        }
+        panic!("the SMTP server received no message {message_id}");
+    }
+
+    fn to_address(prefix: &str) -> String {
+        format!("{}@example.com", skiff_shared::testing::unique_name(prefix))
+    }
+
+    #[tokio::test]
+    async fn the_relay_receives_sender_recipient_subject_text_and_html() {
+        let to = to_address("ana");
+        let sent = email(&to, "Verify your address ✓", "tok-smtp");
+        let id = smtp().send(&sent).await.unwrap();
+        let got = received(&id);
+        assert_eq!(got["mail_from"], "no-reply@skiff.test");
+        assert_eq!(got["rcpt_tos"], serde_json::json!([to]));
+        assert_eq!(got["from"], SMTP_FROM);
+        assert_eq!(got["to"], to.as_str());
+        assert_eq!(got["subject"], "Verify your address ✓");
+        assert_eq!(got["content_type"], "multipart/alternative");
+        assert_eq!(got["text"].as_str().unwrap().trim_end(), sent.text);
+        assert_eq!(got["html"].as_str().unwrap().trim_end(), sent.html);
+        assert_eq!(got["auth_user"], Value::Null, "no credentials configured");
+    }
+
+    fn smtp_config(data_dir: &std::path::Path) -> Config {
+        let addr = smtp_addr();
+        let vars = [
+            ("SKIFF_DATA_DIR", data_dir.display().to_string()),
+            ("SKIFF_MAIL", "smtp".into()),
+            ("SKIFF_SMTP_HOST", addr.ip().to_string()),
+            ("SKIFF_SMTP_PORT", addr.port().to_string()),
+            ("SKIFF_SMTP_TLS", "none".into()),
+            (
+                "SKIFF_SMTP_USERNAME",
+                std::env::var("SKIFF_TEST_SMTP_USER").expect("SKIFF_TEST_SMTP_USER"),
+            ),
+            ("SKIFF_MAIL_FROM", SMTP_FROM.into()),
+        ];
+        let config = Config::from_vars(vars.map(|(k, v)| (k.to_owned(), v))).unwrap();
+        assert!(matches!(config.mail.transport, MailTransport::Smtp(_)));
+        config
+    }
+
+    async fn set_password(data_dir: &std::path::Path, value: &str) {
+        skiff_shared::adapters::file_secrets::FileSecrets::open(data_dir.join("secrets"))
+            .unwrap()
+            .set(SMTP_PASSWORD, SecretValue::new(value))
+            .await
+            .unwrap();
+    }
+
+    /// The wiring the server uses: `SKIFF_MAIL=smtp` with a username takes the
+    /// password from the secrets port and authenticates with it.
+    #[tokio::test]
+    async fn the_configured_mailer_authenticates_with_the_password_from_the_secrets_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let password = std::env::var("SKIFF_TEST_SMTP_PASSWORD").expect("SKIFF_TEST_SMTP_PASSWORD");
+        set_password(dir.path(), &password).await;
+        let clock = FixedClock::at(datetime!(2026-03-01 12:00 UTC));
+        let services = skiff_shared::Services::embedded(smtp_config(dir.path()), clock)
+            .await
+            .expect("services")
+            .services;
+        let to = to_address("auth");
+        let id = services
+            .mailer
+            .send(&email(&to, "Authenticated", "t"))
+            .await
+            .unwrap();
+        let got = received(&id);
+        assert_eq!(
+            got["auth_user"],
+            std::env::var("SKIFF_TEST_SMTP_USER").unwrap()
+        );
+        assert_eq!(got["rcpt_tos"], serde_json::json!([to]));
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_is_unavailable_and_a_missing_one_stops_startup() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = FixedClock::at(datetime!(2026-03-01 12:00 UTC));
+        let missing =
+            skiff_shared::Services::embedded(smtp_config(dir.path()), clock.clone()).await;
+        let why = missing
+            .err()
+            .expect("startup refuses a missing password")
+            .to_string();
+        assert!(why.contains("skiff secrets set smtp_password"), "{why}");
+
+        let dir = tempfile::tempdir().unwrap();
+        set_password(dir.path(), "not-the-password").await;
+        let services = skiff_shared::Services::embedded(smtp_config(dir.path()), clock)
+            .await
+            .unwrap()
+            .services;
+        let got = services
+            .mailer
+            .send(&email(&to_address("x"), "Hi", "t"))
+            .await;
+        assert!(matches!(got, Err(MailError::Unavailable(_))), "{got:?}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_recipient_is_rejected_a_deferred_one_unavailable() {
+        let got = smtp().send(&email("nobody@reject.test", "Hi", "t")).await;
+        assert!(
+            matches!(&got, Err(MailError::Rejected(m)) if m.contains("550")),
+            "{got:?}"
+        );
+        let got = smtp().send(&email("later@busy.test", "Hi", "t")).await;
+        assert!(matches!(got, Err(MailError::Unavailable(_))), "{got:?}");
+    }
+
+    #[tokio::test]
+    async fn no_relay_listening_is_unavailable() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let mut settings = smtp_settings(None);
+        settings.port = port;
+        let mailer = SmtpMailer::new(&settings, SMTP_FROM, None).unwrap();
+        let got = mailer.send(&email("ana@example.com", "Hi", "t")).await;
+        assert!(matches!(got, Err(MailError::Unavailable(_))), "{got:?}");
+    }
+
+    #[test]
+    fn a_malformed_sender_is_refused_when_the_mailer_is_built() {
+        let got = SmtpMailer::new(&smtp_settings(None), "not an address", None);
+        assert!(matches!(got, Err(MailError::Rejected(_))), "{got:?}");
     }
 }

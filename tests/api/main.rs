@@ -7,3 +7,4 @@ mod dev_routes;
 mod health;
 mod licensing;
 mod outbox;
+mod pages;

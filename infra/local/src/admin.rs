@@ -1,13 +1,18 @@
-//! Operator commands (`skiff admin …`): platform operators and token-signing keys.
-//! They work on whatever backend the configuration names — the embedded data dir,
-//! or DynamoDB + Secrets Manager with `SKIFF_BACKEND=aws` and the resource
-//! variables set (the documented operator path on AWS).
+//! Operator commands. `skiff admin …` (platform operators, token-signing keys)
+//! works on whatever backend the configuration names — the embedded data dir, or
+//! DynamoDB + Secrets Manager with `SKIFF_BACKEND=aws` and the resource variables
+//! set (the documented operator path on AWS). `skiff secrets …` sets the embedded
+//! backend's secret files; its rules (which names, which values) live here.
 
 use anyhow::Context;
 use skiff_shared::Services;
+use skiff_shared::adapters::file_secrets::FileSecrets;
 use skiff_shared::auth::signing_keys;
 use skiff_shared::identity::EmailAddress;
 use skiff_shared::identity::users::{self, User};
+use skiff_shared::ports::secrets::{
+    ALL_SECRETS, BLOB_URL_KEY, Generate, SecretName, SecretValue, TOKEN_SIGNING_KEYS,
+};
 use skiff_shared::ports::store::Change;
 
 /// Set or clear the `platform_admin` flag of the account with this e-mail.
@@ -34,4 +39,63 @@ pub async fn rotate_signing_key(services: &Services) -> anyhow::Result<String> {
 /// Stop accepting every previous signing key. Returns the retired kids.
 pub async fn retire_signing_keys(services: &Services) -> anyhow::Result<Vec<String>> {
     Ok(signing_keys::retire_previous(&services.secrets).await?)
+}
+
+/// Secrets an operator may not set or delete by hand, and why.
+fn managed_elsewhere(name: SecretName) -> Option<&'static str> {
+    if name == BLOB_URL_KEY {
+        Some(
+            "is generated on first start; replacing it invalidates every signed URL and the keys derived from it",
+        )
+    } else if name == TOKEN_SIGNING_KEYS {
+        Some("is managed by `skiff admin rotate-signing-key` and `retire-signing-keys`")
+    } else {
+        None
+    }
+}
+
+/// A secret name an operator may set or delete (`skiff secrets set|delete NAME`).
+pub fn operator_secret(name: &str) -> anyhow::Result<SecretName> {
+    let Some(known) = ALL_SECRETS.iter().copied().find(|s| s.name == name) else {
+        let settable: Vec<&str> = ALL_SECRETS
+            .iter()
+            .filter(|s| managed_elsewhere(**s).is_none())
+            .map(|s| s.name)
+            .collect();
+        anyhow::bail!(
+            "`{name}` is not a secret Skiff knows; known: {}",
+            settable.join(", ")
+        );
+    };
+    if let Some(why) = managed_elsewhere(known) {
+        anyhow::bail!("`{name}` {why}");
+    }
+    Ok(known)
+}
+
+/// The value of `skiff secrets set` as read from stdin: trailing line breaks are
+/// dropped (an `echo` or the Enter key adds one); nothing else is changed.
+pub fn secret_value(input: &str) -> anyhow::Result<SecretValue> {
+    let value = input.trim_end_matches(['\n', '\r']);
+    if value.trim().is_empty() {
+        anyhow::bail!("refusing an empty value: write the secret to stdin");
+    }
+    Ok(SecretValue::new(value))
+}
+
+/// Every known secret and whether it is set, names only.
+pub fn list_secrets(
+    secrets: &FileSecrets,
+) -> anyhow::Result<Vec<(&'static str, bool, &'static str)>> {
+    ALL_SECRETS
+        .iter()
+        .map(|s| {
+            let note = match (managed_elsewhere(*s), s.generate) {
+                (Some(_), Generate::RandomKey) => "generated",
+                (Some(_), Generate::Never) => "managed by `skiff admin`",
+                (None, _) => "",
+            };
+            Ok((s.name, secrets.is_set(*s)?, note))
+        })
+        .collect()
 }

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod dev;
+pub mod pages;
 pub mod workers;
 
 use anyhow::Context;
@@ -84,6 +85,11 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
         router.merge(dev::router(&config, mailbox, buckets, clock.clone()))
     } else {
         router
+    };
+    // Without a front end of its own, the links in e-mails lead to these pages.
+    let router = match config.mail.app_url {
+        None => router.merge(pages::router()),
+        Some(_) => router,
     };
     let app = skiff_shared::http::with_common_layers(router, &config);
 

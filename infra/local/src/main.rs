@@ -2,7 +2,9 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use skiff_shared::adapters::file_secrets::FileSecrets;
 use skiff_shared::config::{Backend, Config};
+use skiff_shared::ports::secrets::Secrets;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +55,25 @@ enum Command {
         #[arg(long, global = true)]
         data_dir: Option<PathBuf>,
     },
+    /// Set, list or delete the embedded backend's operator secrets (e.g. Stripe's
+    /// keys), stored as files of mode 0600 under <data dir>/secrets.
+    Secrets {
+        #[command(subcommand)]
+        action: SecretsAction,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretsAction {
+    /// Store a secret read from stdin (never from the command line): one line when
+    /// typed at a terminal (not echoed), all of stdin when piped.
+    Set { name: String },
+    /// Name every known secret and whether it is set (never a value).
+    List,
+    /// Remove a secret.
+    Delete { name: String },
 }
 
 #[derive(Subcommand)]
@@ -199,7 +220,85 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Secrets { action, data_dir } => {
+            let dir = secrets_dir(data_dir)?;
+            skiff_shared::telemetry::init("warn");
+            let secrets = FileSecrets::open(dir.clone())?;
+            match action {
+                SecretsAction::Set { name } => {
+                    let name = skiff_local::admin::operator_secret(&name)?;
+                    let value =
+                        skiff_local::admin::secret_value(&read_secret_from_stdin(name.name)?)?;
+                    secrets.set(name, value).await?;
+                    println!("{} is set (in {})", name.name, dir.display());
+                }
+                SecretsAction::List => {
+                    for (name, set, note) in skiff_local::admin::list_secrets(&secrets)? {
+                        let state = if set { "set" } else { "not set" };
+                        println!("{name:<24} {state:<8} {note}");
+                    }
+                }
+                SecretsAction::Delete { name } => {
+                    let name = skiff_local::admin::operator_secret(&name)?;
+                    if secrets.delete(name)? {
+                        println!("{} deleted", name.name);
+                    } else {
+                        println!("{} was not set", name.name);
+                    }
+                }
+            }
+            Ok(())
+        }
     }
+}
+
+/// Where the embedded data lives, without parsing the rest of the configuration:
+/// an operator sets secrets before the settings that need them are complete.
+fn secrets_dir(data_dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if std::env::var("SKIFF_BACKEND").is_ok_and(|b| b != "embedded") {
+        anyhow::bail!(
+            "`skiff secrets` manages the embedded backend's secret files; on AWS, set the \
+             keys of the Secrets Manager secret named by SKIFF_SECRET_ID"
+        );
+    }
+    let dir = data_dir
+        .or_else(|| std::env::var_os("SKIFF_DATA_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("./.skiff"));
+    Ok(dir.join("secrets"))
+}
+
+/// The secret's value from stdin: at a terminal one line, typed without echo;
+/// otherwise everything until end of input.
+fn read_secret_from_stdin(name: &str) -> anyhow::Result<String> {
+    use std::io::{IsTerminal, Read};
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut all = String::new();
+        stdin
+            .lock()
+            .read_to_string(&mut all)
+            .context("reading the secret from stdin (it must be UTF-8)")?;
+        return Ok(all);
+    }
+    eprint!("value of {name} (not shown; end with Enter): ");
+    let echo_off = set_echo(false);
+    let mut line = String::new();
+    let read = stdin.read_line(&mut line);
+    if echo_off {
+        set_echo(true);
+        eprintln!();
+    }
+    read.context("reading the secret from the terminal")?;
+    Ok(line)
+}
+
+/// Turn the terminal's echo on or off; `true` when it worked.
+fn set_echo(on: bool) -> bool {
+    std::process::Command::new("stty")
+        .arg(if on { "echo" } else { "-echo" })
+        .stdin(std::process::Stdio::inherit())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called,

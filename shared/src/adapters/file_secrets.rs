@@ -159,6 +159,32 @@ impl FileSecrets {
         Ok(())
     }
 
+    /// Whether a value is stored for `name` (the operator's `skiff secrets list`).
+    pub fn is_set(&self, name: SecretName) -> Result<bool, SecretsError> {
+        check_name(name.name)?;
+        let path = self.dir.join(name.name);
+        match fs::symlink_metadata(&path) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_fail("reading", &path, e)),
+        }
+    }
+
+    /// Remove the value of `name`; `false` when none was stored.
+    pub fn delete(&self, name: SecretName) -> Result<bool, SecretsError> {
+        check_name(name.name)?;
+        let path = self.dir.join(name.name);
+        match fs::remove_file(&path) {
+            Ok(()) => {
+                sync_dir(&self.dir)?;
+                tracing::info!(secret = name.name, "secret deleted");
+                Ok(true)
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_fail("deleting", &path, e)),
+        }
+    }
+
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&FileSecrets) -> Result<T, SecretsError> + Send + 'static,

@@ -10,6 +10,7 @@ pub(crate) mod queue_rules;
 pub mod s3_blobs;
 pub(crate) mod sdk_retry;
 pub mod ses_mail;
+pub mod smtp_mail;
 pub mod sqlite_queue;
 pub mod sqlite_store;
 mod sqlite_writer;

@@ -1,6 +1,8 @@
 //! The identity e-mails (verification, welcome, password reset, invitation,
-//! password-changed notice), each with a plain-text and an HTML body and links
-//! under `SKIFF_PUBLIC_URL`, always sent through the outbox.
+//! password-changed notice), each with a plain-text and an HTML body, always sent
+//! through the outbox. Links a person follows in a browser (welcome, reset,
+//! invitation) lead to the product's front end (`SKIFF_APP_URL`, else the local
+//! server's own pages); the verification link is an API call that answers by itself.
 //!
 //! "Forgot password" and "resend verification" answer the same thing, in the same
 //! time, whether or not the account exists: the request only enqueues a
@@ -86,7 +88,7 @@ pub fn verification_email(services: &Services, user: &User, token: &str) -> Emai
 }
 
 pub fn welcome_email(services: &Services, user: &User) -> Email {
-    let link = services.config.link("/");
+    let link = services.config.app_link("/");
     compose(
         &user.email,
         "Welcome to Skiff",
@@ -101,7 +103,7 @@ pub fn welcome_email(services: &Services, user: &User) -> Email {
 pub fn reset_email(services: &Services, user: &User, token: &str) -> Email {
     let link = services
         .config
-        .link(&format!("/reset-password?token={}", query_value(token)));
+        .app_link(&format!("/reset-password?token={}", query_value(token)));
     compose(
         &user.email,
         "Reset your password",
@@ -123,7 +125,7 @@ pub fn invitation_email(
 ) -> Email {
     let link = services
         .config
-        .link(&format!("/accept-invitation?token={}", query_value(token)));
+        .app_link(&format!("/accept-invitation?token={}", query_value(token)));
     compose(
         to,
         &format!("You are invited to join {org_name} on Skiff"),

@@ -71,6 +71,7 @@ pub const ALL_SECRETS: &[SecretName] = &[
     crate::billing::STRIPE_SECRET_KEY,
     crate::billing::STRIPE_WEBHOOK_SECRET,
     LICENSE_SIGNING_KEY,
+    crate::adapters::smtp_mail::SMTP_PASSWORD,
 ];
 
 #[derive(Debug, thiserror::Error)]
