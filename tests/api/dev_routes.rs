@@ -13,7 +13,9 @@ async fn unknown_route(app: &TestApp) -> (StatusCode, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_production_server_has_no_dev_only_route() {
-    let app = spawn_app_with(&[("SKIFF_ENV", "prod")]).await;
+    // A production deployment names its mailer; the dev mailbox stores mail but
+    // serves it at no route here.
+    let app = spawn_app_with(&[("SKIFF_ENV", "prod"), ("SKIFF_MAIL", "dev")]).await;
     let org = app.register_owner("prod@example.com", "Prodco").await;
     let token = app.login("prod@example.com").await;
     let (unknown_status, unknown) = unknown_route(&app).await;
