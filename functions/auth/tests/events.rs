@@ -10,7 +10,11 @@ use skiff_shared::testing::embedded_services;
 use tower::ServiceExt;
 
 fn fixture(name: &str) -> lambda_http::Request {
-    let path = format!("{}/../../events/auth/{name}", env!("CARGO_MANIFEST_DIR"));
+    event(&format!("auth/{name}"))
+}
+
+fn event(rel: &str) -> lambda_http::Request {
+    let path = format!("{}/../../events/{rel}", env!("CARGO_MANIFEST_DIR"));
     let raw = std::fs::read_to_string(&path).expect("fixture");
     let event: LambdaRequest = serde_json::from_str(&raw).expect("API Gateway v2 event");
     lambda_http::Request::from(event)
@@ -37,10 +41,7 @@ async fn register_then_login_fixtures_through_the_handler() {
     let dir = tempfile::tempdir().unwrap();
     let (embedded, _clock) = embedded_services(dir.path()).await;
     let services = embedded.services;
-    let app = skiff_shared::http::with_common_layers(
-        skiff_auth::router().with_state(services.clone()),
-        &services.config,
-    );
+    let app = skiff_auth::app(services.clone());
 
     let (status, body, headers) = send(&app, fixture("register.json")).await;
     assert_eq!(status, 201, "{body}");
@@ -76,4 +77,33 @@ async fn register_then_login_fixtures_through_the_handler() {
     assert_eq!(status, 409);
     assert_eq!(body["code"], "EMAIL_TAKEN");
     assert_eq!(headers["content-type"], "application/problem+json");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_fixtures_are_answered_by_the_handler_with_the_common_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (embedded, _clock) = embedded_services(dir.path()).await;
+    let app = skiff_auth::app(embedded.services);
+    for route in ["healthz", "livez", "readyz", "version"] {
+        let (status, body, headers) = send(&app, event(&format!("health/{route}.json"))).await;
+        assert_eq!(status, 200, "GET /{route}: {body}");
+        assert_eq!(headers["x-request-id"], format!("evt-{route}-1").as_str());
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        match route {
+            "readyz" => {
+                assert_eq!(body["status"], "ready");
+                for check in ["store", "blobs", "queue"] {
+                    assert_eq!(body["checks"][check]["status"], "ok", "{check}");
+                }
+            }
+            "version" => assert_eq!(body["version"], env!("CARGO_PKG_VERSION")),
+            _ => assert_eq!(body["status"], "ok"),
+        }
+    }
+    // The whole document, health included, is this function's.
+    let (status, body, _) = send(&app, fixture("openapi.json")).await;
+    assert_eq!(status, 200);
+    for path in ["/readyz", "/api/v1/plans", "/api/v1/licenses/acquire"] {
+        assert!(body["paths"].get(path).is_some(), "{path} is documented");
+    }
 }

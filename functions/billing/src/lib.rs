@@ -563,3 +563,8 @@ pub async fn service_profile_route(
         upgrade_url: s.config.billing.upgrade_url.clone(),
     }))
 }
+
+/// The `billing` Lambda's whole HTTP surface: health and the group's routes.
+pub fn app(services: Services) -> axum::Router {
+    skiff_shared::http::lambda_app(router(), services)
+}

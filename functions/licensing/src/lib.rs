@@ -493,3 +493,9 @@ async fn audit(
     .await?;
     Ok(Json(log).into_response())
 }
+
+/// The `licensing` Lambda's whole HTTP surface: health and the group's routes. Not
+/// write-locked: seat operations obey the license's status.
+pub fn app(services: Services) -> axum::Router {
+    skiff_shared::http::lambda_app(router(), services)
+}
