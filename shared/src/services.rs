@@ -10,6 +10,7 @@ use crate::ports::queue::Queue;
 use crate::ports::secrets::{BLOB_URL_KEY, Secrets};
 use crate::ports::store::ItemStore;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Name of the bucket that holds user blobs (records, backups).
 pub const BLOB_BUCKET: &str = "blobs";
@@ -153,9 +154,14 @@ impl Services {
                 aws_sdk_sesv2::Client::new(&sdk),
                 config.mail_from.clone(),
             )),
-            secrets: Arc::new(adapters::aws_secrets::AwsSecrets::new(
+            secrets: Arc::new(adapters::aws_secrets::AwsSecrets::with_policy(
                 aws_sdk_secretsmanager::Client::new(&sdk),
                 res.secret_id.clone(),
+                adapters::aws_secrets::CachePolicy {
+                    ttl: Duration::from_secs(config.secrets_cache.ttl_secs),
+                    missing_retry: Duration::from_secs(config.secrets_cache.missing_retry_secs),
+                },
+                clock.clone(),
             )),
             config: Arc::new(config),
             clock,
