@@ -1022,6 +1022,101 @@ fn each_http_function_declares_exactly_the_routes_its_code_serves() {
     }
 }
 
+/// The payment simulator's routes, read from its router: `.route(&format!("{BASE}…"),
+/// get(…))` calls in shared/src/billing/simulator.rs.
+fn simulator_routes() -> BTreeSet<Route> {
+    let text = non_test_source(&repo_root().join("shared/src/billing/simulator.rs"));
+    let mut routes = BTreeSet::new();
+    for (i, _) in text.match_indices(".route(") {
+        let args = parenthesized(&text, i + ".route".len());
+        let Some(rest) = args.split("\"{BASE}").nth(1) else {
+            continue;
+        };
+        let (tail, handlers) = rest.split_once('"').expect("a closed literal");
+        let path = format!(
+            "{}{}",
+            skiff_shared::billing::simulator::BASE,
+            tail.replace("{{", "{").replace("}}", "}")
+        );
+        for method in METHODS {
+            if handlers.contains(&format!("{method}(")) {
+                routes.insert(route(method, &path));
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn the_payment_simulator_is_deployed_with_its_routes_or_not_at_all() {
+    let t = template();
+    let code = simulator_routes();
+    assert!(code.len() >= 2, "the source scan finds the simulator's routes: {code:?}");
+
+    // Its routes exist exactly when the parameter turns it on, all sent to billing.
+    let mut declared = BTreeSet::new();
+    for (name, r) in resources_of_type(&t, "AWS::ApiGatewayV2::Route") {
+        assert_eq!(str_of(at(r, &["Condition"])), "UsePaymentSimulator", "{name}");
+        let p = at(r, &["Properties"]);
+        assert!(is_ref(at(p, &["ApiId"]), "HttpApi"), "{name}");
+        let target = intrinsic(at(p, &["Target"]), "Sub").map(str_of);
+        assert_eq!(target, Some("integrations/${SimulatorIntegration}"), "{name}");
+        let (method, path) = str_of(at(p, &["RouteKey"]))
+            .split_once(' ')
+            .expect("METHOD /path");
+        declared.insert(route(method, path));
+    }
+    assert_eq!(declared, code, "the template routes every simulator route");
+    let integration = resource(&t, "SimulatorIntegration");
+    assert_eq!(str_of(at(integration, &["Condition"])), "UsePaymentSimulator");
+    assert!(is_get_att(
+        at(integration, &["Properties", "IntegrationUri"]),
+        "BillingFunction.Arn"
+    ));
+    let permission = at(resource(&t, "SimulatorInvokePermission"), &["Properties"]);
+    assert!(is_ref(at(permission, &["FunctionName"]), "BillingFunction"));
+    let source = intrinsic(at(permission, &["SourceArn"]), "Sub").map(str_of).unwrap();
+    assert!(
+        source.ends_with(&format!("{}/*", skiff_shared::billing::simulator::BASE)),
+        "{source}"
+    );
+
+    // And billing takes payments with it exactly then, in dev only.
+    let env = function_env(&t, "BillingFunction");
+    let [defaults, _] = sample_deployments();
+    let mut on = defaults.clone();
+    on.extend([("PaymentSimulator", "true"), ("Stage", "dev")]);
+    for (samples, mode) in [(defaults, PaymentsMode::Stripe), (on, PaymentsMode::Simulator)] {
+        let vars: Vec<(String, String)> = env
+            .iter()
+            .filter_map(|(k, v)| deployed_value(&t, v, &samples).map(|v| (k.clone(), v)))
+            .collect();
+        let config = Config::from_vars(vars).expect("billing's environment loads");
+        assert_eq!(config.billing.payments, mode, "{samples:?}");
+    }
+    let rule = at(&t, &["Rules", "PaymentSimulatorOnlyInDev"]);
+    let assertion = &seq(at(rule, &["Assertions"]))[0];
+    let args = seq(intrinsic(at(assertion, &["Assert"]), "Equals").unwrap());
+    assert!(is_ref(&args[0], "Stage") && str_of(&args[1]) == "dev");
+}
+
+#[test]
+fn samconfig_builds_without_asking_for_the_beta_build_method() {
+    let samconfig = read("samconfig.toml");
+    for env in ["default", "dev", "prod"] {
+        let header = format!("[{env}.build.parameters]");
+        let section = samconfig
+            .split(&header)
+            .nth(1)
+            .unwrap_or_else(|| panic!("samconfig.toml has no {header}"));
+        let section = section.split("\n[").next().unwrap();
+        assert!(
+            section.lines().any(|l| l.trim() == "beta_features = true"),
+            "{header} enables beta_features (rust-cargolambda is a beta build method)"
+        );
+    }
+}
+
 // ------------------------------------------------------------------ IAM
 
 /// Every policy statement anywhere in the template (SAM `Policies`, IAM policies,
