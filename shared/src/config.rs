@@ -373,7 +373,10 @@ mod tests {
             ("SKIFF_SECRETS_MISSING_RETRY_SECS", "5"),
         ]))
         .unwrap();
-        assert_eq!((c.secrets_cache.ttl_secs, c.secrets_cache.missing_retry_secs), (60, 5));
+        assert_eq!(
+            (c.secrets_cache.ttl_secs, c.secrets_cache.missing_retry_secs),
+            (60, 5)
+        );
         for (var, value) in [
             ("SKIFF_SECRETS_TTL_SECS", "0"),
             ("SKIFF_SECRETS_MISSING_RETRY_SECS", "0"),

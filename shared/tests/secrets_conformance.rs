@@ -283,7 +283,8 @@ mod aws_only {
             unreachable!()
         };
         let clock = FixedClock::at(time::OffsetDateTime::now_utc());
-        let secrets = AwsSecrets::with_policy(client.clone(), secret_id.clone(), POLICY, clock.clone());
+        let secrets =
+            AwsSecrets::with_policy(client.clone(), secret_id.clone(), POLICY, clock.clone());
         (secrets, clock)
     }
 
@@ -316,7 +317,10 @@ mod aws_only {
         let h = aws().await;
         let (s, clock) = clocked(&h);
         let url_key = s.get(BLOB_URL_KEY).await.unwrap();
-        assert!(matches!(s.get(CONFIGURED).await, Err(SecretsError::Missing(_))));
+        assert!(matches!(
+            s.get(CONFIGURED).await,
+            Err(SecretsError::Missing(_))
+        ));
 
         // The operator sets the key after deploying.
         put_out_of_band(

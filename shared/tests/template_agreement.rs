@@ -1051,16 +1051,27 @@ fn simulator_routes() -> BTreeSet<Route> {
 fn the_payment_simulator_is_deployed_with_its_routes_or_not_at_all() {
     let t = template();
     let code = simulator_routes();
-    assert!(code.len() >= 2, "the source scan finds the simulator's routes: {code:?}");
+    assert!(
+        code.len() >= 2,
+        "the source scan finds the simulator's routes: {code:?}"
+    );
 
     // Its routes exist exactly when the parameter turns it on, all sent to billing.
     let mut declared = BTreeSet::new();
     for (name, r) in resources_of_type(&t, "AWS::ApiGatewayV2::Route") {
-        assert_eq!(str_of(at(r, &["Condition"])), "UsePaymentSimulator", "{name}");
+        assert_eq!(
+            str_of(at(r, &["Condition"])),
+            "UsePaymentSimulator",
+            "{name}"
+        );
         let p = at(r, &["Properties"]);
         assert!(is_ref(at(p, &["ApiId"]), "HttpApi"), "{name}");
         let target = intrinsic(at(p, &["Target"]), "Sub").map(str_of);
-        assert_eq!(target, Some("integrations/${SimulatorIntegration}"), "{name}");
+        assert_eq!(
+            target,
+            Some("integrations/${SimulatorIntegration}"),
+            "{name}"
+        );
         let (method, path) = str_of(at(p, &["RouteKey"]))
             .split_once(' ')
             .expect("METHOD /path");
@@ -1068,14 +1079,19 @@ fn the_payment_simulator_is_deployed_with_its_routes_or_not_at_all() {
     }
     assert_eq!(declared, code, "the template routes every simulator route");
     let integration = resource(&t, "SimulatorIntegration");
-    assert_eq!(str_of(at(integration, &["Condition"])), "UsePaymentSimulator");
+    assert_eq!(
+        str_of(at(integration, &["Condition"])),
+        "UsePaymentSimulator"
+    );
     assert!(is_get_att(
         at(integration, &["Properties", "IntegrationUri"]),
         "BillingFunction.Arn"
     ));
     let permission = at(resource(&t, "SimulatorInvokePermission"), &["Properties"]);
     assert!(is_ref(at(permission, &["FunctionName"]), "BillingFunction"));
-    let source = intrinsic(at(permission, &["SourceArn"]), "Sub").map(str_of).unwrap();
+    let source = intrinsic(at(permission, &["SourceArn"]), "Sub")
+        .map(str_of)
+        .unwrap();
     assert!(
         source.ends_with(&format!("{}/*", skiff_shared::billing::simulator::BASE)),
         "{source}"
@@ -1086,7 +1102,10 @@ fn the_payment_simulator_is_deployed_with_its_routes_or_not_at_all() {
     let [defaults, _] = sample_deployments();
     let mut on = defaults.clone();
     on.extend([("PaymentSimulator", "true"), ("Stage", "dev")]);
-    for (samples, mode) in [(defaults, PaymentsMode::Stripe), (on, PaymentsMode::Simulator)] {
+    for (samples, mode) in [
+        (defaults, PaymentsMode::Stripe),
+        (on, PaymentsMode::Simulator),
+    ] {
         let vars: Vec<(String, String)> = env
             .iter()
             .filter_map(|(k, v)| deployed_value(&t, v, &samples).map(|v| (k.clone(), v)))
@@ -1222,7 +1241,10 @@ fn client_calls(text: &str) -> BTreeSet<String> {
             .chars()
             .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
             .collect();
-        if !op.is_empty() && rest[op.len()..].starts_with('(') && !["clone", "config"].contains(&op.as_str()) {
+        if !op.is_empty()
+            && rest[op.len()..].starts_with('(')
+            && !["clone", "config"].contains(&op.as_str())
+        {
             ops.insert(op);
         }
     }
@@ -1473,7 +1495,10 @@ fn every_sdk_call_of_the_adapters_is_granted_to_a_function_or_run_by_an_operator
 #[test]
 fn the_api_offers_browsers_the_headers_the_code_allows() {
     let t = template();
-    let cors = at(&t, &["Resources", "HttpApi", "Properties", "CorsConfiguration"]);
+    let cors = at(
+        &t,
+        &["Resources", "HttpApi", "Properties", "CorsConfiguration"],
+    );
     let when_set = &seq(intrinsic(cors, "If").expect("CorsConfiguration is an !If"))[1];
     let offered: BTreeSet<String> = seq(at(when_set, &["AllowHeaders"]))
         .iter()

@@ -173,7 +173,10 @@ async fn health_fixtures_are_answered_by_the_handler_with_the_common_layers() {
     for route in ["healthz", "livez", "readyz", "version"] {
         let request = lambda_http::request::from_str(&event(&format!("health/{route}.json")))
             .expect("an API Gateway v2 event");
-        let response = skiff_billing::app(s.clone()).oneshot(request).await.unwrap();
+        let response = skiff_billing::app(s.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200, "GET /{route}");
         assert_eq!(
             response.headers()["x-request-id"],

@@ -8,12 +8,12 @@
 //! generated here: a name absent from the object is `Missing`.
 
 use crate::adapters::sdk_retry::{describe, is_transient, retry};
+use crate::clock::{SharedClock, SystemClock};
 use crate::ports::secrets::*;
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
-use crate::clock::{SharedClock, SystemClock};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
