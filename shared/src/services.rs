@@ -121,13 +121,26 @@ impl Services {
         })
     }
 
-    /// DynamoDB, S3, SQS, SES v2 and Secrets Manager; clients built once.
+    /// DynamoDB, S3, SQS, SES v2 and Secrets Manager; clients built once, with
+    /// region and credentials from the environment.
     pub async fn aws(config: Config, clock: SharedClock) -> Result<Self, StartupError> {
+        let endpoint = config.aws.as_ref().and_then(|a| a.endpoint_url.clone());
+        let sdk = adapters::aws::sdk_config(endpoint.as_deref()).await;
+        Self::aws_with_sdk(config, &sdk, clock)
+    }
+
+    /// The AWS services over an SDK configuration the caller loaded (tests pass the
+    /// emulator's).
+    pub fn aws_with_sdk(
+        config: Config,
+        sdk: &aws_config::SdkConfig,
+        clock: SharedClock,
+    ) -> Result<Self, StartupError> {
         let res = config
             .aws
             .clone()
             .ok_or_else(|| StartupError::Adapter("AWS resources not configured".into()))?;
-        let sdk = adapters::aws::sdk_config(res.endpoint_url.as_deref()).await;
+        let sdk = sdk.clone();
         let s3 = adapters::aws::s3_client(&sdk, res.endpoint_url.is_some());
         Ok(Services {
             store: Arc::new(adapters::dynamo_store::DynamoStore::new(
