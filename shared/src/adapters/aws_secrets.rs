@@ -216,3 +216,58 @@ impl Secrets for AwsSecrets {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, FixedClock};
+
+    /// A client of an endpoint on loopback where nothing listens.
+    fn unreachable_client() -> Client {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let conf = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+            .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
+            .build();
+        Client::from_conf(conf)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unreachable_secrets_manager_keeps_the_previous_read_serving() {
+        let clock = FixedClock::at(OffsetDateTime::now_utc());
+        let s = AwsSecrets::with_policy(
+            unreachable_client(),
+            "skiff".into(),
+            CachePolicy::default(),
+            clock.clone(),
+        );
+        let mut values = Map::new();
+        values.insert("blob_url_key".into(), Value::String("cached".into()));
+        *s.cache.write().await = Some(Cached {
+            values: Arc::new(values),
+            read_at: clock.now(),
+        });
+        clock.advance(CachePolicy::default().ttl);
+        assert_eq!(
+            s.get(BLOB_URL_KEY).await.unwrap().expose(),
+            "cached",
+            "a failed refresh serves the previous read"
+        );
+
+        // Without a previous read the failure is the caller's.
+        *s.cache.write().await = None;
+        assert!(matches!(
+            s.get(BLOB_URL_KEY).await,
+            Err(SecretsError::Unavailable(_))
+        ));
+    }
+}
