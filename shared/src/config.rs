@@ -65,6 +65,17 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// Who delivers e-mail, and where the links in it lead.
     pub mail: MailSettings,
+    /// How long the AWS backend trusts a read of its secret.
+    pub secrets_cache: SecretsCache,
+}
+
+/// The AWS secret's cache (`SKIFF_SECRETS_*`): values set or rotated by an operator
+/// reach warm containers within `ttl_secs`; a key still missing is re-read at most
+/// once per `missing_retry_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretsCache {
+    pub ttl_secs: u64,
+    pub missing_retry_secs: u64,
 }
 
 /// At most `max` requests per `window_secs` (a fixed window).
@@ -222,6 +233,19 @@ impl Config {
             resend_verification_per_ip: env
                 .parse("SKIFF_RATE_RESEND_VERIFICATION_PER_IP", "20/3600")?,
         };
+        let secrets_cache = SecretsCache {
+            ttl_secs: env.parse("SKIFF_SECRETS_TTL_SECS", "300")?,
+            missing_retry_secs: env.parse("SKIFF_SECRETS_MISSING_RETRY_SECS", "30")?,
+        };
+        if !(1..=86_400).contains(&secrets_cache.ttl_secs) {
+            return Err(env.bad("SKIFF_SECRETS_TTL_SECS", "must be 1 to 86400".into()));
+        }
+        if !(1..=secrets_cache.ttl_secs).contains(&secrets_cache.missing_retry_secs) {
+            return Err(env.bad(
+                "SKIFF_SECRETS_MISSING_RETRY_SECS",
+                "must be 1 to SKIFF_SECRETS_TTL_SECS".into(),
+            ));
+        }
         let jwt_issuer = env
             .get("SKIFF_JWT_ISSUER")
             .map(str::to_owned)
@@ -231,6 +255,7 @@ impl Config {
             .unwrap_or("skiff-api")
             .to_owned();
         Ok(Config {
+            secrets_cache,
             billing,
             jwt_issuer,
             jwt_audience,
@@ -491,6 +516,35 @@ mod tests {
         assert_eq!(c.public_url, "http://127.0.0.1:3000");
         assert_eq!(c.queue_max_receives, 5);
         assert!(c.is_dev());
+    }
+
+    #[test]
+    fn the_secrets_cache_defaults_to_five_minutes_and_is_bounded() {
+        let c = Config::from_vars(vec![]).unwrap();
+        assert_eq!(
+            c.secrets_cache,
+            SecretsCache {
+                ttl_secs: 300,
+                missing_retry_secs: 30
+            }
+        );
+        let c = Config::from_vars(vars(&[
+            ("SKIFF_SECRETS_TTL_SECS", "60"),
+            ("SKIFF_SECRETS_MISSING_RETRY_SECS", "5"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (c.secrets_cache.ttl_secs, c.secrets_cache.missing_retry_secs),
+            (60, 5)
+        );
+        for (var, value) in [
+            ("SKIFF_SECRETS_TTL_SECS", "0"),
+            ("SKIFF_SECRETS_MISSING_RETRY_SECS", "0"),
+            ("SKIFF_SECRETS_MISSING_RETRY_SECS", "301"),
+        ] {
+            let e = Config::from_vars(vars(&[(var, value)])).unwrap_err();
+            assert_eq!(e.variable, var, "{var}={value}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::ports::queue::Queue;
 use crate::ports::secrets::{BLOB_URL_KEY, Secrets, SecretsError};
 use crate::ports::store::ItemStore;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Name of the bucket that holds user blobs (records, backups).
 pub const BLOB_BUCKET: &str = "blobs";
@@ -133,17 +134,35 @@ impl Services {
         })
     }
 
-    /// DynamoDB, S3, SQS, SES v2 and Secrets Manager; clients built once.
+    /// DynamoDB, S3, SQS, SES v2 and Secrets Manager; clients built once, with
+    /// region and credentials from the environment.
     pub async fn aws(config: Config, clock: SharedClock) -> Result<Self, StartupError> {
+        let endpoint = config.aws.as_ref().and_then(|a| a.endpoint_url.clone());
+        let sdk = adapters::aws::sdk_config(endpoint.as_deref()).await;
+        Self::aws_with_sdk(config, &sdk, clock)
+    }
+
+    /// The AWS services over an SDK configuration the caller loaded (tests pass the
+    /// emulator's).
+    pub fn aws_with_sdk(
+        config: Config,
+        sdk: &aws_config::SdkConfig,
+        clock: SharedClock,
+    ) -> Result<Self, StartupError> {
         let res = config
             .aws
             .clone()
             .ok_or_else(|| StartupError::Adapter("AWS resources not configured".into()))?;
-        let sdk = adapters::aws::sdk_config(res.endpoint_url.as_deref()).await;
+        let sdk = sdk.clone();
         let s3 = adapters::aws::s3_client(&sdk, res.endpoint_url.is_some());
-        let secrets: Arc<dyn Secrets> = Arc::new(adapters::aws_secrets::AwsSecrets::new(
+        let secrets: Arc<dyn Secrets> = Arc::new(adapters::aws_secrets::AwsSecrets::with_policy(
             aws_sdk_secretsmanager::Client::new(&sdk),
             res.secret_id.clone(),
+            adapters::aws_secrets::CachePolicy {
+                ttl: Duration::from_secs(config.secrets_cache.ttl_secs),
+                missing_retry: Duration::from_secs(config.secrets_cache.missing_retry_secs),
+            },
+            clock.clone(),
         ));
         let mailer: Arc<dyn Mailer> = match &config.mail.transport {
             MailTransport::Smtp(smtp) => smtp_mailer(&config, smtp, secrets.as_ref()).await?,

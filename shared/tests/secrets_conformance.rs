@@ -255,6 +255,9 @@ mod files_only {
 
 mod aws_only {
     use super::*;
+    use skiff_shared::adapters::aws_secrets::CachePolicy;
+    use skiff_shared::clock::FixedClock;
+    use std::time::Duration;
 
     async fn put_out_of_band(h: &Harness, json: serde_json::Value) {
         let Backend::Aws { client, secret_id } = &h.backend else {
@@ -269,30 +272,103 @@ mod aws_only {
             .unwrap();
     }
 
-    #[tokio::test]
-    async fn values_are_cached_for_the_container_life() {
+    const POLICY: CachePolicy = CachePolicy {
+        ttl: Duration::from_secs(300),
+        missing_retry: Duration::from_secs(30),
+    };
+
+    /// An adapter over the harness's secret whose cache ages by a hand-moved clock.
+    fn clocked(h: &Harness) -> (AwsSecrets, Arc<FixedClock>) {
+        let Backend::Aws { client, secret_id } = &h.backend else {
+            unreachable!()
+        };
+        let clock = FixedClock::at(time::OffsetDateTime::now_utc());
+        let secrets =
+            AwsSecrets::with_policy(client.clone(), secret_id.clone(), POLICY, clock.clone());
+        (secrets, clock)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn values_are_cached_until_the_ttl_passes() {
         let h = aws().await;
-        let original = h.s().get(BLOB_URL_KEY).await.unwrap();
+        let (s, clock) = clocked(&h);
+        let original = s.get(BLOB_URL_KEY).await.unwrap();
         put_out_of_band(
             &h,
-            serde_json::json!({ "blob_url_key": "changed-elsewhere", "test_configured_key": "x" }),
+            serde_json::json!({ "blob_url_key": "rotated-elsewhere" }),
         )
         .await;
+        clock.advance(POLICY.ttl - Duration::from_secs(1));
         assert_eq!(
-            h.s().get(BLOB_URL_KEY).await.unwrap(),
+            s.get(BLOB_URL_KEY).await.unwrap(),
             original,
-            "served from the cache"
+            "served from the cache within the TTL"
         );
-        assert!(
-            matches!(h.s().get(CONFIGURED).await, Err(SecretsError::Missing(_))),
-            "the cache is the object as first read"
-        );
+        clock.advance(Duration::from_secs(1));
         assert_eq!(
-            h.reopen().get(BLOB_URL_KEY).await.unwrap().expose(),
-            "changed-elsewhere",
-            "a new container reads the current value"
+            s.get(BLOB_URL_KEY).await.unwrap().expose(),
+            "rotated-elsewhere",
+            "re-read once the TTL has passed"
         );
+    }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_missing_value_is_reread_at_most_once_per_retry_interval() {
+        let h = aws().await;
+        let (s, clock) = clocked(&h);
+        let url_key = s.get(BLOB_URL_KEY).await.unwrap();
+        assert!(matches!(
+            s.get(CONFIGURED).await,
+            Err(SecretsError::Missing(_))
+        ));
+
+        // The operator sets the key after deploying.
+        put_out_of_band(
+            &h,
+            serde_json::json!({ "blob_url_key": url_key.expose(), "test_configured_key": "sk_live_new" }),
+        )
+        .await;
+        clock.advance(POLICY.missing_retry - Duration::from_secs(1));
+        assert!(
+            matches!(s.get(CONFIGURED).await, Err(SecretsError::Missing(_))),
+            "within the retry interval a missing key does not re-read the secret"
+        );
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(
+            s.get(CONFIGURED).await.unwrap().expose(),
+            "sk_live_new",
+            "a missing key re-reads the secret once the interval has passed"
+        );
+        assert_eq!(s.get(BLOB_URL_KEY).await.unwrap(), url_key);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_gets_after_the_ttl_agree_on_the_new_value() {
+        let h = aws().await;
+        let (s, clock) = clocked(&h);
+        s.get(BLOB_URL_KEY).await.unwrap();
+        put_out_of_band(&h, serde_json::json!({ "blob_url_key": "rotated" })).await;
+        clock.advance(POLICY.ttl);
+        let s = Arc::new(s);
+        let reads = futures::future::join_all((0..16).map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.get(BLOB_URL_KEY).await.unwrap() })
+        }))
+        .await;
+        for r in reads {
+            assert_eq!(r.unwrap().expose(), "rotated");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_set_refreshes_the_cache_from_the_stored_object() {
+        let h = aws().await;
+        h.s().get(BLOB_URL_KEY).await.unwrap();
+        put_out_of_band(
+            &h,
+            serde_json::json!({ "blob_url_key": "changed-elsewhere" }),
+        )
+        .await;
         h.s()
             .set(CONFIGURED, SecretValue::new("through-adapter"))
             .await
@@ -304,7 +380,7 @@ mod aws_only {
         assert_eq!(
             h.s().get(BLOB_URL_KEY).await.unwrap().expose(),
             "changed-elsewhere",
-            "a set refreshes the cache from the stored object"
+            "a set keeps the keys changed elsewhere"
         );
     }
 

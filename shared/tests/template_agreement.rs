@@ -2,7 +2,9 @@
 //! provision` creates) must agree: key names, queue limits, lifecycle days,
 //! environment variables (every one the template sets is read in shared/src),
 //! generated secrets, DESIGN §8's build settings, and the HTTP routes (each
-//! function is sent exactly the routes its crate serves; no route has two owners).
+//! function is sent exactly the routes its crate serves; no route has two owners),
+//! and IAM (each function is granted exactly the AWS calls declared for it, and
+//! every SDK call the adapters make is declared for a function or an operator).
 //! A change on one side without the other fails here, not in production.
 
 use serde_yaml::Value;
@@ -935,9 +937,24 @@ fn code_routes(crate_dir: &Path) -> BTreeSet<Route> {
         if text.contains("http::openapi::router(") {
             routes.insert(route("get", skiff_shared::http::openapi::PATH));
         }
+        if text.contains("http::lambda_app(") {
+            routes.extend(health_routes());
+        }
     }
     routes
 }
+
+/// The health routes every HTTP function serves through `http::lambda_app`.
+fn health_routes() -> BTreeSet<Route> {
+    skiff_shared::http::health::PATHS
+        .iter()
+        .map(|p| route("get", p))
+        .collect()
+}
+
+/// The one function the API sends the health routes to (the others serve them for
+/// direct invokes and `cargo lambda watch`).
+const HEALTH_OWNER: &str = "AuthFunction";
 
 #[test]
 fn no_method_and_path_is_declared_twice() {
@@ -952,8 +969,12 @@ fn no_method_and_path_is_declared_twice() {
             }
         }
     }
-    // Shared documents belong to auth.
-    for path in [skiff_shared::http::openapi::PATH, "/.well-known/jwks.json"] {
+    // Shared documents and the health routes belong to auth.
+    let health = skiff_shared::http::health::PATHS;
+    for path in [skiff_shared::http::openapi::PATH, "/.well-known/jwks.json"]
+        .into_iter()
+        .chain(health)
+    {
         assert_eq!(
             owner.get(&route("GET", path)).copied(),
             Some("AuthFunction"),
@@ -974,7 +995,11 @@ fn each_http_function_declares_exactly_the_routes_its_code_serves() {
             .get(name)
             .map(|r| r.iter().cloned().collect())
             .unwrap_or_default();
-        let missing: Vec<&Route> = served.difference(&routes).collect();
+        let health = health_routes();
+        let missing: Vec<&Route> = served
+            .difference(&routes)
+            .filter(|r| name == HEALTH_OWNER || !health.contains(r))
+            .collect();
         let extra: Vec<&Route> = routes.difference(&served).collect();
         assert!(
             missing.is_empty(),
@@ -989,6 +1014,126 @@ fn each_http_function_declares_exactly_the_routes_its_code_serves() {
         !code_routes(&bins["auth"]).is_empty() && !code_routes(&bins["billing"]).is_empty(),
         "the source scan finds the HTTP routes"
     );
+    for bin in ["auth", "billing", "licensing"] {
+        assert!(
+            code_routes(&bins[bin]).is_superset(&health_routes()),
+            "`{bin}` mounts the health routes through http::lambda_app"
+        );
+    }
+}
+
+/// The payment simulator's routes, read from its router: `.route(&format!("{BASE}…"),
+/// get(…))` calls in shared/src/billing/simulator.rs.
+fn simulator_routes() -> BTreeSet<Route> {
+    let text = non_test_source(&repo_root().join("shared/src/billing/simulator.rs"));
+    let mut routes = BTreeSet::new();
+    for (i, _) in text.match_indices(".route(") {
+        let args = parenthesized(&text, i + ".route".len());
+        let Some(rest) = args.split("\"{BASE}").nth(1) else {
+            continue;
+        };
+        let (tail, handlers) = rest.split_once('"').expect("a closed literal");
+        let path = format!(
+            "{}{}",
+            skiff_shared::billing::simulator::BASE,
+            tail.replace("{{", "{").replace("}}", "}")
+        );
+        for method in METHODS {
+            if handlers.contains(&format!("{method}(")) {
+                routes.insert(route(method, &path));
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn the_payment_simulator_is_deployed_with_its_routes_or_not_at_all() {
+    let t = template();
+    let code = simulator_routes();
+    assert!(
+        code.len() >= 2,
+        "the source scan finds the simulator's routes: {code:?}"
+    );
+
+    // Its routes exist exactly when the parameter turns it on, all sent to billing.
+    let mut declared = BTreeSet::new();
+    for (name, r) in resources_of_type(&t, "AWS::ApiGatewayV2::Route") {
+        assert_eq!(
+            str_of(at(r, &["Condition"])),
+            "UsePaymentSimulator",
+            "{name}"
+        );
+        let p = at(r, &["Properties"]);
+        assert!(is_ref(at(p, &["ApiId"]), "HttpApi"), "{name}");
+        let target = intrinsic(at(p, &["Target"]), "Sub").map(str_of);
+        assert_eq!(
+            target,
+            Some("integrations/${SimulatorIntegration}"),
+            "{name}"
+        );
+        let (method, path) = str_of(at(p, &["RouteKey"]))
+            .split_once(' ')
+            .expect("METHOD /path");
+        declared.insert(route(method, path));
+    }
+    assert_eq!(declared, code, "the template routes every simulator route");
+    let integration = resource(&t, "SimulatorIntegration");
+    assert_eq!(
+        str_of(at(integration, &["Condition"])),
+        "UsePaymentSimulator"
+    );
+    assert!(is_get_att(
+        at(integration, &["Properties", "IntegrationUri"]),
+        "BillingFunction.Arn"
+    ));
+    let permission = at(resource(&t, "SimulatorInvokePermission"), &["Properties"]);
+    assert!(is_ref(at(permission, &["FunctionName"]), "BillingFunction"));
+    let source = intrinsic(at(permission, &["SourceArn"]), "Sub")
+        .map(str_of)
+        .unwrap();
+    assert!(
+        source.ends_with(&format!("{}/*", skiff_shared::billing::simulator::BASE)),
+        "{source}"
+    );
+
+    // And billing takes payments with it exactly then, in dev only.
+    let env = function_env(&t, "BillingFunction");
+    let [defaults, _] = sample_deployments();
+    let mut on = defaults.clone();
+    on.extend([("PaymentSimulator", "true"), ("Stage", "dev")]);
+    for (samples, mode) in [
+        (defaults, PaymentsMode::Stripe),
+        (on, PaymentsMode::Simulator),
+    ] {
+        let vars: Vec<(String, String)> = env
+            .iter()
+            .filter_map(|(k, v)| deployed_value(&t, v, &samples).map(|v| (k.clone(), v)))
+            .collect();
+        let config = Config::from_vars(vars).expect("billing's environment loads");
+        assert_eq!(config.billing.payments, mode, "{samples:?}");
+    }
+    let rule = at(&t, &["Rules", "PaymentSimulatorOnlyInDev"]);
+    let assertion = &seq(at(rule, &["Assertions"]))[0];
+    let args = seq(intrinsic(at(assertion, &["Assert"]), "Equals").unwrap());
+    assert!(is_ref(&args[0], "Stage") && str_of(&args[1]) == "dev");
+}
+
+#[test]
+fn samconfig_builds_without_asking_for_the_beta_build_method() {
+    let samconfig = read("samconfig.toml");
+    for env in ["default", "dev", "prod"] {
+        let header = format!("[{env}.build.parameters]");
+        let section = samconfig
+            .split(&header)
+            .nth(1)
+            .unwrap_or_else(|| panic!("samconfig.toml has no {header}"));
+        let section = section.split("\n[").next().unwrap();
+        assert!(
+            section.lines().any(|l| l.trim() == "beta_features = true"),
+            "{header} enables beta_features (rust-cargolambda is a beta build method)"
+        );
+    }
 }
 
 // ------------------------------------------------------------------ IAM
@@ -1065,6 +1210,306 @@ fn no_policy_statement_allows_every_resource() {
             "{name} uses its own role"
         );
     }
+}
+
+// ------------------------------------------------------------------ SDK calls ↔ IAM
+
+/// An IAM action on a resource, the resource named as the template names it:
+/// `Table` for `!GetAtt Table.Arn` or `!Ref Table`, `Table/index/gsi1` for
+/// `!Sub "${Table.Arn}/index/gsi1"`.
+type Grant = (String, String);
+
+/// The adapters that call AWS, each with its service's IAM prefix.
+const AWS_ADAPTERS: [(&str, &str); 5] = [
+    ("dynamo_store", "dynamodb"),
+    ("s3_blobs", "s3"),
+    ("sqs_queue", "sqs"),
+    ("ses_mail", "ses"),
+    ("aws_secrets", "secretsmanager"),
+];
+
+/// The SDK operations a source calls on a client: `client.<op>(` and
+/// `client\n    .<op>(` (the fluent builders the adapters use).
+fn client_calls(text: &str) -> BTreeSet<String> {
+    let mut ops = BTreeSet::new();
+    for (i, _) in text.match_indices("client") {
+        let rest = text[i + "client".len()..].trim_start();
+        let Some(rest) = rest.strip_prefix('.') else {
+            continue;
+        };
+        let op: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+            .collect();
+        if !op.is_empty()
+            && rest[op.len()..].starts_with('(')
+            && !["clone", "config"].contains(&op.as_str())
+        {
+            ops.insert(op);
+        }
+    }
+    ops
+}
+
+/// The IAM actions an SDK operation needs (IAM authorizes a transaction per item
+/// action, a batch as its single action, HeadBucket as ListBucket, HeadObject as
+/// GetObject).
+fn iam_actions(service: &str, op: &str) -> Vec<String> {
+    let camel: String = op
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    let actions: Vec<&str> = match (service, op) {
+        ("dynamodb", "transact_write_items") => {
+            vec!["PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"]
+        }
+        ("s3", "head_bucket" | "list_objects_v2") => vec!["ListBucket"],
+        ("s3", "head_object") => vec!["GetObject"],
+        (_, _) if camel.ends_with("Batch") => vec![camel.trim_end_matches("Batch")],
+        _ => vec![camel.as_str()],
+    };
+    actions.iter().map(|a| format!("{service}:{a}")).collect()
+}
+
+/// Every IAM action the AWS adapters' SDK calls need, with the operation that needs it.
+fn actions_the_code_needs() -> BTreeMap<String, String> {
+    let dir = repo_root().join("shared/src/adapters");
+    let mut needed = BTreeMap::new();
+    for file in rust_files(&dir) {
+        let stem = file.file_stem().unwrap().to_str().unwrap().to_owned();
+        let ops = client_calls(&non_test_source(&file));
+        if ops.is_empty() {
+            continue;
+        }
+        let service = AWS_ADAPTERS
+            .iter()
+            .find(|(a, _)| *a == stem)
+            .map(|(_, s)| *s)
+            .unwrap_or_else(|| panic!("{stem}.rs calls AWS ({ops:?}) but is not in AWS_ADAPTERS"));
+        for op in ops {
+            for action in iam_actions(service, &op) {
+                needed.insert(action, format!("{stem}::{op}"));
+            }
+        }
+    }
+    needed
+}
+
+const ITEM_ACTIONS: [&str; 6] = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:Query",
+];
+
+/// What each function may call: the claim the template's policies must equal.
+fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
+    let g = |a: &str, r: &str| (a.to_owned(), r.to_owned());
+    let items = || {
+        ITEM_ACTIONS
+            .iter()
+            .flat_map(|a| [g(a, "Table"), g(a, "Table/index/gsi1")])
+            .collect::<Vec<_>>()
+    };
+    let send = g("sqs:SendMessage", "OutboxQueue");
+    let secret = g("secretsmanager:GetSecretValue", "SkiffSecret");
+    let readiness = [
+        g("dynamodb:DescribeTable", "Table"),
+        g("s3:ListBucket", "BlobBucket"),
+        g("sqs:GetQueueAttributes", "OutboxQueue"),
+    ];
+    let mut out = BTreeMap::new();
+    let mut add = |f: &'static str, extra: Vec<Grant>| {
+        out.insert(f, items().into_iter().chain(extra).collect());
+    };
+    add(
+        "AuthFunction",
+        [send.clone(), secret.clone()]
+            .into_iter()
+            .chain(readiness)
+            .collect(),
+    );
+    add("BillingFunction", vec![send.clone(), secret.clone()]);
+    add("LicensingFunction", vec![secret.clone()]);
+    add(
+        "OutboxFunction",
+        vec![
+            send.clone(),
+            secret.clone(),
+            // A failed record's retry delay.
+            g("sqs:ChangeMessageVisibility", "OutboxQueue"),
+            g(
+                "ses:SendEmail",
+                "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}",
+            ),
+        ],
+    );
+    add("SchedulerFunction", vec![send, secret]);
+    out
+}
+
+/// Actions the code needs that no deployed function is granted, and why.
+const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 6] = [
+    (
+        "sqs:ReceiveMessage",
+        "the SQS event source receives for the outbox function; `skiff dead-letters` (operator credentials) reads the DLQ",
+    ),
+    (
+        "sqs:DeleteMessage",
+        "the SQS event source deletes for the outbox function; `skiff dead-letters` (operator credentials) resolves",
+    ),
+    (
+        "secretsmanager:PutSecretValue",
+        "`skiff admin rotate-signing-key` (operator credentials) writes the secret",
+    ),
+    ("s3:PutObject", "no deployed function stores blobs yet"),
+    ("s3:GetObject", "no deployed function reads blobs yet"),
+    ("s3:DeleteObject", "no deployed function deletes blobs yet"),
+];
+
+/// A policy resource as [`Grant`] names it.
+fn resource_name(v: &Value) -> String {
+    if let Some(target) = intrinsic(v, "GetAtt") {
+        return str_of(target).trim_end_matches(".Arn").to_owned();
+    }
+    if let Some(target) = intrinsic(v, "Ref") {
+        return str_of(target).to_owned();
+    }
+    if let Some(text) = intrinsic(v, "Sub") {
+        let text = str_of(text);
+        return match text.strip_prefix("${").and_then(|t| t.split_once(".Arn}")) {
+            Some((name, rest)) => format!("{name}{rest}"),
+            None => text.to_owned(),
+        };
+    }
+    str_of(v).to_owned()
+}
+
+fn one_or_many(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Sequence(s) => s.iter().collect(),
+        other => vec![other],
+    }
+}
+
+/// What a function's `Policies` allow, as (action, resource) pairs.
+fn template_grants(f: &Value) -> BTreeSet<Grant> {
+    let mut grants = BTreeSet::new();
+    for policy in seq(at(f, &["Properties", "Policies"])) {
+        let statements = policy.get("Statement").unwrap_or_else(|| {
+            panic!("a policy that is not an explicit statement (SAM policy templates grant more than is called): {policy:?}")
+        });
+        for s in one_or_many(statements) {
+            assert_eq!(str_of(at(s, &["Effect"])), "Allow", "{s:?}");
+            for action in one_or_many(at(s, &["Action"])) {
+                for resource in one_or_many(at(s, &["Resource"])) {
+                    grants.insert((str_of(action).to_owned(), resource_name(resource)));
+                }
+            }
+        }
+    }
+    grants
+}
+
+#[test]
+fn each_function_is_granted_exactly_what_it_is_declared_to_call() {
+    let t = template();
+    let declared = declared_grants();
+    let functions = resources_of_type(&t, "AWS::Serverless::Function");
+    let names: BTreeSet<&str> = functions.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names,
+        declared.keys().copied().collect(),
+        "a declared table entry per function"
+    );
+    for (name, f) in functions {
+        let granted = template_grants(f);
+        let want = &declared[name];
+        let missing: Vec<&Grant> = want.difference(&granted).collect();
+        let extra: Vec<&Grant> = granted.difference(want).collect();
+        assert!(
+            missing.is_empty(),
+            "{name} calls what its policies do not grant: {missing:?}"
+        );
+        assert!(
+            extra.is_empty(),
+            "{name} is granted what it does not call: {extra:?}"
+        );
+    }
+}
+
+#[test]
+fn every_sdk_call_of_the_adapters_is_granted_to_a_function_or_run_by_an_operator() {
+    let needed = actions_the_code_needs();
+    for probe in [
+        "dynamodb:DescribeTable",
+        "dynamodb:ConditionCheckItem",
+        "sqs:ChangeMessageVisibility",
+        "s3:ListBucket",
+        "ses:SendEmail",
+        "secretsmanager:GetSecretValue",
+    ] {
+        assert!(
+            needed.contains_key(probe),
+            "the source scan finds {probe}: {needed:?}"
+        );
+    }
+    let granted: BTreeSet<String> = declared_grants()
+        .into_values()
+        .flatten()
+        .map(|(action, _)| action)
+        .collect();
+    let elsewhere: BTreeMap<&str, &str> = NOT_CALLED_BY_A_FUNCTION.into_iter().collect();
+    for (action, call) in &needed {
+        assert!(
+            granted.contains(action) || elsewhere.contains_key(action.as_str()),
+            "{call} needs {action}, which no function is declared to call \
+             (add it to declared_grants and the template, or to NOT_CALLED_BY_A_FUNCTION)"
+        );
+    }
+    for action in elsewhere.keys() {
+        assert!(
+            needed.contains_key(*action),
+            "NOT_CALLED_BY_A_FUNCTION names {action}, which the code never needs"
+        );
+        assert!(
+            !granted.contains(*action),
+            "{action} is both granted and listed as not called by a function"
+        );
+    }
+    for (action, _) in declared_grants().into_values().flatten() {
+        assert!(
+            needed.contains_key(&action),
+            "{action} is declared but no adapter calls it"
+        );
+    }
+}
+
+#[test]
+fn the_api_offers_browsers_the_headers_the_code_allows() {
+    let t = template();
+    let cors = at(
+        &t,
+        &["Resources", "HttpApi", "Properties", "CorsConfiguration"],
+    );
+    let when_set = &seq(intrinsic(cors, "If").expect("CorsConfiguration is an !If"))[1];
+    let offered: BTreeSet<String> = seq(at(when_set, &["AllowHeaders"]))
+        .iter()
+        .map(|h| str_of(h).to_owned())
+        .collect();
+    let code: BTreeSet<String> = skiff_shared::http::CORS_ALLOWED_HEADERS
+        .iter()
+        .map(|h| h.as_str().to_owned())
+        .collect();
+    assert_eq!(offered, code);
+    assert!(code.contains("x-seat-token"));
 }
 
 #[test]

@@ -69,3 +69,13 @@ pub fn router_with_docs(
     let doc = skiff_shared::http::openapi::document(std::iter::once(doc).chain(others));
     router.merge(skiff_shared::http::openapi::router(&doc))
 }
+
+/// The `auth` Lambda's whole HTTP surface (health, the group's routes, the whole
+/// OpenAPI document), org administration behind the service profile's write lock.
+pub fn app(services: Services) -> axum::Router {
+    let router = skiff_shared::http::write_lock::protect_org_admin(
+        router_with_docs([skiff_billing::openapi(), skiff_licensing::openapi()]),
+        &services,
+    );
+    skiff_shared::http::lambda_app(router, services)
+}

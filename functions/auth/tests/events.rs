@@ -10,7 +10,11 @@ use skiff_shared::testing::embedded_services;
 use tower::ServiceExt;
 
 fn fixture(name: &str) -> lambda_http::Request {
-    let path = format!("{}/../../events/auth/{name}", env!("CARGO_MANIFEST_DIR"));
+    event(&format!("auth/{name}"))
+}
+
+fn event(rel: &str) -> lambda_http::Request {
+    let path = format!("{}/../../events/{rel}", env!("CARGO_MANIFEST_DIR"));
     let raw = std::fs::read_to_string(&path).expect("fixture");
     let event: LambdaRequest = serde_json::from_str(&raw).expect("API Gateway v2 event");
     lambda_http::Request::from(event)
@@ -37,10 +41,7 @@ async fn register_then_login_fixtures_through_the_handler() {
     let dir = tempfile::tempdir().unwrap();
     let (embedded, _clock) = embedded_services(dir.path()).await;
     let services = embedded.services;
-    let app = skiff_shared::http::with_common_layers(
-        skiff_auth::router().with_state(services.clone()),
-        &services.config,
-    );
+    let app = skiff_auth::app(services.clone());
 
     let (status, body, headers) = send(&app, fixture("register.json")).await;
     assert_eq!(status, 201, "{body}");
@@ -76,4 +77,84 @@ async fn register_then_login_fixtures_through_the_handler() {
     assert_eq!(status, 409);
     assert_eq!(body["code"], "EMAIL_TAKEN");
     assert_eq!(headers["content-type"], "application/problem+json");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_fixtures_are_answered_by_the_handler_with_the_common_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (embedded, _clock) = embedded_services(dir.path()).await;
+    let app = skiff_auth::app(embedded.services);
+    for route in ["healthz", "livez", "readyz", "version"] {
+        let (status, body, headers) = send(&app, event(&format!("health/{route}.json"))).await;
+        assert_eq!(status, 200, "GET /{route}: {body}");
+        assert_eq!(headers["x-request-id"], format!("evt-{route}-1").as_str());
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        match route {
+            "readyz" => {
+                assert_eq!(body["status"], "ready");
+                for check in ["store", "blobs", "queue"] {
+                    assert_eq!(body["checks"][check]["status"], "ok", "{check}");
+                }
+            }
+            "version" => assert_eq!(body["version"], env!("CARGO_PKG_VERSION")),
+            _ => assert_eq!(body["status"], "ok"),
+        }
+    }
+    // The whole document, health included, is this function's.
+    let (status, body, _) = send(&app, fixture("openapi.json")).await;
+    assert_eq!(status, 200);
+    for path in ["/readyz", "/api/v1/plans", "/api/v1/licenses/acquire"] {
+        assert!(body["paths"].get(path).is_some(), "{path} is documented");
+    }
+}
+
+/// The auth function's handler over the AWS adapters on the emulator, with `queue_url`
+/// in place of the provisioned queue when given.
+async fn aws_app(queue_url: Option<&str>) -> axum::Router {
+    let sdk = skiff_shared::testing::aws_sdk_config().await;
+    let prefix = skiff_shared::testing::unique_name("ready");
+    let res = skiff_shared::provision::provision_all(&sdk, true, &prefix)
+        .await
+        .expect("provision on the emulator");
+    let vars = [
+        ("SKIFF_BACKEND", "aws"),
+        ("SKIFF_TABLE", res.table.as_str()),
+        ("SKIFF_BLOB_BUCKET", res.blob_bucket.as_str()),
+        ("SKIFF_EXPORT_BUCKET", res.export_bucket.as_str()),
+        ("SKIFF_QUEUE_URL", queue_url.unwrap_or(&res.queue_url)),
+        ("SKIFF_DLQ_URL", res.dlq_url.as_str()),
+        ("SKIFF_SECRET_ID", res.secret_id.as_str()),
+        ("AWS_ENDPOINT_URL", res.endpoint_url.as_deref().unwrap()),
+    ];
+    let config = skiff_shared::config::Config::from_vars(
+        vars.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+    )
+    .expect("an AWS configuration");
+    let services = skiff_shared::Services::aws_with_sdk(
+        config,
+        &sdk,
+        std::sync::Arc::new(skiff_shared::clock::SystemClock),
+    )
+    .expect("AWS services");
+    skiff_auth::app(services)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readiness_fixture_probes_the_aws_resources() {
+    let app = aws_app(None).await;
+    let (status, body, _) = send(&app, event("health/readyz.json")).await;
+    assert_eq!(status, 200, "{body}");
+    for check in ["store", "blobs", "queue"] {
+        assert_eq!(body["checks"][check]["status"], "ok", "{check}: {body}");
+    }
+
+    let endpoint = skiff_shared::testing::aws_endpoint();
+    let gone = format!("{endpoint}/123456789012/no-such-queue");
+    let app = aws_app(Some(&gone)).await;
+    let (status, body, headers) = send(&app, event("health/readyz.json")).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(headers["content-type"], "application/problem+json");
+    assert_eq!(body["code"], "NOT_READY");
+    assert_eq!(body["failed"], serde_json::json!(["queue"]));
+    assert_eq!(body["checks"]["store"]["status"], "ok");
 }

@@ -571,3 +571,10 @@ pub async fn service_profile_route(
         upgrade_url: s.config.billing.upgrade_url.clone(),
     }))
 }
+
+/// The `billing` Lambda's whole HTTP surface: health, the group's routes and, where
+/// the configuration enables it, the payment simulator.
+pub fn app(services: Services) -> axum::Router {
+    let router = router_for(&services.config);
+    skiff_shared::http::lambda_app(router, services)
+}

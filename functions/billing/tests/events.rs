@@ -19,7 +19,11 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 fn fixture(name: &str) -> String {
-    let path = format!("{}/../../events/billing/{name}", env!("CARGO_MANIFEST_DIR"));
+    event(&format!("billing/{name}"))
+}
+
+fn event(rel: &str) -> String {
+    let path = format!("{}/../../events/{rel}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).expect("fixture")
 }
 
@@ -35,8 +39,7 @@ async fn services(dir: &std::path::Path, vars: &[(&str, &str)], clock: SharedClo
 
 async fn invoke(services: &Services, event: &str) -> (u16, Value) {
     let request = lambda_http::request::from_str(event).expect("an API Gateway v2 event");
-    let response = skiff_billing::router()
-        .with_state(services.clone())
+    let response = skiff_billing::app(services.clone())
         .oneshot(request)
         .await
         .unwrap();
@@ -161,4 +164,31 @@ async fn the_checkout_fixture_returns_a_simulator_checkout_url() {
     // Without the token: 401.
     let (status, _) = invoke(&s, &fixture("checkout.json")).await;
     assert_eq!(status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_fixtures_are_answered_by_the_handler_with_the_common_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = services(dir.path(), &[], Arc::new(skiff_shared::clock::SystemClock)).await;
+    for route in ["healthz", "livez", "readyz", "version"] {
+        let request = lambda_http::request::from_str(&event(&format!("health/{route}.json")))
+            .expect("an API Gateway v2 event");
+        let response = skiff_billing::app(s.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "GET /{route}");
+        assert_eq!(
+            response.headers()["x-request-id"],
+            format!("evt-{route}-1").as_str()
+        );
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        match route {
+            "readyz" => assert_eq!(body["status"], "ready", "{body}"),
+            "version" => assert_eq!(body["version"], env!("CARGO_PKG_VERSION")),
+            _ => assert_eq!(body["status"], "ok"),
+        }
+    }
 }

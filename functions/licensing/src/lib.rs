@@ -547,3 +547,9 @@ async fn deactivate_machine(
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// The `licensing` Lambda's whole HTTP surface: health and the group's routes. Not
+/// write-locked: seat operations obey the license's status.
+pub fn app(services: Services) -> axum::Router {
+    skiff_shared::http::lambda_app(router(), services)
+}

@@ -1,5 +1,6 @@
-//! Lambda entry point of the `licensing` function: state built once per container,
-//! then every API Gateway request goes through the router.
+//! Lambda entry point of the `licensing` function: state is built once per container,
+//! outside the handler; the handler is [`skiff_licensing::app`], which the event-fixture
+//! tests drive too.
 
 use skiff_shared::clock::SystemClock;
 use skiff_shared::config::Config;
@@ -13,12 +14,6 @@ static ALLOCATOR: skiff_shared::alloc::Allocator = skiff_shared::alloc::Allocato
 async fn main() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     telemetry::init(&config.log_filter);
-    let services = Services::from_config(config.clone(), Arc::new(SystemClock)).await?;
-    // Not write-locked: seat operations obey the license's status (see the local
-    // server's `api_router`).
-    let app = skiff_shared::http::with_common_layers(
-        skiff_licensing::router().with_state(services),
-        &config,
-    );
-    lambda_http::run(app).await
+    let services = Services::from_config(config, Arc::new(SystemClock)).await?;
+    lambda_http::run(skiff_licensing::app(services)).await
 }

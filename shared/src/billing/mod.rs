@@ -18,7 +18,7 @@ pub mod subscription;
 pub mod webhook;
 
 use crate::error::{ApiError, ApiResult};
-use crate::ports::secrets::{Generate, SecretName, SecretsError};
+use crate::ports::secrets::{Generate, SecretName, SecretValue, SecretsError};
 use crate::services::Services;
 use payments::Payments;
 use settings::PaymentsMode;
@@ -57,11 +57,18 @@ pub async fn simulator_webhook_secret(s: &Services) -> ApiResult<String> {
 const SECRET_CACHE: Duration = Duration::from_secs(60);
 
 /// Per-process billing state: the payments adapter (built on first use, so a Lambda
-/// init does no secret fetch) and the cached webhook secrets.
+/// init does no secret fetch, and rebuilt when the Stripe key it was built with
+/// changes) and the cached webhook secrets.
 #[derive(Default)]
 pub struct Runtime {
-    payments: tokio::sync::OnceCell<Arc<dyn Payments>>,
+    payments: Mutex<Option<Built>>,
     secrets: Mutex<Option<(Instant, Vec<String>)>>,
+}
+
+/// A payments adapter and the Stripe key it holds (none for the simulator).
+struct Built {
+    key: Option<SecretValue>,
+    adapter: Arc<dyn Payments>,
 }
 
 impl Runtime {
@@ -69,28 +76,40 @@ impl Runtime {
         Arc::new(Self::default())
     }
 
-    /// The configured payments adapter.
+    /// The configured payments adapter. With Stripe the key is looked up on every
+    /// call (the secrets adapter caches it), so a key set or rotated after startup
+    /// is used as soon as the secrets adapter sees it.
     pub async fn payments(&self, s: &Services) -> ApiResult<Arc<dyn Payments>> {
-        self.payments
-            .get_or_try_init(|| async {
-                let adapter: Arc<dyn Payments> = match s.config.billing.payments {
-                    PaymentsMode::Simulator => Arc::new(simulator::Simulator::new(s.clone())),
-                    PaymentsMode::Stripe => {
-                        let key = s
-                            .secrets
-                            .get(STRIPE_SECRET_KEY)
-                            .await
-                            .map_err(not_configured)?;
-                        Arc::new(stripe::StripePayments::new(
-                            s.config.billing.stripe_api_base.clone(),
-                            key,
-                        ))
-                    }
-                };
-                Ok::<_, ApiError>(adapter)
-            })
-            .await
-            .cloned()
+        let key = match s.config.billing.payments {
+            PaymentsMode::Simulator => None,
+            PaymentsMode::Stripe => Some(
+                s.secrets
+                    .get(STRIPE_SECRET_KEY)
+                    .await
+                    .map_err(not_configured)?,
+            ),
+        };
+        let mut built = self.payments.lock().expect("not poisoned");
+        if let Some(b) = built.as_ref()
+            && same_key(b.key.as_ref(), key.as_ref())
+        {
+            return Ok(b.adapter.clone());
+        }
+        let adapter: Arc<dyn Payments> = match &key {
+            None => Arc::new(simulator::Simulator::new(s.clone())),
+            Some(key) => Arc::new(stripe::StripePayments::new(
+                s.config.billing.stripe_api_base.clone(),
+                key.clone(),
+            )),
+        };
+        if built.is_some() {
+            tracing::info!("the Stripe key changed; payments client rebuilt");
+        }
+        *built = Some(Built {
+            key,
+            adapter: adapter.clone(),
+        });
+        Ok(adapter)
     }
 
     /// The webhook signing secrets of the configured provider.
@@ -124,6 +143,15 @@ impl Runtime {
     }
 }
 
+fn same_key(a: Option<&SecretValue>, b: Option<&SecretValue>) -> bool {
+    use subtle::ConstantTimeEq;
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => bool::from(a.expose().as_bytes().ct_eq(b.expose().as_bytes())),
+        _ => false,
+    }
+}
+
 fn not_configured(e: SecretsError) -> ApiError {
     match e {
         SecretsError::Missing(name) => {
@@ -133,5 +161,54 @@ fn not_configured(e: SecretsError) -> ApiError {
             ))
         }
         other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::ports::secrets::SecretValue;
+
+    async fn stripe_services(dir: &std::path::Path) -> Services {
+        let config = Config::from_vars([
+            ("SKIFF_DATA_DIR".to_owned(), dir.display().to_string()),
+            ("SKIFF_PAYMENTS".to_owned(), "stripe".to_owned()),
+        ])
+        .unwrap();
+        Services::embedded(config, Arc::new(crate::clock::SystemClock))
+            .await
+            .unwrap()
+            .services
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_payments_client_follows_the_stripe_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = stripe_services(dir.path()).await;
+        let rt = Runtime::new();
+
+        // Not configured yet: 503, and nothing is remembered of it.
+        let err = rt.payments(&s).await.err().expect("no key yet");
+        assert!(matches!(err, ApiError::Unavailable(_)), "{err:?}");
+
+        s.secrets
+            .set(STRIPE_SECRET_KEY, SecretValue::new("sk_test_first"))
+            .await
+            .unwrap();
+        let first = rt.payments(&s).await.unwrap();
+        assert_eq!(first.name(), "stripe");
+        assert!(
+            Arc::ptr_eq(&first, &rt.payments(&s).await.unwrap()),
+            "the same key keeps the client"
+        );
+
+        s.secrets
+            .set(STRIPE_SECRET_KEY, SecretValue::new("sk_test_rotated"))
+            .await
+            .unwrap();
+        let rotated = rt.payments(&s).await.unwrap();
+        assert!(!Arc::ptr_eq(&first, &rotated), "a new key, a new client");
+        assert!(Arc::ptr_eq(&rotated, &rt.payments(&s).await.unwrap()));
     }
 }

@@ -6,24 +6,53 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::{Value, json};
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+const TAG: &str = "health";
 
-pub fn router() -> axum::Router<Services> {
-    axum::Router::new()
-        .route("/healthz", get(live))
-        .route("/livez", get(live))
-        .route("/readyz", get(ready))
-        .route("/version", get(version))
+/// The paths [`router`] serves, all `GET`; the template routes them to one function.
+pub const PATHS: [&str; 4] = ["/healthz", "/livez", "/readyz", "/version"];
+
+fn api() -> OpenApiRouter<Services> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(livez))
+        .routes(routes!(readyz))
+        .routes(routes!(version))
 }
 
-async fn live() -> Json<Value> {
+/// The health routes; every HTTP surface (each Lambda, the local server) mounts them.
+pub fn router() -> axum::Router<Services> {
+    api().split_for_parts().0
+}
+
+/// The health routes' part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+fn live() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// The process answers.
+#[utoipa::path(get, path = "/healthz", tag = TAG, responses((status = 200, description = "`{\"status\": \"ok\"}`")))]
+async fn healthz() -> Json<Value> {
+    live()
+}
+
+/// The process answers (the Kubernetes-style name of `/healthz`).
+#[utoipa::path(get, path = "/livez", tag = TAG, responses((status = 200, description = "`{\"status\": \"ok\"}`")))]
+async fn livez() -> Json<Value> {
+    live()
+}
+
+/// Name, version and commit of the running build.
+#[utoipa::path(get, path = "/version", tag = TAG, responses((status = 200, description = "`{name, version, commit}`")))]
 async fn version() -> Json<Value> {
     Json(json!({
         "name": "skiff",
@@ -42,7 +71,18 @@ async fn probe<E: std::fmt::Display>(
     }
 }
 
-async fn ready(State(s): State<Services>) -> Response {
+/// The store, the blob bucket and the queue answer (each probed with its cheapest
+/// read: DescribeTable, HeadBucket, GetQueueAttributes on AWS).
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = TAG,
+    responses(
+        (status = 200, description = "`{status: \"ready\", checks}`"),
+        (status = 503, description = "NOT_READY: `checks` and `failed` name the failing dependencies", body = crate::http::openapi::ProblemDetails)
+    )
+)]
+async fn readyz(State(s): State<Services>) -> Response {
     let (store, blobs, queue) = tokio::join!(
         probe(s.store.check()),
         probe(s.blobs.check()),

@@ -12,6 +12,7 @@ pub mod write_lock;
 
 use crate::config::{Config, CorsOrigins};
 use crate::error::ApiError;
+use crate::services::Services;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::IntoResponse;
@@ -46,6 +47,25 @@ pub fn with_common_layers(router: Router, config: &Config) -> Router {
         .layer(axum::middleware::from_fn(request_id::middleware))
 }
 
+/// One Lambda function's whole HTTP surface: the health routes beside its group's
+/// routes, with the layers the local server applies. Each function's `main` and its
+/// event-fixture tests build the handler through this, so what the tests drive is
+/// what Lambda runs.
+pub fn lambda_app(group: Router<Services>, services: Services) -> Router {
+    let config = services.config.clone();
+    with_common_layers(health::router().merge(group).with_state(services), &config)
+}
+
+/// Request headers a browser may send cross-origin: those some route reads.
+/// `x-seat-token` carries the seat token of the session heartbeat and release routes.
+pub const CORS_ALLOWED_HEADERS: [HeaderName; 5] = [
+    header::AUTHORIZATION,
+    header::CONTENT_TYPE,
+    HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("x-seat-token"),
+    HeaderName::from_static("x-amz-checksum-sha256"),
+];
+
 fn cors(origins: &CorsOrigins) -> CorsLayer {
     let base = CorsLayer::new()
         .allow_methods([
@@ -56,13 +76,7 @@ fn cors(origins: &CorsOrigins) -> CorsLayer {
             Method::DELETE,
             Method::OPTIONS,
         ])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            HeaderName::from_static("x-request-id"),
-            HeaderName::from_static("idempotency-key"),
-            HeaderName::from_static("x-amz-checksum-sha256"),
-        ])
+        .allow_headers(CORS_ALLOWED_HEADERS)
         .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER]);
     match origins {
         CorsOrigins::Any => base.allow_origin(AllowOrigin::any()),

@@ -70,6 +70,7 @@ pub fn document(groups: impl IntoIterator<Item = OpenApi>) -> OpenApi {
         )
         .components(Some(components))
         .build();
+    doc.merge(crate::http::health::openapi());
     for group in groups {
         doc.merge(group);
     }
