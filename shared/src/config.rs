@@ -218,6 +218,7 @@ impl Config {
         let billing = crate::billing::settings::BillingSettings::from_vars(
             &vars,
             backend,
+            environment,
             &public_url,
             &cors_origins,
         )?;

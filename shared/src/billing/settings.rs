@@ -1,14 +1,15 @@
 //! Billing configuration, parsed with the rest of [`crate::config::Config`] at startup.
 
 use super::catalog::Catalog;
-use crate::config::{Backend, ConfigError, CorsOrigins};
+use crate::config::{Backend, ConfigError, CorsOrigins, Environment};
 use std::collections::HashMap;
 
 /// Who takes the money.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentsMode {
-    /// The built-in payment simulator (embedded default; refused on AWS unless
-    /// `SKIFF_PAYMENT_SIMULATOR=true`).
+    /// The built-in payment simulator: dev only (its pages are how a person
+    /// pays, and they exist only in `dev`), the embedded default there; refused on
+    /// AWS unless `SKIFF_PAYMENT_SIMULATOR=true`.
     Simulator,
     /// Stripe's API; the key and webhook secret come from the secrets port.
     Stripe,
@@ -34,6 +35,7 @@ impl BillingSettings {
     pub(crate) fn from_vars(
         vars: &HashMap<String, String>,
         backend: Backend,
+        environment: Environment,
         public_url: &str,
         cors: &CorsOrigins,
     ) -> Result<Self, ConfigError> {
@@ -47,10 +49,11 @@ impl BillingSettings {
                 .map_err(|e| bad("SKIFF_PAYMENT_SIMULATOR", format!("`{v}`: {e}")))?,
         };
         let payments = match get("SKIFF_PAYMENTS") {
-            None => match backend {
-                Backend::Embedded => PaymentsMode::Simulator,
-                Backend::Aws if simulator_allowed => PaymentsMode::Simulator,
-                Backend::Aws => PaymentsMode::Stripe,
+            None => match (environment, backend) {
+                (Environment::Prod, _) => PaymentsMode::Stripe,
+                (Environment::Dev, Backend::Embedded) => PaymentsMode::Simulator,
+                (Environment::Dev, Backend::Aws) if simulator_allowed => PaymentsMode::Simulator,
+                (Environment::Dev, Backend::Aws) => PaymentsMode::Stripe,
             },
             Some("stripe") => PaymentsMode::Stripe,
             Some("simulator") => PaymentsMode::Simulator,
@@ -61,6 +64,14 @@ impl BillingSettings {
                 ));
             }
         };
+        if payments == PaymentsMode::Simulator && environment == Environment::Prod {
+            return Err(bad(
+                "SKIFF_PAYMENTS",
+                "the payment simulator is dev-only (SKIFF_ENV=dev): a production \
+                 deployment takes payments through stripe"
+                    .into(),
+            ));
+        }
         if payments == PaymentsMode::Simulator && backend == Backend::Aws && !simulator_allowed {
             return Err(bad(
                 "SKIFF_PAYMENTS",
@@ -196,6 +207,18 @@ mod tests {
         let c = Config::from_vars(vars(&v)).unwrap();
         assert_eq!(c.billing.payments, super::PaymentsMode::Stripe);
         assert_eq!(c.billing.catalog.by_price_id("price_p").unwrap().id, "pro");
+    }
+
+    #[test]
+    fn production_takes_payments_through_stripe_and_refuses_the_simulator() {
+        let prod = [("SKIFF_ENV", "prod"), ("SKIFF_MAIL", "dev")];
+        let c = Config::from_vars(vars(&prod)).unwrap();
+        assert_eq!(c.billing.payments, super::PaymentsMode::Stripe);
+        let mut v = prod.to_vec();
+        v.push(("SKIFF_PAYMENTS", "simulator"));
+        let e = Config::from_vars(vars(&v)).unwrap_err();
+        assert_eq!(e.variable, "SKIFF_PAYMENTS");
+        assert!(e.reason.contains("dev-only"), "{}", e.reason);
     }
 
     #[test]
