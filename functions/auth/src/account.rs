@@ -259,7 +259,7 @@ async fn accept_by_email<M: outbox::Message>(
     let email = EmailAddress::parse(raw_email).ok();
     let subject = email
         .as_ref()
-        .map_or_else(|| raw_email.trim().to_lowercase(), ToString::to_string);
+        .map_or_else(|| raw_email.trim().to_lowercase(), EmailAddress::identity);
     rate_limit::enforce(store, clock, names.1, &subject, limits.1).await?;
     let Some(email) = email else {
         return Ok(());

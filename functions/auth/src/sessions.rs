@@ -118,7 +118,7 @@ pub async fn login(
     let email = EmailAddress::parse(&body.email).ok();
     let subject = email
         .as_ref()
-        .map_or_else(|| body.email.trim().to_lowercase(), ToString::to_string);
+        .map_or_else(|| body.email.trim().to_lowercase(), EmailAddress::identity);
     rate_limit::enforce(
         store,
         clock,

@@ -1,0 +1,229 @@
+//! Identity and access hardening, black-box over HTTP: roles read from the store,
+//! API key expiry and use, case-insensitive e-mail identity, rate limits on the
+//! token routes, and listing and revoking invitations.
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use skiff_e2e::{TEST_PASSWORD, TestApp, find_link, spawn_app, spawn_app_with};
+use std::time::Duration;
+
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value, HeaderMap) {
+    let mut req = app.client.request(method, app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("request");
+    let status = r.status();
+    let headers = r.headers().clone();
+    let text = r.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        headers,
+    )
+}
+
+async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+    let (s, b, _) = call(app, Method::POST, path, token, Some(body)).await;
+    (s, b)
+}
+
+async fn get(app: &TestApp, path: &str, token: &str) -> (StatusCode, Value) {
+    let (s, b, _) = call(app, Method::GET, path, Some(token), None).await;
+    (s, b)
+}
+
+fn code(body: &Value) -> &str {
+    body["code"].as_str().unwrap_or("")
+}
+
+/// A problem+json answer with `status` and `code`.
+fn assert_problem(status: StatusCode, body: &Value, headers: &HeaderMap, want: u16, code: &str) {
+    assert_eq!(status.as_u16(), want, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(
+        headers["content-type"], "application/problem+json",
+        "{body}"
+    );
+}
+
+/// Log in; returns the whole token pair.
+async fn login_pair(app: &TestApp, email: &str) -> Value {
+    let (status, pair) = post(
+        app,
+        "/api/v1/auth/login",
+        None,
+        json!({"email": email, "password": TEST_PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 200, "{pair}");
+    pair
+}
+
+/// Invite `email` as `role` and return the token from the e-mailed link.
+async fn invite(app: &TestApp, owner: &str, email: &str, role: &str) -> (Value, String) {
+    let (status, inv) = post(
+        app,
+        "/api/v1/orgs/current/invitations",
+        Some(owner),
+        json!({"email": email, "role": role}),
+    )
+    .await;
+    assert_eq!(status, 201, "{inv}");
+    let mail = app.wait_for_email(email, "invited to join").await;
+    let text = mail["text"].as_str().expect("text body");
+    let link = find_link(text, &app.url("/accept-invitation")).expect("invitation link");
+    let token = link.split("token=").nth(1).expect("token").to_owned();
+    (inv, token)
+}
+
+/// An org owned by `owner_email` with `member_email` as a member of `role`:
+/// (owner token, member token, member user id).
+async fn org_with_member(
+    app: &TestApp,
+    owner_email: &str,
+    member_email: &str,
+    role: &str,
+) -> (String, String, String) {
+    app.register_owner(owner_email, "Acme").await;
+    let owner = app.login(owner_email).await;
+    let (_, token) = invite(app, &owner, member_email, role).await;
+    let (status, accepted) = post(
+        app,
+        "/api/v1/orgs/invitations/accept",
+        None,
+        json!({"token": token, "full_name": "Grace Hopper", "password": TEST_PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 201, "{accepted}");
+    let user_id = accepted["user_id"].as_str().unwrap().to_owned();
+    (owner, app.login(member_email).await, user_id)
+}
+
+/// Move the server's clock to just past the start of a `window`-second window, so
+/// the requests that follow fall into one window.
+async fn start_of_window(app: &TestApp, window: u64) {
+    let now: Value = app.get("/_dev/clock").await.json().await.unwrap();
+    let now = now["now"].as_u64().unwrap();
+    app.advance_clock(Duration::from_secs(window - now % window + 1))
+        .await;
+}
+
+async fn server_now(app: &TestApp) -> i64 {
+    let now: Value = app.get("/_dev/clock").await.json().await.unwrap();
+    now["now"].as_i64().unwrap()
+}
+
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_is_one_account_in_every_letter_case() {
+    let app = spawn_app().await;
+    app.register_owner("Ada.Lovelace@Example.com", "Engines")
+        .await;
+
+    let (status, body, headers) = call(
+        &app,
+        Method::POST,
+        "/api/v1/auth/register",
+        None,
+        Some(json!({
+            "email": "ada.lovelace@example.com", "password": TEST_PASSWORD,
+            "full_name": "Impostor", "company_name": "Other",
+        })),
+    )
+    .await;
+    assert_problem(status, &body, &headers, 409, "EMAIL_TAKEN");
+
+    // Any case signs in; the profile keeps the address as typed.
+    let pair = login_pair(&app, "ADA.LOVELACE@example.COM").await;
+    let token = pair["access_token"].as_str().unwrap();
+    let (_, me) = get(&app, "/api/v1/auth/me", token).await;
+    assert_eq!(me["email"], "Ada.Lovelace@example.com");
+
+    // Forgot-password in another case reaches the account.
+    let (status, _) = post(
+        &app,
+        "/api/v1/auth/forgot-password",
+        None,
+        json!({"email": "ada.LOVELACE@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let mail = app
+        .wait_for_email("Ada.Lovelace@example.com", "Reset")
+        .await;
+    assert_eq!(
+        mail["to"], "Ada.Lovelace@example.com",
+        "sent to the address as typed"
+    );
+
+    // An invitation in another case finds the member already there.
+    let (status, body, headers) = call(
+        &app,
+        Method::POST,
+        "/api/v1/orgs/current/invitations",
+        Some(token),
+        Some(json!({"email": "ADA.lovelace@example.com"})),
+    )
+    .await;
+    assert_problem(status, &body, &headers, 409, "ALREADY_MEMBER");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_registrations_of_one_address_in_different_cases_make_one_account() {
+    let app = spawn_app().await;
+    let variants = [
+        "Ada@example.com",
+        "ada@example.com",
+        "ADA@example.com",
+        "aDa@Example.com",
+        "adA@EXAMPLE.COM",
+        "AdA@example.com",
+    ];
+    let answers = futures::future::join_all(variants.iter().map(|email| {
+        let app = &app;
+        async move {
+            post(
+                app,
+                "/api/v1/auth/register",
+                None,
+                json!({
+                    "email": email, "password": TEST_PASSWORD,
+                    "full_name": "Ada", "company_name": "Engines",
+                }),
+            )
+            .await
+        }
+    }))
+    .await;
+    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    let taken = answers
+        .iter()
+        .filter(|(s, b)| *s == 409 && code(b) == "EMAIL_TAKEN")
+        .count();
+    assert_eq!((created, taken), (1, variants.len() - 1), "{answers:?}");
+    // Whichever case won, every case signs in to that one account.
+    let winner = &answers.iter().find(|(s, _)| *s == 201).unwrap().1;
+    for email in variants {
+        let pair = login_pair(&app, email).await;
+        let (_, me) = get(
+            &app,
+            "/api/v1/auth/me",
+            pair["access_token"].as_str().unwrap(),
+        )
+        .await;
+        assert_eq!(me["id"], winner["user_id"]);
+    }
+    app.stop().await;
+}
