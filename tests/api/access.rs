@@ -227,3 +227,88 @@ async fn concurrent_registrations_of_one_address_in_different_cases_make_one_acc
     }
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_is_limited_per_ip_and_per_token() {
+    let app = spawn_app_with(&[
+        ("SKIFF_RATE_REFRESH_PER_IP", "3/600"),
+        ("SKIFF_RATE_REFRESH_PER_TOKEN", "2/600"),
+    ])
+    .await;
+    app.register_owner("owner@acme.test", "Acme").await;
+    start_of_window(&app, 600).await;
+    let pair = login_pair(&app, "owner@acme.test").await;
+    // Per token: the same (unknown) token is refused twice, then limited.
+    let forged = "A".repeat(43);
+    for _ in 0..2 {
+        let (status, body) = post(
+            &app,
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": forged}),
+        )
+        .await;
+        assert_eq!(status, 401, "{body}");
+    }
+    let (status, body, headers) = call(
+        &app,
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        Some(json!({"refresh_token": forged})),
+    )
+    .await;
+    assert_problem(status, &body, &headers, 429, "RATE_LIMITED");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=600).contains(&retry), "{retry}");
+    // Per IP: that was the third request from this address; a valid token is
+    // limited too.
+    let (status, body, headers) = call(
+        &app,
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        Some(json!({"refresh_token": pair["refresh_token"]})),
+    )
+    .await;
+    assert_problem(status, &body, &headers, 429, "RATE_LIMITED");
+    // The next window lets it through.
+    app.advance_clock(Duration::from_secs(601)).await;
+    let (status, body) = post(
+        &app,
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": pair["refresh_token"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_password_is_limited_per_account() {
+    let app = spawn_app_with(&[("SKIFF_RATE_CHANGE_PASSWORD_PER_USER", "2/900")]).await;
+    app.register_owner("owner@acme.test", "Acme").await;
+    start_of_window(&app, 900).await;
+    let token = app.login("owner@acme.test").await;
+    let attempt = |guess: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            call(
+                app,
+                Method::POST,
+                "/api/v1/auth/change-password",
+                Some(&token),
+                Some(json!({"current_password": guess, "new_password": "Another2horse"})),
+            )
+            .await
+        }
+    };
+    assert_eq!(attempt("Wrong1guess").await.0, 422);
+    assert_eq!(attempt("Wrong2guess").await.0, 422);
+    // The right password no longer helps within the window: no guessing oracle.
+    let (status, body, headers) = attempt(TEST_PASSWORD).await;
+    assert_problem(status, &body, &headers, 429, "RATE_LIMITED");
+    assert!(headers.contains_key("retry-after"));
+    app.stop().await;
+}
