@@ -130,3 +130,207 @@ async fn new_accounts_are_unique_whatever_the_case_and_keep_the_typed_form() {
     assert_eq!(found.id, winners[0].id);
     assert_eq!(found.email, winners[0].email, "the typed form is kept");
 }
+
+/// An item store that counts the transactions that landed.
+struct Counting {
+    inner: Arc<dyn ItemStore>,
+    transactions: AtomicUsize,
+}
+
+#[async_trait]
+impl ItemStore for Counting {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: NewItem, condition: Option<Condition>) -> Result<Item, StoreError> {
+        self.inner.put(item, condition).await
+    }
+    async fn update(
+        &self,
+        key: &Key,
+        changes: Vec<Change>,
+        condition: Option<Condition>,
+    ) -> Result<Item, StoreError> {
+        self.inner.update(key, changes, condition).await
+    }
+    async fn delete(
+        &self,
+        key: &Key,
+        condition: Option<Condition>,
+    ) -> Result<Option<Item>, StoreError> {
+        self.inner.delete(key, condition).await
+    }
+    async fn add(
+        &self,
+        key: &Key,
+        name: &str,
+        delta: i64,
+        max: Option<i64>,
+        expires_at: Option<i64>,
+    ) -> Result<Counter, StoreError> {
+        self.inner.add(key, name, delta, max, expires_at).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let r = self.inner.transact(writes).await;
+        if r.is_ok() {
+            self.transactions.fetch_add(1, Ordering::SeqCst);
+        }
+        r
+    }
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        self.inner.query(query).await
+    }
+    async fn purge_expired(&self, max: usize) -> Result<usize, StoreError> {
+        self.inner.purge_expired(max).await
+    }
+    async fn check(&self) -> Result<(), StoreError> {
+        self.inner.check().await
+    }
+}
+
+fn new_key<'a>(
+    org: &'a OrgId,
+    admin: &'a UserId,
+    scopes: &'a Scopes,
+    expires_at: Option<i64>,
+) -> api_keys::NewKey<'a> {
+    api_keys::NewKey {
+        org,
+        created_by: admin,
+        name: "ci",
+        scopes,
+        role: Role::Admin,
+        expires_at,
+    }
+}
+
+/// An org with an admin; returns (org, admin).
+async fn org_with_admin(store: &dyn ItemStore) -> (OrgId, UserId) {
+    let (owner, admin) = (UserId::new(), UserId::new());
+    let org = Org {
+        id: OrgId::new(),
+        name: "Acme".into(),
+        created_at: 0,
+        owners: 1,
+    };
+    let first = Membership {
+        org_id: org.id.clone(),
+        user_id: owner,
+        role: Role::Owner,
+        joined_at: 0,
+    };
+    store
+        .transact(orgs::create_writes(&org, &first).unwrap())
+        .await
+        .unwrap();
+    let m = Membership {
+        user_id: admin.clone(),
+        role: Role::Admin,
+        ..first
+    };
+    store
+        .transact(orgs::join_writes(&m).unwrap())
+        .await
+        .unwrap();
+    (org.id, admin)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keys_last_use_is_written_at_most_once_a_minute_even_under_concurrent_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let (embedded, clock) = embedded_services(dir.path()).await;
+    let counting = Arc::new(Counting {
+        inner: embedded.services.store.clone(),
+        transactions: AtomicUsize::new(0),
+    });
+    let store: Arc<dyn ItemStore> = counting.clone();
+    let (org, admin) = org_with_admin(store.as_ref()).await;
+    let now = || skiff_shared::clock::Clock::unix(clock.as_ref());
+    let scopes = Scopes::parse_list(["org:read"]).unwrap();
+    let (key, raw) = api_keys::create(store.as_ref(), now(), new_key(&org, &admin, &scopes, None))
+        .await
+        .unwrap();
+    let before = counting.transactions.load(Ordering::SeqCst);
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (store, raw, at) = (store.clone(), raw.clone(), now());
+        tasks.spawn(async move { api_keys::authenticate(store.as_ref(), at, &raw).await });
+    }
+    while let Some(r) = tasks.join_next().await {
+        assert_eq!(r.unwrap().unwrap().id, key.id);
+    }
+    for _ in 0..5 {
+        api_keys::authenticate(store.as_ref(), now(), &raw)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        counting.transactions.load(Ordering::SeqCst) - before,
+        1,
+        "one write for 21 uses within a minute"
+    );
+    let first_use = api_keys::list(store.as_ref(), &org).await.unwrap()[0].last_used_at;
+    assert!(first_use.is_some());
+
+    clock.advance(Duration::from_secs(
+        api_keys::LAST_USED_GRANULARITY_SECS as u64,
+    ));
+    api_keys::authenticate(store.as_ref(), now(), &raw)
+        .await
+        .unwrap();
+    assert_eq!(counting.transactions.load(Ordering::SeqCst) - before, 2);
+    let later = api_keys::list(store.as_ref(), &org).await.unwrap()[0].last_used_at;
+    assert!(
+        later.unwrap() >= first_use.unwrap() + api_keys::LAST_USED_GRANULARITY_SECS,
+        "{later:?} after {first_use:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_is_refused_once_expired_or_once_its_creator_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (embedded, _clock) = embedded_services(dir.path()).await;
+    let store = embedded.services.store.as_ref();
+    let (org, admin) = org_with_admin(store).await;
+    let scopes = Scopes::parse_list(["org:read"]).unwrap();
+    let (_, expiring) = api_keys::create(store, 1_000, new_key(&org, &admin, &scopes, Some(2_000)))
+        .await
+        .unwrap();
+    assert!(
+        api_keys::authenticate(store, 1_999, &expiring)
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        api_keys::authenticate(store, 2_000, &expiring).await,
+        Err(KeyError::Expired)
+    ));
+
+    let (_, lasting) = api_keys::create(store, 1_000, new_key(&org, &admin, &scopes, None))
+        .await
+        .unwrap();
+    orgs::change_role(store, &org, &admin, Role::Member)
+        .await
+        .unwrap();
+    let key = api_keys::authenticate(store, 3_000, &lasting)
+        .await
+        .unwrap();
+    assert_eq!(
+        key.role,
+        Role::Member,
+        "capped by the creator's current role"
+    );
+    orgs::remove(store, &org, &admin).await.unwrap();
+    assert!(matches!(
+        api_keys::authenticate(store, 3_000, &lasting).await,
+        Err(KeyError::CreatorGone)
+    ));
+    let mut forged = lasting.clone();
+    forged.pop();
+    forged.push(if lasting.ends_with('A') { 'B' } else { 'A' });
+    assert!(matches!(
+        api_keys::authenticate(store, 3_000, &forged).await,
+        Err(KeyError::Invalid)
+    ));
+}

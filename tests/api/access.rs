@@ -126,6 +126,130 @@ async fn server_now(app: &TestApp) -> i64 {
 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_key_acts_with_its_creators_current_role_and_dies_with_the_membership() {
+    let app = spawn_app().await;
+    let (owner, admin, admin_id) =
+        org_with_member(&app, "owner@acme.test", "admin@acme.test", "admin").await;
+    let (status, key) = post(
+        &app,
+        "/api/v1/auth/api-keys",
+        Some(&admin),
+        json!({"name": "deploy", "scopes": ["org:read", "org:write"]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{key}");
+    let secret = key["secret"].as_str().unwrap().to_owned();
+    let rename = |name: &'static str| {
+        let (app, secret) = (&app, secret.clone());
+        async move {
+            call(
+                app,
+                Method::PATCH,
+                "/api/v1/orgs/current",
+                Some(&secret),
+                Some(json!({ "name": name })),
+            )
+            .await
+        }
+    };
+    assert_eq!(rename("Renamed by key").await.0, 200);
+
+    let member_path = format!("/api/v1/orgs/current/members/{admin_id}");
+    let (status, _, _) = call(
+        &app,
+        Method::PATCH,
+        &member_path,
+        Some(&owner),
+        Some(json!({"role": "member"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body, headers) = rename("Demoted creator").await;
+    assert_problem(status, &body, &headers, 403, "INSUFFICIENT_ROLE");
+    let (status, body) = get(&app, "/api/v1/orgs/current", &secret).await;
+    assert_eq!(status, 200, "reads still work: {body}");
+
+    // Promoted again, the key regains the role; removed, the key is dead.
+    call(
+        &app,
+        Method::PATCH,
+        &member_path,
+        Some(&owner),
+        Some(json!({"role": "admin"})),
+    )
+    .await;
+    assert_eq!(rename("Admin again").await.0, 200);
+    let (status, _, _) = call(&app, Method::DELETE, &member_path, Some(&owner), None).await;
+    assert_eq!(status, 204);
+    let (status, body, headers) = call(
+        &app,
+        Method::GET,
+        "/api/v1/orgs/current",
+        Some(&secret),
+        None,
+    )
+    .await;
+    assert_problem(status, &body, &headers, 401, "API_KEY_REVOKED");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_expire_and_record_their_last_use() {
+    let app = spawn_app().await;
+    app.register_owner("owner@acme.test", "Acme").await;
+    let owner = app.login("owner@acme.test").await;
+    let now = server_now(&app).await;
+    let rfc3339 = skiff_shared::licensing::service::rfc3339;
+
+    for (bad, want) in [
+        (json!("tomorrow"), "INVALID_TIMESTAMP"),
+        (json!(rfc3339(now - 10)), "EXPIRY_IN_PAST"),
+    ] {
+        let (status, body, headers) = call(
+            &app,
+            Method::POST,
+            "/api/v1/auth/api-keys",
+            Some(&owner),
+            Some(json!({"name": "ci", "scopes": ["org:read"], "expires_at": bad})),
+        )
+        .await;
+        assert_problem(status, &body, &headers, 422, "VALIDATION_FAILED");
+        assert!(body.to_string().contains(want), "{body}");
+    }
+
+    let (status, key) = post(
+        &app,
+        "/api/v1/auth/api-keys",
+        Some(&owner),
+        json!({"name": "ci", "scopes": ["org:read"], "expires_at": rfc3339(now + 3600)}),
+    )
+    .await;
+    assert_eq!(status, 201, "{key}");
+    assert_eq!(key["expires_at"], rfc3339(now + 3600));
+    assert!(key.get("last_used_at").is_none(), "{key}");
+    let secret = key["secret"].as_str().unwrap().to_owned();
+
+    assert_eq!(get(&app, "/api/v1/orgs/current", &secret).await.0, 200);
+    let (_, keys) = get(&app, "/api/v1/auth/api-keys", &owner).await;
+    let listed = &keys["api_keys"][0];
+    assert_eq!(listed["expires_at"], rfc3339(now + 3600), "{keys}");
+    let used = listed["last_used_at"].as_str().expect("last use recorded");
+    assert!(used >= rfc3339(now).as_str(), "{used}");
+
+    app.advance_clock(Duration::from_secs(3601)).await;
+    let (status, body, headers) = call(
+        &app,
+        Method::GET,
+        "/api/v1/orgs/current",
+        Some(&secret),
+        None,
+    )
+    .await;
+    assert_problem(status, &body, &headers, 401, "API_KEY_EXPIRED");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_is_one_account_in_every_letter_case() {
     let app = spawn_app().await;
     app.register_owner("Ada.Lovelace@Example.com", "Engines")
