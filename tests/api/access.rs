@@ -124,6 +124,99 @@ async fn server_now(app: &TestApp) -> i64 {
     now["now"].as_i64().unwrap()
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demoted_admin_loses_admin_powers_while_the_token_is_still_valid() {
+    let app = spawn_app().await;
+    let (owner, admin, admin_id) =
+        org_with_member(&app, "owner@acme.test", "admin@acme.test", "admin").await;
+    // While an admin, the token may manage the org.
+    let (status, body) = post(
+        &app,
+        "/api/v1/orgs/current/invitations",
+        Some(&admin),
+        json!({"email": "first@acme.test"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+
+    let (status, body, _) = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/orgs/current/members/{admin_id}"),
+        Some(&owner),
+        Some(json!({"role": "member"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // The same, unexpired token: every role-gated route refuses at once.
+    let (status, body, headers) = call(
+        &app,
+        Method::POST,
+        "/api/v1/orgs/current/invitations",
+        Some(&admin),
+        Some(json!({"email": "second@acme.test"})),
+    )
+    .await;
+    assert_problem(status, &body, &headers, 403, "INSUFFICIENT_ROLE");
+    let (status, body, headers) = call(
+        &app,
+        Method::POST,
+        "/api/v1/auth/api-keys",
+        Some(&admin),
+        Some(json!({"name": "ci", "scopes": ["org:read"]})),
+    )
+    .await;
+    assert_problem(status, &body, &headers, 403, "INSUFFICIENT_ROLE");
+    let (status, body, headers) = call(
+        &app,
+        Method::PATCH,
+        "/api/v1/orgs/current",
+        Some(&admin),
+        Some(json!({"name": "Mine now"})),
+    )
+    .await;
+    assert_problem(status, &body, &headers, 403, "INSUFFICIENT_ROLE");
+    let (status, body) = get(&app, "/api/v1/orgs/current", &admin).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["role"], "member", "the answer shows the stored role");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_members_token_no_longer_works_on_org_routes() {
+    let app = spawn_app().await;
+    let (owner, member, member_id) =
+        org_with_member(&app, "owner@acme.test", "gone@acme.test", "admin").await;
+    let (status, _, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/orgs/current/members/{member_id}"),
+        Some(&owner),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    for (method, path, body) in [
+        (Method::GET, "/api/v1/orgs/current", None),
+        (Method::GET, "/api/v1/orgs/current/members", None),
+        (Method::GET, "/api/v1/orgs/current/invitations", None),
+        (
+            Method::POST,
+            "/api/v1/orgs/current/invitations",
+            Some(json!({"email": "x@acme.test"})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/auth/api-keys",
+            Some(json!({"name": "ci", "scopes": ["org:read"]})),
+        ),
+    ] {
+        let (status, body, headers) = call(&app, method, path, Some(&member), body).await;
+        assert_problem(status, &body, &headers, 403, "NOT_A_MEMBER");
+    }
+    app.stop().await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_key_acts_with_its_creators_current_role_and_dies_with_the_membership() {
@@ -434,5 +527,215 @@ async fn change_password_is_limited_per_account() {
     let (status, body, headers) = attempt(TEST_PASSWORD).await;
     assert_problem(status, &body, &headers, 429, "RATE_LIMITED");
     assert!(headers.contains_key("retry-after"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_password_and_accept_invitation_are_limited() {
+    let app = spawn_app_with(&[
+        ("SKIFF_RATE_RESET_PASSWORD_PER_IP", "2/3600"),
+        ("SKIFF_RATE_ACCEPT_INVITATION_PER_TOKEN", "2/3600"),
+    ])
+    .await;
+    start_of_window(&app, 3600).await;
+    // Reset: per IP, whatever the token.
+    for i in 0..2 {
+        let (status, body) = post(
+            &app,
+            "/api/v1/auth/reset-password",
+            None,
+            json!({"token": format!("{i}").repeat(43), "new_password": "Another2horse"}),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+    }
+    let (status, body, headers) = call(
+        &app,
+        Method::POST,
+        "/api/v1/auth/reset-password",
+        None,
+        Some(json!({"token": "9".repeat(43), "new_password": "Another2horse"})),
+    )
+    .await;
+    assert_problem(status, &body, &headers, 429, "RATE_LIMITED");
+    assert!(headers.contains_key("retry-after"));
+
+    // Accept: per token.
+    let forged = "B".repeat(43);
+    for _ in 0..2 {
+        let (status, body) = post(
+            &app,
+            "/api/v1/orgs/invitations/accept",
+            None,
+            json!({"token": forged}),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+    }
+    let (status, body, headers) = call(
+        &app,
+        Method::POST,
+        "/api/v1/orgs/invitations/accept",
+        None,
+        Some(json!({"token": forged})),
+    )
+    .await;
+    assert_problem(status, &body, &headers, 429, "RATE_LIMITED");
+    let (status, body) = post(
+        &app,
+        "/api/v1/orgs/invitations/accept",
+        None,
+        json!({"token": "C".repeat(43)}),
+    )
+    .await;
+    assert_eq!(status, 400, "another token is not limited: {body}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitations_are_listed_paginated_and_revoked() {
+    let app = spawn_app().await;
+    let (owner, member, _) =
+        org_with_member(&app, "owner@acme.test", "member@acme.test", "member").await;
+    let owner_id = {
+        let (_, me) = get(&app, "/api/v1/auth/me", &owner).await;
+        me["id"].clone()
+    };
+    let (first, first_token) = invite(&app, &owner, "one@acme.test", "admin").await;
+    let (second, _) = invite(&app, &owner, "two@acme.test", "member").await;
+
+    let (status, page) = get(&app, "/api/v1/orgs/current/invitations", &owner).await;
+    assert_eq!(status, 200, "{status} {page}");
+    let listed = page["invitations"].as_array().unwrap();
+    assert_eq!(
+        listed.len(),
+        2,
+        "the accepted invitation is not pending: {page}"
+    );
+    assert_eq!(listed[0]["id"], first["id"]);
+    assert_eq!(listed[0]["email"], "one@acme.test");
+    assert_eq!(listed[0]["role"], "admin");
+    assert_eq!(listed[0]["invited_by"], owner_id);
+    assert_eq!(listed[0]["created_at"], first["created_at"]);
+    assert_eq!(listed[0]["expires_at"], first["expires_at"]);
+    assert!(!page.to_string().contains("token"), "{page}");
+
+    // One per page.
+    let (_, p1) = get(&app, "/api/v1/orgs/current/invitations?limit=1", &owner).await;
+    assert_eq!(p1["invitations"][0]["id"], first["id"], "{p1}");
+    let cursor = p1["next_cursor"].as_str().expect("a next page");
+    let (_, p2) = get(
+        &app,
+        &format!("/api/v1/orgs/current/invitations?limit=1&cursor={cursor}"),
+        &owner,
+    )
+    .await;
+    assert_eq!(p2["invitations"][0]["id"], second["id"], "{p2}");
+    for bad in [
+        "limit=0",
+        "limit=201",
+        "limit=ten",
+        "cursor=%%%not-a-cursor",
+    ] {
+        let (status, body, headers) = call(
+            &app,
+            Method::GET,
+            &format!("/api/v1/orgs/current/invitations?{bad}"),
+            Some(&owner),
+            None,
+        )
+        .await;
+        assert_problem(status, &body, &headers, 422, "VALIDATION_FAILED");
+    }
+    // Members may not see or revoke invitations.
+    let (status, body) = get(&app, "/api/v1/orgs/current/invitations", &member).await;
+    assert_eq!((status.as_u16(), code(&body)), (403, "INSUFFICIENT_ROLE"));
+
+    // Another org cannot revoke it.
+    app.register_owner("boss@rival.test", "Rival").await;
+    let rival = app.login("boss@rival.test").await;
+    let path = format!(
+        "/api/v1/orgs/current/invitations/{}",
+        first["id"].as_str().unwrap()
+    );
+    let (status, body, headers) = call(&app, Method::DELETE, &path, Some(&rival), None).await;
+    assert_problem(status, &body, &headers, 404, "NOT_FOUND");
+    let (status, _, _) = call(&app, Method::DELETE, &path, Some(&member), None).await;
+    assert_eq!(status, 403);
+    let (status, _, _) = call(
+        &app,
+        Method::DELETE,
+        "/api/v1/orgs/current/invitations/not-an-id",
+        Some(&owner),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Revoked: gone from the list, the link fails clearly, revoking again is fine.
+    let (status, _, _) = call(&app, Method::DELETE, &path, Some(&owner), None).await;
+    assert_eq!(status, 204);
+    let (status, _, _) = call(&app, Method::DELETE, &path, Some(&owner), None).await;
+    assert_eq!(status, 204, "idempotent");
+    let (_, page) = get(&app, "/api/v1/orgs/current/invitations", &owner).await;
+    let ids: Vec<&Value> = page["invitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["id"])
+        .collect();
+    assert_eq!(ids, [&second["id"]]);
+    let (status, body, headers) = call(
+        &app,
+        Method::POST,
+        "/api/v1/orgs/invitations/accept",
+        None,
+        Some(json!({"token": first_token, "full_name": "One", "password": TEST_PASSWORD})),
+    )
+    .await;
+    assert_problem(status, &body, &headers, 410, "INVITATION_REVOKED");
+    assert_eq!(
+        post(
+            &app,
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "one@acme.test", "password": TEST_PASSWORD})
+        )
+        .await
+        .0,
+        401,
+        "no account was made"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_invitation_cannot_be_revoked_and_a_revoke_racing_an_accept_has_one_outcome() {
+    let app = spawn_app().await;
+    app.register_owner("owner@acme.test", "Acme").await;
+    let owner = app.login("owner@acme.test").await;
+    for round in 0..4 {
+        let email = format!("racer{round}@acme.test");
+        let (inv, token) = invite(&app, &owner, &email, "member").await;
+        let path = format!(
+            "/api/v1/orgs/current/invitations/{}",
+            inv["id"].as_str().unwrap()
+        );
+        let revoke = call(&app, Method::DELETE, &path, Some(&owner), None);
+        let accept = post(
+            &app,
+            "/api/v1/orgs/invitations/accept",
+            None,
+            json!({"token": token, "full_name": "Racer", "password": TEST_PASSWORD}),
+        );
+        let ((revoked, rbody, _), (accepted, abody)) = tokio::join!(revoke, accept);
+        match (revoked.as_u16(), accepted.as_u16()) {
+            (204, 410) => assert_eq!(code(&abody), "INVITATION_REVOKED", "{abody}"),
+            (409, 201) => assert_eq!(code(&rbody), "INVITATION_ACCEPTED", "{rbody}"),
+            other => panic!("revoke and accept both won or both lost: {other:?} {rbody} {abody}"),
+        }
+        let (status, _, _) = call(&app, Method::DELETE, &path, Some(&owner), None).await;
+        assert_eq!(status, revoked, "asking again gives the same answer");
+    }
     app.stop().await;
 }
