@@ -261,7 +261,9 @@ pub async fn invite(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct PageQuery {
-    /// Page size, 1 to 200 (default 50).
+    /// Page size, 1 to 200 (default 50). Read as text, so a bad value gets a 422
+    /// naming the field rather than a bare rejection.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
