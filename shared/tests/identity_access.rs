@@ -1,18 +1,62 @@
-//! Identity repositories over the embedded item store: accounts stored before
-//! e-mail identity ignored letter case, and the bounded bookkeeping of API key use.
+//! Identity repositories over both item store adapters (SQLite, and DynamoDB on the
+//! emulator): accounts stored before e-mail identity ignored letter case, and API
+//! keys' expiry, creator check and bounded bookkeeping of their use.
 
 use async_trait::async_trait;
+use skiff_shared::adapters::sqlite_store::SqliteStore;
+use skiff_shared::clock::{Clock, FixedClock};
 use skiff_shared::identity::api_keys::{self, KeyError};
+use skiff_shared::identity::invitations::{self, Revoked};
+use skiff_shared::identity::one_time::{self, ConsumeError, Purpose};
 use skiff_shared::identity::orgs::{self, Membership, Org};
 use skiff_shared::identity::users::{self, User};
 use skiff_shared::identity::{EmailAddress, OrgId, Role, Scopes, UserId};
 use skiff_shared::ports::store::{
     Change, Condition, Counter, Item, ItemStore, Key, NewItem, Page, Query, StoreError, Write,
 };
-use skiff_shared::testing::embedded_services;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+/// One store under test, with the clock it reads.
+struct Harness {
+    store: Arc<dyn ItemStore>,
+    clock: Arc<FixedClock>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> Harness {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
+    let store = SqliteStore::open(&dir.path().join("items.db"), clock.clone()).expect("open");
+    Harness {
+        store: Arc::new(store),
+        clock,
+        _dir: Some(dir),
+    }
+}
+
+async fn dynamodb() -> Harness {
+    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
+    Harness {
+        store: Arc::new(skiff_shared::testing::dynamo_store("identity", clock.clone()).await),
+        clock,
+        _dir: None,
+    }
+}
+
+skiff_shared::conformance_suite! {
+    adapters { embedded => super::sqlite().await, dynamodb => super::dynamodb().await }
+    cases {
+        an_account_stored_with_its_typed_address_is_found_and_then_owns_every_case,
+        two_older_accounts_differing_only_in_case_both_stay_reachable,
+        new_accounts_are_unique_whatever_the_case_and_keep_the_typed_form,
+        a_keys_last_use_is_written_at_most_once_a_minute_even_under_concurrent_use,
+        a_key_is_refused_once_expired_or_once_its_creator_leaves,
+        a_revoked_invitation_leaves_the_list_and_its_token_answers_revoked,
+        pending_invitations_page_past_accepted_ones,
+    }
+}
 
 fn user(email: &str) -> User {
     User {
@@ -53,11 +97,8 @@ async fn find(store: &dyn ItemStore, email: &str) -> Option<UserId> {
         .map(|u| u.id)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_account_stored_with_its_typed_address_is_found_and_then_owns_every_case() {
-    let dir = tempfile::tempdir().unwrap();
-    let (embedded, _clock) = embedded_services(dir.path()).await;
-    let store = embedded.services.store.as_ref();
+async fn an_account_stored_with_its_typed_address_is_found_and_then_owns_every_case(h: Harness) {
+    let store = h.store.as_ref();
     let old = user("Ada@Example.com");
     store_as_before(store, &old).await;
 
@@ -75,11 +116,8 @@ async fn an_account_stored_with_its_typed_address_is_found_and_then_owns_every_c
     assert_eq!(err, StoreError::ConditionFailed { index: Some(0) });
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_older_accounts_differing_only_in_case_both_stay_reachable() {
-    let dir = tempfile::tempdir().unwrap();
-    let (embedded, _clock) = embedded_services(dir.path()).await;
-    let store = embedded.services.store.as_ref();
+async fn two_older_accounts_differing_only_in_case_both_stay_reachable(h: Harness) {
+    let store = h.store.as_ref();
     let lower = user("bob@example.com");
     let upper = user("Bob@example.com");
     store_as_before(store, &lower).await;
@@ -91,11 +129,8 @@ async fn two_older_accounts_differing_only_in_case_both_stay_reachable() {
     assert_eq!(find(store, "BOB@example.com").await, Some(lower.id));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn new_accounts_are_unique_whatever_the_case_and_keep_the_typed_form() {
-    let dir = tempfile::tempdir().unwrap();
-    let (embedded, _clock) = embedded_services(dir.path()).await;
-    let store = embedded.services.store.clone();
+async fn new_accounts_are_unique_whatever_the_case_and_keep_the_typed_form(h: Harness) {
+    let store = h.store.clone();
     let mut tasks = tokio::task::JoinSet::new();
     for email in [
         "Eve@example.com",
@@ -235,17 +270,15 @@ async fn org_with_admin(store: &dyn ItemStore) -> (OrgId, UserId) {
     (org.id, admin)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_keys_last_use_is_written_at_most_once_a_minute_even_under_concurrent_use() {
-    let dir = tempfile::tempdir().unwrap();
-    let (embedded, clock) = embedded_services(dir.path()).await;
+async fn a_keys_last_use_is_written_at_most_once_a_minute_even_under_concurrent_use(h: Harness) {
+    let clock = h.clock.clone();
     let counting = Arc::new(Counting {
-        inner: embedded.services.store.clone(),
+        inner: h.store.clone(),
         transactions: AtomicUsize::new(0),
     });
     let store: Arc<dyn ItemStore> = counting.clone();
     let (org, admin) = org_with_admin(store.as_ref()).await;
-    let now = || skiff_shared::clock::Clock::unix(clock.as_ref());
+    let now = || clock.unix();
     let scopes = Scopes::parse_list(["org:read"]).unwrap();
     let (key, raw) = api_keys::create(store.as_ref(), now(), new_key(&org, &admin, &scopes, None))
         .await
@@ -287,11 +320,8 @@ async fn a_keys_last_use_is_written_at_most_once_a_minute_even_under_concurrent_
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_is_refused_once_expired_or_once_its_creator_leaves() {
-    let dir = tempfile::tempdir().unwrap();
-    let (embedded, _clock) = embedded_services(dir.path()).await;
-    let store = embedded.services.store.as_ref();
+async fn a_key_is_refused_once_expired_or_once_its_creator_leaves(h: Harness) {
+    let store = h.store.as_ref();
     let (org, admin) = org_with_admin(store).await;
     let scopes = Scopes::parse_list(["org:read"]).unwrap();
     let (_, expiring) = api_keys::create(store, 1_000, new_key(&org, &admin, &scopes, Some(2_000)))
@@ -333,4 +363,120 @@ async fn a_key_is_refused_once_expired_or_once_its_creator_leaves() {
         api_keys::authenticate(store, 3_000, &forged).await,
         Err(KeyError::Invalid)
     ));
+}
+
+/// Invite `email` to `org`; returns the invitation's id and its raw token.
+async fn invite(
+    h: &Harness,
+    org: &OrgId,
+    by: &UserId,
+    email: &str,
+) -> (skiff_shared::identity::InvitationId, String) {
+    let (inv, token) = invitations::create(
+        h.store.as_ref(),
+        h.clock.as_ref(),
+        org,
+        &EmailAddress::parse(email).unwrap(),
+        Role::Member,
+        by,
+    )
+    .await
+    .unwrap();
+    (inv.id, token)
+}
+
+/// What accepting does to the invitation: consume the token and mark the record.
+async fn accept(
+    h: &Harness,
+    org: &OrgId,
+    id: &skiff_shared::identity::InvitationId,
+    token: &str,
+) -> Result<(), StoreError> {
+    h.store
+        .transact(vec![
+            one_time::consume_write(h.clock.as_ref(), Purpose::Invitation, token),
+            invitations::accept_write(h.clock.as_ref(), org, id),
+        ])
+        .await
+}
+
+async fn a_revoked_invitation_leaves_the_list_and_its_token_answers_revoked(h: Harness) {
+    let (store, clock) = (h.store.as_ref(), h.clock.as_ref());
+    let (org, admin) = org_with_admin(store).await;
+    let (id, token) = invite(&h, &org, &admin, "new@example.com").await;
+    let (listed, _) = invitations::pending(store, &org, clock.unix(), 50, None)
+        .await
+        .unwrap();
+    assert_eq!(listed.iter().map(|i| &i.id).collect::<Vec<_>>(), [&id]);
+
+    assert_eq!(
+        invitations::revoke(store, clock, &org, &id).await.unwrap(),
+        Revoked::Done
+    );
+    assert_eq!(
+        invitations::revoke(store, clock, &org, &id).await.unwrap(),
+        Revoked::Done
+    );
+    let (listed, _) = invitations::pending(store, &org, clock.unix(), 50, None)
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+    assert!(matches!(
+        one_time::peek(store, clock, Purpose::Invitation, &token).await,
+        Err(ConsumeError::Revoked)
+    ));
+    assert!(
+        accept(&h, &org, &id, &token)
+            .await
+            .unwrap_err()
+            .is_condition_failed()
+    );
+    // Another org has no such invitation.
+    let (other, _) = org_with_admin(store).await;
+    assert_eq!(
+        invitations::revoke(store, clock, &other, &id)
+            .await
+            .unwrap(),
+        Revoked::NotFound
+    );
+
+    let (taken, token) = invite(&h, &org, &admin, "taken@example.com").await;
+    accept(&h, &org, &taken, &token).await.unwrap();
+    assert_eq!(
+        invitations::revoke(store, clock, &org, &taken)
+            .await
+            .unwrap(),
+        Revoked::AlreadyAccepted
+    );
+}
+
+async fn pending_invitations_page_past_accepted_ones(h: Harness) {
+    let (store, clock) = (h.store.as_ref(), h.clock.as_ref());
+    let (org, admin) = org_with_admin(store).await;
+    let mut pending = vec![];
+    for i in 0..6 {
+        let (id, token) = invite(&h, &org, &admin, &format!("p{i}@example.com")).await;
+        if i % 2 == 0 {
+            accept(&h, &org, &id, &token).await.unwrap();
+        } else {
+            pending.push(id);
+        }
+    }
+    let mut seen = vec![];
+    let mut cursor = None;
+    loop {
+        let (page, next) = invitations::pending(store, &org, clock.unix(), 2, cursor)
+            .await
+            .unwrap();
+        assert!(
+            page.len() == 2 || next.is_none(),
+            "a full page unless it is the last"
+        );
+        seen.extend(page.into_iter().map(|i| i.id));
+        match next {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen, pending);
 }
