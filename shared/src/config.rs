@@ -119,6 +119,14 @@ pub struct RateLimits {
     pub forgot_password_per_ip: RateLimit,
     pub resend_verification_per_email: RateLimit,
     pub resend_verification_per_ip: RateLimit,
+    pub change_password_per_user: RateLimit,
+    pub change_password_per_ip: RateLimit,
+    pub reset_password_per_token: RateLimit,
+    pub reset_password_per_ip: RateLimit,
+    pub accept_invitation_per_token: RateLimit,
+    pub accept_invitation_per_ip: RateLimit,
+    pub refresh_per_token: RateLimit,
+    pub refresh_per_ip: RateLimit,
 }
 
 /// CORS allow-list; a wildcard only by explicit opt-in.
@@ -233,6 +241,16 @@ impl Config {
                 .parse("SKIFF_RATE_RESEND_VERIFICATION_PER_EMAIL", "5/3600")?,
             resend_verification_per_ip: env
                 .parse("SKIFF_RATE_RESEND_VERIFICATION_PER_IP", "20/3600")?,
+            change_password_per_user: env.parse("SKIFF_RATE_CHANGE_PASSWORD_PER_USER", "5/900")?,
+            change_password_per_ip: env.parse("SKIFF_RATE_CHANGE_PASSWORD_PER_IP", "20/900")?,
+            reset_password_per_token: env.parse("SKIFF_RATE_RESET_PASSWORD_PER_TOKEN", "5/3600")?,
+            reset_password_per_ip: env.parse("SKIFF_RATE_RESET_PASSWORD_PER_IP", "20/3600")?,
+            accept_invitation_per_token: env
+                .parse("SKIFF_RATE_ACCEPT_INVITATION_PER_TOKEN", "5/3600")?,
+            accept_invitation_per_ip: env
+                .parse("SKIFF_RATE_ACCEPT_INVITATION_PER_IP", "20/3600")?,
+            refresh_per_token: env.parse("SKIFF_RATE_REFRESH_PER_TOKEN", "5/60")?,
+            refresh_per_ip: env.parse("SKIFF_RATE_REFRESH_PER_IP", "120/60")?,
         };
         let secrets_cache = SecretsCache {
             ttl_secs: env.parse("SKIFF_SECRETS_TTL_SECS", "300")?,

@@ -1,5 +1,6 @@
 //! Black-box API tests, one module per area.
 
+mod access;
 mod auth;
 mod billing;
 mod blobs;

@@ -259,7 +259,7 @@ async fn accept_by_email<M: outbox::Message>(
     let email = EmailAddress::parse(raw_email).ok();
     let subject = email
         .as_ref()
-        .map_or_else(|| raw_email.trim().to_lowercase(), ToString::to_string);
+        .map_or_else(|| raw_email.trim().to_lowercase(), EmailAddress::identity);
     rate_limit::enforce(store, clock, names.1, &subject, limits.1).await?;
     let Some(email) = email else {
         return Ok(());
@@ -352,13 +352,32 @@ pub struct ResetPasswordRequest {
         (status = 400, description = "TOKEN_INVALID", body = skiff_shared::http::openapi::ProblemDetails),
         (status = 410, description = "TOKEN_EXPIRED or TOKEN_USED", body = skiff_shared::http::openapi::ProblemDetails),
         (status = 422, description = "Password policy", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 429, description = "Rate limited per IP and per token; see Retry-After", body = skiff_shared::http::openapi::ProblemDetails),
     )
 )]
 pub async fn reset_password(
     State(services): State<Services>,
+    ip: ClientIp,
     JsonBody(body): JsonBody<ResetPasswordRequest>,
 ) -> ApiResult<StatusCode> {
     let (store, clock) = (services.store.as_ref(), services.clock.as_ref());
+    let limits = services.config.rate_limits;
+    rate_limit::enforce(
+        store,
+        clock,
+        "reset_password_ip",
+        &ip.subject(),
+        limits.reset_password_per_ip,
+    )
+    .await?;
+    rate_limit::enforce(
+        store,
+        clock,
+        "reset_password_token",
+        body.token.trim(),
+        limits.reset_password_per_token,
+    )
+    .await?;
     let mut checks = Checks::new();
     let password = checks.check_all(Password::new(&body.new_password, "new_password"));
     checks.finish()?;
@@ -521,15 +540,35 @@ pub struct ChangePasswordRequest {
     responses(
         (status = 204, description = "Changed; other sessions revoked"),
         (status = 422, description = "Policy, or the current password is wrong", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 429, description = "Rate limited per IP and per account; see Retry-After", body = skiff_shared::http::openapi::ProblemDetails),
     )
 )]
 pub async fn change_password(
     State(services): State<Services>,
+    ip: ClientIp,
     principal: Principal,
     JsonBody(body): JsonBody<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
     let (store, clock) = (services.store.as_ref(), services.clock.as_ref());
     let user_id = principal.require_user()?;
+    let limits = services.config.rate_limits;
+    rate_limit::enforce(
+        store,
+        clock,
+        "change_password_ip",
+        &ip.subject(),
+        limits.change_password_per_ip,
+    )
+    .await?;
+    // Per account: a stolen access token must not become a password oracle.
+    rate_limit::enforce(
+        store,
+        clock,
+        "change_password_user",
+        user_id.as_str(),
+        limits.change_password_per_user,
+    )
+    .await?;
     let mut checks = Checks::new();
     let new = checks.check_all(Password::new(&body.new_password, "new_password"));
     let user = users::get(store, user_id)

@@ -1,12 +1,13 @@
 //! API keys: created by an org's owners and admins, shown once, listed without
-//! secrets, deleted by id. A key acts for its org with at most its scopes.
+//! secrets, deleted by id. A key acts for its org with at most its scopes and its
+//! creator's current role, until it expires (if given an expiry) or is deleted.
 
 use crate::common::{Checks, rfc3339};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use skiff_shared::auth::Principal;
+use skiff_shared::auth::{CurrentMember, Principal};
 use skiff_shared::error::FieldError;
 use skiff_shared::http::json::JsonBody;
 use skiff_shared::identity::api_keys::{self, ApiKey};
@@ -22,6 +23,9 @@ pub struct CreateKeyRequest {
     name: String,
     /// At least one of the known scopes (e.g. `org:read`, `members:read`).
     scopes: Vec<String>,
+    /// RFC 3339, in the future: the key is refused (401 `API_KEY_EXPIRED`) from then
+    /// on. Absent: the key never expires.
+    expires_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,6 +38,12 @@ pub struct KeyResponse {
     role: Role,
     /// RFC 3339.
     created_at: String,
+    /// RFC 3339; absent when the key never expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
+    /// RFC 3339, to the minute; absent until the key is first used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_used_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,6 +67,8 @@ fn key_response(k: ApiKey) -> KeyResponse {
         scopes: k.scopes,
         role: k.role,
         created_at: rfc3339(k.created_at),
+        expires_at: k.expires_at.map(rfc3339),
+        last_used_at: k.last_used_at.map(rfc3339),
     }
 }
 
@@ -65,6 +77,28 @@ fn manager(principal: &Principal) -> ApiResult<&skiff_shared::identity::UserId> 
     let user = principal.require_user()?;
     principal.require_role(Role::Admin)?;
     Ok(user)
+}
+
+/// An RFC 3339 instant after `now`, as unix seconds.
+fn parse_expiry(raw: &str, now: i64) -> Result<i64, FieldError> {
+    let at =
+        time::OffsetDateTime::parse(raw.trim(), &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+                FieldError::new(
+                    "expires_at",
+                    "INVALID_TIMESTAMP",
+                    "expires_at must be an RFC 3339 timestamp, e.g. 2030-01-01T00:00:00Z",
+                )
+            })?
+            .unix_timestamp();
+    if at <= now {
+        return Err(FieldError::new(
+            "expires_at",
+            "EXPIRY_IN_PAST",
+            "expires_at must be in the future",
+        ));
+    }
+    Ok(at)
 }
 
 /// Create an API key; the answer carries the key once.
@@ -82,7 +116,7 @@ fn manager(principal: &Principal) -> ApiResult<&skiff_shared::identity::UserId> 
 )]
 pub async fn create(
     State(services): State<Services>,
-    principal: Principal,
+    CurrentMember(principal): CurrentMember,
     JsonBody(body): JsonBody<CreateKeyRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedKeyResponse>)> {
     let user = manager(&principal)?;
@@ -110,15 +144,24 @@ pub async fn create(
             None
         }
     };
+    let now = services.clock.unix();
+    let expires_at = body
+        .expires_at
+        .as_deref()
+        .and_then(|raw| checks.check(parse_expiry(raw, now)));
     checks.finish()?;
+    let scopes = scopes.expect("checked");
     let (key, secret) = api_keys::create(
         services.store.as_ref(),
-        services.clock.unix(),
-        &principal.org_id,
-        user,
-        name.expect("checked").as_str(),
-        &scopes.expect("checked"),
-        principal.role,
+        now,
+        api_keys::NewKey {
+            org: &principal.org_id,
+            created_by: user,
+            name: name.expect("checked").as_str(),
+            scopes: &scopes,
+            role: principal.role,
+            expires_at,
+        },
     )
     .await?;
     tracing::info!(org = %principal.org_id, key = %key.id, "API key created");
@@ -141,7 +184,7 @@ pub async fn create(
 )]
 pub async fn list(
     State(services): State<Services>,
-    principal: Principal,
+    CurrentMember(principal): CurrentMember,
 ) -> ApiResult<Json<KeysResponse>> {
     manager(&principal)?;
     let keys = api_keys::list(services.store.as_ref(), &principal.org_id).await?;
@@ -164,7 +207,7 @@ pub async fn list(
 )]
 pub async fn delete(
     State(services): State<Services>,
-    principal: Principal,
+    CurrentMember(principal): CurrentMember,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     manager(&principal)?;

@@ -54,6 +54,10 @@ pub fn token_refusal(e: ConsumeError) -> ApiError {
         ConsumeError::Invalid => ApiError::bad_request("TOKEN_INVALID", "the token is invalid"),
         ConsumeError::Expired => ApiError::gone("TOKEN_EXPIRED", "the token has expired"),
         ConsumeError::Used => ApiError::gone("TOKEN_USED", "the token has already been used"),
+        ConsumeError::Revoked => ApiError::gone(
+            "INVITATION_REVOKED",
+            "this invitation has been revoked; ask the organization for a new one",
+        ),
         ConsumeError::Store(e) => e.into(),
     }
 }

@@ -1,23 +1,28 @@
 //! Organizations: the caller's org, its members and invitations. The org is always
-//! the principal's; a user id of another org's member answers 404.
+//! the principal's; a user id of another org's member answers 404. Every route here
+//! reads the caller's role from the store ([`CurrentMember`]), not from the token.
 
 use crate::common::{Checks, rfc3339, token_refusal};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use skiff_shared::auth::Principal;
+use serde_json::Value;
+use skiff_shared::auth::{CurrentMember, Principal};
 use skiff_shared::error::FieldError;
+use skiff_shared::http::client_ip::ClientIp;
 use skiff_shared::http::json::JsonBody;
+use skiff_shared::identity::invitations::{self, Invitation, Revoked};
 use skiff_shared::identity::mail;
 use skiff_shared::identity::names::Name;
 use skiff_shared::identity::one_time::{self, Purpose};
 use skiff_shared::identity::orgs::{self, Membership, MembershipError};
 use skiff_shared::identity::users::{self, User};
-use skiff_shared::identity::{EmailAddress, OrgId, Password, Role, UserId, password, sessions};
+use skiff_shared::identity::{
+    EmailAddress, InvitationId, OrgId, Password, Role, UserId, password, sessions,
+};
 use skiff_shared::ports::store::StoreError;
-use skiff_shared::{ApiError, ApiResult, Services};
+use skiff_shared::{ApiError, ApiResult, Services, rate_limit};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,7 +57,7 @@ async fn org_response(services: &Services, principal: &Principal) -> ApiResult<O
 )]
 pub async fn current(
     State(services): State<Services>,
-    principal: Principal,
+    CurrentMember(principal): CurrentMember,
 ) -> ApiResult<Json<OrgResponse>> {
     principal.require_scope("org:read")?;
     Ok(Json(org_response(&services, &principal).await?))
@@ -79,7 +84,7 @@ pub struct RenameRequest {
 )]
 pub async fn rename(
     State(services): State<Services>,
-    principal: Principal,
+    CurrentMember(principal): CurrentMember,
     JsonBody(body): JsonBody<RenameRequest>,
 ) -> ApiResult<Json<OrgResponse>> {
     principal.require_scope("org:write")?;
@@ -114,7 +119,7 @@ pub struct MembersResponse {
 )]
 pub async fn members(
     State(services): State<Services>,
-    principal: Principal,
+    CurrentMember(principal): CurrentMember,
 ) -> ApiResult<Json<MembersResponse>> {
     principal.require_scope("members:read")?;
     let store = services.store.as_ref();
@@ -148,10 +153,26 @@ pub struct InviteRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitationResponse {
+    id: InvitationId,
     email: String,
     role: Role,
+    /// The user who sent it.
+    invited_by: UserId,
+    /// RFC 3339.
+    created_at: String,
     /// RFC 3339.
     expires_at: String,
+}
+
+fn invitation_response(i: Invitation) -> InvitationResponse {
+    InvitationResponse {
+        id: i.id,
+        email: i.email.to_string(),
+        role: i.role,
+        invited_by: i.invited_by,
+        created_at: rfc3339(i.created_at),
+        expires_at: rfc3339(i.expires_at),
+    }
 }
 
 fn parse_role(raw: &str, field: &str) -> Result<Role, FieldError> {
@@ -191,7 +212,7 @@ fn may_assign(principal: &Principal, from: Option<Role>, to: Role) -> ApiResult<
 )]
 pub async fn invite(
     State(services): State<Services>,
-    principal: Principal,
+    CurrentMember(principal): CurrentMember,
     JsonBody(body): JsonBody<InviteRequest>,
 ) -> ApiResult<(StatusCode, Json<InvitationResponse>)> {
     let (store, clock) = (services.store.as_ref(), services.clock.as_ref());
@@ -220,12 +241,8 @@ pub async fn invite(
     let inviter = users::get(store, inviter_id)
         .await?
         .map_or_else(|| "A colleague".to_owned(), |u| u.full_name);
-    let mut data = Map::new();
-    data.insert("org_id".into(), Value::String(org.id.to_string()));
-    data.insert("email".into(), Value::String(email.to_string()));
-    data.insert("role".into(), Value::String(role.as_str().into()));
-    data.insert("invited_by".into(), Value::String(inviter_id.to_string()));
-    let token = one_time::issue(store, clock, Purpose::Invitation, data).await?;
+    let (invitation, token) =
+        invitations::create(store, clock, &org.id, &email, role, inviter_id).await?;
     mail::send_logged(
         &services,
         mail::invitation_email(
@@ -238,16 +255,127 @@ pub async fn invite(
         ),
     )
     .await;
-    tracing::info!(org = %org.id, "invitation sent");
-    let expires = clock.unix() + Purpose::Invitation.lifetime().as_secs() as i64;
-    Ok((
-        StatusCode::CREATED,
-        Json(InvitationResponse {
-            email: email.to_string(),
-            role,
-            expires_at: rfc3339(expires),
-        }),
-    ))
+    tracing::info!(org = %org.id, invitation = %invitation.id, "invitation sent");
+    Ok((StatusCode::CREATED, Json(invitation_response(invitation))))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// Page size, 1 to 200 (default 50). Read as text, so a bad value gets a 422
+    /// naming the field rather than a bare rejection.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// The largest page a list answers.
+const MAX_PAGE: usize = 200;
+
+fn page_limit(raw: Option<&str>) -> ApiResult<usize> {
+    let Some(raw) = raw else { return Ok(50) };
+    match raw.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        _ => Err(ApiError::invalid_field(
+            "limit",
+            "INVALID_LIMIT",
+            format!("limit must be a whole number from 1 to {MAX_PAGE}"),
+        )),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationsResponse {
+    invitations: Vec<InvitationResponse>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    next_cursor: Option<String>,
+}
+
+/// The organization's pending invitations, oldest first (owner or admin).
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/current/invitations",
+    tag = crate::TAG_ORGS,
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, body = InvitationsResponse),
+        (status = 403, description = "INSUFFICIENT_ROLE or NOT_A_MEMBER", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 422, description = "INVALID_LIMIT or INVALID_CURSOR", body = skiff_shared::http::openapi::ProblemDetails),
+    )
+)]
+pub async fn list_invitations(
+    State(services): State<Services>,
+    CurrentMember(principal): CurrentMember,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<InvitationsResponse>> {
+    principal.require_scope("members:read")?;
+    principal.require_role(Role::Admin)?;
+    let limit = page_limit(page.limit.as_deref())?;
+    let (found, next) = invitations::pending(
+        services.store.as_ref(),
+        &principal.org_id,
+        services.clock.unix(),
+        limit,
+        page.cursor,
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Invalid(_) => ApiError::invalid_field(
+            "cursor",
+            "INVALID_CURSOR",
+            "the cursor is not one this list gave",
+        ),
+        other => other.into(),
+    })?;
+    Ok(Json(InvitationsResponse {
+        invitations: found.into_iter().map(invitation_response).collect(),
+        next_cursor: next,
+    }))
+}
+
+/// Revoke a pending invitation (owner or admin): its link stops working at once
+/// (410 `INVITATION_REVOKED`). Revoking it again answers 204 too.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/orgs/current/invitations/{id}",
+    tag = crate::TAG_ORGS,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The invitation's id (`inv_…`)")),
+    responses(
+        (status = 204, description = "Revoked (or already revoked)"),
+        (status = 403, description = "INSUFFICIENT_ROLE or NOT_A_MEMBER", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 404, description = "No such invitation in this organization", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 409, description = "INVITATION_ACCEPTED", body = skiff_shared::http::openapi::ProblemDetails),
+    )
+)]
+pub async fn revoke_invitation(
+    State(services): State<Services>,
+    CurrentMember(principal): CurrentMember,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    principal.require_scope("members:write")?;
+    principal.require_role(Role::Admin)?;
+    let not_found = || ApiError::not_found("invitation not found");
+    let id = InvitationId::parse(&id).map_err(|_| not_found())?;
+    match invitations::revoke(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        &principal.org_id,
+        &id,
+    )
+    .await?
+    {
+        Revoked::Done => {
+            tracing::info!(org = %principal.org_id, invitation = %id, "invitation revoked");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Revoked::AlreadyAccepted => Err(ApiError::conflict(
+            "INVITATION_ACCEPTED",
+            "this invitation has already been accepted; remove the member instead",
+        )),
+        Revoked::NotFound => Err(not_found()),
+    }
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -281,16 +409,35 @@ pub struct AcceptResponse {
         (status = 201, description = "An account was created and joined", body = AcceptResponse),
         (status = 400, description = "TOKEN_INVALID", body = skiff_shared::http::openapi::ProblemDetails),
         (status = 409, description = "ALREADY_MEMBER", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 410, description = "TOKEN_EXPIRED or TOKEN_USED", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 410, description = "TOKEN_EXPIRED, TOKEN_USED or INVITATION_REVOKED", body = skiff_shared::http::openapi::ProblemDetails),
         (status = 422, description = "A new account needs full_name and password", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 429, description = "Rate limited per IP and per token; see Retry-After", body = skiff_shared::http::openapi::ProblemDetails),
     )
 )]
 pub async fn accept_invitation(
     State(services): State<Services>,
+    ip: ClientIp,
     principal: Option<Principal>,
     JsonBody(body): JsonBody<AcceptRequest>,
 ) -> ApiResult<(StatusCode, Json<AcceptResponse>)> {
     let (store, clock) = (services.store.as_ref(), services.clock.as_ref());
+    let limits = services.config.rate_limits;
+    rate_limit::enforce(
+        store,
+        clock,
+        "accept_invitation_ip",
+        &ip.subject(),
+        limits.accept_invitation_per_ip,
+    )
+    .await?;
+    rate_limit::enforce(
+        store,
+        clock,
+        "accept_invitation_token",
+        body.token.trim(),
+        limits.accept_invitation_per_token,
+    )
+    .await?;
     let data = one_time::peek(store, clock, Purpose::Invitation, &body.token)
         .await
         .map_err(token_refusal)?;
@@ -299,6 +446,11 @@ pub async fn accept_invitation(
     let org_id = OrgId::parse(field("org_id")).map_err(|_| corrupt())?;
     let email = EmailAddress::parse(field("email")).map_err(|_| corrupt())?;
     let role = Role::parse(field("role")).ok_or_else(corrupt)?;
+    // Tokens issued before invitations had records carry no id.
+    let invitation_id = match data.get(invitations::ID_FIELD) {
+        Some(_) => Some(InvitationId::parse(field(invitations::ID_FIELD)).map_err(|_| corrupt())?),
+        None => None,
+    };
     let now = clock.unix();
 
     let existing = users::find_by_email(store, &email).await?;
@@ -355,10 +507,17 @@ pub async fn accept_invitation(
     let membership_at = 1 + user_writes.len();
     writes.extend(user_writes);
     writes.extend(orgs::join_writes(&membership)?);
+    let invitation_at = writes.len();
+    if let Some(id) = &invitation_id {
+        writes.push(invitations::accept_write(clock, &org_id, id));
+    }
     match store.transact(writes).await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed { index }) => {
             return Err(match index {
+                Some(i) if invitation_id.is_some() && i == invitation_at => {
+                    token_refusal(one_time::ConsumeError::Revoked)
+                }
                 Some(i) if i == membership_at => already_member(),
                 Some(i) if i > membership_at => ApiError::not_found("organization not found"),
                 Some(i) if i > 0 => email_taken(),
@@ -456,7 +615,7 @@ fn membership_error(e: MembershipError) -> ApiError {
 )]
 pub async fn change_role(
     State(services): State<Services>,
-    principal: Principal,
+    CurrentMember(principal): CurrentMember,
     Path(user_id): Path<String>,
     JsonBody(body): JsonBody<ChangeRoleRequest>,
 ) -> ApiResult<Json<MemberResponse>> {
@@ -493,7 +652,7 @@ pub async fn change_role(
 )]
 pub async fn remove_member(
     State(services): State<Services>,
-    principal: Principal,
+    CurrentMember(principal): CurrentMember,
     Path(user_id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let (store, clock) = (services.store.as_ref(), services.clock.as_ref());

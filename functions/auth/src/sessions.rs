@@ -118,7 +118,7 @@ pub async fn login(
     let email = EmailAddress::parse(&body.email).ok();
     let subject = email
         .as_ref()
-        .map_or_else(|| body.email.trim().to_lowercase(), ToString::to_string);
+        .map_or_else(|| body.email.trim().to_lowercase(), EmailAddress::identity);
     rate_limit::enforce(
         store,
         clock,
@@ -162,13 +162,32 @@ pub struct RefreshRequest {
     responses(
         (status = 200, body = TokenPair),
         (status = 401, description = "TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED or TOKEN_REUSED", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 429, description = "Rate limited per IP and per token; see Retry-After", body = skiff_shared::http::openapi::ProblemDetails),
     )
 )]
 pub async fn refresh(
     State(services): State<Services>,
+    ip: ClientIp,
     JsonBody(body): JsonBody<RefreshRequest>,
 ) -> ApiResult<Json<TokenPair>> {
     let (store, clock) = (services.store.as_ref(), services.clock.as_ref());
+    let limits = services.config.rate_limits;
+    rate_limit::enforce(
+        store,
+        clock,
+        "refresh_ip",
+        &ip.subject(),
+        limits.refresh_per_ip,
+    )
+    .await?;
+    rate_limit::enforce(
+        store,
+        clock,
+        "refresh_token",
+        body.refresh_token.trim(),
+        limits.refresh_per_token,
+    )
+    .await?;
     let (session, new_refresh) = sessions::rotate(store, clock, &body.refresh_token)
         .await
         .map_err(|e| match e {

@@ -5,4 +5,4 @@ pub mod access_token;
 pub mod principal;
 pub mod signing_keys;
 
-pub use principal::{PlatformAdmin, Principal};
+pub use principal::{CurrentMember, PlatformAdmin, Principal};

@@ -6,11 +6,12 @@
 //! and the tenant id every repository call takes comes from it, never from the
 //! request. Guards ([`Principal::require_role`], [`Principal::require_scope`],
 //! [`Principal::require_user`]) answer 403; a missing or bad credential 401.
+//! Routes that manage the org take [`CurrentMember`], whose role is re-read.
 
 use super::access_token::{self, Audience, TokenError};
 use super::signing_keys;
 use crate::error::ApiError;
-use crate::identity::{ApiKeyId, OrgId, Role, Scopes, SessionId, UserId, api_keys, users};
+use crate::identity::{ApiKeyId, OrgId, Role, Scopes, SessionId, UserId, api_keys, orgs, users};
 use crate::services::Services;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::header::AUTHORIZATION;
@@ -99,9 +100,21 @@ fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
 /// Authenticate one bearer credential.
 pub async fn authenticate(services: &Services, credential: &str) -> Result<Principal, ApiError> {
     if api_keys::looks_like_key(credential) {
-        let key = api_keys::authenticate(services.store.as_ref(), credential)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("INVALID_API_KEY", "the API key is invalid"))?;
+        let key =
+            api_keys::authenticate(services.store.as_ref(), services.clock.unix(), credential)
+                .await
+                .map_err(|e| match e {
+                    api_keys::KeyError::Invalid => {
+                        ApiError::unauthorized("INVALID_API_KEY", e.to_string())
+                    }
+                    api_keys::KeyError::Expired => {
+                        ApiError::unauthorized("API_KEY_EXPIRED", e.to_string())
+                    }
+                    api_keys::KeyError::CreatorGone => {
+                        ApiError::unauthorized("API_KEY_REVOKED", e.to_string())
+                    }
+                    api_keys::KeyError::Store(e) => e.into(),
+                })?;
         return Ok(Principal {
             user_id: None,
             org_id: key.org_id.clone(),
@@ -160,6 +173,43 @@ impl OptionalFromRequestParts<Services> for Principal {
             Some(credential) => authenticate(services, credential).await.map(Some),
             None => Ok(None),
         }
+    }
+}
+
+/// A [`Principal`] whose role is read again from the store. An access token carries
+/// the role its holder had when it was issued, for minutes; routes that manage the
+/// org take this instead, so a demoted member loses the power at once and a removed
+/// one is refused (403 `NOT_A_MEMBER`). API keys need no second read: their
+/// creator's membership is checked whenever they are used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurrentMember(pub Principal);
+
+impl Principal {
+    /// This principal with its role as the store has it now.
+    pub async fn current(mut self, services: &Services) -> Result<Principal, ApiError> {
+        let Some(user) = &self.user_id else {
+            return Ok(self);
+        };
+        let membership = orgs::membership(services.store.as_ref(), &self.org_id, user)
+            .await?
+            .ok_or_else(|| {
+                ApiError::forbidden(
+                    "NOT_A_MEMBER",
+                    "you are no longer a member of this organization",
+                )
+            })?;
+        self.role = membership.role;
+        Ok(self)
+    }
+}
+
+impl FromRequestParts<Services> for CurrentMember {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, services: &Services) -> Result<Self, ApiError> {
+        let principal =
+            <Principal as FromRequestParts<Services>>::from_request_parts(parts, services).await?;
+        Ok(CurrentMember(principal.current(services).await?))
     }
 }
 

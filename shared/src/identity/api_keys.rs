@@ -2,16 +2,30 @@
 //! lookup key (`APIKEY#<prefix>`); the 256-bit secret is stored only as its SHA-256
 //! and compared in constant time. A second item in the org's partition
 //! (`ORG#<org>` / `APIKEY#<id>`) lists the org's keys without their secrets.
+//!
+//! A key acts with its creator's *current* role (never more than the role it was
+//! created with) and stops working once its creator leaves the org. Checking the
+//! creator at use time costs one read per request, and in exchange a demotion or
+//! removal takes effect on every key at once, including a key created while the
+//! removal was under way, which revoking keys at removal time would miss; a
+//! re-promoted creator's keys regain their role without being re-issued.
 
 use super::ids::{ApiKeyId, OrgId, UserId};
+use super::orgs;
 use super::roles::{Role, Scopes};
 use super::secrets;
-use crate::ports::store::{Condition, ItemStore, Key, NewItem, Query, StoreError, Write};
+use crate::ports::store::{
+    Change, Cmp, Condition, ItemStore, Key, NewItem, Query, StoreError, Write,
+};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 pub const KEY_PREFIX: &str = "sk_live_";
 const LOOKUP_HEX: usize = 12;
+
+/// `last_used_at` is written at most this often per key, so a busy key costs no
+/// write per request.
+pub const LAST_USED_GRANULARITY_SECS: i64 = 60;
 
 /// A key's public description (what listings show).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +40,12 @@ pub struct ApiKey {
     pub role: Role,
     pub created_by: UserId,
     pub created_at: i64,
+    /// Unix seconds after which the key is refused; `None`: it never expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// Unix seconds of the latest use, to within [`LAST_USED_GRANULARITY_SECS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<i64>,
 }
 
 impl ApiKey {
@@ -69,16 +89,33 @@ pub fn looks_like_key(raw: &str) -> bool {
     raw.starts_with(KEY_PREFIX)
 }
 
+/// What a new key is made of.
+#[derive(Debug, Clone, Copy)]
+pub struct NewKey<'a> {
+    pub org: &'a OrgId,
+    pub created_by: &'a UserId,
+    pub name: &'a str,
+    pub scopes: &'a Scopes,
+    /// The creator's role (a key never acts above `admin`).
+    pub role: Role,
+    /// Unix seconds; `None`: the key never expires.
+    pub expires_at: Option<i64>,
+}
+
 /// Create a key; returns its description and the raw key (shown once).
 pub async fn create(
     store: &dyn ItemStore,
     now: i64,
-    org: &OrgId,
-    created_by: &UserId,
-    name: &str,
-    scopes: &Scopes,
-    role: Role,
+    new: NewKey<'_>,
 ) -> Result<(ApiKey, String), StoreError> {
+    let NewKey {
+        org,
+        created_by,
+        name,
+        scopes,
+        role,
+        expires_at,
+    } = new;
     let lookup = hex::encode(rand::random::<[u8; LOOKUP_HEX / 2]>());
     let (secret, secret_hash) = secrets::generate();
     let key = ApiKey {
@@ -90,6 +127,8 @@ pub async fn create(
         role: role.min(Role::Admin),
         created_by: created_by.clone(),
         created_at: now,
+        expires_at,
+        last_used_at: None,
     };
     let stored = Stored {
         key: key.clone(),
@@ -110,20 +149,78 @@ pub async fn create(
     Ok((key, format!("{KEY_PREFIX}{lookup}_{secret}")))
 }
 
-/// The key a presented credential names, if its secret matches.
-pub async fn authenticate(store: &dyn ItemStore, raw: &str) -> Result<Option<ApiKey>, StoreError> {
-    let Some((lookup, secret)) = parse(raw) else {
-        return Ok(None);
-    };
-    let Some(item) = store.get(&lookup_key(lookup)).await? else {
-        return Ok(None);
-    };
+/// Why a presented key was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("the API key is invalid")]
+    Invalid,
+    #[error("the API key has expired")]
+    Expired,
+    #[error("the member who created this API key is no longer in the organization")]
+    CreatorGone,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The key a presented credential names, if its secret matches, it has not expired
+/// and its creator is still a member; its `role` is capped by the creator's
+/// current role.
+pub async fn authenticate(store: &dyn ItemStore, now: i64, raw: &str) -> Result<ApiKey, KeyError> {
+    let (lookup, secret) = parse(raw).ok_or(KeyError::Invalid)?;
+    let item = store
+        .get(&lookup_key(lookup))
+        .await?
+        .ok_or(KeyError::Invalid)?;
     let stored: Stored = item.parse()?;
     let presented = secrets::hash(secret);
-    if bool::from(presented.as_bytes().ct_eq(stored.secret_hash.as_bytes())) {
-        Ok(Some(stored.key))
-    } else {
-        Ok(None)
+    if !bool::from(presented.as_bytes().ct_eq(stored.secret_hash.as_bytes())) {
+        return Err(KeyError::Invalid);
+    }
+    let mut key = stored.key;
+    if key.expires_at.is_some_and(|t| t <= now) {
+        return Err(KeyError::Expired);
+    }
+    let creator = orgs::membership(store, &key.org_id, &key.created_by)
+        .await?
+        .ok_or(KeyError::CreatorGone)?;
+    key.role = key.role.min(creator.role).min(Role::Admin);
+    if key
+        .last_used_at
+        .is_none_or(|t| now - t >= LAST_USED_GRANULARITY_SECS)
+    {
+        touch(store, lookup, &key, now).await;
+        key.last_used_at = Some(now);
+    }
+    Ok(key)
+}
+
+/// Record a use on both items. Only the first request of a window passes the
+/// condition, so concurrent requests of one key write once; a failure costs the
+/// request nothing (the figure is informative).
+async fn touch(store: &dyn ItemStore, lookup: &str, key: &ApiKey, now: i64) {
+    let stale = Condition::All(vec![
+        Condition::Exists,
+        Condition::Any(vec![
+            Condition::AttrMissing("last_used_at".into()),
+            Condition::attr("last_used_at", Cmp::Le, now - LAST_USED_GRANULARITY_SECS),
+        ]),
+    ]);
+    let writes = vec![
+        Write::Update {
+            key: lookup_key(lookup),
+            changes: vec![Change::set("last_used_at", now)],
+            condition: Some(stale),
+        },
+        Write::Update {
+            key: listing_key(&key.org_id, &key.id),
+            changes: vec![Change::set("last_used_at", now)],
+            condition: Some(Condition::Exists),
+        },
+    ];
+    match store.transact(writes).await {
+        Ok(()) => {}
+        Err(e) if e.is_condition_failed() => {}
+        Err(e) => tracing::warn!(key = %key.id, error = %e, "could not record an API key's use"),
     }
 }
 

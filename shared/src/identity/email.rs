@@ -1,6 +1,9 @@
-//! E-mail addresses, normalized once at the edge: trimmed, domain lowercased (the
-//! local part is case-sensitive by the RFC, so it is kept as typed). The normalized
-//! form is the account's identity: uniqueness and lookups use it.
+//! E-mail addresses, normalized once at the edge: trimmed, domain lowercased, the
+//! local part kept as typed so mail and screens show the address the person gave.
+//! The account's identity is the whole address lowercased ([`EmailAddress::identity`]):
+//! the RFC lets a local part be case-sensitive, but no mail provider people use
+//! treats it so, and two accounts for `Ada@` and `ada@` are one person locked out
+//! of the other.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -54,8 +57,19 @@ impl EmailAddress {
         Ok(Self(format!("{local}@{domain}")))
     }
 
+    /// The display form (as typed, domain lowercased).
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The form uniqueness and lookups compare: the whole address lowercased.
+    pub fn identity(&self) -> String {
+        self.0.to_lowercase()
+    }
+
+    /// Whether two addresses name the same account.
+    pub fn same_account(&self, other: &EmailAddress) -> bool {
+        self.identity() == other.identity()
     }
 }
 
@@ -96,6 +110,22 @@ mod tests {
             EmailAddress::parse("alice@EXAMPLE.com").unwrap(),
             EmailAddress::parse("alice@example.com").unwrap()
         );
+    }
+
+    #[test]
+    fn the_identity_ignores_case_and_the_display_form_keeps_it() {
+        let typed = EmailAddress::parse("Ada.Lovelace@Example.com").unwrap();
+        assert_eq!(typed.as_str(), "Ada.Lovelace@example.com");
+        assert_eq!(typed.identity(), "ada.lovelace@example.com");
+        let lower = EmailAddress::parse("ada.lovelace@example.com").unwrap();
+        assert!(typed.same_account(&lower));
+        assert_eq!(
+            EmailAddress::parse("ÉLODIE@example.com")
+                .unwrap()
+                .identity(),
+            "élodie@example.com"
+        );
+        assert!(!typed.same_account(&EmailAddress::parse("ada@example.com").unwrap()));
     }
 
     #[test]

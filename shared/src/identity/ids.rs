@@ -1,4 +1,4 @@
-//! Prefixed identifiers (`usr_…`, `org_…`, `key_…`, `ses_…`): a UUIDv7 in simple
+//! Prefixed identifiers (`usr_…`, `org_…`, `key_…`, `ses_…`, `inv_…`): a UUIDv7 in simple
 //! form behind a type prefix, so an id says what it names and ids of different
 //! kinds can never be swapped by mistake. Parsing checks the shape, so an id that
 //! reaches a repository is well-formed.
@@ -106,6 +106,12 @@ prefixed_id!(
     /// A session: one family of rotated refresh tokens.
     SessionId,
     "ses_"
+);
+
+prefixed_id!(
+    /// An invitation to join an organization.
+    InvitationId,
+    "inv_"
 );
 
 /// An id of the wrong kind or shape.

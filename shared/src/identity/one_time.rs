@@ -52,6 +52,9 @@ pub enum ConsumeError {
     Expired,
     #[error("the token has already been used")]
     Used,
+    /// Withdrawn by its issuer (a revoked invitation).
+    #[error("the token has been revoked")]
+    Revoked,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -68,6 +71,27 @@ pub async fn issue(
     purpose: Purpose,
     data: Map<String, Value>,
 ) -> Result<String, StoreError> {
+    let (raw, item) = new_token(clock, purpose, data);
+    store.put(item, Some(Condition::Absent)).await?;
+    Ok(raw)
+}
+
+/// [`issue`] as a write, for a transaction with a record that names the token:
+/// the raw token and the write that stores it.
+pub fn issue_write(
+    clock: &dyn Clock,
+    purpose: Purpose,
+    data: Map<String, Value>,
+) -> (String, crate::ports::store::Write) {
+    let (raw, item) = new_token(clock, purpose, data);
+    let write = crate::ports::store::Write::Put {
+        item,
+        condition: Some(Condition::Absent),
+    };
+    (raw, write)
+}
+
+fn new_token(clock: &dyn Clock, purpose: Purpose, data: Map<String, Value>) -> (String, NewItem) {
     let (raw, hash) = secrets::generate();
     let now = clock.unix();
     let expires_at = now + purpose.lifetime().as_secs() as i64;
@@ -77,8 +101,7 @@ pub async fn issue(
         .attr("valid_until", expires_at)
         .expires_at(expires_at + RETAIN_AFTER_EXPIRY.as_secs() as i64);
     item.attrs.insert("data".into(), Value::Object(data));
-    store.put(item, Some(Condition::Absent)).await?;
-    Ok(raw)
+    (raw, item)
 }
 
 fn usable(purpose: Purpose, now: i64) -> Condition {
@@ -86,6 +109,7 @@ fn usable(purpose: Purpose, now: i64) -> Condition {
         Condition::Exists,
         Condition::attr("purpose", Cmp::Eq, purpose.as_str()),
         Condition::AttrMissing("used_at".into()),
+        Condition::AttrMissing("revoked_at".into()),
         Condition::attr("valid_until", Cmp::Gt, now),
     ])
 }
@@ -95,6 +119,7 @@ fn refusal(item: Option<&crate::ports::store::Item>, purpose: Purpose, now: i64)
     match item {
         None => ConsumeError::Invalid,
         Some(i) if i.get_str("purpose") != Some(purpose.as_str()) => ConsumeError::Invalid,
+        Some(i) if i.attrs.contains_key("revoked_at") => ConsumeError::Revoked,
         Some(i) if i.attrs.contains_key("used_at") => ConsumeError::Used,
         Some(i) if i.get_i64("valid_until").unwrap_or(0) <= now => ConsumeError::Expired,
         Some(_) => ConsumeError::Used,
@@ -129,6 +154,24 @@ pub fn consume_write(clock: &dyn Clock, purpose: Purpose, raw: &str) -> crate::p
         key: key(&secrets::hash(raw)),
         changes: vec![Change::set("used_at", now)],
         condition: Some(usable(purpose, now)),
+    }
+}
+
+/// The stored hash of a raw token (what an issuer keeps to revoke it later).
+pub fn hash_of(raw: &str) -> String {
+    secrets::hash(raw)
+}
+
+/// The write that withdraws the token whose hash is `hash`: from then on it answers
+/// [`ConsumeError::Revoked`]. Harmless on a token already used or revoked.
+pub fn revoke_write(clock: &dyn Clock, hash: &str) -> crate::ports::store::Write {
+    crate::ports::store::Write::Update {
+        key: key(hash),
+        changes: vec![Change::set("revoked_at", clock.unix())],
+        condition: Some(Condition::All(vec![
+            Condition::Exists,
+            Condition::AttrMissing("used_at".into()),
+        ])),
     }
 }
 

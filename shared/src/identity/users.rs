@@ -1,7 +1,14 @@
 //! Users: the profile item (`USER#<id>` / `PROFILE`) and the e-mail uniqueness item
-//! (`EMAIL#<normalized>` / `EMAIL`), always written together in one transaction with
-//! `Absent` conditions, so one address has exactly one account even under
-//! concurrent registrations.
+//! (`EMAIL#<lowercased address>` / `EMAIL`), always written together in one
+//! transaction with `Absent` conditions, so one address — in any letter case — has
+//! exactly one account even under concurrent registrations. The profile keeps the
+//! address as the person typed it.
+//!
+//! Accounts stored while the uniqueness item still carried the typed local part
+//! (`EMAIL#Ada@example.com`) stay reachable: a lookup of an address with capitals
+//! first asks for that exact older item, then for the lowercased one, and an account
+//! found the older way claims its lowercased item on the spot, so from then on every
+//! letter case finds it and no one can register another case of it.
 
 use super::email::EmailAddress;
 use super::ids::{OrgId, UserId};
@@ -31,7 +38,16 @@ pub fn user_key(id: &UserId) -> Key {
 }
 
 pub fn email_key(email: &EmailAddress) -> Key {
+    Key::new(format!("EMAIL#{}", email.identity()), "EMAIL")
+}
+
+/// The uniqueness item of an account stored with its local part as typed.
+fn typed_email_key(email: &EmailAddress) -> Key {
     Key::new(format!("EMAIL#{email}"), "EMAIL")
+}
+
+fn email_item(email: &EmailAddress, user: &UserId) -> NewItem {
+    NewItem::new(email_key(email)).attr("user_id", user.as_str())
 }
 
 /// The writes that create `user` (for a transaction with its org and membership).
@@ -40,7 +56,7 @@ pub fn email_key(email: &EmailAddress) -> Key {
 pub fn create_writes(user: &User) -> Result<Vec<Write>, StoreError> {
     Ok(vec![
         Write::Put {
-            item: NewItem::new(email_key(&user.email)).attr("user_id", user.id.as_str()),
+            item: email_item(&user.email, &user.id),
             condition: Some(Condition::Absent),
         },
         Write::Put {
@@ -57,18 +73,48 @@ pub async fn get(store: &dyn ItemStore, id: &UserId) -> Result<Option<User>, Sto
     }
 }
 
+/// The account of `email`, whatever its letter case.
 pub async fn find_by_email(
     store: &dyn ItemStore,
     email: &EmailAddress,
 ) -> Result<Option<User>, StoreError> {
-    let Some(item) = store.get(&email_key(email)).await? else {
-        return Ok(None);
-    };
-    let id = item
-        .get_str("user_id")
+    let typed = typed_email_key(email);
+    let canonical = email_key(email);
+    if typed != canonical
+        && let Some(item) = store.get(&typed).await?
+    {
+        let user = get(store, &user_of(&item)?).await?;
+        if let Some(u) = &user {
+            claim_identity(store, u).await;
+        }
+        return Ok(user);
+    }
+    match store.get(&canonical).await? {
+        Some(item) => get(store, &user_of(&item)?).await,
+        None => Ok(None),
+    }
+}
+
+fn user_of(item: &crate::ports::store::Item) -> Result<UserId, StoreError> {
+    item.get_str("user_id")
         .and_then(|s| UserId::parse(s).ok())
-        .ok_or_else(|| StoreError::Fatal("e-mail item without a user id".into()))?;
-    get(store, &id).await
+        .ok_or_else(|| StoreError::Fatal("e-mail item without a user id".into()))
+}
+
+/// Give an account found by its typed address the lowercased uniqueness item too.
+/// If another account holds it already (two older accounts differing only in
+/// case), both stay as they are: each is still found by its exact address.
+async fn claim_identity(store: &dyn ItemStore, user: &User) {
+    match store
+        .put(email_item(&user.email, &user.id), Some(Condition::Absent))
+        .await
+    {
+        Ok(_) => tracing::info!(user = %user.id, "e-mail identity claimed"),
+        Err(e) if e.is_condition_failed() => {}
+        Err(e) => {
+            tracing::warn!(user = %user.id, error = %e, "could not claim the e-mail identity")
+        }
+    }
 }
 
 /// Set attributes of an existing user (fails with `ConditionFailed` if absent).
