@@ -33,6 +33,7 @@ pub fn with_common_layers(router: Router, config: &Config) -> Router {
     ];
     let mut router = router
         .fallback(|| async { ApiError::not_found("no such route").into_response() })
+        .layer(axum::middleware::from_fn(request_id::record_route))
         .layer(axum::middleware::from_fn(reject_oversized))
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes));
     for (name, value) in headers {
