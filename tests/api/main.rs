@@ -3,6 +3,8 @@
 mod auth;
 mod billing;
 mod blobs;
+mod edge;
 mod health;
 mod licensing;
 mod outbox;
+mod pagination;

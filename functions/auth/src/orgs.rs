@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use skiff_shared::auth::Principal;
 use skiff_shared::error::FieldError;
+use skiff_shared::http::extract::QueryParams;
 use skiff_shared::http::json::JsonBody;
+use skiff_shared::http::pagination::{CursorKey, CursorScope, PageLimit};
 use skiff_shared::identity::mail;
 use skiff_shared::identity::names::Name;
 use skiff_shared::identity::one_time::{self, Purpose};
@@ -102,30 +104,59 @@ pub struct MemberResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MembersResponse {
     members: Vec<MemberResponse>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    next_cursor: Option<String>,
 }
 
-/// The organization's members.
+/// The organization's members, a page at a time, in user-id order.
 #[utoipa::path(
     get,
     path = "/api/v1/orgs/current/members",
     tag = crate::TAG_ORGS,
     security(("bearer" = [])),
-    responses((status = 200, body = MembersResponse))
+    params(
+        ("limit" = Option<usize>, Query, description = "1-200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, body = MembersResponse),
+        (status = 400, description = "INVALID_CURSOR", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 401, body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 403, body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 422, body = skiff_shared::http::openapi::ProblemDetails),
+    )
 )]
 pub async fn members(
     State(services): State<Services>,
     principal: Principal,
+    QueryParams(page): QueryParams<PageQuery>,
 ) -> ApiResult<Json<MembersResponse>> {
     principal.require_scope("members:read")?;
+    let limit = PageLimit::parse(page.limit)?;
+    let key = CursorKey::load(services.secrets.as_ref()).await?;
+    let scope = CursorScope::new("org-members", principal.org_id.as_str());
+    let position = key.open_opt(&scope, page.cursor.as_deref())?;
     let store = services.store.as_ref();
+    let (members, next) =
+        orgs::members_page(store, &principal.org_id, limit.get(), position).await?;
     let mut out = vec![];
-    for m in orgs::members(store, &principal.org_id).await? {
+    for m in members {
         let Some(user) = users::get(store, &m.user_id).await? else {
             continue;
         };
         out.push(member_response(m, &user));
     }
-    Ok(Json(MembersResponse { members: out }))
+    Ok(Json(MembersResponse {
+        members: out,
+        next_cursor: key.seal_opt(&scope, next.as_deref()),
+    }))
+}
+
+/// `limit` and `cursor` of a list request.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
 }
 
 fn member_response(m: Membership, user: &User) -> MemberResponse {

@@ -11,13 +11,13 @@ use skiff_shared::{ApiError, ApiResult};
 use std::convert::Infallible;
 
 /// Parse an optional JSON body (empty = none) of the path-based session routes.
-pub fn optional_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<Option<T>> {
+pub fn optional_json<T: DeserializeOwned + utoipa::PartialSchema>(
+    bytes: &[u8],
+) -> ApiResult<Option<T>> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(bytes)
-        .map(Some)
-        .map_err(|e| ApiError::bad_request("INVALID_JSON", e.to_string()))
+    skiff_shared::http::json::parse(bytes).map(Some)
 }
 
 /// Client IP (the shared [`ClientIp`]: API Gateway's source IP on Lambda, the TCP
