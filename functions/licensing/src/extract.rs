@@ -5,9 +5,9 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use skiff_shared::ApiResult;
 use skiff_shared::http::client_ip::ClientIp;
 use skiff_shared::licensing::model::RequestMeta;
-use skiff_shared::{ApiError, ApiResult};
 use std::convert::Infallible;
 
 /// Parse an optional JSON body (empty = none) of the path-based session routes.
