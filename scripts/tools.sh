@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the pinned Python tools (moto, cfn-lint) into .tools/venv, once.
+# Install the pinned Python tools (moto, cfn-lint, schemathesis) into .tools/venv, once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.tools/venv

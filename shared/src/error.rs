@@ -35,6 +35,9 @@ pub enum ApiError {
     Gone { code: &'static str, detail: String },
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The body is not in a media type the route reads (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     /// A dependency is down or overloaded after retries (503).
@@ -135,6 +138,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -153,6 +157,7 @@ impl ApiError {
             ApiError::Validation { .. } => "VALIDATION_FAILED",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::Unavailable(_) => "SERVICE_UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL_ERROR",

@@ -631,11 +631,11 @@ async fn invitations_are_listed_paginated_and_revoked() {
     )
     .await;
     assert_eq!(p2["invitations"][0]["id"], second["id"], "{p2}");
-    for bad in [
-        "limit=0",
-        "limit=201",
-        "limit=ten",
-        "cursor=%%%not-a-cursor",
+    for (bad, want_status, want_code) in [
+        ("limit=0", 422, "VALIDATION_FAILED"),
+        ("limit=201", 422, "VALIDATION_FAILED"),
+        ("limit=ten", 422, "VALIDATION_FAILED"),
+        ("cursor=not-a-cursor", 400, "INVALID_CURSOR"),
     ] {
         let (status, body, headers) = call(
             &app,
@@ -645,7 +645,7 @@ async fn invitations_are_listed_paginated_and_revoked() {
             None,
         )
         .await;
-        assert_problem(status, &body, &headers, 422, "VALIDATION_FAILED");
+        assert_problem(status, &body, &headers, want_status, want_code);
     }
     // Members may not see or revoke invitations.
     let (status, body) = get(&app, "/api/v1/orgs/current/invitations", &member).await;

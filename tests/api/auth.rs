@@ -1143,7 +1143,7 @@ async fn platform_admin_is_granted_only_by_the_operator_command() {
     let (_, pair) = signed_up(&app, "op@x.test", "Ops").await;
     let (_, me) = get(&app, "/api/v1/auth/me", access(&pair)).await;
     assert_eq!(me["platform_admin"], false);
-    let (status, _, _) = call(
+    let (status, refused, _) = call(
         &app,
         Method::PATCH,
         "/api/v1/auth/me",
@@ -1151,7 +1151,8 @@ async fn platform_admin_is_granted_only_by_the_operator_command() {
         Some(json!({"platform_admin": true})),
     )
     .await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 422, "not a field a user may set: {refused}");
+    assert_eq!(refused["errors"][0]["field"], "platform_admin");
     assert_eq!(
         get(&app, "/api/v1/auth/me", access(&pair)).await.1["platform_admin"],
         false

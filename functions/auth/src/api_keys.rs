@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use skiff_shared::auth::{CurrentMember, Principal};
 use skiff_shared::error::FieldError;
+use skiff_shared::http::extract::QueryParams;
 use skiff_shared::http::json::JsonBody;
+use skiff_shared::http::pagination::{CursorKey, CursorScope, PageLimit};
 use skiff_shared::identity::api_keys::{self, ApiKey};
 use skiff_shared::identity::names::Name;
 use skiff_shared::identity::roles::KNOWN_SCOPES;
@@ -57,6 +59,8 @@ pub struct CreatedKeyResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KeysResponse {
     api_keys: Vec<KeyResponse>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    next_cursor: Option<String>,
 }
 
 fn key_response(k: ApiKey) -> KeyResponse {
@@ -180,16 +184,38 @@ pub async fn create(
     path = "/api/v1/auth/api-keys",
     tag = crate::TAG_KEYS,
     security(("bearer" = [])),
-    responses((status = 200, body = KeysResponse))
+    params(
+        ("limit" = Option<usize>, Query, description = "1-200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, body = KeysResponse),
+        (status = 400, description = "INVALID_CURSOR", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 401, body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 403, body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 422, body = skiff_shared::http::openapi::ProblemDetails),
+    )
 )]
 pub async fn list(
     State(services): State<Services>,
     CurrentMember(principal): CurrentMember,
+    QueryParams(page): QueryParams<crate::orgs::PageQuery>,
 ) -> ApiResult<Json<KeysResponse>> {
     manager(&principal)?;
-    let keys = api_keys::list(services.store.as_ref(), &principal.org_id).await?;
+    let limit = PageLimit::parse(page.limit)?;
+    let key = CursorKey::load(services.secrets.as_ref()).await?;
+    let scope = CursorScope::new("api-keys", principal.org_id.as_str());
+    let position = key.open_opt(&scope, page.cursor.as_deref())?;
+    let (keys, next) = api_keys::page(
+        services.store.as_ref(),
+        &principal.org_id,
+        limit.get(),
+        position,
+    )
+    .await?;
     Ok(Json(KeysResponse {
         api_keys: keys.into_iter().map(key_response).collect(),
+        next_cursor: key.seal_opt(&scope, next.as_deref()),
     }))
 }
 

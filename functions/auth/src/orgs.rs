@@ -4,14 +4,16 @@
 
 use crate::common::{Checks, rfc3339, token_refusal};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use skiff_shared::auth::{CurrentMember, Principal};
 use skiff_shared::error::FieldError;
 use skiff_shared::http::client_ip::ClientIp;
+use skiff_shared::http::extract::QueryParams;
 use skiff_shared::http::json::JsonBody;
+use skiff_shared::http::pagination::{CursorKey, CursorScope, PageLimit};
 use skiff_shared::identity::invitations::{self, Invitation, Revoked};
 use skiff_shared::identity::mail;
 use skiff_shared::identity::names::Name;
@@ -107,30 +109,59 @@ pub struct MemberResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MembersResponse {
     members: Vec<MemberResponse>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    next_cursor: Option<String>,
 }
 
-/// The organization's members.
+/// The organization's members, a page at a time, in user-id order.
 #[utoipa::path(
     get,
     path = "/api/v1/orgs/current/members",
     tag = crate::TAG_ORGS,
     security(("bearer" = [])),
-    responses((status = 200, body = MembersResponse))
+    params(
+        ("limit" = Option<usize>, Query, description = "1-200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, body = MembersResponse),
+        (status = 400, description = "INVALID_CURSOR", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 401, body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 403, body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 422, body = skiff_shared::http::openapi::ProblemDetails),
+    )
 )]
 pub async fn members(
     State(services): State<Services>,
     CurrentMember(principal): CurrentMember,
+    QueryParams(page): QueryParams<PageQuery>,
 ) -> ApiResult<Json<MembersResponse>> {
     principal.require_scope("members:read")?;
+    let limit = PageLimit::parse(page.limit)?;
+    let key = CursorKey::load(services.secrets.as_ref()).await?;
+    let scope = CursorScope::new("org-members", principal.org_id.as_str());
+    let position = key.open_opt(&scope, page.cursor.as_deref())?;
     let store = services.store.as_ref();
+    let (members, next) =
+        orgs::members_page(store, &principal.org_id, limit.get(), position).await?;
     let mut out = vec![];
-    for m in orgs::members(store, &principal.org_id).await? {
+    for m in members {
         let Some(user) = users::get(store, &m.user_id).await? else {
             continue;
         };
         out.push(member_response(m, &user));
     }
-    Ok(Json(MembersResponse { members: out }))
+    Ok(Json(MembersResponse {
+        members: out,
+        next_cursor: key.seal_opt(&scope, next.as_deref()),
+    }))
+}
+
+/// `limit` and `cursor` of a list request.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
 }
 
 fn member_response(m: Membership, user: &User) -> MemberResponse {
@@ -259,31 +290,6 @@ pub async fn invite(
     Ok((StatusCode::CREATED, Json(invitation_response(invitation))))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct PageQuery {
-    /// Page size, 1 to 200 (default 50). Read as text, so a bad value gets a 422
-    /// naming the field rather than a bare rejection.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
-    limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-}
-
-/// The largest page a list answers.
-const MAX_PAGE: usize = 200;
-
-fn page_limit(raw: Option<&str>) -> ApiResult<usize> {
-    let Some(raw) = raw else { return Ok(50) };
-    match raw.trim().parse::<usize>() {
-        Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        _ => Err(ApiError::invalid_field(
-            "limit",
-            "INVALID_LIMIT",
-            format!("limit must be a whole number from 1 to {MAX_PAGE}"),
-        )),
-    }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitationsResponse {
     invitations: Vec<InvitationResponse>,
@@ -297,40 +303,39 @@ pub struct InvitationsResponse {
     path = "/api/v1/orgs/current/invitations",
     tag = crate::TAG_ORGS,
     security(("bearer" = [])),
-    params(PageQuery),
+    params(
+        ("limit" = Option<usize>, Query, description = "1-200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
     responses(
         (status = 200, body = InvitationsResponse),
+        (status = 400, description = "INVALID_CURSOR", body = skiff_shared::http::openapi::ProblemDetails),
         (status = 403, description = "INSUFFICIENT_ROLE or NOT_A_MEMBER", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 422, description = "INVALID_LIMIT or INVALID_CURSOR", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 422, description = "limit out of range", body = skiff_shared::http::openapi::ProblemDetails),
     )
 )]
 pub async fn list_invitations(
     State(services): State<Services>,
     CurrentMember(principal): CurrentMember,
-    Query(page): Query<PageQuery>,
+    QueryParams(page): QueryParams<PageQuery>,
 ) -> ApiResult<Json<InvitationsResponse>> {
     principal.require_scope("members:read")?;
     principal.require_role(Role::Admin)?;
-    let limit = page_limit(page.limit.as_deref())?;
+    let limit = PageLimit::parse(page.limit)?;
+    let key = CursorKey::load(services.secrets.as_ref()).await?;
+    let scope = CursorScope::new("org-invitations", principal.org_id.as_str());
+    let position = key.open_opt(&scope, page.cursor.as_deref())?;
     let (found, next) = invitations::pending(
         services.store.as_ref(),
         &principal.org_id,
         services.clock.unix(),
-        limit,
-        page.cursor,
+        limit.get(),
+        position,
     )
-    .await
-    .map_err(|e| match e {
-        StoreError::Invalid(_) => ApiError::invalid_field(
-            "cursor",
-            "INVALID_CURSOR",
-            "the cursor is not one this list gave",
-        ),
-        other => other.into(),
-    })?;
+    .await?;
     Ok(Json(InvitationsResponse {
         invitations: found.into_iter().map(invitation_response).collect(),
-        next_cursor: next,
+        next_cursor: key.seal_opt(&scope, next.as_deref()),
     }))
 }
 

@@ -5,7 +5,7 @@
 //! Billing routes are never write-locked: a locked org must still be able to pay.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -17,7 +17,9 @@ use skiff_shared::billing::service::{self, Caller, CheckoutBody, WebhookError, W
 use skiff_shared::billing::service_profile::{self, Capabilities};
 use skiff_shared::billing::{Runtime, simulator};
 use skiff_shared::error::{Problem, problem_response};
+use skiff_shared::http::extract::QueryParams;
 use skiff_shared::http::json::JsonBody;
+use skiff_shared::http::pagination::{CursorKey, CursorScope, PageLimit};
 use skiff_shared::identity::{Role, users};
 use skiff_shared::{ApiError, ApiResult, Services};
 use std::collections::BTreeMap;
@@ -385,6 +387,7 @@ pub async fn portal(
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
     limit: Option<usize>,
+    cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -404,6 +407,8 @@ pub struct BillingEvent {
 pub struct BillingEvents {
     /// Newest first.
     events: Vec<BillingEvent>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    next_cursor: Option<String>,
 }
 
 /// The org's billing audit trail (owner/admin), newest first.
@@ -412,18 +417,33 @@ pub struct BillingEvents {
     path = "/api/v1/billing/events",
     tag = TAG_BILLING,
     security(("bearer" = [])),
-    params(("limit" = Option<usize>, Query, description = "1-200, default 50")),
-    responses((status = 200, body = BillingEvents))
+    params(
+        ("limit" = Option<usize>, Query, description = "1-200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, body = BillingEvents),
+        (status = 400, description = "INVALID_CURSOR", body = Problems),
+        (status = 401, body = Problems),
+        (status = 403, body = Problems),
+        (status = 422, body = Problems),
+    )
 )]
 pub async fn billing_events(
     State(s): State<Services>,
     principal: Principal,
-    Query(q): Query<EventsQuery>,
+    QueryParams(q): QueryParams<EventsQuery>,
 ) -> ApiResult<Json<BillingEvents>> {
     principal.require_scope("billing:read")?;
     require_admin(&principal)?;
-    let entries = service::audit_log(&s, principal.org_id.as_str(), q.limit.unwrap_or(50)).await?;
+    let limit = PageLimit::parse(q.limit)?;
+    let key = CursorKey::load(s.secrets.as_ref()).await?;
+    let scope = CursorScope::new("billing-events", principal.org_id.as_str());
+    let position = key.open_opt(&scope, q.cursor.as_deref())?;
+    let (entries, next) =
+        service::audit_log(&s, principal.org_id.as_str(), limit.get(), position).await?;
     Ok(Json(BillingEvents {
+        next_cursor: key.seal_opt(&scope, next.as_deref()),
         events: entries
             .into_iter()
             .map(|e| BillingEvent {

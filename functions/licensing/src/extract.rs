@@ -5,19 +5,19 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use skiff_shared::ApiResult;
 use skiff_shared::http::client_ip::ClientIp;
 use skiff_shared::licensing::model::RequestMeta;
-use skiff_shared::{ApiError, ApiResult};
 use std::convert::Infallible;
 
 /// Parse an optional JSON body (empty = none) of the path-based session routes.
-pub fn optional_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<Option<T>> {
+pub fn optional_json<T: DeserializeOwned + utoipa::PartialSchema>(
+    bytes: &[u8],
+) -> ApiResult<Option<T>> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(bytes)
-        .map(Some)
-        .map_err(|e| ApiError::bad_request("INVALID_JSON", e.to_string()))
+    skiff_shared::http::json::parse(bytes).map(Some)
 }
 
 /// Client IP (the shared [`ClientIp`]: API Gateway's source IP on Lambda, the TCP

@@ -15,16 +15,19 @@ use extract::{ClientMeta, optional_json};
 use skiff_shared::http::json::JsonBody;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use skiff_shared::error::FieldError;
+use skiff_shared::http::extract::QueryParams;
+use skiff_shared::http::pagination::{CursorKey, CursorScope, PageLimit};
 use skiff_shared::licensing::keys::HardwareId;
 use skiff_shared::licensing::model::Status;
 use skiff_shared::licensing::service::{self, ListFilter};
 use skiff_shared::licensing::service::{
-    AcquireResponse, ActivateResponse, AuditPage, HeartbeatResponse, KeyStatus, LicenseView,
-    SessionsView, ValidateResponse,
+    AcquireResponse, ActivateResponse, AuditView, HeartbeatResponse, KeyStatus, LicenseView,
+    SessionView, ValidateResponse,
 };
 use skiff_shared::licensing::signing::PublicKeyInfo;
 use skiff_shared::{ApiError, ApiResult, Services};
@@ -99,6 +102,23 @@ pub struct ValidateBody {
     hardware_id: Option<String>,
 }
 
+/// Both required values, or a 422 naming every one that is missing.
+fn required_pair(
+    (a, a_name): (Option<String>, &str),
+    (b, b_name): (Option<String>, &str),
+) -> ApiResult<(String, String)> {
+    match (a, b) {
+        (Some(a), Some(b)) => Ok((a, b)),
+        (a, b) => Err(ApiError::validation(
+            [(a.is_none(), a_name), (b.is_none(), b_name)]
+                .into_iter()
+                .filter(|(missing, _)| *missing)
+                .map(|(_, f)| FieldError::new(f, "REQUIRED", format!("`{f}` is required")))
+                .collect(),
+        )),
+    }
+}
+
 fn required(value: Option<String>, field: &str) -> ApiResult<String> {
     value
         .ok_or_else(|| ApiError::invalid_field(field, "REQUIRED", format!("`{field}` is required")))
@@ -142,8 +162,10 @@ async fn activate(
     JsonBody(body): JsonBody<KeyMachineBody>,
 ) -> ApiResult<Response> {
     limit_public(&services, &meta).await?;
-    let key = required(body.license_key, "license_key")?;
-    let hw = required(body.hardware_id, "hardware_id")?;
+    let (key, hw) = required_pair(
+        (body.license_key, "license_key"),
+        (body.hardware_id, "hardware_id"),
+    )?;
     let answer = service::activate(&services, &key, &hw, &meta.request_meta(None)).await?;
     let status = if answer.newly_activated {
         StatusCode::CREATED
@@ -194,8 +216,10 @@ async fn acquire(
     JsonBody(body): JsonBody<KeyMachineBody>,
 ) -> ApiResult<Response> {
     caller.require_seat_user(&services).await?;
-    let key = required(body.license_key, "license_key")?;
-    let hw = required(body.hardware_id, "hardware_id")?;
+    let (key, hw) = required_pair(
+        (body.license_key, "license_key"),
+        (body.hardware_id, "hardware_id"),
+    )?;
     if let Ok(parsed) = HardwareId::parse(&hw) {
         limit(
             &services,
@@ -253,8 +277,10 @@ async fn heartbeat(
     caller: Caller,
     JsonBody(body): JsonBody<SessionBody>,
 ) -> ApiResult<Response> {
-    let session_id = required(body.session_id, "session_id")?;
-    let token = required(body.signed_token, "signed_token")?;
+    let (session_id, token) = required_pair(
+        (body.session_id, "session_id"),
+        (body.signed_token, "signed_token"),
+    )?;
     do_heartbeat(&services, &caller, &session_id, &token).await
 }
 
@@ -305,8 +331,10 @@ async fn release(
     meta: ClientMeta,
     JsonBody(body): JsonBody<SessionBody>,
 ) -> ApiResult<Response> {
-    let session_id = required(body.session_id, "session_id")?;
-    let token = required(body.signed_token, "signed_token")?;
+    let (session_id, token) = required_pair(
+        (body.session_id, "session_id"),
+        (body.signed_token, "signed_token"),
+    )?;
     do_release(&services, &caller, &meta, &session_id, &token).await
 }
 
@@ -345,6 +373,8 @@ fn seat_token(headers: &HeaderMap, body: Option<SessionBody>) -> ApiResult<Strin
 #[derive(serde::Serialize, ToSchema)]
 pub struct LicenseList {
     pub licenses: Vec<LicenseView>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -352,6 +382,14 @@ struct ListParams {
     status: Option<String>,
     tier: Option<String>,
     expires_before: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// The cursor key and the page size of a list request.
+async fn page_of(services: &Services, limit: Option<usize>) -> ApiResult<(CursorKey, PageLimit)> {
+    let limit = PageLimit::parse(limit)?;
+    Ok((CursorKey::load(services.secrets.as_ref()).await?, limit))
 }
 
 /// RFC 3339 or unix seconds.
@@ -374,14 +412,22 @@ fn parse_instant(raw: &str, field: &str) -> ApiResult<i64> {
 #[utoipa::path(get, path = "/api/v1/licenses", tag = TAG, security(("bearer" = [])),
     params(("status" = Option<String>, Query, description = "active, suspended, inactive, expired"),
         ("tier" = Option<String>, Query),
-        ("expires_before" = Option<String>, Query, description = "RFC 3339 or unix seconds")),
-    responses((status = 200, body = LicenseList), (status = 422, body = Problems)))]
+        ("expires_before" = Option<String>, Query, description = "RFC 3339 or unix seconds"),
+        ("limit" = Option<usize>, Query, description = "1-200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses((status = 200, body = LicenseList),
+        (status = 400, description = "INVALID_CURSOR", body = Problems),
+        (status = 401, body = Problems), (status = 403, body = Problems),
+        (status = 422, body = Problems)))]
 async fn list(
     State(services): State<Services>,
     caller: Caller,
-    Query(params): Query<ListParams>,
+    QueryParams(params): QueryParams<ListParams>,
 ) -> ApiResult<Response> {
     caller.require_read()?;
+    let (key, limit) = page_of(&services, params.limit).await?;
+    let scope = CursorScope::new("licenses", &caller.org_id);
+    let position = key.open_opt(&scope, params.cursor.as_deref())?;
     let status = params
         .status
         .as_deref()
@@ -404,8 +450,13 @@ async fn list(
             .map(|r| parse_instant(r, "expires_before"))
             .transpose()?,
     };
-    let licenses = service::list(&services, &caller.org_id, &filter).await?;
-    Ok(Json(LicenseList { licenses }).into_response())
+    let (licenses, next) =
+        service::list(&services, &caller.org_id, &filter, limit.get(), position).await?;
+    Ok(Json(LicenseList {
+        licenses,
+        next_cursor: key.seal_opt(&scope, next.as_deref()),
+    })
+    .into_response())
 }
 
 /// One license of the org.
@@ -451,50 +502,97 @@ async fn download(
 struct PageParams {
     limit: Option<usize>,
     cursor: Option<String>,
-    license_id: Option<String>,
 }
 
-/// Active and past seat sessions of a license.
+#[derive(Deserialize)]
+struct AuditParams {
+    license_id: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// `GET /licenses/{id}/sessions` answer.
+#[derive(serde::Serialize, ToSchema)]
+pub struct SessionsPage {
+    /// Live sessions on this page, newest first.
+    pub active: Vec<SessionView>,
+    /// Ended sessions (and expired ones not yet reclaimed) on this page.
+    pub past: Vec<SessionView>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /licenses/audit` answer.
+#[derive(serde::Serialize, ToSchema)]
+pub struct AuditLog {
+    pub entries: Vec<AuditView>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// A license's seat sessions, a page at a time: the seats first (live ones in
+/// `active`), then the ended sessions, newest first.
 #[utoipa::path(get, path = "/api/v1/licenses/{id}/sessions", tag = TAG, security(("bearer" = [])),
-    params(("id" = String, Path), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, body = SessionsView), (status = 404, body = Problems)))]
+    params(("id" = String, Path),
+        ("limit" = Option<usize>, Query, description = "1-200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses((status = 200, body = SessionsPage),
+        (status = 400, description = "INVALID_CURSOR", body = Problems),
+        (status = 401, body = Problems), (status = 403, body = Problems),
+        (status = 404, body = Problems), (status = 422, body = Problems)))]
 async fn sessions(
     State(services): State<Services>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(page): Query<PageParams>,
+    QueryParams(page): QueryParams<PageParams>,
 ) -> ApiResult<Response> {
     caller.require_read()?;
-    let view = service::sessions(
-        &services,
-        &caller.org_id,
-        &id,
-        page.limit.unwrap_or(50),
-        page.cursor,
-    )
-    .await?;
-    Ok(Json(view).into_response())
+    let (key, limit) = page_of(&services, page.limit).await?;
+    let scope = CursorScope::new("license-sessions", &caller.org_id).within(&id);
+    let position = key.open_opt(&scope, page.cursor.as_deref())?;
+    let (view, next) =
+        service::sessions(&services, &caller.org_id, &id, limit.get(), position).await?;
+    Ok(Json(SessionsPage {
+        active: view.active,
+        past: view.past,
+        next_cursor: key.seal_opt(&scope, next.as_deref()),
+    })
+    .into_response())
 }
 
-/// The org's licensing audit log, newest first (owners and admins).
+/// The org's licensing audit log, newest first (owners and admins), a page at a
+/// time; with `license_id`, that license's entries only.
 #[utoipa::path(get, path = "/api/v1/licenses/audit", tag = TAG, security(("bearer" = [])),
-    params(("license_id" = Option<String>, Query), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, body = AuditPage), (status = 403, body = Problems)))]
+    params(("license_id" = Option<String>, Query),
+        ("limit" = Option<usize>, Query, description = "1-200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses((status = 200, body = AuditLog),
+        (status = 400, description = "INVALID_CURSOR", body = Problems),
+        (status = 401, body = Problems), (status = 403, body = Problems),
+        (status = 422, body = Problems)))]
 async fn audit(
     State(services): State<Services>,
     caller: Caller,
-    Query(page): Query<PageParams>,
+    QueryParams(page): QueryParams<AuditParams>,
 ) -> ApiResult<Response> {
     caller.require_admin()?;
-    let log = service::audit_log(
+    let (key, limit) = page_of(&services, page.limit).await?;
+    let license = page.license_id.as_deref().unwrap_or("");
+    let scope = CursorScope::new("license-audit", &caller.org_id).within(license);
+    let position = key.open_opt(&scope, page.cursor.as_deref())?;
+    let (log, next) = service::audit_log(
         &services,
         &caller.org_id,
         page.license_id.as_deref(),
-        page.limit.unwrap_or(50),
-        page.cursor,
+        limit.get(),
+        position,
     )
     .await?;
-    Ok(Json(log).into_response())
+    Ok(Json(AuditLog {
+        entries: log.entries,
+        next_cursor: key.seal_opt(&scope, next.as_deref()),
+    })
+    .into_response())
 }
 
 /// Unbind a machine from its license, from the machine itself (public, key-based,

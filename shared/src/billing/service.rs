@@ -374,21 +374,30 @@ pub struct AuditEntry {
     pub detail: Value,
 }
 
-/// The org's billing audit trail, newest first.
-pub async fn audit_log(s: &Services, org_id: &str, limit: usize) -> ApiResult<Vec<AuditEntry>> {
+/// One page of the org's billing audit trail, newest first, and the store position
+/// after it.
+pub async fn audit_log(
+    s: &Services,
+    org_id: &str,
+    limit: usize,
+    position: Option<String>,
+) -> ApiResult<(Vec<AuditEntry>, Option<String>)> {
     let page = s
         .store
         .query(
             Query::partition(keys::org_pk(org_id))
                 .prefix(keys::AUDIT_PREFIX)
                 .descending()
-                .limit(limit.clamp(1, 200)),
+                .limit(limit.clamp(1, 200))
+                .after(position),
         )
         .await?;
-    page.items
+    let entries = page
+        .items
         .iter()
         .map(|i| i.parse().map_err(ApiError::from))
-        .collect()
+        .collect::<ApiResult<_>>()?;
+    Ok((entries, page.next))
 }
 
 // ---------------------------------------------------------------- cancel / portal

@@ -4,9 +4,11 @@
 pub mod blob_urls;
 pub mod client_ip;
 pub mod dev_mailbox;
+pub mod extract;
 pub mod health;
 pub mod json;
 pub mod openapi;
+pub mod pagination;
 pub mod request_id;
 pub mod write_lock;
 
@@ -34,7 +36,9 @@ pub fn with_common_layers(router: Router, config: &Config) -> Router {
     ];
     let mut router = router
         .fallback(|| async { ApiError::not_found("no such route").into_response() })
-        .layer(axum::middleware::from_fn(reject_oversized))
+        .layer(axum::middleware::from_fn(request_id::record_route))
+        .layer(axum::middleware::from_fn(extract::reject_overlong_paths))
+        .layer(axum::middleware::from_fn(extract::problem_rejections))
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes));
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
@@ -84,21 +88,4 @@ fn cors(origins: &CorsOrigins) -> CorsLayer {
             list.iter().filter_map(|o| HeaderValue::from_str(o).ok()),
         )),
     }
-}
-
-/// Turn axum's plain-text 413 (body limit) into problem+json.
-async fn reject_oversized(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let response = next.run(request).await;
-    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE
-        && response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_none_or(|ct| ct != "application/problem+json")
-    {
-        return ApiError::PayloadTooLarge.into_response();
-    }
-    response
 }

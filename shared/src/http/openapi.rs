@@ -74,7 +74,76 @@ pub fn document(groups: impl IntoIterator<Item = OpenApi>) -> OpenApi {
     for group in groups {
         doc.merge(group);
     }
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            document_edge_answers(op);
+        }
+    }
     doc
+}
+
+/// The answers the shared edge gives on any route, whatever its handler says:
+/// the body extractor (400 not JSON, 413 too large, 415 not `application/json`,
+/// 422 wrong shape), the query extractor (400 bad cursor, 422 bad parameter),
+/// the path guard (404), authentication (401). Listed on each operation they can
+/// reach, so the document names every status a client can see.
+fn document_edge_answers(op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::path::ParameterIn;
+    let has = |place: ParameterIn| {
+        op.parameters
+            .iter()
+            .flatten()
+            .any(|p| p.parameter_in == place)
+    };
+    let (query, path) = (has(ParameterIn::Query), has(ParameterIn::Path));
+    let body = op.request_body.is_some();
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let mut answers: Vec<(&str, &str)> = vec![];
+    if body || query {
+        answers.push(("400", "malformed request: body not JSON, invalid cursor"));
+        answers.push((
+            "422",
+            "a field or parameter failed validation (every one listed)",
+        ));
+    }
+    if body {
+        answers.push(("413", "body larger than the limit"));
+        answers.push(("415", "body not sent as application/json"));
+    }
+    if path {
+        answers.push(("404", "nothing of this id (or of another org)"));
+    }
+    if secured {
+        answers.push(("401", "missing, invalid or expired credentials"));
+    }
+    for (status, description) in answers {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| problem(description));
+    }
+}
+
+fn problem(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            utoipa::openapi::Content::new(Some(utoipa::openapi::Ref::from_schema_name(
+                "ProblemDetails",
+            ))),
+        )
+        .build()
+        .into()
 }
 
 /// `GET /api/v1/openapi.json` serving `doc` (serialized once).

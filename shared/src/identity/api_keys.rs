@@ -224,6 +224,29 @@ async fn touch(store: &dyn ItemStore, lookup: &str, key: &ApiKey, now: i64) {
     }
 }
 
+/// One page of the org's keys, oldest first, and the store position after it.
+pub async fn page(
+    store: &dyn ItemStore,
+    org: &OrgId,
+    limit: usize,
+    position: Option<String>,
+) -> Result<(Vec<ApiKey>, Option<String>), StoreError> {
+    let page = store
+        .query(
+            Query::partition(format!("ORG#{org}"))
+                .prefix("APIKEY#")
+                .limit(limit.max(1))
+                .after(position),
+        )
+        .await?;
+    let keys = page
+        .items
+        .iter()
+        .map(|i| i.parse())
+        .collect::<Result<_, _>>()?;
+    Ok((keys, page.next))
+}
+
 /// The org's keys, oldest first.
 pub async fn list(store: &dyn ItemStore, org: &OrgId) -> Result<Vec<ApiKey>, StoreError> {
     let mut out = vec![];

@@ -153,6 +153,29 @@ pub async fn members(store: &dyn ItemStore, org: &OrgId) -> Result<Vec<Membershi
     .await
 }
 
+/// One page of `org`'s members in user-id order, and the store position after it.
+pub async fn members_page(
+    store: &dyn ItemStore,
+    org: &OrgId,
+    limit: usize,
+    position: Option<String>,
+) -> Result<(Vec<Membership>, Option<String>), StoreError> {
+    let page = store
+        .query(
+            Query::partition(format!("ORG#{org}"))
+                .prefix("MEMBER#")
+                .limit(limit.max(1))
+                .after(position),
+        )
+        .await?;
+    let members = page
+        .items
+        .iter()
+        .map(|i| i.parse())
+        .collect::<Result<_, _>>()?;
+    Ok((members, page.next))
+}
+
 /// Every org `user` belongs to.
 pub async fn orgs_of(store: &dyn ItemStore, user: &UserId) -> Result<Vec<Membership>, StoreError> {
     query_all(store, Query::gsi1(format!("USER#{user}")).prefix("ORG#")).await

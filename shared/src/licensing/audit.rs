@@ -3,7 +3,7 @@
 
 use super::model::{AUDIT_RETENTION_SECS, RequestMeta, audit_pk};
 use crate::clock::Clock;
-use crate::ports::store::{ItemStore, Key, NewItem, Query, StoreError, Write};
+use crate::ports::store::{ItemStore, Key, NewItem, Query, StoreError, Write, filtered_page};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -157,7 +157,9 @@ pub async fn record_logged(
     }
 }
 
-/// One page of an org's entries, newest first, optionally of one license.
+/// One page of an org's entries, newest first, optionally of one license. The
+/// license filter applies after a bounded read (see [`filtered_page`]), so a page
+/// may be short, with a cursor to go on.
 pub async fn list(
     store: &dyn ItemStore,
     org_id: &str,
@@ -165,29 +167,18 @@ pub async fn list(
     limit: usize,
     cursor: Option<String>,
 ) -> Result<(Vec<Entry>, Option<String>), StoreError> {
-    let limit = limit.clamp(1, 200);
-    let mut entries = vec![];
-    let mut cursor = cursor;
-    // Filtering by license happens after the read; keep reading until the page is
-    // full or the partition ends.
-    loop {
-        let page = store
-            .query(
-                Query::partition(audit_pk(org_id))
-                    .descending()
-                    .limit(limit - entries.len())
-                    .after(cursor),
-            )
-            .await?;
-        for item in &page.items {
+    filtered_page(
+        store,
+        Query::partition(audit_pk(org_id))
+            .descending()
+            .after(cursor),
+        limit.clamp(1, 200),
+        |item| {
             let entry: Entry = item.parse()?;
-            if license_id.is_none_or(|l| l == entry.license_id) {
-                entries.push(entry);
-            }
-        }
-        cursor = page.next;
-        if entries.len() >= limit || cursor.is_none() {
-            return Ok((entries, cursor));
-        }
-    }
+            Ok(license_id
+                .is_none_or(|l| l == entry.license_id)
+                .then_some(entry))
+        },
+    )
+    .await
 }

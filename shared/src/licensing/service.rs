@@ -6,14 +6,14 @@ use super::audit::{self, Action, Actor};
 use super::keys::{HardwareId, LicenseKey};
 use super::model::{
     EndReason, HEARTBEAT_INTERVAL_SECS, License, LicenseRef, RequestMeta, SessionRecord, Status,
-    Validity,
+    Validity, licenses_pk,
 };
 use super::repo::{self, Activation};
 use super::seats::{self, SeatError};
 use super::signing::{self, LicensePayload, LicenseSigner, PublicKeyInfo, SeatClaims};
 use crate::error::{ApiError, Problem};
 use crate::ports::secrets::{BLOB_URL_KEY, LICENSE_SIGNING_KEY, SecretsError};
-use crate::ports::store::Query;
+use crate::ports::store::{Query, filtered_page};
 use crate::services::Services;
 use axum::http::StatusCode;
 use serde::Serialize;
@@ -531,28 +531,38 @@ pub struct ListFilter {
     pub expires_before: Option<i64>,
 }
 
-/// The org's licenses matching `filter`.
+/// One page of the org's licenses matching `filter`, oldest first, and the store
+/// position after it (filters apply after a bounded read, so a page may be short).
 pub async fn list(
     services: &Services,
     org_id: &str,
     filter: &ListFilter,
-) -> Result<Vec<LicenseView>, ApiError> {
+    limit: usize,
+    position: Option<String>,
+) -> Result<(Vec<LicenseView>, Option<String>), ApiError> {
     let now = services.clock.unix();
-    let mut out = vec![];
-    for license in repo::list(services.store.as_ref(), org_id).await? {
-        if filter
-            .status
-            .is_some_and(|s| license.effective_status(now) != s)
-            || filter.tier.as_ref().is_some_and(|t| &license.tier != t)
-            || filter
-                .expires_before
-                .is_some_and(|t| license.expires_at >= t)
-        {
-            continue;
-        }
-        out.push(view(services, &license).await?);
+    let (licenses, next) = filtered_page(
+        services.store.as_ref(),
+        Query::partition(licenses_pk(org_id)).after(position),
+        limit,
+        |item| {
+            let license: License = item.parse()?;
+            let skip = filter
+                .status
+                .is_some_and(|s| license.effective_status(now) != s)
+                || filter.tier.as_ref().is_some_and(|t| &license.tier != t)
+                || filter
+                    .expires_before
+                    .is_some_and(|t| license.expires_at >= t);
+            Ok((!skip).then_some(license))
+        },
+    )
+    .await?;
+    let mut out = Vec::with_capacity(licenses.len());
+    for license in &licenses {
+        out.push(view(services, license).await?);
     }
-    Ok(out)
+    Ok((out, next))
 }
 
 async fn owned(services: &Services, org_id: &str, license_id: &str) -> Result<License, ApiError> {
@@ -633,7 +643,6 @@ pub struct SessionView {
 pub struct SessionsView {
     pub active: Vec<SessionView>,
     pub past: Vec<SessionView>,
-    pub next_cursor: Option<String>,
 }
 
 fn reason_label(r: EndReason) -> String {
@@ -643,61 +652,108 @@ fn reason_label(r: EndReason) -> String {
         .unwrap_or_default()
 }
 
-/// Active sessions (always all) and one page of past ones, newest first.
+/// Where a sessions page starts: in the seat partition (live and expired sessions),
+/// then in the history (ended ones, newest first). The position is `s:<store
+/// cursor>` or `h:[<store cursor>]`.
+enum SessionsFrom {
+    Seats(Option<String>),
+    History(Option<String>),
+}
+
+impl SessionsFrom {
+    fn parse(position: Option<String>) -> Result<Self, ApiError> {
+        let Some(p) = position else {
+            return Ok(Self::Seats(None));
+        };
+        let some = |c: &str| (!c.is_empty()).then(|| c.to_owned());
+        if let Some(c) = p.strip_prefix("s:") {
+            Ok(Self::Seats(some(c)))
+        } else if let Some(c) = p.strip_prefix("h:") {
+            Ok(Self::History(some(c)))
+        } else {
+            Err(ApiError::bad_request(
+                "INVALID_CURSOR",
+                "`cursor` is not one this list returned; start again without it",
+            ))
+        }
+    }
+}
+
+/// One page of a license's sessions: the seats (live ones in `active`, expired ones
+/// not yet reclaimed in `past`) first, then the ended sessions newest first. Reads
+/// at most `limit` items; returns the store position after the page.
 pub async fn sessions(
     services: &Services,
     org_id: &str,
     license_id: &str,
     limit: usize,
-    cursor: Option<String>,
-) -> Result<SessionsView, ApiError> {
+    position: Option<String>,
+) -> Result<(SessionsView, Option<String>), ApiError> {
     let license = owned(services, org_id, license_id).await?;
     let lic = license.reference();
     let store = services.store.as_ref();
     let now = services.clock.unix();
+    let limit = limit.max(1);
     let mut active = vec![];
     let mut past = vec![];
-    let first_page = cursor.is_none();
-    for seat in seats::list_seats(store, &lic).await? {
-        if seat.is_live(now) {
-            active.push(SessionView {
-                session_id: seat.session_id.clone(),
-                status: "active".into(),
-                machine: seat.hardware_id.clone(),
-                user_id: seat.user_id.clone(),
-                ip: seat.ip.clone(),
-                user_agent: seat.user_agent.clone(),
-                started_at: rfc3339(seat.started_at),
-                ended_at: None,
-                expires_at: Some(rfc3339(seat.lease_until)),
-                duration_secs: now - seat.started_at,
-            });
-        } else if first_page {
-            // Expired, not yet reclaimed: over, though not yet in the history.
-            past.push(past_view(&SessionRecord::ended(
-                &seat,
-                EndReason::Expired,
-                now,
-            )));
+    let mut from = SessionsFrom::parse(position)?;
+    if let SessionsFrom::Seats(cursor) = from {
+        let page = store
+            .query(Query::partition(lic.seats_pk()).limit(limit).after(cursor))
+            .await?;
+        for item in &page.items {
+            let seat: super::model::Seat = item.parse()?;
+            if seat.is_live(now) {
+                active.push(SessionView {
+                    session_id: seat.session_id.clone(),
+                    status: "active".into(),
+                    machine: seat.hardware_id.clone(),
+                    user_id: seat.user_id.clone(),
+                    ip: seat.ip.clone(),
+                    user_agent: seat.user_agent.clone(),
+                    started_at: rfc3339(seat.started_at),
+                    ended_at: None,
+                    expires_at: Some(rfc3339(seat.lease_until)),
+                    duration_secs: now - seat.started_at,
+                });
+            } else {
+                // Expired, not yet reclaimed: over, though not yet in the history.
+                past.push(past_view(&SessionRecord::ended(
+                    &seat,
+                    EndReason::Expired,
+                    now,
+                )));
+            }
         }
+        active.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        let read = page.items.len();
+        if let Some(next) = page.next {
+            return Ok((SessionsView { active, past }, Some(format!("s:{next}"))));
+        }
+        if read >= limit {
+            return Ok((SessionsView { active, past }, Some("h:".into())));
+        }
+        from = SessionsFrom::History(None);
     }
-    active.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    let SessionsFrom::History(cursor) = from else {
+        unreachable!("the seat phase returns or moves on to the history")
+    };
+    let room = limit - active.len() - past.len();
     let page = store
         .query(
             Query::partition(lic.history_pk())
                 .descending()
-                .limit(limit.clamp(1, 200))
+                .limit(room.max(1))
                 .after(cursor),
         )
         .await?;
     for item in &page.items {
         past.push(past_view(&item.parse::<SessionRecord>()?));
     }
-    Ok(SessionsView {
-        active,
-        past,
-        next_cursor: page.next,
-    })
+    Ok((
+        SessionsView { active, past },
+        page.next.map(|n| format!("h:{n}")),
+    ))
 }
 
 fn past_view(r: &SessionRecord) -> SessionView {
@@ -733,20 +789,19 @@ pub struct AuditView {
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct AuditPage {
     pub entries: Vec<AuditView>,
-    pub next_cursor: Option<String>,
 }
 
-/// The org's audit entries, newest first.
+/// One page of the org's audit entries, newest first, and the store position after it.
 pub async fn audit_log(
     services: &Services,
     org_id: &str,
     license_id: Option<&str>,
     limit: usize,
     cursor: Option<String>,
-) -> Result<AuditPage, ApiError> {
+) -> Result<(AuditPage, Option<String>), ApiError> {
     let (entries, next) =
         audit::list(services.store.as_ref(), org_id, license_id, limit, cursor).await?;
-    Ok(AuditPage {
+    let page = AuditPage {
         entries: entries
             .into_iter()
             .map(|e| AuditView {
@@ -760,6 +815,6 @@ pub async fn audit_log(
                 detail: e.detail,
             })
             .collect(),
-        next_cursor: next,
-    })
+    };
+    Ok((page, next))
 }

@@ -393,6 +393,43 @@ pub struct Page {
     pub next: Option<String>,
 }
 
+/// Most store queries one page of a filtered list may cost: a filter that matches
+/// little answers a short page with a cursor rather than reading a whole partition.
+pub const MAX_QUERIES_PER_PAGE: usize = 4;
+
+/// Up to `limit` items of `query` that `keep` accepts, reading at most
+/// [`MAX_QUERIES_PER_PAGE`] store pages of at most `limit` items each. Each store
+/// page is consumed whole, so `next` resumes exactly after the last item read.
+pub async fn filtered_page<T>(
+    store: &dyn ItemStore,
+    query: Query,
+    limit: usize,
+    mut keep: impl FnMut(&Item) -> Result<Option<T>, StoreError>,
+) -> Result<(Vec<T>, Option<String>), StoreError> {
+    let limit = limit.max(1);
+    let mut out = vec![];
+    let mut cursor = query.cursor.clone();
+    for _ in 0..MAX_QUERIES_PER_PAGE {
+        let page = store
+            .query(Query {
+                limit: Some(limit - out.len()),
+                cursor,
+                ..query.clone()
+            })
+            .await?;
+        for item in &page.items {
+            if let Some(v) = keep(item)? {
+                out.push(v);
+            }
+        }
+        cursor = page.next;
+        if out.len() >= limit || cursor.is_none() {
+            break;
+        }
+    }
+    Ok((out, cursor))
+}
+
 /// What can go wrong with the store. A failed condition is an expected outcome,
 /// distinct from a transient fault (already retried inside the adapter) and from a
 /// fatal one.
