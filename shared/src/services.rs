@@ -139,12 +139,12 @@ impl Services {
     pub async fn aws(config: Config, clock: SharedClock) -> Result<Self, StartupError> {
         let endpoint = config.aws.as_ref().and_then(|a| a.endpoint_url.clone());
         let sdk = adapters::aws::sdk_config(endpoint.as_deref()).await;
-        Self::aws_with_sdk(config, &sdk, clock)
+        Self::aws_with_sdk(config, &sdk, clock).await
     }
 
     /// The AWS services over an SDK configuration the caller loaded (tests pass the
     /// emulator's).
-    pub fn aws_with_sdk(
+    pub async fn aws_with_sdk(
         config: Config,
         sdk: &aws_config::SdkConfig,
         clock: SharedClock,

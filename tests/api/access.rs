@@ -138,6 +138,11 @@ async fn a_demoted_admin_loses_admin_powers_while_the_token_is_still_valid() {
     )
     .await;
     assert_eq!(status, 201, "{body}");
+    // ... and read its billing events and license audit.
+    for path in ["/api/v1/billing/events", "/api/v1/licenses/audit"] {
+        let (status, body) = get(&app, path, &admin).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
 
     let (status, body, _) = call(
         &app,
@@ -174,6 +179,20 @@ async fn a_demoted_admin_loses_admin_powers_while_the_token_is_still_valid() {
         "/api/v1/orgs/current",
         Some(&admin),
         Some(json!({"name": "Mine now"})),
+    )
+    .await;
+    assert_problem(status, &body, &headers, 403, "INSUFFICIENT_ROLE");
+    // Billing and licensing re-read the role too.
+    for path in ["/api/v1/billing/events", "/api/v1/licenses/audit"] {
+        let (status, body, headers) = call(&app, Method::GET, path, Some(&admin), None).await;
+        assert_problem(status, &body, &headers, 403, "INSUFFICIENT_ROLE");
+    }
+    let (status, body, headers) = call(
+        &app,
+        Method::POST,
+        "/api/v1/billing/checkout",
+        Some(&admin),
+        Some(json!({"plan_id": "pro", "success_url": app.url("/done"), "cancel_url": app.url("/cancel")})),
     )
     .await;
     assert_problem(status, &body, &headers, 403, "INSUFFICIENT_ROLE");

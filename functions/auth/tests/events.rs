@@ -135,6 +135,7 @@ async fn aws_app(queue_url: Option<&str>) -> axum::Router {
         &sdk,
         std::sync::Arc::new(skiff_shared::clock::SystemClock),
     )
+    .await
     .expect("AWS services");
     skiff_auth::app(services)
 }

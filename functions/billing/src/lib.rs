@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use skiff_shared::auth::Principal;
+use skiff_shared::auth::{CurrentMember, Principal};
 use skiff_shared::billing::catalog::{Entitlements, Interval, Plan};
 use skiff_shared::billing::service::{self, Caller, CheckoutBody, WebhookError, WebhookOutcome};
 use skiff_shared::billing::service_profile::{self, Capabilities};
@@ -200,6 +200,8 @@ async fn caller(s: &Services, p: &Principal) -> ApiResult<Caller> {
     })
 }
 
+/// Owners and admins; handlers that call this take a [`CurrentMember`], so the
+/// role is the one the store has now, not the token's.
 fn require_admin(p: &Principal) -> ApiResult<()> {
     p.require_role(Role::Admin)
 }
@@ -241,7 +243,7 @@ pub struct CheckoutResponse {
 pub async fn checkout(
     State(s): State<Services>,
     axum::Extension(rt): axum::Extension<Arc<Runtime>>,
-    principal: Principal,
+    CurrentMember(principal): CurrentMember,
     JsonBody(body): JsonBody<CheckoutRequest>,
 ) -> ApiResult<Json<CheckoutResponse>> {
     principal.require_scope("billing:write")?;
@@ -332,7 +334,7 @@ pub async fn get_subscription(
 pub async fn cancel_subscription(
     State(s): State<Services>,
     axum::Extension(rt): axum::Extension<Arc<Runtime>>,
-    principal: Principal,
+    CurrentMember(principal): CurrentMember,
 ) -> ApiResult<(StatusCode, Json<SubscriptionResponse>)> {
     principal.require_scope("billing:write")?;
     require_admin(&principal)?;
@@ -366,7 +368,7 @@ pub struct PortalResponse {
 pub async fn portal(
     State(s): State<Services>,
     axum::Extension(rt): axum::Extension<Arc<Runtime>>,
-    principal: Principal,
+    CurrentMember(principal): CurrentMember,
     body: Bytes,
 ) -> ApiResult<Json<PortalResponse>> {
     principal.require_scope("billing:write")?;
@@ -431,7 +433,7 @@ pub struct BillingEvents {
 )]
 pub async fn billing_events(
     State(s): State<Services>,
-    principal: Principal,
+    CurrentMember(principal): CurrentMember,
     QueryParams(q): QueryParams<EventsQuery>,
 ) -> ApiResult<Json<BillingEvents>> {
     principal.require_scope("billing:read")?;

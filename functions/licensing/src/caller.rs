@@ -53,10 +53,12 @@ impl Caller {
         }
     }
 
-    /// Org owners and admins only.
-    pub fn require_admin(&self) -> ApiResult<()> {
-        self.principal.require_role(Role::Admin)?;
-        self.require_read()
+    /// Org owners and admins only, by the role the store has now (a token's role
+    /// may be up to its lifetime stale).
+    pub async fn require_admin(&self, services: &Services) -> ApiResult<()> {
+        self.require_read()?;
+        let current = self.principal.clone().current(services).await?;
+        current.require_role(Role::Admin)
     }
 }
 

@@ -575,7 +575,7 @@ async fn audit(
     caller: Caller,
     QueryParams(page): QueryParams<AuditParams>,
 ) -> ApiResult<Response> {
-    caller.require_admin()?;
+    caller.require_admin(&services).await?;
     let (key, limit) = page_of(&services, page.limit).await?;
     let license = page.license_id.as_deref().unwrap_or("");
     let scope = CursorScope::new("license-audit", &caller.org_id).within(license);
@@ -633,7 +633,7 @@ async fn deactivate_machine(
     meta: ClientMeta,
     Path((id, hardware_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    caller.require_admin()?;
+    caller.require_admin(&services).await?;
     caller.principal.require_scope(caller::WRITE)?;
     service::deactivate_machine(
         &services,
