@@ -161,6 +161,18 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (reqwest::StatusCode, Value) {
+        let (status, body, _) = self.request(method, path, token, body).await;
+        (status, body)
+    }
+
+    /// [`TestApp::call`], with the response's headers.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (reqwest::StatusCode, Value, reqwest::header::HeaderMap) {
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -170,8 +182,13 @@ impl TestApp {
         }
         let r = req.send().await.expect("request");
         let status = r.status();
+        let headers = r.headers().clone();
         let text = r.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+            headers,
+        )
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {

@@ -51,6 +51,54 @@ pub async fn dynamo_store(
     crate::adapters::dynamo_store::DynamoStore::new(client, table, clock)
 }
 
+/// One item store under test, with the fixed clock both the store and the domain
+/// read: the harness of the suites that run the same cases on both adapters.
+pub struct StoreHarness {
+    pub store: std::sync::Arc<dyn crate::ports::store::ItemStore>,
+    pub clock: std::sync::Arc<crate::clock::FixedClock>,
+    /// The SQLite store's directory, removed on drop.
+    dir: Option<std::path::PathBuf>,
+}
+
+impl StoreHarness {
+    /// SQLite in a fresh temporary directory.
+    pub async fn sqlite() -> Self {
+        let dir = std::env::temp_dir().join(unique_name("skiff-store"));
+        std::fs::create_dir_all(&dir).expect("create the store's directory");
+        let clock = crate::clock::FixedClock::at(time::OffsetDateTime::now_utc());
+        let store =
+            crate::adapters::sqlite_store::SqliteStore::open(&dir.join("items.db"), clock.clone())
+                .expect("open the SQLite store");
+        Self {
+            store: std::sync::Arc::new(store),
+            clock,
+            dir: Some(dir),
+        }
+    }
+
+    /// DynamoDB on the emulator, over a fresh table named after `prefix`.
+    pub async fn dynamodb(prefix: &str) -> Self {
+        let clock = crate::clock::FixedClock::at(time::OffsetDateTime::now_utc());
+        Self {
+            store: std::sync::Arc::new(dynamo_store(prefix, clock.clone()).await),
+            clock,
+            dir: None,
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        crate::clock::Clock::unix(self.clock.as_ref())
+    }
+}
+
+impl Drop for StoreHarness {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 /// Embedded services over a fresh data dir, with a clock tests can move.
 pub async fn embedded_services(
     data_dir: &std::path::Path,

@@ -2,45 +2,13 @@
 //! directory, DynamoDB in the emulator), the concurrent case raced on a
 //! multi-thread runtime.
 
-use skiff_shared::clock::FixedClock;
 use skiff_shared::idempotency::{Claim, claim};
-use skiff_shared::ports::store::ItemStore;
-use std::sync::Arc;
 use std::time::Duration;
 
-/// One store under test, with the clock both the store and the claims read.
-struct Harness {
-    store: Arc<dyn ItemStore>,
-    clock: Arc<FixedClock>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn sqlite() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
-    let store = skiff_shared::adapters::sqlite_store::SqliteStore::open(
-        &dir.path().join("items.db"),
-        clock.clone(),
-    )
-    .unwrap();
-    Harness {
-        store: Arc::new(store),
-        clock,
-        _dir: Some(dir),
-    }
-}
-
-async fn dynamodb() -> Harness {
-    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
-    Harness {
-        store: Arc::new(skiff_shared::testing::dynamo_store("idempotency", clock.clone()).await),
-        clock,
-        _dir: None,
-    }
-}
+type Harness = skiff_shared::testing::StoreHarness;
 
 skiff_shared::conformance_suite! {
-    adapters { embedded => &super::sqlite().await, dynamodb => &super::dynamodb().await }
+    adapters { embedded => &super::Harness::sqlite().await, dynamodb => &super::Harness::dynamodb("idempotency").await }
     cases {
         a_completed_claim_is_reported_done_with_its_result,
         a_live_lease_blocks_and_an_expired_one_is_taken_over,

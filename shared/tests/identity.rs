@@ -3,49 +3,17 @@
 //! relies on (one winner per refresh token, an org never loses its last owner, one
 //! consumption per one-time token), raced on a multi-thread runtime.
 
-use skiff_shared::adapters::sqlite_store::SqliteStore;
-use skiff_shared::clock::FixedClock;
 use skiff_shared::identity::one_time::{self, ConsumeError, Purpose};
 use skiff_shared::identity::orgs::{self, Membership, MembershipError, Org};
 use skiff_shared::identity::sessions::{self, RefreshError};
 use skiff_shared::identity::{OrgId, Role, UserId};
 use skiff_shared::ports::store::ItemStore;
-use std::sync::Arc;
 use std::time::Duration;
 
-/// One store under test, with the clock both the store and the domain read.
-struct Harness {
-    store: Arc<dyn ItemStore>,
-    clock: Arc<FixedClock>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-fn clock() -> Arc<FixedClock> {
-    FixedClock::at(time::OffsetDateTime::now_utc())
-}
-
-async fn sqlite() -> Harness {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let clock = clock();
-    let store = SqliteStore::open(&dir.path().join("items.db"), clock.clone()).expect("open");
-    Harness {
-        store: Arc::new(store),
-        clock,
-        _dir: Some(dir),
-    }
-}
-
-async fn dynamodb() -> Harness {
-    let clock = clock();
-    Harness {
-        store: Arc::new(skiff_shared::testing::dynamo_store("identity", clock.clone()).await),
-        clock,
-        _dir: None,
-    }
-}
+type Harness = skiff_shared::testing::StoreHarness;
 
 skiff_shared::conformance_suite! {
-    adapters { embedded => &super::sqlite().await, dynamodb => &super::dynamodb().await }
+    adapters { embedded => &super::Harness::sqlite().await, dynamodb => &super::Harness::dynamodb("identity").await }
     cases {
         concurrent_rotations_of_one_refresh_token_have_one_winner_and_revoke_the_session,
         refresh_tokens_expire_and_unknown_ones_are_invalid,

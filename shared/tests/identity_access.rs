@@ -3,8 +3,7 @@
 //! keys' expiry, creator check and bounded bookkeeping of their use.
 
 use async_trait::async_trait;
-use skiff_shared::adapters::sqlite_store::SqliteStore;
-use skiff_shared::clock::{Clock, FixedClock};
+use skiff_shared::clock::Clock;
 use skiff_shared::identity::api_keys::{self, KeyError};
 use skiff_shared::identity::invitations::{self, Revoked};
 use skiff_shared::identity::one_time::{self, ConsumeError, Purpose};
@@ -18,35 +17,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// One store under test, with the clock it reads.
-struct Harness {
-    store: Arc<dyn ItemStore>,
-    clock: Arc<FixedClock>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn sqlite() -> Harness {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
-    let store = SqliteStore::open(&dir.path().join("items.db"), clock.clone()).expect("open");
-    Harness {
-        store: Arc::new(store),
-        clock,
-        _dir: Some(dir),
-    }
-}
-
-async fn dynamodb() -> Harness {
-    let clock = FixedClock::at(time::OffsetDateTime::now_utc());
-    Harness {
-        store: Arc::new(skiff_shared::testing::dynamo_store("identity", clock.clone()).await),
-        clock,
-        _dir: None,
-    }
-}
+type Harness = skiff_shared::testing::StoreHarness;
 
 skiff_shared::conformance_suite! {
-    adapters { embedded => super::sqlite().await, dynamodb => super::dynamodb().await }
+    adapters { embedded => super::Harness::sqlite().await, dynamodb => super::Harness::dynamodb("identity").await }
     cases {
         an_account_stored_with_its_typed_address_is_found_and_then_owns_every_case,
         two_older_accounts_differing_only_in_case_both_stay_reachable,

@@ -4,51 +4,15 @@
 
 use serde_json::{Value, json};
 use skiff_shared::adapters::sqlite_store::SqliteStore;
-use skiff_shared::clock::{Clock, FixedClock};
+use skiff_shared::clock::FixedClock;
 use skiff_shared::ports::store::*;
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Duration;
 
-/// One store under test, with the clock it reads.
-struct Harness {
-    store: Arc<dyn ItemStore>,
-    clock: Arc<FixedClock>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Harness {
-    fn now(&self) -> i64 {
-        self.clock.unix()
-    }
-}
-
-fn clock() -> Arc<FixedClock> {
-    FixedClock::at(time::OffsetDateTime::now_utc())
-}
-
-async fn sqlite() -> Harness {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let clock = clock();
-    let store = SqliteStore::open(&dir.path().join("items.db"), clock.clone()).expect("open");
-    Harness {
-        store: Arc::new(store),
-        clock,
-        _dir: Some(dir),
-    }
-}
-
-async fn dynamodb() -> Harness {
-    let clock = clock();
-    Harness {
-        store: Arc::new(skiff_shared::testing::dynamo_store("store", clock.clone()).await),
-        clock,
-        _dir: None,
-    }
-}
+type Harness = skiff_shared::testing::StoreHarness;
 
 skiff_shared::conformance_suite! {
-    adapters { embedded => &super::sqlite().await, dynamodb => &super::dynamodb().await }
+    adapters { embedded => &super::Harness::sqlite().await, dynamodb => &super::Harness::dynamodb("store").await }
     cases {
         put_get_round_trip,
         get_of_missing_item_is_none,
@@ -1491,7 +1455,7 @@ async fn concurrent_transactions_losers_leave_nothing(h: &Harness) {
 /// Physical deletion is the embedded adapter's job (DynamoDB TTL does it there).
 #[tokio::test]
 async fn sqlite_purge_deletes_only_expired_items() {
-    let h = sqlite().await;
+    let h = Harness::sqlite().await;
     for i in 0..5 {
         let item = NewItem::new(key(&format!("old{i}"))).expires_at(h.now() - 1);
         h.store.put(item, None).await.unwrap();
@@ -1511,6 +1475,7 @@ async fn sqlite_purge_deletes_only_expired_items() {
 async fn sqlite_data_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("items.db");
+    let clock = || FixedClock::at(time::OffsetDateTime::now_utc());
     let written = {
         let store = SqliteStore::open(&path, clock()).unwrap();
         store

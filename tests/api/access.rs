@@ -14,23 +14,8 @@ async fn call(
     path: &str,
     token: Option<&str>,
     body: Option<Value>,
-) -> (StatusCode, Value, HeaderMap) {
-    let mut req = app.client.request(method, app.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("request");
-    let status = r.status();
-    let headers = r.headers().clone();
-    let text = r.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-        headers,
-    )
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    app.request(method, path, token, body).await
 }
 
 async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
