@@ -17,20 +17,23 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-for _ in $(seq 1 150); do
-  [[ -s "$PORT_FILE" ]] && break
-  if ! kill -0 "$MOTO_PID" 2>/dev/null; then
-    echo "ERROR: the AWS emulator (moto) exited while starting:" >&2
-    cat "$WORK/moto.log" >&2
-    exit 1
-  fi
-  sleep 0.2
-done
-if [[ ! -s "$PORT_FILE" ]]; then
-  echo "ERROR: the AWS emulator (moto) did not start within 30 s" >&2
-  cat "$WORK/moto.log" >&2
+# Wait (30 s at most) for a server started in the background to write its port.
+await_port_file() {
+  local name=$1 pid=$2 file=$3 log=$4
+  for _ in $(seq 1 150); do
+    [[ -s "$file" ]] && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "ERROR: $name exited while starting:" >&2
+      cat "$log" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+  echo "ERROR: $name did not start within 30 s" >&2
+  cat "$log" >&2
   exit 1
-fi
+}
+await_port_file "the AWS emulator (moto)" "$MOTO_PID" "$PORT_FILE" "$WORK/moto.log"
 export SKIFF_TEST_AWS_ENDPOINT="http://127.0.0.1:$(cat "$PORT_FILE")"
 echo "==> AWS emulator at $SKIFF_TEST_AWS_ENDPOINT" >&2
 
@@ -43,20 +46,7 @@ export SKIFF_TEST_SMTP_PASSWORD
 SMTP_TEST_USER="$SKIFF_TEST_SMTP_USER" SMTP_TEST_PASSWORD="$SKIFF_TEST_SMTP_PASSWORD" \
   .tools/venv/bin/python scripts/smtp_server.py "$SMTP_PORT_FILE" "$SKIFF_TEST_SMTP_DIR" >"$WORK/smtp.log" 2>&1 &
 SMTP_PID=$!
-for _ in $(seq 1 100); do
-  [[ -s "$SMTP_PORT_FILE" ]] && break
-  if ! kill -0 "$SMTP_PID" 2>/dev/null; then
-    echo "ERROR: the test SMTP server exited while starting:" >&2
-    cat "$WORK/smtp.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [[ ! -s "$SMTP_PORT_FILE" ]]; then
-  echo "ERROR: the test SMTP server did not start within 10 s" >&2
-  cat "$WORK/smtp.log" >&2
-  exit 1
-fi
+await_port_file "the test SMTP server" "$SMTP_PID" "$SMTP_PORT_FILE" "$WORK/smtp.log"
 export SKIFF_TEST_SMTP_ADDR="127.0.0.1:$(cat "$SMTP_PORT_FILE")"
 echo "==> SMTP server at $SKIFF_TEST_SMTP_ADDR" >&2
 "$@"
