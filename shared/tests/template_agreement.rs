@@ -526,6 +526,7 @@ fn sample_deployments() -> [BTreeMap<&'static str, &'static str>; 2] {
             "https://app.example.com,https://admin.example.com",
         ),
         ("PublicUrl", "https://api.example.com"),
+        ("AppUrl", "https://app.example.com"),
         ("MailFrom", "Skiff <no-reply@example.com>"),
         ("MailIdentity", "example.com"),
     ];
