@@ -108,7 +108,7 @@ impl std::fmt::Display for RateLimit {
     }
 }
 
-/// Limits on the unauthenticated identity routes (DESIGN §5), per e-mail address
+/// Limits on the unauthenticated identity routes, per e-mail address
 /// and per client IP, shared by every container through the item store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {

@@ -1,7 +1,7 @@
-//! The outbox (DESIGN §6): side effects that may be slow or fail are messages.
-//! Producers write state first, then [`enqueue`]; consumers run [`process`], which
-//! claims the message id in the store before calling the handler for its kind, so a
-//! redelivery never repeats a side effect.
+//! The outbox: side effects that may be slow or fail are messages. Producers write
+//! state first, then [`enqueue`]; consumers run [`process`], which claims the
+//! message id in the store before calling the handler for its kind, so a redelivery
+//! never repeats a side effect (see ARCHITECTURE.md, The outbox).
 
 use crate::idempotency::{self, Claim};
 use crate::ports::mail::Email;
@@ -100,7 +100,8 @@ impl Registry {
         Self::default()
     }
 
-    /// The kinds the foundation knows; later services add theirs with `register`.
+    /// Every message kind Skiff handles: the generic e-mail and identity's kinds.
+    /// A domain's new kind is registered here.
     pub fn standard() -> Self {
         let mut r = Self::new();
         r.register(SendEmail::KIND, SendEmailHandler);

@@ -1,4 +1,4 @@
-//! Rate limits shared by every container (DESIGN §5): a fixed window counted in
+//! Rate limits shared by every container: a fixed window counted in
 //! the item store with a bounded atomic add, so the limit holds across Lambda
 //! containers. The subject (an e-mail, an IP, a principal) is hashed into the key,
 //! so the table holds no addresses in clear.

@@ -1,4 +1,4 @@
-//! Periodic jobs (DESIGN §6): a registry the `scheduler` Lambda runs on each
+//! Periodic jobs: a registry the `scheduler` Lambda runs on each
 //! EventBridge tick and the local server runs on a timer. Every job is idempotent
 //! and bounded, so overlapping or repeated runs do no harm.
 
@@ -37,7 +37,7 @@ pub struct JobReport {
 pub struct Jobs(Vec<Job>);
 
 impl Jobs {
-    /// The foundation's jobs; later services add theirs with `register`.
+    /// Every periodic job Skiff runs; a domain's new job is registered here.
     pub fn standard() -> Self {
         let mut jobs = Self::default();
         jobs.register(Job::new("purge_expired_items", |s| {

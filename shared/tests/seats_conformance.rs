@@ -1,4 +1,4 @@
-//! Seat accounting guarantees (issue 5), proven on both item store adapters: every
+//! Seat accounting guarantees, proven on both item store adapters: every
 //! case is written once against the domain (`licensing::seats`,
 //! `licensing::lifecycle`) over the store port and runs on SQLite in a temporary
 //! directory (`embedded::…`) and on DynamoDB in the moto emulator, one fresh table

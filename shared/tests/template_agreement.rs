@@ -1,7 +1,7 @@
 //! `template.yaml` (what is deployed) and the code (what runs and what `skiff
 //! provision` creates) must agree: key names, queue limits, lifecycle days,
 //! environment variables (every one the template sets is read in shared/src),
-//! generated secrets, DESIGN §8's build settings, and the HTTP routes (each
+//! generated secrets, the Lambda build settings, and the HTTP routes (each
 //! function is sent exactly the routes its crate serves; no route has two owners),
 //! and IAM (each function is granted exactly the AWS calls declared for it, and
 //! every SDK call the adapters make is declared for a function or an operator).
@@ -239,7 +239,7 @@ fn queue_limits_equal_resources_queue() {
     assert_eq!(timeout, u64::from(queue::CONSUMER_TIMEOUT_SECS));
     assert!(
         num(at(q, &["VisibilityTimeout"])) >= 6 * timeout,
-        "visibility ≥ 6 × the consumer's timeout (DESIGN §8)"
+        "visibility ≥ 6 × the consumer's timeout, as AWS recommends for Lambda event sources"
     );
 
     // The functions are told the same limits the queue enforces.

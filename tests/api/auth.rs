@@ -1,4 +1,4 @@
-//! Identity and organizations (issue 3), black-box over HTTP.
+//! Identity and organizations, black-box over HTTP.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! Billing (issue 4), black-box over HTTP with the payment simulator: checkout,
+//! Billing, black-box over HTTP with the payment simulator: checkout,
 //! the dunning story, trial expiry, webhook signatures, idempotency, ordering and
 //! tenant isolation.
 

@@ -1,4 +1,4 @@
-//! Licensing (issue 5), black-box over HTTP: issuance by billing's checkout, the
+//! Licensing, black-box over HTTP: issuance by billing's checkout, the
 //! "license issued" e-mail, the signed file verified with an independent Ed25519
 //! implementation, validation and activation, the seat protocol (acquire,
 //! heartbeat, release, 429, 410, 401), billing interplay, tenant isolation, rate

@@ -1,4 +1,4 @@
-//! Identity benchmarks (issue 3), printed as figures:
+//! Identity benchmarks, printed as figures:
 //! - login p50/p99 through the real router (argon2id verify + session + JWT);
 //! - access-token verifications per second on one core;
 //! - register p50 on the embedded adapter (argon2id hash + one 4-item transaction

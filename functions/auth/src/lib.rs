@@ -1,6 +1,6 @@
-//! The `auth` function: identity, organizations, API keys and JWKS (issue 3).
+//! The `auth` function: identity, organizations, API keys and JWKS.
 //!
-//! Thin by design (DESIGN §1): routing, extraction and mapping onto the identity
+//! Thin: routing, extraction and mapping onto the identity
 //! domain in `skiff_shared::identity` and `skiff_shared::auth`. On AWS this function
 //! also owns `/api/v1/openapi.json` and `/.well-known/jwks.json`.
 

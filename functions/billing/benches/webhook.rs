@@ -1,4 +1,4 @@
-//! Webhook verification + processing on the embedded adapter (issue 4's benchmark).
+//! Webhook verification + processing on the embedded adapter: a benchmark.
 //!
 //! Drives the real billing router (signature check, idempotency claim, the
 //! subscription/profile/audit transaction, licensing hooks, completion) with

@@ -1,6 +1,6 @@
-//! The `billing` function (issue 4): the plan catalog, checkout, the subscription,
-//! the billing portal, the Stripe webhook and the service profile. Thin by design
-//! (DESIGN §1): routing, extraction and mapping onto `skiff_shared::billing`.
+//! The `billing` function: the plan catalog, checkout, the subscription, the
+//! billing portal, the Stripe webhook and the service profile. Thin: routing,
+//! extraction and mapping onto `skiff_shared::billing`.
 //!
 //! Billing routes are never write-locked: a locked org must still be able to pay.
 

@@ -49,8 +49,9 @@ impl Running {
 /// Every HTTP function's router, as the Lambda functions mount them (the payment
 /// simulator's routes only where the configuration enables them).
 pub fn api_router(services: &Services) -> axum::Router<Services> {
-    // Each endpoint group adds its router here as it lands. Groups whose writes obey
-    // the service profile are wrapped in the write lock (DESIGN §4); billing never is.
+    // Every endpoint group's router is merged here. Groups whose writes obey the
+    // service profile are wrapped in the write lock (see ARCHITECTURE.md,
+    // Write-locking); billing never is, so a locked org can still pay.
     let auth = skiff_shared::http::write_lock::protect_org_admin(
         skiff_auth::router_with_docs([skiff_billing::openapi(), skiff_licensing::openapi()]),
         services,

@@ -1,4 +1,4 @@
-//! Access tokens (DESIGN §3): JWTs signed with EdDSA (Ed25519), 15 minutes, a `kid`
+//! Access tokens: JWTs signed with EdDSA (Ed25519), 15 minutes, a `kid`
 //! header, claims `iss aud sub org role scope iat exp jti` (+ `sid`, the session
 //! they came from, so logout needs nothing else).
 //!

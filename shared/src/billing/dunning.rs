@@ -1,4 +1,4 @@
-//! The dunning policy (issue 4's seed policy) as pure functions: what a failed
+//! The dunning policy as pure functions: what a failed
 //! payment, an expired grace period and an unpaid trial do to a subscription.
 //!
 //! - 1st failed payment → `past_due`, 7-day grace, warning e-mail;

@@ -1,4 +1,4 @@
-//! Entitlement checks later services call: feature flags and numeric limits of the
+//! Entitlement checks for routes that sell by plan: feature flags and numeric limits of the
 //! org's current tier (read from the store on every check, never from a token), and
 //! quota counters kept as bounded atomic adds in the item store, so two concurrent
 //! creations can never both take the last unit of a quota.

@@ -1,4 +1,4 @@
-//! Billing (issue 4): the plan catalog, checkout through a payments port (Stripe or
+//! Billing: the plan catalog, checkout through a payments port (Stripe or
 //! the built-in simulator), idempotent and order-safe Stripe webhooks, the dunning
 //! policy, the service profile every function obeys, and entitlement checks.
 

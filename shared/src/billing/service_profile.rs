@@ -1,6 +1,7 @@
-//! The service profile (DESIGN §4): an org's tier and mode with capability flags,
-//! derived from its subscription and stored beside it in the same transaction, so
-//! the write-lock middleware reads one item. Only billing changes it.
+//! The service profile: an org's tier and mode with capability flags, derived from
+//! its subscription and stored beside it in the same transaction, so the write-lock
+//! middleware reads one item (see ARCHITECTURE.md, Write-locking). Only billing
+//! changes it.
 
 use super::catalog::{Catalog, Entitlements, FREE_PLAN};
 use super::keys;

@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 document (DESIGN §5), generated from the code: each endpoint
+//! The OpenAPI 3.1 document, generated from the code: each endpoint
 //! group derives its own part with utoipa (`#[utoipa::path]` on handlers,
 //! `ToSchema` on bodies) and [`document`] merges the parts with what every group
 //! shares (info, the bearer security scheme, the problem schema). It is served at

@@ -1,22 +1,29 @@
-//! Write-locking (DESIGN §4): every mutating request (not GET/HEAD/OPTIONS) of an
-//! org whose service mode is not `active` is answered with **423** and a problem
-//! body naming the mode, the tier, the reason code (`service_locked` or
-//! `trial_expired`), an `upgrade_url` and the capabilities — before the route runs.
+//! Write-locking (see ARCHITECTURE.md, Write-locking): every mutating request (not
+//! GET/HEAD/OPTIONS) of an org whose service mode is not `active` is answered with
+//! **423** and a problem body naming the mode, the tier, the reason code
+//! (`service_locked` or `trial_expired`), an `upgrade_url` and the capabilities —
+//! before the route runs.
 //!
-//! Endpoint groups whose writes obey the service profile (licensing, storage,
-//! memory, scripts, org administration) apply [`protect`] to their routers where the
-//! services exist (the local server's `api_router`, each Lambda's `main`):
+//! A group whose writes obey the service profile wraps its router where the
+//! services exist (the local server's `api_router` and the group's `app()`, which
+//! its Lambda `main` runs):
 //!
 //! ```ignore
-//! write_lock::protect(skiff_licensing::router(), &services)
-//! // routes that must stay open inside a locked group, e.g. exports:
-//! write_lock::WriteLock::new(&services).exempt("/api/v1/storage/exports").apply(router)
+//! // every route of a group:
+//! write_lock::protect(router, &services)
+//! // only the routes under a prefix (the auth group's org administration):
+//! write_lock::protect_org_admin(skiff_auth::router(), &services)
+//! // a whole group except the routes that must stay open inside it:
+//! write_lock::WriteLock::new(&services).exempt("/api/v1/<group>/<open>").apply(router)
 //! ```
 //!
-//! Auth, billing (so a locked org can pay), health, reads and exports stay open by
-//! not applying it. The org comes from the bearer credential (verified here as the
-//! route's extractor will verify it again); a request without a valid credential
-//! passes through untouched, so the route answers its own 401.
+//! Only the org administration routes (`/api/v1/orgs/current…`) are locked.
+//! The rest of auth (sign-in must work), billing (so a locked org can pay),
+//! licensing (seat requests answer from the license's own status, which the same
+//! billing events suspend), health and every read stay open. The org comes from the
+//! bearer credential (verified here as the route's extractor will verify it again);
+//! a request without a valid credential passes through untouched, so the route
+//! answers its own 401.
 
 use crate::auth::principal;
 use crate::billing::service_profile::{self, Mode};

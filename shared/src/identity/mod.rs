@@ -1,5 +1,5 @@
-//! Identity and organizations (issue 3): the domain types and the repositories over
-//! the item store. Item layout (one table, DESIGN §3):
+//! Identity and organizations: the domain types and the repositories over the
+//! item store. Item layout (one table; tenant items sit in the org's partition):
 //!
 //! | pk | sk | what |
 //! |---|---|---|

@@ -1,4 +1,4 @@
-//! Sessions and their refresh tokens (DESIGN §3). A session is one family of
+//! Sessions and their refresh tokens. A session is one family of
 //! refresh tokens (`SESSION#<id>`, indexed under `USER#<user>` for "sign out
 //! everywhere"); each refresh token (`REFRESH#<sha256>`) is opaque, 256-bit, stored
 //! only hashed, and used once: rotating marks it used and stores its successor in

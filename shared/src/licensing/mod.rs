@@ -1,4 +1,4 @@
-//! Licensing (issue 5): license keys, Ed25519-signed license files, activation,
+//! Licensing: license keys, Ed25519-signed license files, activation,
 //! validation, and floating seats whose count is exact under any concurrency on
 //! both store adapters (see [`seats`]).
 //!

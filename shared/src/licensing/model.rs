@@ -1,6 +1,6 @@
 //! The licensing records and where they live in the item store.
 //!
-//! Layout (every tenant partition starts with the org id, DESIGN §3):
+//! Layout (every tenant partition starts with the org id):
 //!
 //! | pk | sk | what |
 //! |---|---|---|

@@ -1,4 +1,5 @@
-//! Ports: the small traits every stateful dependency hides behind (DESIGN §2).
+//! Ports: the small traits every stateful dependency hides behind, each with an
+//! embedded and an AWS adapter (see ARCHITECTURE.md, Ports and adapters).
 
 pub mod blobs;
 pub mod mail;

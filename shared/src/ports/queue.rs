@@ -1,4 +1,4 @@
-//! The queue port: the outbox (DESIGN §6). At-least-once delivery with a visibility
+//! The queue port: the outbox's transport. At-least-once delivery with a visibility
 //! timeout; a message received more than `max_receives` times moves to the
 //! dead-letter queue, where operators list, redrive or resolve it.
 

@@ -64,7 +64,7 @@ pub const TOKEN_SIGNING_KEYS: SecretName = SecretName {
     generate: Generate::Never,
 };
 
-/// Every secret Skiff provisions; later issues add theirs here.
+/// Every secret Skiff provisions; a new secret is added here.
 pub const ALL_SECRETS: &[SecretName] = &[
     BLOB_URL_KEY,
     TOKEN_SIGNING_KEYS,

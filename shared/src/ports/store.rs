@@ -1,5 +1,5 @@
 //! The item store port: DynamoDB's primitives, so that the DynamoDB adapter is a
-//! direct mapping and the SQLite adapter a faithful equivalent (DESIGN §2).
+//! direct mapping and the SQLite adapter a faithful equivalent.
 //!
 //! An item is a key (`pk`, `sk`), an optional entry in the one overloaded secondary
 //! index (`gsi1`), an optional expiry (unix seconds; an expired item is invisible to
@@ -464,7 +464,7 @@ pub struct Counter {
     pub value: i64,
 }
 
-/// The item store (DESIGN §2).
+/// The item store: the operations both adapters implement with the same semantics.
 #[async_trait]
 pub trait ItemStore: Send + Sync + 'static {
     /// The live item, or `None` if it is absent or expired. Strongly consistent.
