@@ -766,7 +766,7 @@ fn binary_of(f: &Value) -> &str {
 }
 
 #[test]
-fn functions_build_and_run_as_design_section_8_says() {
+fn functions_run_on_arm64_al2023_with_json_logs_and_each_builds_a_binary_of_the_workspace() {
     let t = template();
     let g = at(&t, &["Globals", "Function"]);
     assert_eq!(str_of(at(g, &["Runtime"])), "provided.al2023");
