@@ -436,3 +436,36 @@ pub fn find_link(text: &str, base: &str) -> Option<String> {
         .unwrap_or(rest.len());
     Some(rest[..end].to_owned())
 }
+
+/// Request helpers the black-box suites share, as free functions so a test reads
+/// `post(&app, path, token, body)`.
+pub mod requests {
+    use super::TestApp;
+    use reqwest::{Method, StatusCode, header::HeaderMap};
+    use serde_json::Value;
+
+    /// A request with an optional bearer credential and JSON body: status, JSON
+    /// body (or `null`) and headers.
+    pub async fn call(
+        app: &TestApp,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value, HeaderMap) {
+        app.request(method, path, token, body).await
+    }
+
+    pub async fn post(
+        app: &TestApp,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        app.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn get(app: &TestApp, path: &str, token: &str) -> (StatusCode, Value) {
+        app.call(Method::GET, path, Some(token), None).await
+    }
+}

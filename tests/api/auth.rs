@@ -2,31 +2,11 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use skiff_e2e::requests::{call, get, post};
 use skiff_e2e::{TestApp, find_link, spawn_app, spawn_app_with};
 use std::time::Duration;
 
 const PASSWORD: &str = "Correct1horse";
-
-/// A request with an optional bearer credential and JSON body.
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value, reqwest::header::HeaderMap) {
-    app.request(method, path, token, body).await
-}
-
-async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
-    let (s, b, _) = call(app, Method::POST, path, token, Some(body)).await;
-    (s, b)
-}
-
-async fn get(app: &TestApp, path: &str, token: &str) -> (StatusCode, Value) {
-    let (s, b, _) = call(app, Method::GET, path, Some(token), None).await;
-    (s, b)
-}
 
 async fn register(app: &TestApp, email: &str, company: &str) -> Value {
     let (status, body) = post(

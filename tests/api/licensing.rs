@@ -9,6 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use skiff_e2e::requests::{get, post};
 use skiff_e2e::{TestApp, spawn_app, spawn_app_with};
 use std::time::Duration;
 
@@ -20,14 +21,6 @@ async fn call(
     body: Option<Value>,
 ) -> (StatusCode, Value) {
     app.call(method, path, token, body).await
-}
-
-async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
-    call(app, Method::POST, path, token, Some(body)).await
-}
-
-async fn get(app: &TestApp, path: &str, token: &str) -> (StatusCode, Value) {
-    call(app, Method::GET, path, Some(token), None).await
 }
 
 /// A verified owner whose org subscribed to `plan`: (org, token, its license).

@@ -31,6 +31,45 @@ fn an_invalid_variable_stops_startup_naming_it() {
     assert!(stderr.contains("SKIFF_QUEUE_MAX_RECEIVES"), "{stderr}");
 }
 
+// A production server refuses a mailer that delivers nothing, unless the
+// operator chose it.
+#[test]
+fn production_without_a_mailer_stops_startup_naming_skiff_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = skiff()
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("SKIFF_ENV", "prod")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SKIFF_MAIL"), "{stderr}");
+    assert!(stderr.contains("SKIFF_MAIL=smtp"), "{stderr}");
+}
+
+#[test]
+fn smtp_without_its_password_secret_stops_startup_saying_how_to_set_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = skiff()
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .envs([
+            ("SKIFF_ENV", "prod"),
+            ("SKIFF_MAIL", "smtp"),
+            ("SKIFF_SMTP_HOST", "smtp.example.com"),
+            ("SKIFF_SMTP_USERNAME", "skiff"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("skiff secrets set smtp_password"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn the_aws_backend_without_its_resources_names_the_missing_variable() {
     let out = skiff()
