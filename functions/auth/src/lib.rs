@@ -51,32 +51,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
-/// The whole OpenAPI document as this deployment serves it.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    skiff_shared::http::openapi::document([openapi()])
-}
+/// The whole API's OpenAPI document (every group's), checked in at the
+/// repository root and kept current by the e2e crate's `openapi` test.
+pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
 
 /// Every route of the group, plus `/api/v1/openapi.json`.
 pub fn router() -> axum::Router<Services> {
-    router_with_docs([])
-}
-
-/// Every route of the group, plus `/api/v1/openapi.json` documenting this group and
-/// the `others` (the other groups' parts, e.g. `skiff_billing::openapi()`).
-pub fn router_with_docs(
-    others: impl IntoIterator<Item = utoipa::openapi::OpenApi>,
-) -> axum::Router<Services> {
-    let (router, doc) = api().split_for_parts();
-    let doc = skiff_shared::http::openapi::document(std::iter::once(doc).chain(others));
-    router.merge(skiff_shared::http::openapi::router(&doc))
+    let (router, _doc) = api().split_for_parts();
+    router.merge(skiff_shared::http::openapi::router(OPENAPI_JSON))
 }
 
 /// The `auth` Lambda's whole HTTP surface (health, the group's routes, the whole
 /// OpenAPI document), org administration behind the service profile's write lock.
 pub fn app(services: Services) -> axum::Router {
-    let router = skiff_shared::http::write_lock::protect_org_admin(
-        router_with_docs([skiff_billing::openapi(), skiff_licensing::openapi()]),
-        &services,
-    );
+    let router = skiff_shared::http::write_lock::protect_org_admin(router(), &services);
     skiff_shared::http::lambda_app(router, services)
 }

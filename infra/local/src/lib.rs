@@ -52,10 +52,7 @@ pub fn api_router(services: &Services) -> axum::Router<Services> {
     // Every endpoint group's router is merged here. Groups whose writes obey the
     // service profile are wrapped in the write lock (see ARCHITECTURE.md,
     // Write-locking); billing never is, so a locked org can still pay.
-    let auth = skiff_shared::http::write_lock::protect_org_admin(
-        skiff_auth::router_with_docs([skiff_billing::openapi(), skiff_licensing::openapi()]),
-        services,
-    );
+    let auth = skiff_shared::http::write_lock::protect_org_admin(skiff_auth::router(), services);
     // Licensing is not write-locked: its only member mutations are seat operations,
     // which the license's own status governs (the billing events that lock an org
     // also suspend or deactivate its licenses, so acquire answers 403 SUSPENDED or
