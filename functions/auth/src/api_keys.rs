@@ -11,7 +11,7 @@ use skiff_shared::auth::{CurrentMember, Principal};
 use skiff_shared::error::FieldError;
 use skiff_shared::http::extract::QueryParams;
 use skiff_shared::http::json::JsonBody;
-use skiff_shared::http::pagination::{CursorKey, CursorScope, PageLimit};
+use skiff_shared::http::pagination::{CursorScope, PageRequest};
 use skiff_shared::identity::api_keys::{self, ApiKey};
 use skiff_shared::identity::names::Name;
 use skiff_shared::identity::roles::KNOWN_SCOPES;
@@ -202,20 +202,23 @@ pub async fn list(
     QueryParams(page): QueryParams<crate::orgs::PageQuery>,
 ) -> ApiResult<Json<KeysResponse>> {
     manager(&principal)?;
-    let limit = PageLimit::parse(page.limit)?;
-    let key = CursorKey::load(services.secrets.as_ref()).await?;
-    let scope = CursorScope::new("api-keys", principal.org_id.as_str());
-    let position = key.open_opt(&scope, page.cursor.as_deref())?;
+    let mut pager = PageRequest::open(
+        services.secrets.as_ref(),
+        CursorScope::new("api-keys", principal.org_id.as_str()),
+        page.limit,
+        page.cursor.as_deref(),
+    )
+    .await?;
     let (keys, next) = api_keys::page(
         services.store.as_ref(),
         &principal.org_id,
-        limit.get(),
-        position,
+        pager.limit,
+        pager.position.take(),
     )
     .await?;
     Ok(Json(KeysResponse {
         api_keys: keys.into_iter().map(key_response).collect(),
-        next_cursor: key.seal_opt(&scope, next.as_deref()),
+        next_cursor: pager.next_cursor(next.as_deref()),
     }))
 }
 

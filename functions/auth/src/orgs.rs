@@ -13,7 +13,7 @@ use skiff_shared::error::FieldError;
 use skiff_shared::http::client_ip::ClientIp;
 use skiff_shared::http::extract::QueryParams;
 use skiff_shared::http::json::JsonBody;
-use skiff_shared::http::pagination::{CursorKey, CursorScope, PageLimit};
+use skiff_shared::http::pagination::{CursorScope, PageRequest};
 use skiff_shared::identity::invitations::{self, Invitation, Revoked};
 use skiff_shared::identity::mail;
 use skiff_shared::identity::names::Name;
@@ -137,13 +137,16 @@ pub async fn members(
     QueryParams(page): QueryParams<PageQuery>,
 ) -> ApiResult<Json<MembersResponse>> {
     principal.require_scope("members:read")?;
-    let limit = PageLimit::parse(page.limit)?;
-    let key = CursorKey::load(services.secrets.as_ref()).await?;
-    let scope = CursorScope::new("org-members", principal.org_id.as_str());
-    let position = key.open_opt(&scope, page.cursor.as_deref())?;
+    let mut pager = PageRequest::open(
+        services.secrets.as_ref(),
+        CursorScope::new("org-members", principal.org_id.as_str()),
+        page.limit,
+        page.cursor.as_deref(),
+    )
+    .await?;
     let store = services.store.as_ref();
     let (members, next) =
-        orgs::members_page(store, &principal.org_id, limit.get(), position).await?;
+        orgs::members_page(store, &principal.org_id, pager.limit, pager.position.take()).await?;
     let mut out = vec![];
     for m in members {
         let Some(user) = users::get(store, &m.user_id).await? else {
@@ -153,7 +156,7 @@ pub async fn members(
     }
     Ok(Json(MembersResponse {
         members: out,
-        next_cursor: key.seal_opt(&scope, next.as_deref()),
+        next_cursor: pager.next_cursor(next.as_deref()),
     }))
 }
 
@@ -321,21 +324,24 @@ pub async fn list_invitations(
 ) -> ApiResult<Json<InvitationsResponse>> {
     principal.require_scope("members:read")?;
     principal.require_role(Role::Admin)?;
-    let limit = PageLimit::parse(page.limit)?;
-    let key = CursorKey::load(services.secrets.as_ref()).await?;
-    let scope = CursorScope::new("org-invitations", principal.org_id.as_str());
-    let position = key.open_opt(&scope, page.cursor.as_deref())?;
+    let mut pager = PageRequest::open(
+        services.secrets.as_ref(),
+        CursorScope::new("org-invitations", principal.org_id.as_str()),
+        page.limit,
+        page.cursor.as_deref(),
+    )
+    .await?;
     let (found, next) = invitations::pending(
         services.store.as_ref(),
         &principal.org_id,
         services.clock.unix(),
-        limit.get(),
-        position,
+        pager.limit,
+        pager.position.take(),
     )
     .await?;
     Ok(Json(InvitationsResponse {
         invitations: found.into_iter().map(invitation_response).collect(),
-        next_cursor: key.seal_opt(&scope, next.as_deref()),
+        next_cursor: pager.next_cursor(next.as_deref()),
     }))
 }
 

@@ -19,7 +19,7 @@ use skiff_shared::billing::{Runtime, simulator};
 use skiff_shared::error::{Problem, problem_response};
 use skiff_shared::http::extract::QueryParams;
 use skiff_shared::http::json::JsonBody;
-use skiff_shared::http::pagination::{CursorKey, CursorScope, PageLimit};
+use skiff_shared::http::pagination::{CursorScope, PageRequest};
 use skiff_shared::identity::{Role, users};
 use skiff_shared::{ApiError, ApiResult, Services};
 use std::collections::BTreeMap;
@@ -438,14 +438,22 @@ pub async fn billing_events(
 ) -> ApiResult<Json<BillingEvents>> {
     principal.require_scope("billing:read")?;
     require_admin(&principal)?;
-    let limit = PageLimit::parse(q.limit)?;
-    let key = CursorKey::load(s.secrets.as_ref()).await?;
-    let scope = CursorScope::new("billing-events", principal.org_id.as_str());
-    let position = key.open_opt(&scope, q.cursor.as_deref())?;
-    let (entries, next) =
-        service::audit_log(&s, principal.org_id.as_str(), limit.get(), position).await?;
+    let mut pager = PageRequest::open(
+        s.secrets.as_ref(),
+        CursorScope::new("billing-events", principal.org_id.as_str()),
+        q.limit,
+        q.cursor.as_deref(),
+    )
+    .await?;
+    let (entries, next) = service::audit_log(
+        &s,
+        principal.org_id.as_str(),
+        pager.limit,
+        pager.position.take(),
+    )
+    .await?;
     Ok(Json(BillingEvents {
-        next_cursor: key.seal_opt(&scope, next.as_deref()),
+        next_cursor: pager.next_cursor(next.as_deref()),
         events: entries
             .into_iter()
             .map(|e| BillingEvent {

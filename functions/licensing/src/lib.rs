@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use skiff_shared::error::FieldError;
 use skiff_shared::http::extract::QueryParams;
-use skiff_shared::http::pagination::{CursorKey, CursorScope, PageLimit};
+use skiff_shared::http::pagination::{CursorScope, PageRequest};
 use skiff_shared::licensing::keys::HardwareId;
 use skiff_shared::licensing::model::Status;
 use skiff_shared::licensing::service::{self, ListFilter};
@@ -386,12 +386,6 @@ struct ListParams {
     cursor: Option<String>,
 }
 
-/// The cursor key and the page size of a list request.
-async fn page_of(services: &Services, limit: Option<usize>) -> ApiResult<(CursorKey, PageLimit)> {
-    let limit = PageLimit::parse(limit)?;
-    Ok((CursorKey::load(services.secrets.as_ref()).await?, limit))
-}
-
 /// RFC 3339 or unix seconds.
 fn parse_instant(raw: &str, field: &str) -> ApiResult<i64> {
     if let Ok(n) = raw.parse::<i64>() {
@@ -425,9 +419,13 @@ async fn list(
     QueryParams(params): QueryParams<ListParams>,
 ) -> ApiResult<Response> {
     caller.require_read()?;
-    let (key, limit) = page_of(&services, params.limit).await?;
-    let scope = CursorScope::new("licenses", &caller.org_id);
-    let position = key.open_opt(&scope, params.cursor.as_deref())?;
+    let mut pager = PageRequest::open(
+        services.secrets.as_ref(),
+        CursorScope::new("licenses", &caller.org_id),
+        params.limit,
+        params.cursor.as_deref(),
+    )
+    .await?;
     let status = params
         .status
         .as_deref()
@@ -450,11 +448,17 @@ async fn list(
             .map(|r| parse_instant(r, "expires_before"))
             .transpose()?,
     };
-    let (licenses, next) =
-        service::list(&services, &caller.org_id, &filter, limit.get(), position).await?;
+    let (licenses, next) = service::list(
+        &services,
+        &caller.org_id,
+        &filter,
+        pager.limit,
+        pager.position.take(),
+    )
+    .await?;
     Ok(Json(LicenseList {
         licenses,
-        next_cursor: key.seal_opt(&scope, next.as_deref()),
+        next_cursor: pager.next_cursor(next.as_deref()),
     })
     .into_response())
 }
@@ -547,15 +551,25 @@ async fn sessions(
     QueryParams(page): QueryParams<PageParams>,
 ) -> ApiResult<Response> {
     caller.require_read()?;
-    let (key, limit) = page_of(&services, page.limit).await?;
-    let scope = CursorScope::new("license-sessions", &caller.org_id).within(&id);
-    let position = key.open_opt(&scope, page.cursor.as_deref())?;
-    let (view, next) =
-        service::sessions(&services, &caller.org_id, &id, limit.get(), position).await?;
+    let mut pager = PageRequest::open(
+        services.secrets.as_ref(),
+        CursorScope::new("license-sessions", &caller.org_id).within(&id),
+        page.limit,
+        page.cursor.as_deref(),
+    )
+    .await?;
+    let (view, next) = service::sessions(
+        &services,
+        &caller.org_id,
+        &id,
+        pager.limit,
+        pager.position.take(),
+    )
+    .await?;
     Ok(Json(SessionsPage {
         active: view.active,
         past: view.past,
-        next_cursor: key.seal_opt(&scope, next.as_deref()),
+        next_cursor: pager.next_cursor(next.as_deref()),
     })
     .into_response())
 }
@@ -576,21 +590,25 @@ async fn audit(
     QueryParams(page): QueryParams<AuditParams>,
 ) -> ApiResult<Response> {
     caller.require_admin(&services).await?;
-    let (key, limit) = page_of(&services, page.limit).await?;
     let license = page.license_id.as_deref().unwrap_or("");
-    let scope = CursorScope::new("license-audit", &caller.org_id).within(license);
-    let position = key.open_opt(&scope, page.cursor.as_deref())?;
+    let mut pager = PageRequest::open(
+        services.secrets.as_ref(),
+        CursorScope::new("license-audit", &caller.org_id).within(license),
+        page.limit,
+        page.cursor.as_deref(),
+    )
+    .await?;
     let (log, next) = service::audit_log(
         &services,
         &caller.org_id,
         page.license_id.as_deref(),
-        limit.get(),
-        position,
+        pager.limit,
+        pager.position.take(),
     )
     .await?;
     Ok(Json(AuditLog {
         entries: log.entries,
-        next_cursor: key.seal_opt(&scope, next.as_deref()),
+        next_cursor: pager.next_cursor(next.as_deref()),
     })
     .into_response())
 }

@@ -160,6 +160,40 @@ impl CursorKey {
     }
 }
 
+/// One list request at the edge, parsed once: the page size, the store position
+/// its cursor names, and what seals the cursor of the next page.
+pub struct PageRequest<'a> {
+    pub limit: usize,
+    pub position: Option<String>,
+    key: CursorKey,
+    scope: CursorScope<'a>,
+}
+
+impl<'a> PageRequest<'a> {
+    /// A bad `limit` is a 422; a cursor this list did not issue, a 400.
+    pub async fn open(
+        secrets: &dyn Secrets,
+        scope: CursorScope<'a>,
+        limit: Option<usize>,
+        cursor: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        let limit = PageLimit::parse(limit)?.get();
+        let key = CursorKey::load(secrets).await?;
+        let position = key.open_opt(&scope, cursor)?;
+        Ok(Self {
+            limit,
+            position,
+            key,
+            scope,
+        })
+    }
+
+    /// The client's cursor for the store's next position, if there is one.
+    pub fn next_cursor(&self, next: Option<&str>) -> Option<String> {
+        self.key.seal_opt(&self.scope, next)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
