@@ -23,7 +23,7 @@ pub struct TestApp {
 
 /// The server's thread and the means to stop it.
 struct Server {
-    services: skiff_shared::Services,
+    services: skiff_core::services::Services,
     stop: tokio::sync::oneshot::Sender<()>,
     stopped: std::sync::mpsc::Receiver<()>,
 }
@@ -69,8 +69,8 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string())),
     );
-    let config = skiff_shared::config::Config::from_vars(vars).expect("test config");
-    skiff_shared::telemetry::init(&config.log_filter);
+    let config = skiff_app::AppConfig::from_vars(vars).expect("test config");
+    skiff_app::telemetry::init(&config.log_filter);
 
     let (ready_tx, ready) = tokio::sync::oneshot::channel();
     let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -201,7 +201,7 @@ impl TestApp {
     }
 
     /// The server's services, for assertions a client cannot make (use sparingly).
-    pub fn services(&self) -> &skiff_shared::Services {
+    pub fn services(&self) -> &skiff_core::services::Services {
         &self.server.as_ref().expect("running").services
     }
 

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 /// Every group's part, merged as the API serves it.
 fn document() -> String {
-    let doc = skiff_shared::http::openapi::document([
-        skiff_auth::openapi(),
-        skiff_billing::openapi(),
-        skiff_licensing::openapi(),
+    let doc = skiff_http::openapi::document([
+        skiff_fn_auth::openapi(),
+        skiff_fn_billing::openapi(),
+        skiff_fn_licensing::openapi(),
     ]);
     let mut json = doc.to_pretty_json().expect("the document serializes");
     json.push('\n');
@@ -36,7 +36,7 @@ fn the_checked_in_document_is_the_one_the_code_describes() {
          (or `cargo test -p skiff-e2e --test openapi`) and commit it"
     );
     assert_eq!(
-        skiff_auth::OPENAPI_JSON,
+        skiff_fn_auth::OPENAPI_JSON,
         want,
         "the auth function was built from another openapi.json"
     );

@@ -277,7 +277,7 @@ async fn api_keys_expire_and_record_their_last_use() {
     app.register_owner("owner@acme.test", "Acme").await;
     let owner = app.login("owner@acme.test").await;
     let now = server_now(&app).await;
-    let rfc3339 = skiff_shared::licensing::service::rfc3339;
+    let rfc3339 = skiff_licensing::rfc3339;
 
     for (bad, want) in [
         (json!("tomorrow"), "INVALID_TIMESTAMP"),

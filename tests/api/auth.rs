@@ -634,8 +634,8 @@ mod forged {
     use super::*;
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use skiff_shared::auth::access_token::{self, Claims};
-    use skiff_shared::auth::signing_keys;
+    use skiff_identity::access_token::{self, Claims};
+    use skiff_identity::signing_keys;
 
     fn b64(v: &Value) -> String {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())

@@ -4,8 +4,8 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use skiff_billing::webhook::{signature, signature_header};
 use skiff_e2e::{TEST_PASSWORD, TestApp, spawn_app};
-use skiff_shared::billing::webhook::{signature, signature_header};
 use std::time::Duration;
 
 async fn call(
@@ -82,7 +82,7 @@ async fn audit_actions(app: &TestApp, token: &str) -> Vec<String> {
 }
 
 async fn webhook_secret(app: &TestApp) -> String {
-    skiff_shared::billing::simulator_webhook_secret(app.services())
+    skiff_billing::simulator_webhook_secret(app.services())
         .await
         .unwrap()
 }
@@ -493,7 +493,7 @@ async fn webhook_signatures_are_checked() {
     let secret = webhook_secret(&app).await;
     let t = now(&app).await;
     let body = event("evt_sig_1", "customer.created", t, json!({"id": "cus_x"}));
-    let record = skiff_shared::idempotency::record_key("stripe", "evt_sig_1");
+    let record = skiff_core::idempotency::record_key("stripe", "evt_sig_1");
     let recorded = || async { app.services().store.get(&record).await.unwrap().is_some() };
 
     // Missing, wrong secret, tampered body, stale or future timestamp: 400, nothing recorded.
@@ -692,7 +692,7 @@ async fn out_of_order_events_never_roll_state_back() {
             Some("WEBHOOK_PROCESSING_FAILED")
         )
     );
-    let record = skiff_shared::idempotency::record_key("stripe", "evt_o5");
+    let record = skiff_core::idempotency::record_key("stripe", "evt_o5");
     assert!(
         app.services().store.get(&record).await.unwrap().is_none(),
         "the claim is released"

@@ -1,7 +1,7 @@
 //! The filesystem adapter's signed URLs, served by the local server.
 
+use skiff_core::ports::blobs::{BlobKey, SignedOp};
 use skiff_e2e::spawn_app;
-use skiff_shared::ports::blobs::{BlobKey, SignedOp};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

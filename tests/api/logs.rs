@@ -71,7 +71,7 @@ async fn a_full_journey_logs_no_token_or_key_it_used() {
     let log = Captured::default();
     let writer = log.clone();
     assert!(
-        skiff_shared::telemetry::try_init_with_writer("debug", move || writer.clone()),
+        skiff_app::telemetry::try_init_with_writer("debug", move || writer.clone()),
         "the log capture must be the process's subscriber"
     );
     let app = spawn_app_with(&[("SKIFF_LOG", "debug")]).await;

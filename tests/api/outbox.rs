@@ -1,6 +1,6 @@
+use skiff_core::outbox;
+use skiff_core::ports::mail::Email;
 use skiff_e2e::spawn_app;
-use skiff_shared::outbox;
-use skiff_shared::ports::mail::Email;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_email_reaches_the_dev_mailbox_through_the_outbox_worker() {

@@ -4,18 +4,18 @@
 //! - register p50 on the embedded adapter (argon2id hash + one 4-item transaction
 //!   + verification token + outbox enqueue).
 //!
-//! `cargo bench -p skiff-auth --bench auth` (env `BENCH_LOGINS`, `BENCH_REGISTERS`,
+//! `cargo bench -p skiff-fn-auth --bench auth` (env `BENCH_LOGINS`, `BENCH_REGISTERS`,
 //! `BENCH_VERIFY_SECS` shrink or grow the runs).
 
 use axum::body::Body;
 use http::Request;
-use skiff_shared::Services;
-use skiff_shared::auth::access_token;
-use skiff_shared::auth::principal::{audience, authenticate};
-use skiff_shared::auth::signing_keys;
-use skiff_shared::clock::SystemClock;
-use skiff_shared::config::Config;
-use skiff_shared::identity::password::{ARGON2_M_COST_KIB, ARGON2_P_COST, ARGON2_T_COST};
+use skiff_app::AppConfig as Config;
+use skiff_core::clock::SystemClock;
+use skiff_core::services::Services;
+use skiff_http::principal::{audience, authenticate};
+use skiff_identity::access_token;
+use skiff_identity::password::{ARGON2_M_COST_KIB, ARGON2_P_COST, ARGON2_T_COST};
+use skiff_identity::signing_keys;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
@@ -66,13 +66,13 @@ fn main() {
         .build()
         .unwrap();
     let services: Services = rt.block_on(async {
-        Services::embedded(config.clone(), Arc::new(SystemClock))
+        skiff_app::services::embedded(config.clone(), Arc::new(SystemClock))
             .await
             .unwrap()
             .services
     });
-    let app = skiff_shared::http::with_common_layers(
-        skiff_auth::router().with_state(services.clone()),
+    let app = skiff_http::with_common_layers(
+        skiff_fn_auth::router().with_state(services.clone()),
         &config,
     );
 

@@ -6,18 +6,19 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use skiff_shared::auth::Principal;
-use skiff_shared::error::FieldError;
-use skiff_shared::http::client_ip::ClientIp;
-use skiff_shared::http::json::JsonBody;
-use skiff_shared::identity::mail::{self, PasswordResetRequested, VerificationRequested};
-use skiff_shared::identity::names::Name;
-use skiff_shared::identity::one_time::{self, Purpose};
-use skiff_shared::identity::orgs::{self, Membership, Org};
-use skiff_shared::identity::users::{self, User};
-use skiff_shared::identity::{EmailAddress, OrgId, Password, Role, UserId, password, sessions};
-use skiff_shared::ports::store::{Change, Condition, StoreError, Write};
-use skiff_shared::{ApiError, ApiResult, Services, outbox, rate_limit};
+use skiff_core::ports::store::{Change, Condition, StoreError, Write};
+use skiff_core::{Services, outbox, rate_limit};
+use skiff_http::client_ip::ClientIp;
+use skiff_http::error::FieldError;
+use skiff_http::json::JsonBody;
+use skiff_http::principal::Principal;
+use skiff_http::{ApiError, ApiResult};
+use skiff_identity::mail::{self, PasswordResetRequested, VerificationRequested};
+use skiff_identity::names::Name;
+use skiff_identity::one_time::{self, Purpose};
+use skiff_identity::orgs::{self, Membership, Org};
+use skiff_identity::users::{self, User};
+use skiff_identity::{EmailAddress, OrgId, Password, Role, UserId, password, sessions};
 use utoipa::ToSchema;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -44,9 +45,9 @@ pub struct RegisterResponse {
     request_body = RegisterRequest,
     responses(
         (status = 201, body = RegisterResponse),
-        (status = 409, description = "EMAIL_TAKEN", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 422, description = "Every failed rule", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 429, description = "Rate limited; see Retry-After", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 409, description = "EMAIL_TAKEN", body = skiff_http::openapi::ProblemDetails),
+        (status = 422, description = "Every failed rule", body = skiff_http::openapi::ProblemDetails),
+        (status = 429, description = "Rate limited; see Retry-After", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn register(
@@ -155,8 +156,8 @@ pub struct VerifiedResponse {
     params(TokenQuery),
     responses(
         (status = 200, body = VerifiedResponse),
-        (status = 400, description = "TOKEN_INVALID", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 410, description = "TOKEN_EXPIRED or TOKEN_USED", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 400, description = "TOKEN_INVALID", body = skiff_http::openapi::ProblemDetails),
+        (status = 410, description = "TOKEN_EXPIRED or TOKEN_USED", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn verify_email_query(
@@ -174,8 +175,8 @@ pub async fn verify_email_query(
     params(("token" = String, Path, description = "The token from the e-mail")),
     responses(
         (status = 200, body = VerifiedResponse),
-        (status = 400, description = "TOKEN_INVALID", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 410, description = "TOKEN_EXPIRED or TOKEN_USED", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 400, description = "TOKEN_INVALID", body = skiff_http::openapi::ProblemDetails),
+        (status = 410, description = "TOKEN_EXPIRED or TOKEN_USED", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn verify_email_path(
@@ -247,10 +248,7 @@ async fn accept_by_email<M: outbox::Message>(
     ip: &ClientIp,
     raw_email: &str,
     names: (&str, &str),
-    limits: (
-        skiff_shared::config::RateLimit,
-        skiff_shared::config::RateLimit,
-    ),
+    limits: (skiff_core::config::RateLimit, skiff_core::config::RateLimit),
     message: impl FnOnce(String) -> M,
 ) -> ApiResult<()> {
     let (store, clock) = (services.store.as_ref(), services.clock.as_ref());
@@ -278,7 +276,7 @@ async fn accept_by_email<M: outbox::Message>(
     request_body = EmailRequest,
     responses(
         (status = 202, body = Accepted),
-        (status = 429, description = "Rate limited; see Retry-After", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 429, description = "Rate limited; see Retry-After", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn resend_verification(
@@ -310,7 +308,7 @@ pub async fn resend_verification(
     request_body = EmailRequest,
     responses(
         (status = 202, body = Accepted),
-        (status = 429, description = "Rate limited; see Retry-After", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 429, description = "Rate limited; see Retry-After", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn forgot_password(
@@ -349,10 +347,10 @@ pub struct ResetPasswordRequest {
     request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password changed; every session revoked"),
-        (status = 400, description = "TOKEN_INVALID", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 410, description = "TOKEN_EXPIRED or TOKEN_USED", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 422, description = "Password policy", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 429, description = "Rate limited per IP and per token; see Retry-After", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 400, description = "TOKEN_INVALID", body = skiff_http::openapi::ProblemDetails),
+        (status = 410, description = "TOKEN_EXPIRED or TOKEN_USED", body = skiff_http::openapi::ProblemDetails),
+        (status = 422, description = "Password policy", body = skiff_http::openapi::ProblemDetails),
+        (status = 429, description = "Rate limited per IP and per token; see Retry-After", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn reset_password(
@@ -471,7 +469,7 @@ async fn me_response(services: &Services, principal: &Principal) -> ApiResult<Me
     path = "/api/v1/auth/me",
     tag = crate::TAG_AUTH,
     security(("bearer" = [])),
-    responses((status = 200, body = MeResponse), (status = 401, body = skiff_shared::http::openapi::ProblemDetails))
+    responses((status = 200, body = MeResponse), (status = 401, body = skiff_http::openapi::ProblemDetails))
 )]
 pub async fn me(
     State(services): State<Services>,
@@ -493,7 +491,7 @@ pub struct UpdateMeRequest {
     tag = crate::TAG_AUTH,
     security(("bearer" = [])),
     request_body = UpdateMeRequest,
-    responses((status = 200, body = MeResponse), (status = 422, body = skiff_shared::http::openapi::ProblemDetails))
+    responses((status = 200, body = MeResponse), (status = 422, body = skiff_http::openapi::ProblemDetails))
 )]
 pub async fn update_me(
     State(services): State<Services>,
@@ -539,8 +537,8 @@ pub struct ChangePasswordRequest {
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Changed; other sessions revoked"),
-        (status = 422, description = "Policy, or the current password is wrong", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 429, description = "Rate limited per IP and per account; see Retry-After", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 422, description = "Policy, or the current password is wrong", body = skiff_http::openapi::ProblemDetails),
+        (status = 429, description = "Rate limited per IP and per account; see Retry-After", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn change_password(

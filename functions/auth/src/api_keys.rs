@@ -7,16 +7,17 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use skiff_shared::auth::{CurrentMember, Principal};
-use skiff_shared::error::FieldError;
-use skiff_shared::http::extract::QueryParams;
-use skiff_shared::http::json::JsonBody;
-use skiff_shared::http::pagination::{CursorScope, PageRequest};
-use skiff_shared::identity::api_keys::{self, ApiKey};
-use skiff_shared::identity::names::Name;
-use skiff_shared::identity::roles::KNOWN_SCOPES;
-use skiff_shared::identity::{ApiKeyId, Role, Scopes};
-use skiff_shared::{ApiError, ApiResult, Services};
+use skiff_core::Services;
+use skiff_http::error::FieldError;
+use skiff_http::extract::QueryParams;
+use skiff_http::json::JsonBody;
+use skiff_http::pagination::{CursorScope, PageRequest};
+use skiff_http::principal::{CurrentMember, Principal};
+use skiff_http::{ApiError, ApiResult};
+use skiff_identity::api_keys::{self, ApiKey};
+use skiff_identity::names::Name;
+use skiff_identity::roles::KNOWN_SCOPES;
+use skiff_identity::{ApiKeyId, Role, Scopes};
 use utoipa::ToSchema;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -77,7 +78,7 @@ fn key_response(k: ApiKey) -> KeyResponse {
 }
 
 /// Managing keys needs a person with the admin role (never another key).
-fn manager(principal: &Principal) -> ApiResult<&skiff_shared::identity::UserId> {
+fn manager(principal: &Principal) -> ApiResult<&skiff_identity::UserId> {
     let user = principal.require_user()?;
     principal.require_role(Role::Admin)?;
     Ok(user)
@@ -114,8 +115,8 @@ fn parse_expiry(raw: &str, now: i64) -> Result<i64, FieldError> {
     request_body = CreateKeyRequest,
     responses(
         (status = 201, body = CreatedKeyResponse),
-        (status = 403, body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 422, body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 403, body = skiff_http::openapi::ProblemDetails),
+        (status = 422, body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn create(
@@ -190,10 +191,10 @@ pub async fn create(
     ),
     responses(
         (status = 200, body = KeysResponse),
-        (status = 400, description = "INVALID_CURSOR", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 401, body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 403, body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 422, body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 400, description = "INVALID_CURSOR", body = skiff_http::openapi::ProblemDetails),
+        (status = 401, body = skiff_http::openapi::ProblemDetails),
+        (status = 403, body = skiff_http::openapi::ProblemDetails),
+        (status = 422, body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn list(
@@ -231,7 +232,7 @@ pub async fn list(
     params(("id" = String, Path, description = "The key's id (`key_…`)")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such key in this organization", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 404, description = "No such key in this organization", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn delete(

@@ -1,10 +1,10 @@
 //! Small helpers shared by the handlers.
 
 use serde::Serialize;
-use skiff_shared::ApiError;
-use skiff_shared::error::FieldError;
-use skiff_shared::identity::email::EmailAddress;
-use skiff_shared::identity::one_time::ConsumeError;
+use skiff_core::email::EmailAddress;
+use skiff_http::error::ApiError;
+use skiff_http::error::FieldError;
+use skiff_identity::one_time::ConsumeError;
 use utoipa::ToSchema;
 
 /// Collects every failed rule of a request, then answers 422 with all of them.

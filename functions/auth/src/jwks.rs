@@ -3,8 +3,9 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use skiff_shared::auth::signing_keys;
-use skiff_shared::{ApiResult, Services};
+use skiff_core::Services;
+use skiff_http::ApiResult;
+use skiff_identity::signing_keys;
 
 /// Verification keys (current first, then previous keys not yet retired).
 #[utoipa::path(

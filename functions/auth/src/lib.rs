@@ -1,7 +1,7 @@
 //! The `auth` function: identity, organizations, API keys and JWKS.
 //!
 //! Thin: routing, extraction and mapping onto the identity
-//! domain in `skiff_shared::identity` and `skiff_shared::auth`. On AWS this function
+//! domain in `skiff_identity` and `skiff_http::principal`. On AWS this function
 //! also owns `/api/v1/openapi.json` and `/.well-known/jwks.json`.
 
 mod account;
@@ -11,7 +11,7 @@ mod jwks;
 mod orgs;
 mod sessions;
 
-use skiff_shared::Services;
+use skiff_core::services::Services;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -58,12 +58,11 @@ pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
 /// Every route of the group, plus `/api/v1/openapi.json`.
 pub fn router() -> axum::Router<Services> {
     let (router, _doc) = api().split_for_parts();
-    router.merge(skiff_shared::http::openapi::router(OPENAPI_JSON))
+    router.merge(skiff_http::openapi::router(OPENAPI_JSON))
 }
 
 /// The `auth` Lambda's whole HTTP surface (health, the group's routes, the whole
 /// OpenAPI document), org administration behind the service profile's write lock.
 pub fn app(services: Services) -> axum::Router {
-    let router = skiff_shared::http::write_lock::protect_org_admin(router(), &services);
-    skiff_shared::http::lambda_app(router, services)
+    skiff_http::lambda_app(router(), services)
 }

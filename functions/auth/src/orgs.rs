@@ -8,23 +8,24 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use skiff_shared::auth::{CurrentMember, Principal};
-use skiff_shared::error::FieldError;
-use skiff_shared::http::client_ip::ClientIp;
-use skiff_shared::http::extract::QueryParams;
-use skiff_shared::http::json::JsonBody;
-use skiff_shared::http::pagination::{CursorScope, PageRequest};
-use skiff_shared::identity::invitations::{self, Invitation, Revoked};
-use skiff_shared::identity::mail;
-use skiff_shared::identity::names::Name;
-use skiff_shared::identity::one_time::{self, Purpose};
-use skiff_shared::identity::orgs::{self, Membership, MembershipError};
-use skiff_shared::identity::users::{self, User};
-use skiff_shared::identity::{
+use skiff_core::ports::store::StoreError;
+use skiff_core::{Services, rate_limit};
+use skiff_http::client_ip::ClientIp;
+use skiff_http::error::FieldError;
+use skiff_http::extract::QueryParams;
+use skiff_http::json::JsonBody;
+use skiff_http::pagination::{CursorScope, PageRequest};
+use skiff_http::principal::{CurrentMember, Principal};
+use skiff_http::{ApiError, ApiResult};
+use skiff_identity::invitations::{self, Invitation, Revoked};
+use skiff_identity::mail;
+use skiff_identity::names::Name;
+use skiff_identity::one_time::{self, Purpose};
+use skiff_identity::orgs::{self, Membership, MembershipError};
+use skiff_identity::users::{self, User};
+use skiff_identity::{
     EmailAddress, InvitationId, OrgId, Password, Role, UserId, password, sessions,
 };
-use skiff_shared::ports::store::StoreError;
-use skiff_shared::{ApiError, ApiResult, Services, rate_limit};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,7 +56,7 @@ async fn org_response(services: &Services, principal: &Principal) -> ApiResult<O
     path = "/api/v1/orgs/current",
     tag = crate::TAG_ORGS,
     security(("bearer" = [])),
-    responses((status = 200, body = OrgResponse), (status = 401, body = skiff_shared::http::openapi::ProblemDetails))
+    responses((status = 200, body = OrgResponse), (status = 401, body = skiff_http::openapi::ProblemDetails))
 )]
 pub async fn current(
     State(services): State<Services>,
@@ -80,8 +81,8 @@ pub struct RenameRequest {
     request_body = RenameRequest,
     responses(
         (status = 200, body = OrgResponse),
-        (status = 403, description = "INSUFFICIENT_ROLE", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 422, body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 403, description = "INSUFFICIENT_ROLE", body = skiff_http::openapi::ProblemDetails),
+        (status = 422, body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn rename(
@@ -125,10 +126,10 @@ pub struct MembersResponse {
     ),
     responses(
         (status = 200, body = MembersResponse),
-        (status = 400, description = "INVALID_CURSOR", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 401, body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 403, body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 422, body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 400, description = "INVALID_CURSOR", body = skiff_http::openapi::ProblemDetails),
+        (status = 401, body = skiff_http::openapi::ProblemDetails),
+        (status = 403, body = skiff_http::openapi::ProblemDetails),
+        (status = 422, body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn members(
@@ -240,8 +241,8 @@ fn may_assign(principal: &Principal, from: Option<Role>, to: Role) -> ApiResult<
     request_body = InviteRequest,
     responses(
         (status = 201, body = InvitationResponse),
-        (status = 409, description = "ALREADY_MEMBER", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 422, body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 409, description = "ALREADY_MEMBER", body = skiff_http::openapi::ProblemDetails),
+        (status = 422, body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn invite(
@@ -312,9 +313,9 @@ pub struct InvitationsResponse {
     ),
     responses(
         (status = 200, body = InvitationsResponse),
-        (status = 400, description = "INVALID_CURSOR", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 403, description = "INSUFFICIENT_ROLE or NOT_A_MEMBER", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 422, description = "limit out of range", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 400, description = "INVALID_CURSOR", body = skiff_http::openapi::ProblemDetails),
+        (status = 403, description = "INSUFFICIENT_ROLE or NOT_A_MEMBER", body = skiff_http::openapi::ProblemDetails),
+        (status = 422, description = "limit out of range", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn list_invitations(
@@ -355,9 +356,9 @@ pub async fn list_invitations(
     params(("id" = String, Path, description = "The invitation's id (`inv_…`)")),
     responses(
         (status = 204, description = "Revoked (or already revoked)"),
-        (status = 403, description = "INSUFFICIENT_ROLE or NOT_A_MEMBER", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 404, description = "No such invitation in this organization", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 409, description = "INVITATION_ACCEPTED", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 403, description = "INSUFFICIENT_ROLE or NOT_A_MEMBER", body = skiff_http::openapi::ProblemDetails),
+        (status = 404, description = "No such invitation in this organization", body = skiff_http::openapi::ProblemDetails),
+        (status = 409, description = "INVITATION_ACCEPTED", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn revoke_invitation(
@@ -418,11 +419,11 @@ pub struct AcceptResponse {
     responses(
         (status = 200, description = "An existing account joined", body = AcceptResponse),
         (status = 201, description = "An account was created and joined", body = AcceptResponse),
-        (status = 400, description = "TOKEN_INVALID", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 409, description = "ALREADY_MEMBER", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 410, description = "TOKEN_EXPIRED, TOKEN_USED or INVITATION_REVOKED", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 422, description = "A new account needs full_name and password", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 429, description = "Rate limited per IP and per token; see Retry-After", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 400, description = "TOKEN_INVALID", body = skiff_http::openapi::ProblemDetails),
+        (status = 409, description = "ALREADY_MEMBER", body = skiff_http::openapi::ProblemDetails),
+        (status = 410, description = "TOKEN_EXPIRED, TOKEN_USED or INVITATION_REVOKED", body = skiff_http::openapi::ProblemDetails),
+        (status = 422, description = "A new account needs full_name and password", body = skiff_http::openapi::ProblemDetails),
+        (status = 429, description = "Rate limited per IP and per token; see Retry-After", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn accept_invitation(
@@ -574,7 +575,7 @@ fn email_taken() -> ApiError {
 
 /// The token was still usable, so another write lost a race: say which.
 async fn conflict_after_race(
-    store: &dyn skiff_shared::ports::store::ItemStore,
+    store: &dyn skiff_core::ports::store::ItemStore,
     m: &Membership,
     created: bool,
 ) -> ApiError {
@@ -620,8 +621,8 @@ fn membership_error(e: MembershipError) -> ApiError {
     request_body = ChangeRoleRequest,
     responses(
         (status = 200, body = MemberResponse),
-        (status = 404, description = "No such member in this organization", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 409, description = "LAST_OWNER", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 404, description = "No such member in this organization", body = skiff_http::openapi::ProblemDetails),
+        (status = 409, description = "LAST_OWNER", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn change_role(
@@ -657,8 +658,8 @@ pub async fn change_role(
     params(("user_id" = String, Path, description = "The member's user id")),
     responses(
         (status = 204, description = "Removed; their sessions in this organization are revoked"),
-        (status = 404, description = "No such member in this organization", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 409, description = "LAST_OWNER", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 404, description = "No such member in this organization", body = skiff_http::openapi::ProblemDetails),
+        (status = 409, description = "LAST_OWNER", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn remove_member(

@@ -4,16 +4,18 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use skiff_shared::auth::access_token::{self, ACCESS_TOKEN_LIFETIME, Grant};
-use skiff_shared::auth::principal::audience;
-use skiff_shared::auth::{Principal, signing_keys};
-use skiff_shared::http::client_ip::ClientIp;
-use skiff_shared::http::json::JsonBody;
-use skiff_shared::identity::orgs::{self, Membership};
-use skiff_shared::identity::sessions::{self, RefreshError, Session};
-use skiff_shared::identity::users::{self, User};
-use skiff_shared::identity::{EmailAddress, OrgId, Scopes, password};
-use skiff_shared::{ApiError, ApiResult, Services, rate_limit};
+use skiff_core::{Services, rate_limit};
+use skiff_http::client_ip::ClientIp;
+use skiff_http::json::JsonBody;
+use skiff_http::principal::Principal;
+use skiff_http::principal::audience;
+use skiff_http::{ApiError, ApiResult};
+use skiff_identity::access_token::{self, ACCESS_TOKEN_LIFETIME, Grant};
+use skiff_identity::orgs::{self, Membership};
+use skiff_identity::sessions::{self, RefreshError, Session};
+use skiff_identity::signing_keys;
+use skiff_identity::users::{self, User};
+use skiff_identity::{EmailAddress, OrgId, Scopes, password};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -103,8 +105,8 @@ fn invalid_credentials() -> ApiError {
     request_body = LoginRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 401, description = "INVALID_CREDENTIALS (same answer and timing for unknown e-mails)", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 429, description = "Rate limited per e-mail and per IP; see Retry-After", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 401, description = "INVALID_CREDENTIALS (same answer and timing for unknown e-mails)", body = skiff_http::openapi::ProblemDetails),
+        (status = 429, description = "Rate limited per e-mail and per IP; see Retry-After", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn login(
@@ -161,8 +163,8 @@ pub struct RefreshRequest {
     request_body = RefreshRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 401, description = "TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED or TOKEN_REUSED", body = skiff_shared::http::openapi::ProblemDetails),
-        (status = 429, description = "Rate limited per IP and per token; see Retry-After", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 401, description = "TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED or TOKEN_REUSED", body = skiff_http::openapi::ProblemDetails),
+        (status = 429, description = "Rate limited per IP and per token; see Retry-After", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn refresh(
@@ -216,7 +218,7 @@ pub async fn refresh(
     path = "/api/v1/auth/logout",
     tag = crate::TAG_AUTH,
     security(("bearer" = [])),
-    responses((status = 204, description = "Signed out"), (status = 401, body = skiff_shared::http::openapi::ProblemDetails))
+    responses((status = 204, description = "Signed out"), (status = 401, body = skiff_http::openapi::ProblemDetails))
 )]
 pub async fn logout(
     State(services): State<Services>,
@@ -235,7 +237,7 @@ pub async fn logout(
     path = "/api/v1/auth/logout-all",
     tag = crate::TAG_AUTH,
     security(("bearer" = [])),
-    responses((status = 204, description = "Every session signed out"), (status = 401, body = skiff_shared::http::openapi::ProblemDetails))
+    responses((status = 204, description = "Every session signed out"), (status = 401, body = skiff_http::openapi::ProblemDetails))
 )]
 pub async fn logout_all(
     State(services): State<Services>,
@@ -262,7 +264,7 @@ pub struct SwitchOrgRequest {
     request_body = SwitchOrgRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 404, description = "Not a member of that organization", body = skiff_shared::http::openapi::ProblemDetails),
+        (status = 404, description = "Not a member of that organization", body = skiff_http::openapi::ProblemDetails),
     )
 )]
 pub async fn switch_org(

@@ -5,8 +5,8 @@
 use http_body_util::BodyExt;
 use lambda_http::request::LambdaRequest;
 use serde_json::Value;
-use skiff_shared::rate_limit::{self, Decision};
-use skiff_shared::testing::embedded_services;
+use skiff_app::testing::embedded_services;
+use skiff_core::rate_limit::{self, Decision};
 use tower::ServiceExt;
 
 fn fixture(name: &str) -> lambda_http::Request {
@@ -41,7 +41,7 @@ async fn register_then_login_fixtures_through_the_handler() {
     let dir = tempfile::tempdir().unwrap();
     let (embedded, _clock) = embedded_services(dir.path()).await;
     let services = embedded.services;
-    let app = skiff_auth::app(services.clone());
+    let app = skiff_fn_auth::app(services.clone());
 
     let (status, body, headers) = send(&app, fixture("register.json")).await;
     assert_eq!(status, 201, "{body}");
@@ -83,7 +83,7 @@ async fn register_then_login_fixtures_through_the_handler() {
 async fn health_fixtures_are_answered_by_the_handler_with_the_common_layers() {
     let dir = tempfile::tempdir().unwrap();
     let (embedded, _clock) = embedded_services(dir.path()).await;
-    let app = skiff_auth::app(embedded.services);
+    let app = skiff_fn_auth::app(embedded.services);
     for route in ["healthz", "livez", "readyz", "version"] {
         let (status, body, headers) = send(&app, event(&format!("health/{route}.json"))).await;
         assert_eq!(status, 200, "GET /{route}: {body}");
@@ -111,9 +111,9 @@ async fn health_fixtures_are_answered_by_the_handler_with_the_common_layers() {
 /// The auth function's handler over the AWS adapters on the emulator, with `queue_url`
 /// in place of the provisioned queue when given.
 async fn aws_app(queue_url: Option<&str>) -> axum::Router {
-    let sdk = skiff_shared::testing::aws_sdk_config().await;
-    let prefix = skiff_shared::testing::unique_name("ready");
-    let res = skiff_shared::provision::provision_all(&sdk, true, &prefix)
+    let sdk = skiff_adapters::testing::aws_sdk_config().await;
+    let prefix = skiff_adapters::testing::unique_name("ready");
+    let res = skiff_adapters::provision::provision_all(&sdk, true, &prefix, &skiff_app::secrets())
         .await
         .expect("provision on the emulator");
     let vars = [
@@ -126,18 +126,17 @@ async fn aws_app(queue_url: Option<&str>) -> axum::Router {
         ("SKIFF_SECRET_ID", res.secret_id.as_str()),
         ("AWS_ENDPOINT_URL", res.endpoint_url.as_deref().unwrap()),
     ];
-    let config = skiff_shared::config::Config::from_vars(
-        vars.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-    )
-    .expect("an AWS configuration");
-    let services = skiff_shared::Services::aws_with_sdk(
+    let config =
+        skiff_app::AppConfig::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .expect("an AWS configuration");
+    let services = skiff_app::services::aws_with_sdk(
         config,
         &sdk,
-        std::sync::Arc::new(skiff_shared::clock::SystemClock),
+        std::sync::Arc::new(skiff_core::clock::SystemClock),
     )
     .await
     .expect("AWS services");
-    skiff_auth::app(services)
+    skiff_fn_auth::app(services)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,7 +148,7 @@ async fn the_readiness_fixture_probes_the_aws_resources() {
         assert_eq!(body["checks"][check]["status"], "ok", "{check}: {body}");
     }
 
-    let endpoint = skiff_shared::testing::aws_endpoint();
+    let endpoint = skiff_adapters::testing::aws_endpoint();
     let gone = format!("{endpoint}/123456789012/no-such-queue");
     let app = aws_app(Some(&gone)).await;
     let (status, body, headers) = send(&app, event("health/readyz.json")).await;

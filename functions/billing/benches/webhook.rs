@@ -9,13 +9,13 @@
 //!
 //! Target: p99 ≤ 20 ms for a fresh event.
 //!
-//! `cargo bench -p skiff-billing --bench webhook` (EVENTS=n to change the count).
+//! `cargo bench -p skiff-fn-billing --bench webhook` (EVENTS=n to change the count).
 
 use axum::body::Body;
 use http_body_util::BodyExt;
 use serde_json::json;
-use skiff_shared::billing::webhook::signature_header;
-use skiff_shared::testing::embedded_services;
+use skiff_app::testing::embedded_services;
+use skiff_billing::webhook::signature_header;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
@@ -39,7 +39,7 @@ fn report(name: &str, mut samples: Vec<Duration>, wall: Duration) {
 
 struct Ctx {
     app: axum::Router,
-    services: skiff_shared::Services,
+    services: skiff_core::services::Services,
     secret: String,
 }
 
@@ -76,10 +76,10 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let (embedded, _clock) = embedded_services(dir.path()).await;
     let services = embedded.services;
-    let secret = skiff_shared::billing::simulator_webhook_secret(&services)
+    let secret = skiff_billing::simulator_webhook_secret(&services)
         .await
         .unwrap();
-    let app = skiff_billing::router().with_state(services.clone());
+    let app = skiff_fn_billing::router().with_state(services.clone());
 
     let ctx = Arc::new(Ctx {
         app,

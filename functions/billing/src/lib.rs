@@ -1,8 +1,10 @@
 //! The `billing` function: the plan catalog, checkout, the subscription, the
 //! billing portal, the Stripe webhook and the service profile. Thin: routing,
-//! extraction and mapping onto `skiff_shared::billing`.
+//! extraction and mapping onto `skiff_billing`.
 //!
 //! Billing routes are never write-locked: a locked org must still be able to pay.
+
+mod simulator;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -11,17 +13,18 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use skiff_shared::auth::{CurrentMember, Principal};
-use skiff_shared::billing::catalog::{Entitlements, Interval, Plan};
-use skiff_shared::billing::service::{self, Caller, CheckoutBody, WebhookError, WebhookOutcome};
-use skiff_shared::billing::service_profile::{self, Capabilities};
-use skiff_shared::billing::{Runtime, simulator};
-use skiff_shared::error::{Problem, problem_response};
-use skiff_shared::http::extract::QueryParams;
-use skiff_shared::http::json::JsonBody;
-use skiff_shared::http::pagination::{CursorScope, PageRequest};
-use skiff_shared::identity::{Role, users};
-use skiff_shared::{ApiError, ApiResult, Services};
+use skiff_billing::catalog::{Entitlements, Interval, Plan};
+use skiff_billing::service::{self, Caller, CheckoutBody, WebhookError, WebhookOutcome};
+use skiff_billing::service_profile::{self, Capabilities};
+use skiff_billing::{BillingError, Runtime};
+use skiff_core::Services;
+use skiff_http::error::{Problem, problem_response};
+use skiff_http::extract::QueryParams;
+use skiff_http::json::JsonBody;
+use skiff_http::pagination::{CursorScope, PageRequest};
+use skiff_http::principal::{CurrentMember, Principal};
+use skiff_http::{ApiError, ApiResult};
+use skiff_identity::{Role, users};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -32,7 +35,7 @@ const TAG_PLANS: &str = "plans";
 const TAG_BILLING: &str = "billing";
 const TAG_SERVICE: &str = "service";
 
-type Problems = skiff_shared::http::openapi::ProblemDetails;
+type Problems = skiff_http::openapi::ProblemDetails;
 
 fn api() -> OpenApiRouter<Services> {
     OpenApiRouter::new()
@@ -60,8 +63,11 @@ pub fn router() -> axum::Router<Services> {
 /// [`router`], plus the payment simulator's routes where the configuration enables
 /// them (`dev` with simulated payments); elsewhere they are absent, so 404 like any
 /// unknown route.
-pub fn router_for(config: &skiff_shared::config::Config) -> axum::Router<Services> {
-    if simulator::enabled(config) {
+pub fn router_for(
+    config: &skiff_core::config::Config,
+    billing: &skiff_billing::settings::BillingSettings,
+) -> axum::Router<Services> {
+    if simulator::enabled(config, billing) {
         router().merge(simulator::router())
     } else {
         router()
@@ -151,9 +157,7 @@ pub struct PlanList {
 #[utoipa::path(get, path = "/api/v1/plans", tag = TAG_PLANS, responses((status = 200, body = PlanList)))]
 pub async fn list_plans(State(s): State<Services>) -> Json<PlanList> {
     Json(PlanList {
-        plans: s
-            .config
-            .billing
+        plans: skiff_billing::settings(&s)
             .catalog
             .plans()
             .iter()
@@ -174,8 +178,7 @@ pub async fn get_plan(
     State(s): State<Services>,
     Path(plan_id): Path<String>,
 ) -> ApiResult<Json<PlanView>> {
-    s.config
-        .billing
+    skiff_billing::settings(&s)
         .catalog
         .get(&plan_id)
         .map(|p| Json(PlanView::from(p)))
@@ -249,7 +252,7 @@ pub async fn checkout(
     principal.require_scope("billing:write")?;
     require_admin(&principal)?;
     let caller = caller(&s, &principal).await?;
-    let payments = rt.payments(&s).await?;
+    let payments = rt.payments(&s).await.map_err(problem)?;
     let started = service::checkout(
         &s,
         payments.as_ref(),
@@ -260,7 +263,8 @@ pub async fn checkout(
             cancel_url: body.cancel_url,
         },
     )
-    .await?;
+    .await
+    .map_err(problem)?;
     Ok(Json(CheckoutResponse {
         checkout_url: started.checkout_url,
         session_id: started.session_id,
@@ -314,7 +318,8 @@ pub async fn get_subscription(
     principal.require_scope("billing:read")?;
     Ok(Json(
         service::subscription_view(&s, principal.org_id.as_str())
-            .await?
+            .await
+            .map_err(problem)?
             .into(),
     ))
 }
@@ -339,8 +344,10 @@ pub async fn cancel_subscription(
     principal.require_scope("billing:write")?;
     require_admin(&principal)?;
     let caller = caller(&s, &principal).await?;
-    let payments = rt.payments(&s).await?;
-    let view = service::cancel(&s, payments.as_ref(), &caller).await?;
+    let payments = rt.payments(&s).await.map_err(problem)?;
+    let view = service::cancel(&s, payments.as_ref(), &caller)
+        .await
+        .map_err(problem)?;
     Ok((StatusCode::ACCEPTED, Json(view.into())))
 }
 
@@ -381,8 +388,10 @@ pub async fn portal(
             .map_err(|e| ApiError::bad_request("INVALID_JSON", e.to_string()))?
     };
     let caller = caller(&s, &principal).await?;
-    let payments = rt.payments(&s).await?;
-    let url = service::portal(&s, payments.as_ref(), &caller, body.return_url.as_deref()).await?;
+    let payments = rt.payments(&s).await.map_err(problem)?;
+    let url = service::portal(&s, payments.as_ref(), &caller, body.return_url.as_deref())
+        .await
+        .map_err(problem)?;
     Ok(Json(PortalResponse { url }))
 }
 
@@ -451,7 +460,8 @@ pub async fn billing_events(
         pager.limit,
         pager.position.take(),
     )
-    .await?;
+    .await
+    .map_err(problem)?;
     Ok(Json(BillingEvents {
         next_cursor: pager.next_cursor(next.as_deref()),
         events: entries
@@ -500,7 +510,7 @@ pub async fn webhook(
         .and_then(|v| v.to_str().ok());
     let secrets = match rt.webhook_secrets(&s).await {
         Ok(s) => s,
-        Err(e) => return e.into_response(),
+        Err(e) => return problem(e).into_response(),
     };
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let ack = |status: &str| Json(json!({ "status": status })).into_response();
@@ -588,7 +598,7 @@ pub async fn service_profile_route(
     principal: Principal,
 ) -> ApiResult<Json<ServiceProfileView>> {
     let profile = service_profile::load(s.store.as_ref(), principal.org_id.as_str()).await?;
-    let catalog = &s.config.billing.catalog;
+    let catalog = &skiff_billing::settings(&s).catalog;
     let plan = catalog.get(&profile.tier).unwrap_or_else(|| catalog.free());
     Ok(Json(ServiceProfileView {
         tier: profile.tier.clone(),
@@ -598,13 +608,41 @@ pub async fn service_profile_route(
         capabilities: profile.capabilities(catalog).into(),
         entitlements: profile.entitlements(catalog).into(),
         features: plan.enabled_features(),
-        upgrade_url: s.config.billing.upgrade_url.clone(),
+        upgrade_url: skiff_billing::settings(&s).upgrade_url.clone(),
     }))
 }
 
 /// The `billing` Lambda's whole HTTP surface: health, the group's routes and, where
 /// the configuration enables it, the payment simulator.
 pub fn app(services: Services) -> axum::Router {
-    let router = router_for(&services.config);
-    skiff_shared::http::lambda_app(router, services)
+    let router = router_for(&services.config, skiff_billing::settings(&services));
+    skiff_http::lambda_app(router, services)
+}
+
+/// The HTTP answer for a billing error (the one place billing's errors meet HTTP).
+pub(crate) fn problem(e: BillingError) -> ApiError {
+    match e {
+        BillingError::NotFound(detail) => ApiError::NotFound(detail),
+        BillingError::Forbidden { code, detail } => ApiError::Forbidden { code, detail },
+        BillingError::NotInPlan {
+            code,
+            detail,
+            extra,
+        } => ApiError::Custom(Box::new(Problem {
+            status: StatusCode::FORBIDDEN,
+            code: code.to_owned(),
+            title: "Not included in your plan".into(),
+            detail,
+            extra,
+        })),
+        BillingError::Conflict { code, detail } => ApiError::Conflict { code, detail },
+        BillingError::Invalid(errors) => ApiError::validation(errors),
+        BillingError::Unavailable(detail) => ApiError::Unavailable(detail),
+        BillingError::Internal(detail) => ApiError::Internal(detail),
+        BillingError::Payments(e) => e.into(),
+        BillingError::Store(e) => e.into(),
+        BillingError::Secrets(e) => e.into(),
+        BillingError::Queue(e) => e.into(),
+        BillingError::Licensing(e) => ApiError::internal(format!("licensing: {e}")),
+    }
 }

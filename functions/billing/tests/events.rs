@@ -3,18 +3,19 @@
 
 use http_body_util::BodyExt;
 use serde_json::Value;
-use skiff_shared::Services;
-use skiff_shared::auth::access_token::{self, Grant};
-use skiff_shared::auth::{principal, signing_keys};
-use skiff_shared::billing::STRIPE_WEBHOOK_SECRET;
-use skiff_shared::billing::service::subscription_of;
-use skiff_shared::billing::subscription::Status;
-use skiff_shared::clock::{FixedClock, SharedClock};
-use skiff_shared::config::Config;
-use skiff_shared::identity::orgs::{self, Membership, Org};
-use skiff_shared::identity::users::{self, User};
-use skiff_shared::identity::{EmailAddress, OrgId, Role, Scopes, UserId};
-use skiff_shared::ports::secrets::SecretValue;
+use skiff_app::AppConfig as Config;
+use skiff_billing::STRIPE_WEBHOOK_SECRET;
+use skiff_billing::service::subscription_of;
+use skiff_billing::subscription::Status;
+use skiff_core::clock::{FixedClock, SharedClock};
+use skiff_core::ports::secrets::SecretValue;
+use skiff_core::services::Services;
+use skiff_http::principal;
+use skiff_identity::access_token::{self, Grant};
+use skiff_identity::orgs::{self, Membership, Org};
+use skiff_identity::signing_keys;
+use skiff_identity::users::{self, User};
+use skiff_identity::{EmailAddress, OrgId, Role, Scopes, UserId};
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -31,7 +32,7 @@ async fn services(dir: &std::path::Path, vars: &[(&str, &str)], clock: SharedClo
     let mut all = vec![("SKIFF_DATA_DIR".to_owned(), dir.display().to_string())];
     all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_vars(all).expect("config");
-    Services::embedded(config, clock)
+    skiff_app::services::embedded(config, clock)
         .await
         .expect("services")
         .services
@@ -39,7 +40,7 @@ async fn services(dir: &std::path::Path, vars: &[(&str, &str)], clock: SharedClo
 
 async fn invoke(services: &Services, event: &str) -> (u16, Value) {
     let request = lambda_http::request::from_str(event).expect("an API Gateway v2 event");
-    let response = skiff_billing::app(services.clone())
+    let response = skiff_fn_billing::app(services.clone())
         .oneshot(request)
         .await
         .unwrap();
@@ -64,7 +65,7 @@ async fn the_webhook_fixture_starts_a_subscription_once() {
         )
         .await
         .unwrap();
-    skiff_shared::telemetry::init("warn");
+    skiff_app::telemetry::init("warn");
     let event = fixture("webhook.json");
 
     let (status, body) = invoke(&s, &event).await;
@@ -98,7 +99,7 @@ async fn the_webhook_fixture_starts_a_subscription_once() {
 #[tokio::test]
 async fn the_checkout_fixture_returns_a_simulator_checkout_url() {
     let dir = tempfile::tempdir().unwrap();
-    let clock: SharedClock = Arc::new(skiff_shared::clock::SystemClock);
+    let clock: SharedClock = Arc::new(skiff_core::clock::SystemClock);
     let s = services(
         dir.path(),
         &[
@@ -169,11 +170,11 @@ async fn the_checkout_fixture_returns_a_simulator_checkout_url() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_fixtures_are_answered_by_the_handler_with_the_common_layers() {
     let dir = tempfile::tempdir().unwrap();
-    let s = services(dir.path(), &[], Arc::new(skiff_shared::clock::SystemClock)).await;
+    let s = services(dir.path(), &[], Arc::new(skiff_core::clock::SystemClock)).await;
     for route in ["healthz", "livez", "readyz", "version"] {
         let request = lambda_http::request::from_str(&event(&format!("health/{route}.json")))
             .expect("an API Gateway v2 event");
-        let response = skiff_billing::app(s.clone())
+        let response = skiff_fn_billing::app(s.clone())
             .oneshot(request)
             .await
             .unwrap();

@@ -1,7 +1,7 @@
 //! Seat accounting and validation on the embedded (SQLite) item store: the domain
 //! code the routes run, without HTTP. Prints rate and p50/p99 per workload.
 //!
-//! `cargo bench -p skiff-licensing --bench seats`. `SEATS_BENCH_SECS` sets the
+//! `cargo bench -p skiff-fn-licensing --bench seats`. `SEATS_BENCH_SECS` sets the
 //! seconds per workload (default 3).
 //!
 //! Workloads:
@@ -13,21 +13,22 @@
 //! First it measures the machine's own stalls ([`host_stalls`]), the floor under
 //! every p99 it then prints.
 
-use skiff_shared::adapters::sqlite_store::SqliteStore;
-use skiff_shared::clock::{Clock, SystemClock};
-use skiff_shared::licensing::hooks::Entitlement;
-use skiff_shared::licensing::keys::HardwareId;
-use skiff_shared::licensing::model::{License, RequestMeta};
-use skiff_shared::licensing::seats::{self, SeatError};
-use skiff_shared::licensing::{lifecycle, service};
-use skiff_shared::ports::store::ItemStore;
+use skiff_adapters::sqlite_store::SqliteStore;
+use skiff_core::clock::{Clock, SystemClock};
+use skiff_core::ports::store::ItemStore;
+use skiff_fn_licensing::service;
+use skiff_licensing::hooks::Entitlement;
+use skiff_licensing::keys::HardwareId;
+use skiff_licensing::lifecycle;
+use skiff_licensing::model::{License, RequestMeta};
+use skiff_licensing::seats::{self, SeatError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Measured with the allocator the binaries ship with.
 #[global_allocator]
-static ALLOCATOR: skiff_shared::alloc::Allocator = skiff_shared::alloc::Allocator;
+static ALLOCATOR: skiff_app::alloc::Allocator = skiff_app::alloc::Allocator;
 
 const CLIENTS: usize = 16;
 

@@ -3,9 +3,10 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use skiff_shared::auth::Principal;
-use skiff_shared::identity::{Role, users};
-use skiff_shared::{ApiError, ApiResult, Services};
+use skiff_core::Services;
+use skiff_http::principal::Principal;
+use skiff_http::{ApiError, ApiResult};
+use skiff_identity::{Role, users};
 
 /// Scope an API key needs to read licenses (users' tokens carry every scope).
 pub const READ: &str = "licenses:read";

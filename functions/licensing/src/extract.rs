@@ -5,9 +5,9 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use skiff_shared::ApiResult;
-use skiff_shared::http::client_ip::ClientIp;
-use skiff_shared::licensing::model::RequestMeta;
+use skiff_http::client_ip::ClientIp;
+use skiff_http::error::ApiResult;
+use skiff_licensing::model::RequestMeta;
 use std::convert::Infallible;
 
 /// Parse an optional JSON body (empty = none) of the path-based session routes.
@@ -17,7 +17,7 @@ pub fn optional_json<T: DeserializeOwned + utoipa::PartialSchema>(
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    skiff_shared::http::json::parse(bytes).map(Some)
+    skiff_http::json::parse(bytes).map(Some)
 }
 
 /// Client IP (the shared [`ClientIp`]: API Gateway's source IP on Lambda, the TCP

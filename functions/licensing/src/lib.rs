@@ -1,6 +1,6 @@
 //! The `licensing` function: licenses, activation, validation and floating seats
 //! under `/api/v1/licenses`. Thin: parse and authenticate at the edge, then call
-//! `skiff_shared::licensing::service` with the principal's org.
+//! `crate::service` with the principal's org.
 //!
 //! Public routes (a license key is the credential, rate-limited per client IP):
 //! `POST /validate`, `POST /activate`, `POST /deactivate`, `GET /{license_key}/status`,
@@ -9,35 +9,37 @@
 
 mod caller;
 mod extract;
+pub mod service;
 
 pub use caller::Caller;
 use extract::{ClientMeta, optional_json};
-use skiff_shared::http::json::JsonBody;
+use skiff_http::json::JsonBody;
 
+use crate::service::ListFilter;
+use crate::service::{
+    AcquireResponse, ActivateResponse, AuditView, HeartbeatResponse, KeyStatus, LicenseView,
+    SessionView, ValidateResponse,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use skiff_shared::error::FieldError;
-use skiff_shared::http::extract::QueryParams;
-use skiff_shared::http::pagination::{CursorScope, PageRequest};
-use skiff_shared::licensing::keys::HardwareId;
-use skiff_shared::licensing::model::Status;
-use skiff_shared::licensing::service::{self, ListFilter};
-use skiff_shared::licensing::service::{
-    AcquireResponse, ActivateResponse, AuditView, HeartbeatResponse, KeyStatus, LicenseView,
-    SessionView, ValidateResponse,
-};
-use skiff_shared::licensing::signing::PublicKeyInfo;
-use skiff_shared::{ApiError, ApiResult, Services};
+use skiff_core::Services;
+use skiff_http::error::FieldError;
+use skiff_http::extract::QueryParams;
+use skiff_http::pagination::{CursorScope, PageRequest};
+use skiff_http::{ApiError, ApiResult};
+use skiff_licensing::keys::HardwareId;
+use skiff_licensing::model::Status;
+use skiff_licensing::signing::PublicKeyInfo;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 const TAG: &str = "licenses";
 
-type Problems = skiff_shared::http::openapi::ProblemDetails;
+type Problems = skiff_http::openapi::ProblemDetails;
 
 fn api() -> OpenApiRouter<Services> {
     OpenApiRouter::new()
@@ -72,17 +74,18 @@ pub fn router() -> axum::Router<Services> {
 /// Count one request of `subject` against `per_minute` (the shared store-backed
 /// limiter: the same count in every container).
 async fn limit(services: &Services, name: &str, subject: &str, per_minute: u32) -> ApiResult<()> {
-    skiff_shared::rate_limit::enforce(
+    skiff_core::rate_limit::enforce(
         services.store.as_ref(),
         services.clock.as_ref(),
         name,
         subject,
-        skiff_shared::config::RateLimit {
+        skiff_core::config::RateLimit {
             max: per_minute,
             window_secs: 60,
         },
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Count a public key-based request against the per-IP limit.
@@ -91,7 +94,7 @@ async fn limit_public(services: &Services, meta: &ClientMeta) -> ApiResult<()> {
         services,
         "license-public",
         meta.ip_subject(),
-        services.config.licensing.validate_per_min,
+        skiff_licensing::settings(&services).validate_per_min,
     )
     .await
 }
@@ -225,7 +228,7 @@ async fn acquire(
             &services,
             "license-acquire",
             &format!("{}#{}", caller.subject(), parsed.hash()),
-            services.config.licensing.acquire_per_min,
+            skiff_licensing::settings(&services).acquire_per_min,
         )
         .await?;
     }
@@ -258,7 +261,7 @@ async fn do_heartbeat(
         services,
         "license-heartbeat",
         &format!("{}#{}", caller.subject(), claims.hw),
-        services.config.licensing.heartbeat_per_min,
+        skiff_licensing::settings(&services).heartbeat_per_min,
     )
     .await?;
     let answer = service::heartbeat(services, &caller.org_id, session_id, token).await?;
@@ -667,5 +670,5 @@ async fn deactivate_machine(
 /// The `licensing` Lambda's whole HTTP surface: health and the group's routes. Not
 /// write-locked: seat operations obey the license's status.
 pub fn app(services: Services) -> axum::Router {
-    skiff_shared::http::lambda_app(router(), services)
+    skiff_http::lambda_app(router(), services)
 }

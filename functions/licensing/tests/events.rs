@@ -18,17 +18,17 @@ fn event(rel: &str) -> Value {
 }
 
 /// Feed an API Gateway v2 event through the router the Lambda function runs.
-async fn invoke(services: &skiff_shared::Services, event: &Value) -> (StatusCode, Value) {
+async fn invoke(services: &skiff_core::services::Services, event: &Value) -> (StatusCode, Value) {
     let (status, body, _) = send(services, event).await;
     (status, body)
 }
 
 async fn send(
-    services: &skiff_shared::Services,
+    services: &skiff_core::services::Services,
     event: &Value,
 ) -> (StatusCode, Value, axum::http::HeaderMap) {
     let request = lambda_http::request::from_str(&event.to_string()).expect("an API Gateway event");
-    let app = skiff_licensing::app(services.clone());
+    let app = skiff_fn_licensing::app(services.clone());
     let response = app.oneshot(request).await.expect("router answers");
     let status = response.status();
     let headers = response.headers().clone();
@@ -66,7 +66,7 @@ async fn the_validate_event_is_answered_and_rate_limited_by_its_source_ip() {
     );
     let (_, body) = invoke(&e.services, &real).await;
     assert_eq!(body["code"], "HARDWARE_MISMATCH");
-    skiff_shared::licensing::service::activate(&e.services, &license.key, hw, &Default::default())
+    skiff_fn_licensing::service::activate(&e.services, &license.key, hw, &Default::default())
         .await
         .unwrap();
     let (_, body) = invoke(&e.services, &real).await;

@@ -3,10 +3,9 @@
 
 mod common;
 
-use skiff_shared::licensing::keys::HardwareId;
-use skiff_shared::licensing::model::{LEASE_SECS, RequestMeta};
-use skiff_shared::licensing::seats;
-use skiff_shared::scheduler::Jobs;
+use skiff_licensing::keys::HardwareId;
+use skiff_licensing::model::{LEASE_SECS, RequestMeta};
+use skiff_licensing::seats;
 use std::time::Duration;
 
 #[tokio::test]
@@ -43,7 +42,7 @@ async fn the_sweep_job_frees_expired_seats_only() {
     e.clock
         .advance(Duration::from_secs(LEASE_SECS as u64 - 299));
 
-    let reports = Jobs::standard()
+    let reports = skiff_app::jobs()
         .run(s, &["sweep_expired_seats".to_owned()])
         .await;
     assert_eq!(reports.len(), 1);

@@ -7,7 +7,7 @@ mod common;
 use axum::http::StatusCode;
 use common::{env, env_with};
 use serde_json::json;
-use skiff_shared::licensing::hooks;
+use skiff_licensing::hooks;
 use std::time::Duration;
 
 const VALIDATE: &str = "/api/v1/licenses/validate";
@@ -219,10 +219,10 @@ async fn the_public_key_is_served_and_verifies_the_files() {
         .unwrap();
     assert_eq!(raw.len(), 32);
     let license = e.issue("org_a", 2).await;
-    let file = skiff_shared::licensing::service::license_file(&e.services, &license)
+    let file = skiff_licensing::license_file(&e.services, &license)
         .await
         .unwrap();
-    let payload = skiff_shared::licensing::signing::verify_file(&file, &raw.try_into().unwrap())
+    let payload = skiff_licensing::signing::verify_file(&file, &raw.try_into().unwrap())
         .expect("the served key verifies the files");
     assert_eq!(payload.kid, body["kid"].as_str().unwrap());
     assert_eq!(payload.key, license.key);

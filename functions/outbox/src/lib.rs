@@ -1,11 +1,11 @@
 //! The `outbox` function: an SQS consumer. Each record is processed exactly once
-//! per envelope id (see `skiff_shared::outbox`); failures are reported per item
+//! per envelope id (see `skiff_core::outbox`); failures are reported per item
 //! (`ReportBatchItemFailures`) so only they are redelivered, after a backoff.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::future::join_all;
-use skiff_shared::Services;
-use skiff_shared::outbox::{self, Outcome, Registry};
+use skiff_core::outbox::{self, Outcome, Registry};
+use skiff_core::services::Services;
 use std::time::Duration;
 
 /// Process one SQS batch; the response names the records to redeliver.

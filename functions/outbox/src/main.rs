@@ -1,26 +1,16 @@
-//! Lambda entry point of the `outbox` function.
+//! Lambda entry point of the `outbox` function: SQS batches through
+//! [`skiff_fn_outbox::handle_batch`] with every message kind the wiring registers.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use skiff_shared::clock::SystemClock;
-use skiff_shared::config::Config;
-use skiff_shared::outbox::Registry;
-use skiff_shared::{Services, telemetry};
-use std::sync::Arc;
 
 #[global_allocator]
-static ALLOCATOR: skiff_shared::alloc::Allocator = skiff_shared::alloc::Allocator;
+static ALLOCATOR: skiff_app::alloc::Allocator = skiff_app::alloc::Allocator;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let config = Config::from_env()?;
-    telemetry::init(&config.log_filter);
-    let services = Services::from_config(config, Arc::new(SystemClock)).await?;
-    let registry = Registry::standard();
-    lambda_runtime::run(service_fn(|event: LambdaEvent<_>| {
-        let (services, registry) = (&services, &registry);
-        async move {
-            Ok::<_, Error>(skiff_outbox::handle_batch(services, registry, event.payload).await)
-        }
+    let (services, registry) = (&skiff_app::start_lambda().await?, &skiff_app::registry());
+    lambda_runtime::run(service_fn(|event: LambdaEvent<_>| async move {
+        Ok::<_, Error>(skiff_fn_outbox::handle_batch(services, registry, event.payload).await)
     }))
     .await
 }

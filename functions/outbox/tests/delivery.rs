@@ -4,10 +4,10 @@
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use skiff_shared::Services;
-use skiff_shared::outbox::{self, Envelope, Handler, HandlerError, Message, Outcome, Registry};
-use skiff_shared::ports::mail::Email;
-use skiff_shared::testing::embedded_services;
+use skiff_app::testing::embedded_services;
+use skiff_core::outbox::{self, Envelope, Handler, HandlerError, Message, Outcome, Registry};
+use skiff_core::ports::mail::Email;
+use skiff_core::services::Services;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -40,7 +40,7 @@ impl Handler for FlakyHandler {
 }
 
 fn registry(calls: &Arc<AtomicU32>, fail_times: u32) -> Registry {
-    let mut r = Registry::standard();
+    let mut r = skiff_app::registry();
     r.register(
         Flaky::KIND,
         FlakyHandler {
@@ -107,7 +107,7 @@ async fn a_crash_before_acknowledging_only_causes_a_harmless_redelivery() {
     let dir = tempfile::tempdir().unwrap();
     let (embedded, clock) = embedded_services(dir.path()).await;
     let s = embedded.services;
-    let reg = Registry::standard();
+    let reg = skiff_app::registry();
     let email = Email {
         to: "grace@example.com".into(),
         subject: "Once only".into(),

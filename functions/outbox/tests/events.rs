@@ -1,8 +1,7 @@
 //! The `events/outbox` fixtures drive the real handler over the embedded adapters.
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use skiff_shared::outbox::Registry;
-use skiff_shared::testing::embedded_services;
+use skiff_app::testing::embedded_services;
 
 fn fixture(name: &str) -> SqsEvent {
     let path = format!("{}/../../events/outbox/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -14,12 +13,14 @@ async fn send_email_fixture_delivers_once_even_when_redelivered() {
     let dir = tempfile::tempdir().unwrap();
     let (embedded, _clock) = embedded_services(dir.path()).await;
     let services = embedded.services;
-    let registry = Registry::standard();
+    let registry = skiff_app::registry();
 
-    let first = skiff_outbox::handle_batch(&services, &registry, fixture("send-email.json")).await;
+    let first =
+        skiff_fn_outbox::handle_batch(&services, &registry, fixture("send-email.json")).await;
     assert!(first.batch_item_failures.is_empty());
     // SQS redelivers the same message (e.g. the function timed out before deleting it).
-    let again = skiff_outbox::handle_batch(&services, &registry, fixture("send-email.json")).await;
+    let again =
+        skiff_fn_outbox::handle_batch(&services, &registry, fixture("send-email.json")).await;
     assert!(again.batch_item_failures.is_empty());
 
     let mails = embedded
@@ -35,9 +36,9 @@ async fn send_email_fixture_delivers_once_even_when_redelivered() {
 async fn a_bad_record_is_reported_alone() {
     let dir = tempfile::tempdir().unwrap();
     let (embedded, _clock) = embedded_services(dir.path()).await;
-    let response = skiff_outbox::handle_batch(
+    let response = skiff_fn_outbox::handle_batch(
         &embedded.services,
-        &Registry::standard(),
+        &skiff_app::registry(),
         fixture("mixed-batch.json"),
     )
     .await;

@@ -3,8 +3,8 @@
 //! rule's constant input `{"jobs": ["name", ...]}` (run those).
 
 use serde_json::Value;
-use skiff_shared::Services;
-use skiff_shared::scheduler::{JobReport, Jobs};
+use skiff_core::scheduler::{JobReport, Jobs};
+use skiff_core::services::Services;
 
 /// Which jobs an event asks for (empty = all).
 pub fn requested_jobs(event: &Value) -> Vec<String> {

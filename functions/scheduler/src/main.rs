@@ -1,28 +1,19 @@
-//! Lambda entry point of the `scheduler` function.
+//! Lambda entry point of the `scheduler` function: each EventBridge tick runs
+//! [`skiff_fn_scheduler::handle_tick`] over every job the wiring registers.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::Value;
-use skiff_shared::clock::SystemClock;
-use skiff_shared::config::Config;
-use skiff_shared::scheduler::Jobs;
-use skiff_shared::{Services, telemetry};
-use std::sync::Arc;
 
 #[global_allocator]
-static ALLOCATOR: skiff_shared::alloc::Allocator = skiff_shared::alloc::Allocator;
+static ALLOCATOR: skiff_app::alloc::Allocator = skiff_app::alloc::Allocator;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let config = Config::from_env()?;
-    telemetry::init(&config.log_filter);
-    let services = Services::from_config(config, Arc::new(SystemClock)).await?;
-    let jobs = Jobs::standard();
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let (services, jobs) = (&services, &jobs);
-        async move {
-            let reports = skiff_scheduler::handle_tick(services, jobs, &event.payload).await?;
+    let (services, jobs) = (&skiff_app::start_lambda().await?, &skiff_app::jobs());
+    lambda_runtime::run(service_fn(
+        |event: LambdaEvent<serde_json::Value>| async move {
+            let reports = skiff_fn_scheduler::handle_tick(services, jobs, &event.payload).await?;
             Ok::<_, Error>(serde_json::json!({ "jobs": reports }))
-        }
-    }))
+        },
+    ))
     .await
 }

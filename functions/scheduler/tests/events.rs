@@ -1,9 +1,8 @@
 //! The `events/scheduler` fixtures drive the real handler over the embedded adapters.
 
 use serde_json::Value;
-use skiff_shared::ports::store::{Key, NewItem};
-use skiff_shared::scheduler::Jobs;
-use skiff_shared::testing::embedded_services;
+use skiff_app::testing::embedded_services;
+use skiff_core::ports::store::{Key, NewItem};
 use std::time::Duration;
 
 fn fixture(name: &str) -> Value {
@@ -33,10 +32,10 @@ async fn a_scheduled_tick_runs_every_job_and_purges_expired_items() {
         .unwrap();
     clock.advance(Duration::from_secs(120));
 
-    let reports = skiff_scheduler::handle_tick(&s, &Jobs::standard(), &fixture("tick.json"))
+    let reports = skiff_fn_scheduler::handle_tick(&s, &skiff_app::jobs(), &fixture("tick.json"))
         .await
         .expect("jobs succeed");
-    assert_eq!(reports.len(), Jobs::standard().names().len());
+    assert_eq!(reports.len(), skiff_app::jobs().names().len());
     assert!(reports.iter().all(|r| r.ok));
     let purge = reports
         .iter()
@@ -57,13 +56,13 @@ async fn constant_input_selects_jobs_and_unknown_jobs_fail_the_tick() {
     let dir = tempfile::tempdir().unwrap();
     let (embedded, _clock) = embedded_services(dir.path()).await;
     let s = embedded.services;
-    let reports = skiff_scheduler::handle_tick(&s, &Jobs::standard(), &fixture("purge.json"))
+    let reports = skiff_fn_scheduler::handle_tick(&s, &skiff_app::jobs(), &fixture("purge.json"))
         .await
         .unwrap();
     assert_eq!(reports.len(), 1);
-    let err = skiff_scheduler::handle_tick(
+    let err = skiff_fn_scheduler::handle_tick(
         &s,
-        &Jobs::standard(),
+        &skiff_app::jobs(),
         &serde_json::json!({"jobs": ["nope"]}),
     )
     .await

@@ -5,15 +5,14 @@
 //! backend's secret files; its rules (which names, which values) live here.
 
 use anyhow::Context;
-use skiff_shared::Services;
-use skiff_shared::adapters::file_secrets::FileSecrets;
-use skiff_shared::auth::signing_keys;
-use skiff_shared::identity::EmailAddress;
-use skiff_shared::identity::users::{self, User};
-use skiff_shared::ports::secrets::{
-    ALL_SECRETS, BLOB_URL_KEY, Generate, SecretName, SecretValue, TOKEN_SIGNING_KEYS,
-};
-use skiff_shared::ports::store::Change;
+use skiff_adapters::file_secrets::FileSecrets;
+use skiff_core::ports::secrets::{BLOB_URL_KEY, Generate, SecretName, SecretValue};
+use skiff_core::ports::store::Change;
+use skiff_core::services::Services;
+use skiff_identity::EmailAddress;
+use skiff_identity::signing_keys;
+use skiff_identity::signing_keys::TOKEN_SIGNING_KEYS;
+use skiff_identity::users::{self, User};
 
 /// Set or clear the `platform_admin` flag of the account with this e-mail.
 pub async fn set_platform_admin(
@@ -56,8 +55,9 @@ fn managed_elsewhere(name: SecretName) -> Option<&'static str> {
 
 /// A secret name an operator may set or delete (`skiff secrets set|delete NAME`).
 pub fn operator_secret(name: &str) -> anyhow::Result<SecretName> {
-    let Some(known) = ALL_SECRETS.iter().copied().find(|s| s.name == name) else {
-        let settable: Vec<&str> = ALL_SECRETS
+    let all = skiff_app::secrets();
+    let Some(known) = all.iter().copied().find(|s| s.name == name) else {
+        let settable: Vec<&str> = all
             .iter()
             .filter(|s| managed_elsewhere(**s).is_none())
             .map(|s| s.name)
@@ -87,7 +87,7 @@ pub fn secret_value(input: &str) -> anyhow::Result<SecretValue> {
 pub fn list_secrets(
     secrets: &FileSecrets,
 ) -> anyhow::Result<Vec<(&'static str, bool, &'static str)>> {
-    ALL_SECRETS
+    skiff_app::secrets()
         .iter()
         .map(|s| {
             let note = match (managed_elsewhere(*s), s.generate) {

@@ -7,13 +7,12 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use skiff_shared::ApiError;
-use skiff_shared::Services;
-use skiff_shared::adapters::dev_mailbox::DevMailbox;
-use skiff_shared::adapters::fs_blobs::FsBlobStore;
-use skiff_shared::clock::{Clock, OffsetClock};
-use skiff_shared::config::Config;
-use skiff_shared::scheduler::Jobs;
+use skiff_adapters::dev_mailbox::DevMailbox;
+use skiff_adapters::fs_blobs::FsBlobStore;
+use skiff_core::clock::{Clock, OffsetClock};
+use skiff_core::config::Config;
+use skiff_core::services::Services;
+use skiff_http::error::ApiError;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,13 +23,13 @@ pub fn router(
     clock: Arc<OffsetClock>,
 ) -> axum::Router {
     let mut router = axum::Router::new()
-        .merge(skiff_shared::http::dev_mailbox::router(mailbox))
-        .merge(skiff_shared::http::blob_urls::router(
+        .merge(crate::dev_mailbox::router(mailbox))
+        .merge(crate::blob_urls::router(
             buckets
                 .into_iter()
                 .map(|(name, b)| (name.to_owned(), b))
                 .collect(),
-            skiff_shared::http::blob_urls::DEFAULT_MAX_PUT_BYTES,
+            crate::blob_urls::DEFAULT_MAX_PUT_BYTES,
         ));
     if config.dev_clock {
         router = router.merge(
@@ -86,6 +85,6 @@ struct RunJobs {
 async fn run_jobs(State(services): State<Services>, body: Option<Json<RunJobs>>) -> Json<Value> {
     let only = body.map(|Json(b)| b.jobs).unwrap_or_default();
     tracing::warn!(?only, "dev: running scheduler jobs now");
-    let reports = Jobs::standard().run(&services, &only).await;
+    let reports = skiff_app::jobs().run(&services, &only).await;
     Json(json!({ "reports": reports }))
 }

@@ -3,16 +3,16 @@
 //! dev-only helpers (mailbox, signed blob URLs, clock).
 
 pub mod admin;
+pub mod blob_urls;
 pub mod dev;
+pub mod dev_mailbox;
 pub mod pages;
 pub mod workers;
 
 use anyhow::Context;
-use skiff_shared::clock::OffsetClock;
-use skiff_shared::config::Config;
-use skiff_shared::outbox::Registry;
-use skiff_shared::scheduler::Jobs;
-use skiff_shared::services::{Embedded, Services};
+use skiff_app::{AppConfig, Embedded};
+use skiff_core::clock::OffsetClock;
+use skiff_core::services::Services;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -49,28 +49,26 @@ impl Running {
 /// Every HTTP function's router, as the Lambda functions mount them (the payment
 /// simulator's routes only where the configuration enables them).
 pub fn api_router(services: &Services) -> axum::Router<Services> {
-    // Every endpoint group's router is merged here. Groups whose writes obey the
-    // service profile are wrapped in the write lock (see ARCHITECTURE.md,
-    // Write-locking); billing never is, so a locked org can still pay.
-    let auth = skiff_shared::http::write_lock::protect_org_admin(skiff_auth::router(), services);
-    // Licensing is not write-locked: its only member mutations are seat operations,
-    // which the license's own status governs (the billing events that lock an org
-    // also suspend or deactivate its licenses, so acquire answers 403 SUSPENDED or
-    // INACTIVE, as clients expect, rather than 423).
-    skiff_shared::http::health::router()
-        .merge(auth)
-        .merge(skiff_billing::router_for(&services.config))
-        .merge(skiff_licensing::router())
+    let groups = skiff_http::health::router()
+        .merge(skiff_fn_auth::router())
+        .merge(skiff_fn_billing::router_for(
+            &services.config,
+            skiff_billing::settings(services),
+        ))
+        .merge(skiff_fn_licensing::router());
+    // The same write lock every Lambda's surface has (see ARCHITECTURE.md,
+    // Write-locking).
+    skiff_http::write_lock::layer(groups, services)
 }
 
 /// Build everything and start serving on `listener`.
-pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Running> {
+pub async fn start(config: AppConfig, listener: TcpListener) -> anyhow::Result<Running> {
     let clock = OffsetClock::new();
     let Embedded {
         services,
         mailbox,
         buckets,
-    } = Services::embedded(config.clone(), clock.clone())
+    } = skiff_app::services::embedded(config.clone(), clock.clone())
         .await
         .context("starting the embedded services")?;
     let addr = listener.local_addr()?;
@@ -89,7 +87,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
         None => router.merge(pages::router()),
         Some(_) => router,
     };
-    let app = skiff_shared::http::with_common_layers(router, &config);
+    let app = skiff_http::with_common_layers(router, &config);
 
     let (stop, stopped) = watch::channel(false);
     let mut tasks = vec![];
@@ -109,12 +107,12 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
     }));
     tasks.push(tokio::spawn(workers::outbox_loop(
         services.clone(),
-        Registry::standard(),
+        skiff_app::registry(),
         stopped.clone(),
     )));
     tasks.push(tokio::spawn(workers::scheduler_loop(
         services.clone(),
-        Jobs::standard(),
+        skiff_app::jobs(),
         stopped,
     )));
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "skiff is serving");

@@ -2,9 +2,10 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use skiff_shared::adapters::file_secrets::FileSecrets;
-use skiff_shared::config::{Backend, Config};
-use skiff_shared::ports::secrets::Secrets;
+use skiff_adapters::file_secrets::FileSecrets;
+use skiff_app::AppConfig as Config;
+use skiff_core::config::Backend;
+use skiff_core::ports::secrets::Secrets;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -125,7 +126,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { addr, data_dir } => {
             let config = config_with(addr, data_dir)?;
-            skiff_shared::telemetry::init(&config.log_filter);
+            skiff_app::telemetry::init(&config.log_filter);
             let listener = tokio::net::TcpListener::bind(config.listen_addr)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen_addr))?;
@@ -146,10 +147,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Provision { endpoint, prefix } => {
-            skiff_shared::telemetry::init("warn");
-            let sdk = skiff_shared::adapters::aws::sdk_config(endpoint.as_deref()).await;
-            let p =
-                skiff_shared::provision::provision_all(&sdk, endpoint.is_some(), &prefix).await?;
+            skiff_app::telemetry::init("warn");
+            let sdk = skiff_adapters::aws::sdk_config(endpoint.as_deref()).await;
+            let p = skiff_adapters::provision::provision_all(
+                &sdk,
+                endpoint.is_some(),
+                &prefix,
+                &skiff_app::secrets(),
+            )
+            .await?;
             println!("SKIFF_TABLE={}", p.table);
             println!("SKIFF_BLOB_BUCKET={}", p.blob_bucket);
             println!("SKIFF_EXPORT_BUCKET={}", p.export_bucket);
@@ -160,11 +166,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::DeadLetters { action, data_dir } => {
             let config = config_with(None, data_dir)?;
-            skiff_shared::telemetry::init("warn");
-            let clock = std::sync::Arc::new(skiff_shared::clock::SystemClock);
-            let services = skiff_shared::Services::embedded(config, clock)
-                .await?
-                .services;
+            skiff_app::telemetry::init("warn");
+            let clock = std::sync::Arc::new(skiff_core::clock::SystemClock);
+            let services = skiff_app::services::embedded(config, clock).await?.services;
             match action {
                 DeadLetterAction::List => {
                     let letters = services.queue.dead_letters(100).await?;
@@ -187,9 +191,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 vars.push(("SKIFF_DATA_DIR".into(), d.display().to_string()));
             }
             let config = Config::from_vars(vars)?;
-            skiff_shared::telemetry::init("warn");
-            let clock = std::sync::Arc::new(skiff_shared::clock::SystemClock);
-            let services = skiff_shared::Services::from_config(config, clock).await?;
+            skiff_app::telemetry::init("warn");
+            let clock = std::sync::Arc::new(skiff_core::clock::SystemClock);
+            let services = skiff_app::services::from_config(config, clock).await?;
             match action {
                 AdminAction::Grant { email } => {
                     let user =
@@ -222,7 +226,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Secrets { action, data_dir } => {
             let dir = secrets_dir(data_dir)?;
-            skiff_shared::telemetry::init("warn");
+            skiff_app::telemetry::init("warn");
             let secrets = FileSecrets::open(dir.clone())?;
             match action {
                 SecretsAction::Set { name } => {
@@ -320,7 +324,7 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
 }
 
 #[global_allocator]
-static ALLOCATOR: skiff_shared::alloc::Allocator = skiff_shared::alloc::Allocator;
+static ALLOCATOR: skiff_app::alloc::Allocator = skiff_app::alloc::Allocator;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -2,9 +2,9 @@
 //! EventBridge → Lambda. They call the same code as the `outbox` and `scheduler`
 //! functions.
 
-use skiff_shared::Services;
-use skiff_shared::outbox::{self, Outcome, Registry};
-use skiff_shared::scheduler::Jobs;
+use skiff_core::outbox::{self, Outcome, Registry};
+use skiff_core::scheduler::Jobs;
+use skiff_core::services::Services;
 use std::time::Duration;
 use tokio::sync::watch;
 

@@ -2,8 +2,8 @@
 //! message naming the variable, and SIGTERM shuts it down cleanly without losing
 //! queued messages.
 
-use skiff_shared::adapters::sqlite_queue::SqliteQueue;
-use skiff_shared::ports::queue::Queue;
+use skiff_adapters::sqlite_queue::SqliteQueue;
+use skiff_core::ports::queue::Queue;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -156,7 +156,7 @@ fn sigterm_shuts_down_cleanly_and_keeps_queued_messages() {
 
     // Queued while the server runs: a kind no handler knows, so the server can never
     // finish it — at shutdown it is either still waiting or waiting for its retry.
-    let clock = skiff_shared::clock::OffsetClock::new();
+    let clock = skiff_core::clock::OffsetClock::new();
     let queue_path = dir.path().join("queue.db");
     let body = serde_json::json!({
         "id": "01J0000000000000000000KEPT", "kind": "test.kept",

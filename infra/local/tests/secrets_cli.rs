@@ -2,9 +2,9 @@
 //! shows up in the output, files are private, names are checked, and what the CLI
 //! stores is what the server's secrets adapter reads.
 
-use skiff_shared::adapters::file_secrets::FileSecrets;
-use skiff_shared::billing::{STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET};
-use skiff_shared::ports::secrets::Secrets;
+use skiff_adapters::file_secrets::FileSecrets;
+use skiff_billing::{STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET};
+use skiff_core::ports::secrets::Secrets;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -47,7 +47,7 @@ fn text(out: &Output) -> String {
     )
 }
 
-async fn read_back(data_dir: &Path, name: skiff_shared::ports::secrets::SecretName) -> String {
+async fn read_back(data_dir: &Path, name: skiff_core::ports::secrets::SecretName) -> String {
     let secrets = FileSecrets::open(data_dir.join("secrets")).unwrap();
     secrets.get(name).await.unwrap().expose().to_owned()
 }

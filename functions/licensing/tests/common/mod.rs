@@ -6,12 +6,12 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use skiff_shared::Services;
-use skiff_shared::clock::OffsetClock;
-use skiff_shared::config::Config;
-use skiff_shared::licensing::hooks::{self, Entitlement};
-use skiff_shared::licensing::model::License;
-use skiff_shared::licensing::repo;
+use skiff_app::AppConfig as Config;
+use skiff_core::clock::OffsetClock;
+use skiff_core::services::Services;
+use skiff_licensing::hooks::{self, Entitlement};
+use skiff_licensing::model::License;
+use skiff_licensing::repo;
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -31,7 +31,7 @@ pub async fn env_with(vars: &[(&str, &str)]) -> Env {
     all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_vars(all).expect("config");
     let clock = OffsetClock::new();
-    let embedded = Services::embedded(config, clock.clone())
+    let embedded = skiff_app::services::embedded(config, clock.clone())
         .await
         .expect("embedded services");
     Env {
@@ -68,7 +68,7 @@ impl Env {
 
     /// Send a request through the licensing router (no common layers).
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
-        let router = skiff_licensing::router().with_state(self.services.clone());
+        let router = skiff_fn_licensing::router().with_state(self.services.clone());
         let response = router.oneshot(request).await.expect("router answers");
         let status = response.status();
         let headers = response.headers().clone();
@@ -85,7 +85,7 @@ impl Env {
     /// Move the clock to the start of the next rate-limit minute, so a test's requests
     /// never straddle two windows.
     pub fn at_window_start(&self) {
-        use skiff_shared::clock::Clock;
+        use skiff_core::clock::Clock;
         let into = self
             .clock
             .now()

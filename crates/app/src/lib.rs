@@ -1,0 +1,55 @@
+//! The one place that wires Skiff together (see ARCHITECTURE.md): configuration
+//! with every domain's settings, the services built from it, the outbox message
+//! kinds and scheduler jobs each domain contributes, the list of secrets, the
+//! write gate and the payments connector. Every Lambda `main` and the local server
+//! start through here and contain nothing else.
+
+pub mod alloc;
+pub mod config;
+pub mod services;
+pub mod telemetry;
+pub mod testing;
+
+pub use config::AppConfig;
+pub use services::{Embedded, StartupError};
+
+use skiff_core::outbox::Registry;
+use skiff_core::ports::secrets::{BLOB_URL_KEY, SecretName};
+use skiff_core::scheduler::Jobs;
+
+/// Every outbox message kind: the core's and each domain's.
+pub fn registry() -> Registry {
+    let mut registry = Registry::core();
+    skiff_identity::mail::register(&mut registry);
+    registry
+}
+
+/// Every periodic job: the core's and each domain's.
+pub fn jobs() -> Jobs {
+    let mut jobs = Jobs::core();
+    skiff_billing::register_jobs(&mut jobs);
+    skiff_licensing::register_jobs(&mut jobs);
+    jobs
+}
+
+/// Every secret a deployment holds or may be given; provisioning generates the
+/// generated ones, `skiff secrets set` accepts exactly these names.
+pub fn secrets() -> Vec<SecretName> {
+    [
+        &[BLOB_URL_KEY][..],
+        skiff_identity::SECRETS,
+        skiff_billing::SECRETS,
+        skiff_licensing::SECRETS,
+        &[skiff_adapters::smtp_mail::SMTP_PASSWORD],
+    ]
+    .concat()
+}
+
+/// Configuration from the environment, logging, the services: what every Lambda
+/// `main` does before it hands its handler to the runtime.
+pub async fn start_lambda() -> Result<skiff_core::Services, Box<dyn std::error::Error + Send + Sync>>
+{
+    let config = AppConfig::from_env()?;
+    telemetry::init(&config.log_filter);
+    Ok(services::from_config(config, std::sync::Arc::new(skiff_core::clock::SystemClock)).await?)
+}

@@ -1,0 +1,208 @@
+//! The services from configuration: the embedded adapters (SQLite + filesystem)
+//! or the AWS ones, built once per process.
+
+use crate::config::AppConfig;
+use skiff_adapters as adapters;
+use skiff_core::clock::SharedClock;
+use skiff_core::config::{Backend, Config, MailTransport, SmtpSettings};
+use skiff_core::ports::mail::Mailer;
+use skiff_core::ports::secrets::{BLOB_URL_KEY, Secrets, SecretsError};
+use skiff_core::ports::store::ItemStore;
+use skiff_core::services::{BLOB_BUCKET, EXPORT_BUCKET, Services};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Extra handles the local server needs beside the ports: the dev mailbox to list,
+/// and the filesystem buckets whose signed URLs it serves.
+pub struct Embedded {
+    pub services: Services,
+    pub mailbox: Arc<adapters::dev_mailbox::DevMailbox>,
+    pub buckets: Vec<(&'static str, Arc<adapters::fs_blobs::FsBlobStore>)>,
+}
+
+/// Why the services could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error("{0}")]
+    Adapter(String),
+}
+
+/// Build the services the configuration asks for.
+pub async fn from_config(config: AppConfig, clock: SharedClock) -> Result<Services, StartupError> {
+    match config.backend {
+        Backend::Embedded => Ok(embedded(config, clock).await?.services),
+        Backend::Aws => aws(config, clock).await,
+    }
+}
+
+/// SQLite + filesystem under `config.data_dir`.
+pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded, StartupError> {
+    let dir = config.data_dir.clone();
+    let data_dir_error = |reason: String| StartupError::DataDir {
+        path: dir.display().to_string(),
+        reason,
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| data_dir_error(e.to_string()))?;
+    let probe = dir.join(".write-probe");
+    std::fs::write(&probe, b"ok")
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| data_dir_error(format!("not writable: {e}")))?;
+    let adapter = |e: &dyn std::fmt::Display| StartupError::Adapter(e.to_string());
+
+    let secrets = Arc::new(
+        adapters::file_secrets::FileSecrets::open(dir.join("secrets")).map_err(|e| adapter(&e))?,
+    );
+    let store: Arc<dyn ItemStore> = Arc::new(
+        adapters::sqlite_store::SqliteStore::open(&dir.join("items.db"), clock.clone())
+            .map_err(|e| adapter(&e))?,
+    );
+    let url_key = secrets.get(BLOB_URL_KEY).await.map_err(|e| adapter(&e))?;
+    let bucket = |name: &str| {
+        adapters::fs_blobs::FsBlobStore::open(
+            dir.join("blobs").join(name),
+            format!("{}/_blobs/{name}", config.public_url),
+            url_key.clone(),
+            clock.clone(),
+        )
+        .map_err(|e| adapter(&e))
+    };
+    let blobs = Arc::new(bucket(BLOB_BUCKET)?);
+    let exports = Arc::new(bucket(EXPORT_BUCKET)?);
+    let queue = Arc::new(
+        adapters::sqlite_queue::SqliteQueue::open(
+            &dir.join("queue.db"),
+            config.queue_max_receives,
+            clock.clone(),
+        )
+        .map_err(|e| adapter(&e))?,
+    );
+    let mailbox = Arc::new(adapters::dev_mailbox::DevMailbox::new(
+        store.clone(),
+        clock.clone(),
+    ));
+    let mailer = match &config.mail.transport {
+        MailTransport::Dev => mailbox.clone() as Arc<dyn Mailer>,
+        MailTransport::Smtp(smtp) => smtp_mailer(&config, smtp, secrets.as_ref()).await?,
+        MailTransport::Ses => {
+            let sdk =
+                adapters::aws::sdk_config(std::env::var("AWS_ENDPOINT_URL").ok().as_deref()).await;
+            Arc::new(adapters::ses_mail::SesMailer::new(
+                aws_sdk_sesv2::Client::new(&sdk),
+                config.mail_from.clone(),
+            ))
+        }
+    };
+    Ok(Embedded {
+        mailbox: mailbox.clone(),
+        buckets: vec![
+            (BLOB_BUCKET, blobs.clone()),
+            (EXPORT_BUCKET, exports.clone()),
+        ],
+        services: Services {
+            settings: Arc::new(config.settings),
+            config: Arc::new(config.core),
+            store,
+            blobs,
+            exports,
+            queue,
+            mailer,
+            secrets,
+            write_gate: Arc::new(skiff_billing::service_profile::ServiceProfileGate),
+            clock,
+        },
+    })
+}
+
+/// DynamoDB, S3, SQS, SES v2 and Secrets Manager; clients built once, with
+/// region and credentials from the environment.
+pub async fn aws(config: AppConfig, clock: SharedClock) -> Result<Services, StartupError> {
+    let endpoint = config.aws.as_ref().and_then(|a| a.endpoint_url.clone());
+    let sdk = adapters::aws::sdk_config(endpoint.as_deref()).await;
+    aws_with_sdk(config, &sdk, clock).await
+}
+
+/// The AWS services over an SDK configuration the caller loaded (tests pass the
+/// emulator's).
+pub async fn aws_with_sdk(
+    config: AppConfig,
+    sdk: &aws_config::SdkConfig,
+    clock: SharedClock,
+) -> Result<Services, StartupError> {
+    let res = config
+        .aws
+        .clone()
+        .ok_or_else(|| StartupError::Adapter("AWS resources not configured".into()))?;
+    let sdk = sdk.clone();
+    let s3 = adapters::aws::s3_client(&sdk, res.endpoint_url.is_some());
+    let secrets: Arc<dyn Secrets> = Arc::new(adapters::aws_secrets::AwsSecrets::with_policy(
+        aws_sdk_secretsmanager::Client::new(&sdk),
+        res.secret_id.clone(),
+        adapters::aws_secrets::CachePolicy {
+            ttl: Duration::from_secs(config.secrets_cache.ttl_secs),
+            missing_retry: Duration::from_secs(config.secrets_cache.missing_retry_secs),
+        },
+        clock.clone(),
+    ));
+    let mailer: Arc<dyn Mailer> = match &config.mail.transport {
+        MailTransport::Smtp(smtp) => smtp_mailer(&config, smtp, secrets.as_ref()).await?,
+        MailTransport::Dev | MailTransport::Ses => Arc::new(adapters::ses_mail::SesMailer::new(
+            aws_sdk_sesv2::Client::new(&sdk),
+            config.mail_from.clone(),
+        )),
+    };
+    Ok(Services {
+        store: Arc::new(adapters::dynamo_store::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            res.table.clone(),
+            clock.clone(),
+        )),
+        blobs: Arc::new(adapters::s3_blobs::S3BlobStore::new(
+            s3.clone(),
+            res.blob_bucket.clone(),
+            clock.clone(),
+        )),
+        exports: Arc::new(adapters::s3_blobs::S3BlobStore::new(
+            s3,
+            res.export_bucket.clone(),
+            clock.clone(),
+        )),
+        queue: Arc::new(adapters::sqs_queue::SqsQueue::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            res.queue_url.clone(),
+            res.dlq_url.clone(),
+        )),
+        mailer,
+        secrets,
+        write_gate: Arc::new(skiff_billing::service_profile::ServiceProfileGate),
+        settings: Arc::new(config.settings),
+        config: Arc::new(config.core),
+        clock,
+    })
+}
+
+/// The SMTP mailer, its password (when a username is configured) read once from
+/// the secrets port.
+async fn smtp_mailer(
+    config: &Config,
+    smtp: &SmtpSettings,
+    secrets: &dyn Secrets,
+) -> Result<Arc<dyn Mailer>, StartupError> {
+    let password = match &smtp.username {
+        None => None,
+        Some(_) => match secrets.get(adapters::smtp_mail::SMTP_PASSWORD).await {
+            Ok(p) => Some(p),
+            Err(SecretsError::Missing(name)) => {
+                return Err(StartupError::Adapter(format!(
+                    "SKIFF_SMTP_USERNAME is set, so the SMTP password is needed: \
+                     `skiff secrets set {name}` (or the `{name}` key of the AWS secret)"
+                )));
+            }
+            Err(e) => return Err(StartupError::Adapter(e.to_string())),
+        },
+    };
+    let mailer = adapters::smtp_mail::SmtpMailer::new(smtp, &config.mail_from, password)
+        .map_err(|e| StartupError::Adapter(format!("SMTP mailer: {e}")))?;
+    Ok(Arc::new(mailer))
+}

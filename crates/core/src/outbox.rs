@@ -1,0 +1,229 @@
+//! The outbox: side effects that may be slow or fail are messages. Producers write
+//! state first, then [`enqueue`]; consumers run [`process`], which claims the
+//! message id in the store before calling the handler for its kind, so a redelivery
+//! never repeats a side effect (see ARCHITECTURE.md, The outbox).
+
+use crate::idempotency::{self, Claim};
+use crate::ports::mail::Email;
+use crate::ports::queue::QueueError;
+use crate::services::Services;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Idempotency scope of outbox messages.
+const SCOPE: &str = "outbox";
+
+/// How long a handler may run before another consumer may take the message over.
+pub const HANDLER_LEASE: Duration = Duration::from_secs(120);
+
+/// What travels on the queue. `id` is ours (stable across redeliveries and redrives),
+/// unlike the backend's message id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub id: String,
+    pub kind: String,
+    pub payload: Value,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A message type with its kind name.
+pub trait Message: Serialize + DeserializeOwned + Send + Sync {
+    const KIND: &'static str;
+}
+
+/// Send one e-mail through the mail port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendEmail {
+    pub email: Email,
+}
+
+impl Message for SendEmail {
+    const KIND: &'static str = "send_email";
+}
+
+/// Wrap a message in a fresh envelope.
+pub fn envelope<M: Message>(services: &Services, message: &M) -> Result<Envelope, QueueError> {
+    Ok(Envelope {
+        id: uuid::Uuid::now_v7().to_string(),
+        kind: M::KIND.to_owned(),
+        payload: serde_json::to_value(message)
+            .map_err(|e| QueueError::Invalid(format!("message does not serialize: {e}")))?,
+        created_at: services.clock.unix(),
+    })
+}
+
+/// Enqueue one message; returns the envelope id.
+pub async fn enqueue<M: Message>(services: &Services, message: &M) -> Result<String, QueueError> {
+    let env = envelope(services, message)?;
+    let body = serde_json::to_string(&env).map_err(|e| QueueError::Invalid(e.to_string()))?;
+    services.queue.send(body).await?;
+    tracing::info!(message_id = %env.id, kind = %env.kind, "message enqueued");
+    Ok(env.id)
+}
+
+/// Enqueue an e-mail. Never call the mail port from a request.
+pub async fn send_email(services: &Services, email: Email) -> Result<String, QueueError> {
+    enqueue(services, &SendEmail { email }).await
+}
+
+/// Why a handler failed; the message will be retried, then dead-lettered.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HandlerError(pub String);
+
+impl HandlerError {
+    pub fn new(e: impl std::fmt::Display) -> Self {
+        HandlerError(e.to_string())
+    }
+}
+
+/// Handles one kind of message. Must be safe to call again for the same message after
+/// a crash mid-way (the idempotency record covers completed runs, not partial ones).
+#[async_trait]
+pub trait Handler: Send + Sync + 'static {
+    async fn handle(&self, services: &Services, envelope: &Envelope) -> Result<(), HandlerError>;
+}
+
+/// Message kinds → handlers.
+#[derive(Clone, Default)]
+pub struct Registry {
+    handlers: HashMap<&'static str, Arc<dyn Handler>>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The kinds the core defines itself (the generic e-mail); the wiring crate
+    /// adds each domain's.
+    pub fn core() -> Self {
+        let mut r = Self::new();
+        r.register(SendEmail::KIND, SendEmailHandler);
+        r
+    }
+
+    pub fn register(&mut self, kind: &'static str, handler: impl Handler) -> &mut Self {
+        self.handlers.insert(kind, Arc::new(handler));
+        self
+    }
+
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let mut k: Vec<_> = self.handlers.keys().copied().collect();
+        k.sort_unstable();
+        k
+    }
+}
+
+/// Typed payload of an envelope.
+pub fn payload<M: Message>(envelope: &Envelope) -> Result<M, HandlerError> {
+    serde_json::from_value(envelope.payload.clone())
+        .map_err(|e| HandlerError(format!("bad {} payload: {e}", M::KIND)))
+}
+
+struct SendEmailHandler;
+
+#[async_trait]
+impl Handler for SendEmailHandler {
+    async fn handle(&self, services: &Services, envelope: &Envelope) -> Result<(), HandlerError> {
+        let SendEmail { email } = payload(envelope)?;
+        let id = services
+            .mailer
+            .send(&email)
+            .await
+            .map_err(HandlerError::new)?;
+        tracing::info!(provider_id = %id, subject = %email.subject, "e-mail sent");
+        Ok(())
+    }
+}
+
+/// What happened to one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The handler ran and succeeded: acknowledge.
+    Done,
+    /// Already processed earlier: acknowledge without acting.
+    Duplicate,
+    /// Not processed now (handler failure, another consumer holds it, malformed):
+    /// leave it for redelivery.
+    Retry(String),
+}
+
+impl Outcome {
+    pub fn acknowledge(&self) -> bool {
+        matches!(self, Outcome::Done | Outcome::Duplicate)
+    }
+}
+
+/// Process one message body, exactly once per envelope id.
+pub async fn process(services: &Services, registry: &Registry, body: &str) -> Outcome {
+    let envelope: Envelope = match serde_json::from_str(body) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!(error = %e, "malformed outbox message");
+            return Outcome::Retry(format!("malformed message: {e}"));
+        }
+    };
+    crate::request_scope::scope(
+        envelope.id.clone(),
+        process_envelope(services, registry, envelope),
+    )
+    .await
+}
+
+async fn process_envelope(services: &Services, registry: &Registry, envelope: Envelope) -> Outcome {
+    let Some(handler) = registry.handlers.get(envelope.kind.as_str()) else {
+        tracing::error!(kind = %envelope.kind, "no handler for message kind");
+        return Outcome::Retry(format!("no handler for kind `{}`", envelope.kind));
+    };
+    let claim = idempotency::claim(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        SCOPE,
+        &envelope.id,
+        HANDLER_LEASE,
+    )
+    .await;
+    let lease = match claim {
+        Ok(Claim::Acquired(lease)) => lease,
+        Ok(Claim::Done { .. }) => {
+            tracing::info!(message_id = %envelope.id, "duplicate delivery skipped");
+            return Outcome::Duplicate;
+        }
+        Ok(Claim::InProgress) => {
+            return Outcome::Retry("another consumer holds this message".into());
+        }
+        Err(e) => return Outcome::Retry(format!("idempotency record: {e}")),
+    };
+    match handler.handle(services, &envelope).await {
+        Ok(()) => match lease.complete(services.store.as_ref(), None).await {
+            Ok(()) => {
+                tracing::info!(message_id = %envelope.id, kind = %envelope.kind, "message processed");
+                Outcome::Done
+            }
+            // The side effect happened; a lost record only risks one repeat later.
+            Err(e) => {
+                tracing::warn!(error = %e, "processed but could not record completion");
+                Outcome::Done
+            }
+        },
+        Err(e) => {
+            tracing::warn!(message_id = %envelope.id, kind = %envelope.kind, error = %e, "handler failed");
+            if let Err(e) = lease.release(services.store.as_ref()).await {
+                tracing::warn!(error = %e, "could not release the claim; it expires with its lease");
+            }
+            Outcome::Retry(e.0)
+        }
+    }
+}
+
+/// Delay before a failed message is retried: doubling from 2 s, capped.
+pub fn retry_delay(receive_count: u32, cap: Duration) -> Duration {
+    let secs = 2u64.saturating_pow(receive_count.clamp(1, 16));
+    Duration::from_secs(secs).min(cap)
+}

@@ -1,0 +1,9 @@
+//! Ports: the small traits every stateful dependency hides behind, each with an
+//! embedded and an AWS adapter (see ARCHITECTURE.md, Ports and adapters).
+
+pub mod blobs;
+pub mod mail;
+pub mod payments;
+pub mod queue;
+pub mod secrets;
+pub mod store;

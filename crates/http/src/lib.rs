@@ -1,0 +1,95 @@
+//! HTTP plumbing every function shares: request ids, problem+json, body limits,
+//! CORS from an allow-list, security headers, health routes, the authenticated
+//! principal, the write-lock layer, OpenAPI plumbing.
+
+pub mod client_ip;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod json;
+pub mod openapi;
+pub mod pagination;
+pub mod principal;
+pub mod request_id;
+pub mod write_lock;
+
+use skiff_core::config::{Config, CorsOrigins};
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::response::IntoResponse;
+use skiff_core::services::Services;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Wrap a router with the layers every Skiff HTTP surface has. Applied once, by the
+/// Lambda entry point or by the local server, around all routes.
+pub fn with_common_layers(router: Router, config: &Config) -> Router {
+    let headers: [(HeaderName, &'static str); 5] = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        ),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    let mut router = router
+        .fallback(|| async { ApiError::not_found("no such route").into_response() })
+        .layer(axum::middleware::from_fn(request_id::record_route))
+        .layer(axum::middleware::from_fn(extract::reject_overlong_paths))
+        .layer(axum::middleware::from_fn(extract::problem_rejections))
+        .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes));
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+        .layer(cors(&config.cors_origins))
+        .layer(axum::middleware::from_fn(request_id::middleware))
+}
+
+/// One Lambda function's whole HTTP surface: the health routes beside its group's
+/// routes, with the layers the local server applies. Each function's `main` and its
+/// event-fixture tests build the handler through this, so what the tests drive is
+/// what Lambda runs.
+pub fn lambda_app(group: Router<Services>, services: Services) -> Router {
+    let config = services.config.clone();
+    let routes = write_lock::layer(health::router().merge(group), &services);
+    with_common_layers(routes.with_state(services), &config)
+}
+
+/// Request headers a browser may send cross-origin: those some route reads.
+/// `x-seat-token` carries the seat token of the session heartbeat and release routes.
+pub const CORS_ALLOWED_HEADERS: [HeaderName; 5] = [
+    header::AUTHORIZATION,
+    header::CONTENT_TYPE,
+    HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("x-seat-token"),
+    HeaderName::from_static("x-amz-checksum-sha256"),
+];
+
+fn cors(origins: &CorsOrigins) -> CorsLayer {
+    let base = CorsLayer::new()
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers(CORS_ALLOWED_HEADERS)
+        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER]);
+    match origins {
+        CorsOrigins::Any => base.allow_origin(AllowOrigin::any()),
+        CorsOrigins::List(list) => base.allow_origin(AllowOrigin::list(
+            list.iter().filter_map(|o| HeaderValue::from_str(o).ok()),
+        )),
+    }
+}
+
+pub use error::{ApiError, ApiResult};

@@ -1,0 +1,92 @@
+//! Write-locking (see ARCHITECTURE.md, Write-locking): a mutating request (not
+//! GET/HEAD/OPTIONS) under one of [`LOCKED_PREFIXES`], from an org the write gate
+//! refuses (billing's service profile: a lapsed trial or payment), is answered with
+//! **423** and a problem body naming the mode, the tier, the reason code, an
+//! `upgrade_url` and the capabilities — before the route runs.
+//!
+//! The policy is this one list, applied by [`layer`] to every HTTP surface (each
+//! Lambda's through `lambda_app`, the local server's around all groups), so a route
+//! is locked the same way everywhere. Only the org administration routes are
+//! locked today: sign-in must work, billing must stay open so a locked org can pay,
+//! and seat requests answer from the license's own status, which the same billing
+//! events suspend. The org comes from the bearer credential (verified here as the
+//! route's extractor will verify it again); a request without a valid credential
+//! passes through untouched, so the route answers its own 401.
+
+use crate::error::{ApiError, Problem};
+use crate::principal;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use skiff_core::services::{Services, WriteRefusal};
+
+/// Path prefix of the org administration routes (rename, members, invitations).
+pub const ORG_ADMIN_PREFIX: &str = "/api/v1/orgs/current";
+
+/// Every path prefix whose mutations obey the write gate. A new domain whose
+/// writes a locked org must not make adds its prefix here.
+pub const LOCKED_PREFIXES: &[&str] = &[ORG_ADMIN_PREFIX];
+
+/// Wrap every route of `router` (apply after adding the routes).
+pub fn layer<S: Clone + Send + Sync + 'static>(
+    router: axum::Router<S>,
+    services: &Services,
+) -> axum::Router<S> {
+    router.layer(axum::middleware::from_fn_with_state(
+        services.clone(),
+        enforce,
+    ))
+}
+
+/// Does this method change state?
+pub fn is_mutating(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+async fn enforce(State(services): State<Services>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if !is_mutating(request.method()) || !LOCKED_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return next.run(request).await;
+    }
+    let credential = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, c)| c.trim().to_owned());
+    let Some(credential) = credential else {
+        return next.run(request).await;
+    };
+    let Ok(principal) = principal::authenticate(&services, &credential).await else {
+        // The route's own extractor answers 401 with the precise reason.
+        return next.run(request).await;
+    };
+    match services
+        .write_gate
+        .check(&services, &principal.org_id)
+        .await
+    {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => refused(refusal).into_response(),
+    }
+}
+
+/// The 423 problem for a refusal (or the store error that prevented the check).
+pub fn refused(refusal: WriteRefusal) -> ApiError {
+    match refusal {
+        WriteRefusal::Locked {
+            code,
+            detail,
+            extra,
+        } => ApiError::Custom(Box::new(Problem {
+            status: StatusCode::LOCKED,
+            code,
+            title: "Service locked".into(),
+            detail,
+            extra,
+        })),
+        WriteRefusal::Store(e) => e.into(),
+    }
+}

@@ -1,0 +1,58 @@
+//! Item keys of billing. Tenant items live in the org's partition (`ORG#<id>`);
+//! the only global items are the Stripe customer → org map and the scheduler's
+//! deadline index.
+
+use skiff_core::ports::store::{IndexKey, Key};
+
+pub fn org_pk(org_id: &str) -> String {
+    format!("ORG#{org_id}")
+}
+
+/// The org's subscription (one per org).
+pub fn subscription(org_id: &str) -> Key {
+    Key::new(org_pk(org_id), "BILLING#SUBSCRIPTION")
+}
+
+/// The org's billing account: Stripe customer, billing e-mail, trial used.
+pub fn account(org_id: &str) -> Key {
+    Key::new(org_pk(org_id), "BILLING#ACCOUNT")
+}
+
+/// The org's service profile.
+pub fn profile(org_id: &str) -> Key {
+    Key::new(org_pk(org_id), "SERVICE#PROFILE")
+}
+
+/// One quota counter of the org.
+pub fn quota(org_id: &str, name: &str) -> Key {
+    Key::new(org_pk(org_id), format!("QUOTA#{name}"))
+}
+
+/// Sort-key prefix of the org's billing audit entries.
+pub const AUDIT_PREFIX: &str = "AUDIT#BILLING#";
+
+/// One audit entry; the key is deterministic per (event, action) so a replay
+/// rewrites the same entry.
+pub fn audit(org_id: &str, at: i64, event_id: &str, action: &str) -> Key {
+    Key::new(
+        org_pk(org_id),
+        format!("{AUDIT_PREFIX}{at:012}#{event_id}#{action}"),
+    )
+}
+
+/// Stripe customer id → org (written when Skiff creates the customer).
+pub fn customer(customer_id: &str) -> Key {
+    Key::new(format!("STRIPE#CUSTOMER#{customer_id}"), "ORG")
+}
+
+/// Partition of the index of subscriptions with a deadline (grace end, trial end).
+pub const DUE_PK: &str = "BILLING#DUE";
+
+pub fn due(deadline: i64, org_id: &str) -> IndexKey {
+    IndexKey::new(DUE_PK, format!("{deadline:012}#{org_id}"))
+}
+
+/// Index sort keys strictly below this are due at `now`.
+pub fn due_before(now: i64) -> String {
+    format!("{:012}", now + 1)
+}

@@ -1,8 +1,0 @@
-//! Ports: the small traits every stateful dependency hides behind, each with an
-//! embedded and an AWS adapter (see ARCHITECTURE.md, Ports and adapters).
-
-pub mod blobs;
-pub mod mail;
-pub mod queue;
-pub mod secrets;
-pub mod store;
