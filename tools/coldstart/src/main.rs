@@ -3,9 +3,12 @@
 //! the first event. Prints a markdown table with sizes and each median's ratio to
 //! the bare `lambda_http` baseline.
 //!
-//! Usage: `coldstart [--runs N] [--baseline PATH] [--timeout-secs S] BINARY...`
+//! Usage: `coldstart [--runs N] [--baseline PATH] [--timeout-secs S] [--env K=V]... BINARY...`
 //! (`scripts/coldstart.sh` builds everything and starts moto). `AWS_ENDPOINT_URL`
-//! must name the AWS emulator the functions are configured against.
+//! must name the AWS emulator the functions are configured against. Each child
+//! sees only the Lambda and Skiff variables of `skiff_coldstart::env`, so the
+//! caller's environment cannot change what is measured; `--env` adds or replaces
+//! one, for experiments (another backend, another CA bundle).
 
 use skiff_coldstart::env::function_env;
 use skiff_coldstart::report::{Row, table};
@@ -17,12 +20,14 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: coldstart [--runs N] [--baseline PATH] [--timeout-secs S] BINARY...";
+const USAGE: &str =
+    "usage: coldstart [--runs N] [--baseline PATH] [--timeout-secs S] [--env K=V]... BINARY...";
 
 struct Args {
     runs: usize,
     baseline: PathBuf,
     timeout: Duration,
+    extra_env: Vec<(String, String)>,
     binaries: Vec<PathBuf>,
 }
 
@@ -63,6 +68,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         runs: 15,
         baseline: sibling,
         timeout: Duration::from_secs(20),
+        extra_env: vec![],
         binaries: vec![],
     };
     while let Some(arg) = it.next() {
@@ -81,6 +87,11 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                     .parse()
                     .map_err(|_| "--timeout-secs must be an integer")?;
                 args.timeout = Duration::from_secs(secs);
+            }
+            "--env" => {
+                let pair = value("--env")?;
+                let (k, v) = pair.split_once('=').ok_or("--env takes KEY=VALUE")?;
+                args.extra_env.push((k.to_owned(), v.to_owned()));
             }
             "-h" | "--help" => return Err(USAGE.into()),
             flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}\n{USAGE}")),
@@ -111,13 +122,20 @@ fn measure_all(
     }
     // One untimed start each first, so no timed run reads the binary from disk.
     for bin in &all {
-        time_init(api, bin, endpoint, scratch, args.timeout)?;
+        time_init(api, bin, endpoint, &args.extra_env, scratch, args.timeout)?;
     }
     let mut times = vec![Vec::with_capacity(args.runs); all.len()];
     for run in 1..=args.runs {
         eprintln!("coldstart: run {run}/{}", args.runs);
         for (bin, times) in all.iter().zip(&mut times) {
-            times.push(time_init(api, bin, endpoint, scratch, args.timeout)?);
+            times.push(time_init(
+                api,
+                bin,
+                endpoint,
+                &args.extra_env,
+                scratch,
+                args.timeout,
+            )?);
         }
     }
     let mut rows = Vec::with_capacity(all.len());
@@ -146,10 +164,16 @@ fn time_init(
     api: &RuntimeApi,
     bin: &Path,
     endpoint: &str,
+    extra_env: &[(String, String)],
     scratch: &Path,
     timeout: Duration,
 ) -> Result<Duration, String> {
     let name = name_of(bin);
+    let mut vars = function_env(&name, &api.addr().to_string(), endpoint);
+    for (k, v) in extra_env {
+        vars.retain(|(key, _)| key != k);
+        vars.push((k.clone(), v.clone()));
+    }
     let log_path = scratch.join(format!("{name}.log"));
     let log = File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
     let log2 = log.try_clone().map_err(|e| e.to_string())?;
@@ -157,7 +181,7 @@ fn time_init(
     let start = Instant::now();
     let mut child = Command::new(bin)
         .env_clear()
-        .envs(function_env(&name, &api.addr().to_string(), endpoint))
+        .envs(vars)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)
