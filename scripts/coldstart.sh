@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Cold start and size of the Lambda binaries: builds them in release, starts moto
+# and runs the meter (tools/coldstart) over a bare lambda_http hello world and the
+# five functions; prints a markdown table (see docs/benchmarks.md). Arguments go to
+# the meter (e.g. --runs 30).
+#
+# SKIFF_COLDSTART_BIN_DIR=<dir> takes the five functions from an existing release
+# build there and builds only the meter and the hello world.
+#
+# Nothing is provisioned in moto: no function calls AWS during init (clients are
+# built, credentials and region come from the environment), so moto only has to be
+# there for a call that init should not make.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUNCTIONS=(auth billing licensing outbox scheduler)
+TARGET=${CARGO_TARGET_DIR:-target}
+if [[ -n "${SKIFF_COLDSTART_BIN_DIR:-}" ]]; then
+  cargo build --release -p skiff-coldstart
+  BIN_DIR=$SKIFF_COLDSTART_BIN_DIR
+else
+  cargo build --release -p skiff-auth -p skiff-billing -p skiff-licensing -p skiff-outbox \
+    -p skiff-scheduler -p skiff-coldstart
+  BIN_DIR=$TARGET/release
+fi
+BINS=()
+for f in "${FUNCTIONS[@]}"; do BINS+=("$BIN_DIR/$f"); done
+# with-moto.sh exports the emulator's URL as SKIFF_TEST_AWS_ENDPOINT; the functions
+# read AWS_ENDPOINT_URL.
+exec scripts/with-moto.sh bash -c 'AWS_ENDPOINT_URL=$SKIFF_TEST_AWS_ENDPOINT exec "$@"' _ \
+  "$TARGET/release/coldstart" --baseline "$TARGET/release/hello" "$@" "${BINS[@]}"
