@@ -1,43 +1,72 @@
-//! The Stripe adapter of the payments port: a thin client of Stripe's REST API over
-//! reqwest + rustls (form-encoded requests, `Idempotency-Key` on every POST, Stripe's
-//! error JSON mapped to [`PaymentsError`], transient failures retried with jittered
-//! backoff under the same idempotency key). A thin client rather than async-stripe's
-//! 1.0 release candidates: Skiff makes four calls, and the generated crates would
-//! add minutes of build time on every machine for types it never reads.
+//! The Stripe adapter of the payments port, on async-stripe: its generated request
+//! types build and form-encode the four calls Skiff makes, and its hyper + rustls
+//! client sends them with the pinned `Stripe-Version`, so Skiff keeps no hand-written
+//! Stripe wire format. What stays here is the port's contract: the caller's
+//! idempotency key on every POST, transient failures retried with jittered backoff
+//! under that same key, and Stripe's error JSON mapped to [`PaymentsError`].
+//!
+//! async-stripe's own retrying strategies draw a fresh idempotency key of their own,
+//! so each attempt is sent once with `RequestStrategy::Idempotent(key)` and the retry
+//! loop is Skiff's. Answers are read into the few fields Skiff uses rather than
+//! async-stripe's full resource types, which need every field of the pinned API
+//! version.
 
 use async_trait::async_trait;
-use serde_json::Value;
 use skiff_core::ports::payments::{
     CheckoutRequest, CheckoutSession, NewCustomer, Payments, PaymentsError,
 };
 use skiff_core::ports::secrets::SecretValue;
+use std::collections::HashMap;
 use std::time::Duration;
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_billing::billing_portal_session::CreateBillingPortalSession;
+use stripe_billing::subscription::UpdateSubscription;
+use stripe_checkout::checkout_session::{
+    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData,
+};
+use stripe_core::customer::CreateCustomer;
 
 pub use skiff_core::ports::payments::STRIPE_API_VERSION as API_VERSION;
 
 /// Attempts per call (first + retries).
 const ATTEMPTS: u32 = 3;
 
+/// Per-attempt timeout (connect, request and reading the answer).
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// async-stripe's message when an error status came with a body that is not
+/// Stripe's error JSON (e.g. a proxy's HTML page); the status is not kept.
+const UNREADABLE_ERROR_BODY: &str = "error deserializing Stripe error";
+
 /// Stripe's REST API.
 pub struct StripePayments {
-    http: reqwest::Client,
-    base: String,
-    key: SecretValue,
+    client: Result<Client, String>,
     /// First retry delay (doubles, with jitter).
     backoff: Duration,
+}
+
+/// The fields Skiff reads from a created object.
+#[derive(miniserde::Deserialize)]
+struct Created {
+    id: Option<String>,
+    url: Option<String>,
 }
 
 impl StripePayments {
     /// `base` is `https://api.stripe.com` (or a fixture server in tests).
     pub fn new(base: impl Into<String>, key: SecretValue) -> Self {
+        // The connector takes rustls' process-wide provider; Skiff's is aws-lc-rs.
+        // An error means one is already installed.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let base = format!("{}/", base.into().trim_end_matches('/'));
+        let client = ClientBuilder::new(key.expose())
+            .url(base)
+            .timeout(TIMEOUT)
+            .request_strategy(RequestStrategy::Once)
+            .build()
+            .map_err(|e| e.to_string());
         Self {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(20))
-                .connect_timeout(Duration::from_secs(5))
-                .build()
-                .expect("HTTP client builds"),
-            base: base.into().trim_end_matches('/').to_owned(),
-            key,
+            client,
             backoff: Duration::from_millis(500),
         }
     }
@@ -48,17 +77,19 @@ impl StripePayments {
         self
     }
 
+    /// POST `request` under `idempotency_key`, retrying transient failures.
     async fn post(
         &self,
-        path: &str,
-        form: &[(String, String)],
-        idempotency_key: Option<&str>,
-    ) -> Result<Value, PaymentsError> {
-        debug_assert!(
-            idempotency_key.is_some(),
-            "every POST carries an idempotency key"
-        );
-        let url = format!("{}{path}", self.base);
+        what: &str,
+        request: &impl StripeRequest,
+        idempotency_key: &str,
+    ) -> Result<Created, PaymentsError> {
+        let client = self
+            .client
+            .as_ref()
+            .map_err(|e| PaymentsError::Fatal(format!("Stripe client: {e}")))?;
+        let key = IdempotencyKey::new(idempotency_key)
+            .map_err(|e| PaymentsError::Fatal(format!("{what}: {e}")))?;
         let mut last = PaymentsError::Unavailable("no attempt made".into());
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
@@ -66,97 +97,101 @@ impl StripePayments {
                 let jitter = rand::random::<u64>() % (base / 2 + 1);
                 tokio::time::sleep(Duration::from_millis(base / 2 + jitter)).await;
             }
-            let mut req = self
-                .http
-                .post(&url)
-                .bearer_auth(self.key.expose())
-                .header("Stripe-Version", API_VERSION)
-                .form(form);
-            if let Some(key) = idempotency_key {
-                req = req.header("Idempotency-Key", key);
-            }
-            let response = match req.send().await {
-                Ok(r) => r,
+            let sent = request
+                .build()
+                .customize::<Created>()
+                .request_strategy(RequestStrategy::Idempotent(key.clone()))
+                .send(client)
+                .await;
+            match sent {
+                Ok(created) => return Ok(created),
                 Err(e) => {
-                    tracing::warn!(attempt, error = %e, path, "Stripe request failed");
-                    last = PaymentsError::Unavailable(format!("{path}: {e}"));
-                    continue;
+                    let (error, retry) = map_error(what, e);
+                    if !retry {
+                        return Err(error);
+                    }
+                    tracing::warn!(attempt, error = %error, what, "Stripe request failed");
+                    last = error;
                 }
-            };
-            let status = response.status().as_u16();
-            let should_retry = response
-                .headers()
-                .get("stripe-should-retry")
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v == "true");
-            let body: Value = match response.json().await {
-                Ok(v) => v,
-                Err(e) if status >= 500 => {
-                    last = PaymentsError::Unavailable(format!("{path}: HTTP {status}: {e}"));
-                    continue;
-                }
-                Err(e) => {
-                    return Err(PaymentsError::Fatal(format!(
-                        "{path}: HTTP {status} with an unreadable body: {e}"
-                    )));
-                }
-            };
-            if (200..300).contains(&status) {
-                return Ok(body);
             }
-            let error = map_error(status, &body);
-            let retry = should_retry.unwrap_or(matches!(status, 409 | 429) || status >= 500);
-            if retry && matches!(error, PaymentsError::Unavailable(_)) {
-                tracing::warn!(attempt, status, path, "Stripe answered a transient error");
-                last = error;
-                continue;
-            }
-            return Err(error);
         }
         Err(last)
     }
 }
 
-/// Stripe's `{"error": {type, code, message, param}}` → the port's error.
-fn map_error(status: u16, body: &Value) -> PaymentsError {
-    let e = &body["error"];
-    let kind = e["type"].as_str().unwrap_or("unknown").to_owned();
-    let code = e["code"].as_str().map(str::to_owned);
-    let message = e["message"]
-        .as_str()
-        .unwrap_or("no message")
-        .chars()
-        .take(500)
-        .collect::<String>();
-    match status {
-        401 | 403 => PaymentsError::Authentication(message),
-        404 => PaymentsError::NotFound(message),
-        409 if kind == "idempotency_error" => PaymentsError::Rejected {
-            status,
-            kind,
-            code,
-            message,
-        },
-        409 | 429 => PaymentsError::Unavailable(format!("HTTP {status} {kind}: {message}")),
-        s if s >= 500 => PaymentsError::Unavailable(format!("HTTP {status} {kind}: {message}")),
-        _ => PaymentsError::Rejected {
-            status,
-            kind,
-            code,
-            message,
-        },
+/// async-stripe's error → the port's error, and whether to retry it under the same
+/// key: network failures, timeouts, 429 and 5xx. async-stripe does not surface the
+/// `Stripe-Should-Retry` header, so a 409 is not retried here (it is still
+/// `Unavailable`, for the caller to retry later with the same key).
+fn map_error(what: &str, e: StripeError) -> (PaymentsError, bool) {
+    match e {
+        StripeError::Stripe(e, status) => {
+            let kind = e.type_.as_str().to_owned();
+            let code = e.code.as_ref().map(|c| c.as_str().to_owned());
+            let message = e
+                .message
+                .as_deref()
+                .unwrap_or("no message")
+                .chars()
+                .take(500)
+                .collect::<String>();
+            let unavailable =
+                || PaymentsError::Unavailable(format!("HTTP {status} {kind}: {message}"));
+            match status {
+                401 | 403 => (PaymentsError::Authentication(message), false),
+                404 => (PaymentsError::NotFound(message), false),
+                409 if kind == "idempotency_error" => (
+                    PaymentsError::Rejected {
+                        status,
+                        kind,
+                        code,
+                        message,
+                    },
+                    false,
+                ),
+                409 => (unavailable(), false),
+                429 => (unavailable(), true),
+                s if s >= 500 => (unavailable(), true),
+                _ => (
+                    PaymentsError::Rejected {
+                        status,
+                        kind,
+                        code,
+                        message,
+                    },
+                    false,
+                ),
+            }
+        }
+        StripeError::ClientError(e) => (PaymentsError::Unavailable(format!("{what}: {e}")), true),
+        StripeError::Timeout => (
+            PaymentsError::Unavailable(format!("{what}: timed out after {TIMEOUT:?}")),
+            true,
+        ),
+        StripeError::JSONDeserialize(e) if e == UNREADABLE_ERROR_BODY => (
+            PaymentsError::Unavailable(format!("{what}: an error status with an unreadable body")),
+            true,
+        ),
+        StripeError::JSONDeserialize(e) => (
+            PaymentsError::Fatal(format!("{what}: unreadable answer: {e}")),
+            false,
+        ),
+        StripeError::ConfigError(e) => (PaymentsError::Fatal(format!("{what}: {e}")), false),
     }
 }
 
-fn id_of(body: &Value, what: &str) -> Result<String, PaymentsError> {
-    body["id"]
-        .as_str()
-        .map(str::to_owned)
+fn id_of(created: &Created, what: &str) -> Result<String, PaymentsError> {
+    created
+        .id
+        .clone()
         .ok_or_else(|| PaymentsError::Fatal(format!("{what} answer without an id")))
 }
 
-fn kv(k: &str, v: impl ToString) -> (String, String) {
-    (k.to_owned(), v.to_string())
+fn metadata(pairs: &[(&str, String)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
 }
 
 #[async_trait]
@@ -170,14 +205,14 @@ impl Payments for StripePayments {
         c: &NewCustomer,
         idempotency_key: &str,
     ) -> Result<String, PaymentsError> {
-        let mut form = vec![kv("email", &c.email), kv("metadata[org_id]", &c.org_id)];
+        let mut request = CreateCustomer::new()
+            .email(&c.email)
+            .metadata(metadata(&[("org_id", c.org_id.clone())]));
         if let Some(name) = &c.name {
-            form.push(kv("name", name));
+            request = request.name(name);
         }
-        let body = self
-            .post("/v1/customers", &form, Some(idempotency_key))
-            .await?;
-        id_of(&body, "customer")
+        let created = self.post("customer", &request, idempotency_key).await?;
+        id_of(&created, "customer")
     }
 
     async fn create_checkout_session(
@@ -185,32 +220,38 @@ impl Payments for StripePayments {
         r: &CheckoutRequest,
         idempotency_key: &str,
     ) -> Result<CheckoutSession, PaymentsError> {
-        let mut form = vec![
-            kv("mode", "subscription"),
-            kv("customer", &r.customer_id),
-            kv("client_reference_id", &r.org_id),
-            kv("line_items[0][price]", &r.price_id),
-            kv("line_items[0][quantity]", 1),
-            kv("success_url", &r.success_url),
-            kv("cancel_url", &r.cancel_url),
-            kv("metadata[org_id]", &r.org_id),
-            kv("metadata[plan_id]", &r.plan_id),
-            kv("metadata[trial_days]", r.trial_days),
-            kv("subscription_data[metadata][org_id]", &r.org_id),
-            kv("subscription_data[metadata][plan_id]", &r.plan_id),
-        ];
+        let mut line_item = CreateCheckoutSessionLineItems::new();
+        line_item.price = Some(r.price_id.clone());
+        line_item.quantity = Some(1);
+        let mut subscription = CreateCheckoutSessionSubscriptionData::new();
+        subscription.metadata = Some(metadata(&[
+            ("org_id", r.org_id.clone()),
+            ("plan_id", r.plan_id.clone()),
+        ]));
         if r.trial_days > 0 {
-            form.push(kv("subscription_data[trial_period_days]", r.trial_days));
+            subscription.trial_period_days = Some(r.trial_days);
         }
-        let body = self
-            .post("/v1/checkout/sessions", &form, Some(idempotency_key))
+        let request = CreateCheckoutSession::new()
+            .mode(stripe_checkout::CheckoutSessionMode::Subscription)
+            .customer(&r.customer_id)
+            .client_reference_id(&r.org_id)
+            .line_items(vec![line_item])
+            .success_url(&r.success_url)
+            .cancel_url(&r.cancel_url)
+            .metadata(metadata(&[
+                ("org_id", r.org_id.clone()),
+                ("plan_id", r.plan_id.clone()),
+                ("trial_days", r.trial_days.to_string()),
+            ]))
+            .subscription_data(subscription);
+        let created = self
+            .post("checkout session", &request, idempotency_key)
             .await?;
         Ok(CheckoutSession {
-            id: id_of(&body, "checkout session")?,
-            url: body["url"]
-                .as_str()
-                .ok_or_else(|| PaymentsError::Fatal("checkout session without a url".into()))?
-                .to_owned(),
+            id: id_of(&created, "checkout session")?,
+            url: created
+                .url
+                .ok_or_else(|| PaymentsError::Fatal("checkout session without a url".into()))?,
         })
     }
 
@@ -219,18 +260,16 @@ impl Payments for StripePayments {
         subscription_id: &str,
         idempotency_key: &str,
     ) -> Result<(), PaymentsError> {
+        // The id becomes a path segment unescaped.
         if subscription_id.is_empty() || subscription_id.contains(['/', '?', '#']) {
             return Err(PaymentsError::Fatal(format!(
                 "`{subscription_id}` is not a subscription id"
             )));
         }
-        self.post(
-            &format!("/v1/subscriptions/{subscription_id}"),
-            &[kv("cancel_at_period_end", "true")],
-            Some(idempotency_key),
-        )
-        .await
-        .map(|_| ())
+        let request = UpdateSubscription::new(subscription_id).cancel_at_period_end(true);
+        self.post("subscription", &request, idempotency_key)
+            .await
+            .map(|_| ())
     }
 
     async fn portal_url(
@@ -238,16 +277,18 @@ impl Payments for StripePayments {
         customer_id: &str,
         return_url: &str,
     ) -> Result<String, PaymentsError> {
-        let body = self
+        let request = CreateBillingPortalSession::new()
+            .customer(customer_id)
+            .return_url(return_url);
+        let created = self
             .post(
-                "/v1/billing_portal/sessions",
-                &[kv("customer", customer_id), kv("return_url", return_url)],
-                Some(&format!("skiff-portal-{}", uuid::Uuid::new_v4())),
+                "billing portal session",
+                &request,
+                &format!("skiff-portal-{}", uuid::Uuid::new_v4()),
             )
             .await?;
-        body["url"]
-            .as_str()
-            .map(str::to_owned)
+        created
+            .url
             .ok_or_else(|| PaymentsError::Fatal("portal session without a url".into()))
     }
 }

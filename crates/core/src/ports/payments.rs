@@ -5,9 +5,11 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-/// The Stripe API version whose shapes the adapters send and billing's webhook
-/// parsing reads (the simulator stamps its events with it too).
-pub const STRIPE_API_VERSION: &str = "2025-03-31.basil";
+/// The Stripe API version async-stripe pins and sends as `Stripe-Version` on every
+/// request (it cannot be overridden per client). The simulator stamps it on its
+/// events; billing's webhook interpretation still reads the shapes of older
+/// versions, since Stripe renders events in the version the endpoint is set to.
+pub const STRIPE_API_VERSION: &str = "2026-09-30.endive";
 
 /// A customer to create for an org.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,14 +100,12 @@ pub trait Payments: Send + Sync + 'static {
     ) -> Result<String, PaymentsError>;
 }
 
+/// Builds a payments adapter from the provider's API base and key.
+pub type ConnectFn =
+    dyn Fn(&str, crate::ports::secrets::SecretValue) -> std::sync::Arc<dyn Payments> + Send + Sync;
+
 /// Builds the production payments adapter from the provider's API base and key.
 /// The wiring crate provides it (in the services' settings), so billing, which
 /// decides when a client is (re)built, never names an adapter.
 #[derive(Clone)]
-pub struct PaymentsConnector(
-    pub  std::sync::Arc<
-        dyn Fn(&str, crate::ports::secrets::SecretValue) -> std::sync::Arc<dyn Payments>
-            + Send
-            + Sync,
-    >,
-);
+pub struct PaymentsConnector(pub std::sync::Arc<ConnectFn>);
