@@ -26,16 +26,23 @@ impl AppConfig {
     pub fn from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
+        let mut config = Self::without_payments(vars)?;
+        config.settings.insert(stripe_connector());
+        Ok(config)
+    }
+
+    /// Everything but the Stripe connector: what a function that takes no payment
+    /// runs with, so its binary does not link the Stripe client.
+    pub fn without_payments(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
         let vars: HashMap<String, String> = vars.into_iter().collect();
         let core = Config::from_map(&vars)?;
         let billing = skiff_billing::settings::BillingSettings::from_vars(&vars, &core)?;
         let licensing = skiff_licensing::config::LicensingConfig::from_lookup(|n| {
             vars.get(n).map(String::as_str)
         })?;
-        let settings = Settings::new()
-            .with(billing)
-            .with(licensing)
-            .with(stripe_connector());
+        let settings = Settings::new().with(billing).with(licensing);
         Ok(Self { core, settings })
     }
 

@@ -47,9 +47,20 @@ pub fn secrets() -> Vec<SecretName> {
 
 /// Configuration from the environment, logging, the services: what every Lambda
 /// `main` does before it hands its handler to the runtime.
-pub async fn start_lambda() -> Result<skiff_core::Services, Box<dyn std::error::Error + Send + Sync>>
-{
-    let config = AppConfig::from_env()?;
+pub async fn start_lambda() -> Result<skiff_core::Services, BoxError> {
+    start(AppConfig::without_payments(std::env::vars())?).await
+}
+
+/// [`start_lambda`] for the billing function, the one that takes payments: with
+/// the Stripe connector (which the other functions' binaries then do not link).
+pub async fn start_billing_lambda() -> Result<skiff_core::Services, BoxError> {
+    start(AppConfig::from_env()?).await
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn start(config: AppConfig) -> Result<skiff_core::Services, BoxError> {
     telemetry::init(&config.log_filter);
-    Ok(services::from_config(config, std::sync::Arc::new(skiff_core::clock::SystemClock)).await?)
+    let clock = std::sync::Arc::new(skiff_core::clock::SystemClock);
+    Ok(services::from_config(config, clock).await?)
 }
