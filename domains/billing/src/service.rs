@@ -27,6 +27,7 @@ use skiff_core::ports::store::{
 };
 use skiff_core::services::Services;
 use skiff_core::validation::FieldError;
+use skiff_identity::{EmailAddress, OrgId, Role, UserId};
 use skiff_licensing::hooks::{self, Entitlement};
 use std::time::Duration;
 
@@ -45,17 +46,16 @@ const WRITE_ATTEMPTS: usize = 8;
 /// Who is asking (from the authenticated principal; never from the request body).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    pub org_id: String,
-    pub user_id: Option<String>,
-    /// `owner`, `admin` or `member`.
-    pub role: String,
-    pub email: Option<String>,
+    pub org_id: OrgId,
+    pub user_id: Option<UserId>,
+    pub role: Role,
+    pub email: Option<EmailAddress>,
     pub email_verified: bool,
 }
 
 impl Caller {
     fn require_billing_admin(&self) -> BillingResult<()> {
-        if matches!(self.role.as_str(), "owner" | "admin") {
+        if matches!(self.role, Role::Owner | Role::Admin) {
             Ok(())
         } else {
             Err(BillingError::forbidden(
@@ -192,7 +192,7 @@ pub async fn checkout(
     if !errors.is_empty() {
         return Err(BillingError::validation(errors));
     }
-    if let Some(sub) = subscription_of(s, &caller.org_id).await?
+    if let Some(sub) = subscription_of(s, caller.org_id.as_str()).await?
         && sub.status != Status::Canceled
     {
         return Err(BillingError::conflict(
@@ -210,7 +210,7 @@ pub async fn checkout(
     let session: CheckoutSession = payments
         .create_checkout_session(
             &CheckoutRequest {
-                org_id: caller.org_id.clone(),
+                org_id: caller.org_id.to_string(),
                 plan_id: plan.id.clone(),
                 price_id,
                 customer_id,
@@ -248,7 +248,7 @@ async fn ensure_customer(
     payments: &dyn Payments,
     caller: &Caller,
 ) -> BillingResult<(Account, String)> {
-    let existing = load_account(s, &caller.org_id).await?;
+    let existing = load_account(s, caller.org_id.as_str()).await?;
     if let Some((account, _)) = &existing
         && let Some(c) = &account.customer_id
     {
@@ -256,7 +256,8 @@ async fn ensure_customer(
     }
     let email = caller
         .email
-        .clone()
+        .as_ref()
+        .map(|e| e.as_str().to_owned())
         .or_else(|| existing.as_ref().and_then(|(a, _)| a.billing_email.clone()))
         .ok_or_else(|| BillingError::internal("caller without an e-mail address"))?;
     // One key per org and address: concurrent checkouts create one customer.
@@ -268,7 +269,7 @@ async fn ensure_customer(
     let customer_id = payments
         .create_customer(
             &NewCustomer {
-                org_id: caller.org_id.clone(),
+                org_id: caller.org_id.to_string(),
                 email: email.clone(),
                 name: None,
             },
@@ -285,7 +286,7 @@ async fn ensure_customer(
     let write = s
         .store
         .update(
-            &keys::account(&caller.org_id),
+            &keys::account(caller.org_id.as_str()),
             vec![
                 StoreChange::set("org_id", caller.org_id.as_str()),
                 StoreChange::set("customer_id", customer_id.as_str()),
@@ -302,7 +303,7 @@ async fn ensure_customer(
         Ok(item) => Ok((item.parse()?, customer_id)),
         Err(e) if e.is_condition_failed() => {
             // Another checkout stored a customer first: use that one.
-            let (account, _) = load_account(s, &caller.org_id)
+            let (account, _) = load_account(s, caller.org_id.as_str())
                 .await?
                 .ok_or_else(|| BillingError::internal("account vanished"))?;
             let c = account
@@ -410,7 +411,7 @@ pub async fn cancel(
     caller: &Caller,
 ) -> BillingResult<SubscriptionView> {
     caller.require_billing_admin()?;
-    let sub = subscription_of(s, &caller.org_id)
+    let sub = subscription_of(s, caller.org_id.as_str())
         .await?
         .filter(|s| s.status != Status::Canceled)
         .ok_or_else(|| BillingError::not_found("the organization has no subscription to cancel"))?;
@@ -425,7 +426,7 @@ pub async fn cancel(
         )
         .await?;
     tracing::info!(org_id = %caller.org_id, subscription = %sub.subscription_id, "cancellation at period end requested");
-    let mut view = subscription_view(s, &caller.org_id).await?;
+    let mut view = subscription_view(s, caller.org_id.as_str()).await?;
     view.cancel_at_period_end = true;
     Ok(view)
 }
@@ -448,7 +449,7 @@ pub async fn portal(
             "return_url must be an http(s) URL on an allowed origin",
         ));
     }
-    let customer = load_account(s, &caller.org_id)
+    let customer = load_account(s, caller.org_id.as_str())
         .await?
         .and_then(|(a, _)| a.customer_id)
         .ok_or_else(|| BillingError::not_found("the organization has no billing account yet"))?;

@@ -195,10 +195,10 @@ async fn caller(s: &Services, p: &Principal) -> ApiResult<Caller> {
         None => None,
     };
     Ok(Caller {
-        org_id: p.org_id.to_string(),
-        user_id: p.user_id.as_ref().map(ToString::to_string),
-        role: p.role.as_str().to_owned(),
-        email: user.as_ref().map(|u| u.email.to_string()),
+        org_id: p.org_id.clone(),
+        user_id: p.user_id.clone(),
+        role: p.role,
+        email: user.as_ref().map(|u| u.email.clone()),
         email_verified: user.as_ref().is_some_and(|u| u.email_verified),
     })
 }

@@ -30,7 +30,6 @@ use skiff_http::error::FieldError;
 use skiff_http::extract::QueryParams;
 use skiff_http::pagination::{CursorScope, PageRequest};
 use skiff_http::{ApiError, ApiResult};
-use skiff_licensing::keys::HardwareId;
 use skiff_licensing::model::Status;
 use skiff_licensing::signing::PublicKeyInfo;
 use utoipa::ToSchema;
@@ -223,15 +222,14 @@ async fn acquire(
         (body.license_key, "license_key"),
         (body.hardware_id, "hardware_id"),
     )?;
-    if let Ok(parsed) = HardwareId::parse(&hw) {
-        limit(
-            &services,
-            "license-acquire",
-            &format!("{}#{}", caller.subject(), parsed.hash()),
-            skiff_licensing::settings(&services).acquire_per_min,
-        )
-        .await?;
-    }
+    let (key, hw) = (service::parse_key(&key)?, service::parse_hardware(&hw)?);
+    limit(
+        &services,
+        "license-acquire",
+        &format!("{}#{}", caller.subject(), hw.hash()),
+        skiff_licensing::settings(&services).acquire_per_min,
+    )
+    .await?;
     let answer = service::acquire(
         &services,
         &caller.org_id,
@@ -264,7 +262,7 @@ async fn do_heartbeat(
         skiff_licensing::settings(&services).heartbeat_per_min,
     )
     .await?;
-    let answer = service::heartbeat(services, &caller.org_id, session_id, token).await?;
+    let answer = service::heartbeat(services, &claims).await?;
     Ok(Json(answer).into_response())
 }
 

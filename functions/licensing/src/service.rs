@@ -73,12 +73,12 @@ fn not_active(v: Validity) -> ApiError {
     ApiError::forbidden(code, v.detail())
 }
 
-fn parse_key(raw: &str) -> Result<LicenseKey, ApiError> {
+pub(crate) fn parse_key(raw: &str) -> Result<LicenseKey, ApiError> {
     LicenseKey::parse(raw)
         .map_err(|e| ApiError::invalid_field("license_key", "INVALID_LICENSE_KEY", e.0))
 }
 
-fn parse_hardware(raw: &str) -> Result<HardwareId, ApiError> {
+pub(crate) fn parse_hardware(raw: &str) -> Result<HardwareId, ApiError> {
     HardwareId::parse(raw)
         .map_err(|e| ApiError::invalid_field("hardware_id", "INVALID_HARDWARE_ID", e))
 }
@@ -326,21 +326,19 @@ pub struct AcquireResponse {
 pub async fn acquire(
     services: &Services,
     org_id: &str,
-    license_key: &str,
-    hardware_id: &str,
+    key: &LicenseKey,
+    hw: &HardwareId,
     meta: &RequestMeta,
 ) -> Result<AcquireResponse, ApiError> {
-    let key = parse_key(license_key)?;
-    let hw = parse_hardware(hardware_id)?;
     let store = services.store.as_ref();
     let clock = services.clock.as_ref();
-    let license = repo::by_key(store, &key)
+    let license = repo::by_key(store, key)
         .await?
         .filter(|l| l.org_id == org_id)
         .ok_or_else(|| ApiError::not_found("no license with this key"))?;
     let signer = signer(services).await?;
     let lic = license.reference();
-    let acquired = seats::acquire(store, clock, &lic, &hw, meta)
+    let acquired = seats::acquire(store, clock, &lic, hw, meta)
         .await
         .map_err(seat_error)?;
     let seat = &acquired.seat;
@@ -395,14 +393,11 @@ pub struct HeartbeatResponse {
     pub heartbeat_interval: i64,
 }
 
-/// Extend a session's lease.
+/// Extend the lease of the session a verified seat token names ([`seat_claims`]).
 pub async fn heartbeat(
     services: &Services,
-    org_id: &str,
-    session_id: &str,
-    token: &str,
+    claims: &SeatClaims,
 ) -> Result<HeartbeatResponse, ApiError> {
-    let claims = seat_claims(services, org_id, session_id, token).await?;
     let seat = seats::heartbeat(
         services.store.as_ref(),
         services.clock.as_ref(),
