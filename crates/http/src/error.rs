@@ -337,6 +337,26 @@ impl From<PaymentsError> for ApiError {
     }
 }
 
+impl From<RateLimitError> for ApiError {
+    fn from(e: RateLimitError) -> Self {
+        match e {
+            RateLimitError::Limited { retry_after_secs } => {
+                ApiError::RateLimited { retry_after_secs }
+            }
+            RateLimitError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<skiff_identity::signing_keys::KeyError> for ApiError {
+    fn from(e: skiff_identity::signing_keys::KeyError) -> Self {
+        match e {
+            skiff_identity::signing_keys::KeyError::Secrets(e) => e.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,24 +435,5 @@ mod tests {
         assert_eq!(json["code"], "service_locked");
         assert_eq!(json["mode"], "read_only");
         assert_eq!(json["title"], "Service locked");
-    }
-}
-impl From<RateLimitError> for ApiError {
-    fn from(e: RateLimitError) -> Self {
-        match e {
-            RateLimitError::Limited { retry_after_secs } => {
-                ApiError::RateLimited { retry_after_secs }
-            }
-            RateLimitError::Store(e) => e.into(),
-        }
-    }
-}
-
-impl From<skiff_identity::signing_keys::KeyError> for ApiError {
-    fn from(e: skiff_identity::signing_keys::KeyError) -> Self {
-        match e {
-            skiff_identity::signing_keys::KeyError::Secrets(e) => e.into(),
-            other => ApiError::internal(other),
-        }
     }
 }
