@@ -6,7 +6,7 @@ use axum::http::request::Parts;
 use skiff_core::Services;
 use skiff_http::principal::Principal;
 use skiff_http::{ApiError, ApiResult};
-use skiff_identity::{Role, users};
+use skiff_identity::{OrgId, Role, UserId, users};
 
 /// Scope an API key needs to read licenses (users' tokens carry every scope).
 pub const READ: &str = "licenses:read";
@@ -17,8 +17,8 @@ pub const WRITE: &str = "licenses:write";
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub principal: Principal,
-    pub org_id: String,
-    pub user_id: Option<String>,
+    pub org_id: OrgId,
+    pub user_id: Option<UserId>,
 }
 
 impl Caller {
@@ -48,9 +48,9 @@ impl Caller {
     /// Rate-limit subject of the caller.
     pub fn subject(&self) -> String {
         match (&self.user_id, &self.principal.api_key_id) {
-            (Some(u), _) => u.clone(),
+            (Some(u), _) => u.to_string(),
             (None, Some(k)) => k.to_string(),
-            (None, None) => self.org_id.clone(),
+            (None, None) => self.org_id.to_string(),
         }
     }
 
@@ -69,8 +69,8 @@ impl FromRequestParts<Services> for Caller {
     async fn from_request_parts(parts: &mut Parts, services: &Services) -> Result<Self, ApiError> {
         let principal = Principal::from_request_parts(parts, services).await?;
         Ok(Caller {
-            org_id: principal.org_id.to_string(),
-            user_id: principal.user_id.as_ref().map(ToString::to_string),
+            org_id: principal.org_id.clone(),
+            user_id: principal.user_id.clone(),
             principal,
         })
     }

@@ -232,10 +232,10 @@ async fn acquire(
     .await?;
     let answer = service::acquire(
         &services,
-        &caller.org_id,
+        caller.org_id.as_str(),
         &key,
         &hw,
-        &meta.request_meta(caller.user_id.clone()),
+        &meta.request_meta(caller.user_id.as_ref().map(ToString::to_string)),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(answer)).into_response())
@@ -254,7 +254,7 @@ async fn do_heartbeat(
     token: &str,
 ) -> ApiResult<Response> {
     caller.require_seat_user(services).await?;
-    let claims = service::seat_claims(services, &caller.org_id, session_id, token).await?;
+    let claims = service::seat_claims(services, caller.org_id.as_str(), session_id, token).await?;
     limit(
         services,
         "license-heartbeat",
@@ -312,10 +312,10 @@ async fn do_release(
     caller.require_seat_user(services).await?;
     service::release(
         services,
-        &caller.org_id,
+        caller.org_id.as_str(),
         session_id,
         token,
-        &meta.request_meta(caller.user_id.clone()),
+        &meta.request_meta(caller.user_id.as_ref().map(ToString::to_string)),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -422,7 +422,7 @@ async fn list(
     caller.require_read()?;
     let mut pager = PageRequest::open(
         services.secrets.as_ref(),
-        CursorScope::new("licenses", &caller.org_id),
+        CursorScope::new("licenses", caller.org_id.as_str()),
         params.limit,
         params.cursor.as_deref(),
     )
@@ -451,7 +451,7 @@ async fn list(
     };
     let (licenses, next) = service::list(
         &services,
-        &caller.org_id,
+        caller.org_id.as_str(),
         &filter,
         pager.limit,
         pager.position.take(),
@@ -474,7 +474,7 @@ async fn get_license(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     caller.require_read()?;
-    Ok(Json(service::get(&services, &caller.org_id, &id).await?).into_response())
+    Ok(Json(service::get(&services, caller.org_id.as_str(), &id).await?).into_response())
 }
 
 /// The signed license file (`text/plain`, armored; see the README).
@@ -487,7 +487,7 @@ async fn download(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     caller.require_read()?;
-    let (name, file) = service::download(&services, &caller.org_id, &id).await?;
+    let (name, file) = service::download(&services, caller.org_id.as_str(), &id).await?;
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
         .map_err(ApiError::internal)?;
     Ok((
@@ -554,14 +554,14 @@ async fn sessions(
     caller.require_read()?;
     let mut pager = PageRequest::open(
         services.secrets.as_ref(),
-        CursorScope::new("license-sessions", &caller.org_id).within(&id),
+        CursorScope::new("license-sessions", caller.org_id.as_str()).within(&id),
         page.limit,
         page.cursor.as_deref(),
     )
     .await?;
     let (view, next) = service::sessions(
         &services,
-        &caller.org_id,
+        caller.org_id.as_str(),
         &id,
         pager.limit,
         pager.position.take(),
@@ -594,14 +594,14 @@ async fn audit(
     let license = page.license_id.as_deref().unwrap_or("");
     let mut pager = PageRequest::open(
         services.secrets.as_ref(),
-        CursorScope::new("license-audit", &caller.org_id).within(license),
+        CursorScope::new("license-audit", caller.org_id.as_str()).within(license),
         page.limit,
         page.cursor.as_deref(),
     )
     .await?;
     let (log, next) = service::audit_log(
         &services,
-        &caller.org_id,
+        caller.org_id.as_str(),
         page.license_id.as_deref(),
         pager.limit,
         pager.position.take(),
@@ -656,10 +656,10 @@ async fn deactivate_machine(
     caller.principal.require_scope(caller::WRITE)?;
     service::deactivate_machine(
         &services,
-        &caller.org_id,
+        caller.org_id.as_str(),
         &id,
         &hardware_id,
-        &meta.request_meta(caller.user_id.clone()),
+        &meta.request_meta(caller.user_id.as_ref().map(ToString::to_string)),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
