@@ -18,8 +18,8 @@ if [[ -n "${SKIFF_COLDSTART_BIN_DIR:-}" ]]; then
   cargo build --release -p skiff-coldstart
   BIN_DIR=$SKIFF_COLDSTART_BIN_DIR
 else
-  cargo build --release -p skiff-auth -p skiff-billing -p skiff-licensing -p skiff-outbox \
-    -p skiff-scheduler -p skiff-coldstart
+  cargo build --release -p skiff-fn-auth -p skiff-fn-billing -p skiff-fn-licensing -p skiff-fn-outbox \
+    -p skiff-fn-scheduler -p skiff-coldstart
   BIN_DIR=$TARGET/release
 fi
 BINS=()

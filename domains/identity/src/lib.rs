@@ -25,6 +25,7 @@ pub mod names;
 pub mod one_time;
 pub mod orgs;
 pub mod password;
+pub mod registration;
 pub mod roles;
 pub mod secrets;
 pub mod sessions;

@@ -32,6 +32,14 @@ pub enum Role {
 }
 
 impl Role {
+    /// Whether a member of this role may give someone `to` in place of `from`
+    /// (`None`: a new member): admins manage members and admins, and only owners
+    /// grant or take away the owner role.
+    pub fn may_assign(self, from: Option<Role>, to: Role) -> bool {
+        self >= Role::Admin
+            && (self == Role::Owner || (to != Role::Owner && from != Some(Role::Owner)))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Member => "member",
@@ -162,6 +170,18 @@ impl Scopes {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_owners_touch_the_owner_role_and_members_assign_nothing() {
+        use Role::*;
+        assert!(Owner.may_assign(None, Owner));
+        assert!(Owner.may_assign(Some(Owner), Member));
+        assert!(Admin.may_assign(None, Admin));
+        assert!(Admin.may_assign(Some(Member), Admin));
+        assert!(!Admin.may_assign(None, Owner));
+        assert!(!Admin.may_assign(Some(Owner), Admin));
+        assert!(!Member.may_assign(None, Member));
+    }
     use super::*;
 
     #[test]

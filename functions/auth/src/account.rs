@@ -16,8 +16,9 @@ use skiff_http::{ApiError, ApiResult};
 use skiff_identity::mail::{self, PasswordResetRequested, VerificationRequested};
 use skiff_identity::names::Name;
 use skiff_identity::one_time::{self, Purpose};
-use skiff_identity::orgs::{self, Membership, Org};
-use skiff_identity::users::{self, User};
+use skiff_identity::orgs;
+use skiff_identity::registration::{self, RegisterError, Registration};
+use skiff_identity::users;
 use skiff_identity::{EmailAddress, OrgId, Password, Role, UserId, password, sessions};
 use utoipa::ToSchema;
 
@@ -78,48 +79,17 @@ pub async fn register(
         full_name.expect("checked"),
         company.expect("checked"),
     );
-    if users::find_by_email(store, &email).await?.is_some() {
-        return Err(email_taken());
-    }
-
-    let now = clock.unix();
-    let user = User {
-        id: UserId::new(),
+    let registration = Registration {
         email,
-        full_name: full_name.into_string(),
-        password_hash: password::hash_blocking(password).await,
-        email_verified: false,
-        created_at: now,
-        platform_admin: false,
-        default_org: OrgId::new(),
+        password,
+        full_name,
+        company,
     };
-    let org = Org {
-        id: user.default_org.clone(),
-        name: company.into_string(),
-        created_at: now,
-        owners: 1,
+    let (user, org) = match registration::register(&services, registration).await {
+        Ok(created) => created,
+        Err(RegisterError::EmailTaken) => return Err(email_taken()),
+        Err(RegisterError::Store(e)) => return Err(e.into()),
     };
-    let owner = Membership {
-        org_id: org.id.clone(),
-        user_id: user.id.clone(),
-        role: Role::Owner,
-        joined_at: now,
-    };
-    let mut writes = users::create_writes(&user)?;
-    writes.extend(orgs::create_writes(&org, &owner)?);
-    match store.transact(writes).await {
-        Ok(()) => {}
-        Err(e) if e.is_condition_failed() => {
-            // The e-mail item is the first write; ids are fresh, so a lost race on
-            // the address is the only condition that can fail.
-            return Err(email_taken());
-        }
-        Err(e) => return Err(e.into()),
-    }
-    tracing::info!(user = %user.id, org = %org.id, "user registered");
-    if let Err(e) = mail::send_verification(&services, &user).await {
-        tracing::warn!(error = %e, "could not queue the verification e-mail; the user can ask again");
-    }
     Ok((
         StatusCode::CREATED,
         Json(RegisterResponse {

@@ -220,10 +220,11 @@ fn parse_role(raw: &str, field: &str) -> Result<Role, FieldError> {
     })
 }
 
-/// Only owners grant or take away the owner role; admins manage the rest.
+/// The role rule ([`Role::may_assign`]) as answers: 403 for a member, 403
+/// `INSUFFICIENT_ROLE` for an admin touching the owner role.
 fn may_assign(principal: &Principal, from: Option<Role>, to: Role) -> ApiResult<()> {
     principal.require_role(Role::Admin)?;
-    if (to == Role::Owner || from == Some(Role::Owner)) && principal.role != Role::Owner {
+    if !principal.role.may_assign(from, to) {
         return Err(ApiError::forbidden(
             "INSUFFICIENT_ROLE",
             "only an owner can grant or change the owner role",
