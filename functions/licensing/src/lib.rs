@@ -93,7 +93,7 @@ async fn limit_public(services: &Services, meta: &ClientMeta) -> ApiResult<()> {
         services,
         "license-public",
         meta.ip_subject(),
-        skiff_licensing::settings(&services).validate_per_min,
+        skiff_licensing::settings(services).validate_per_min,
     )
     .await
 }
@@ -259,7 +259,7 @@ async fn do_heartbeat(
         services,
         "license-heartbeat",
         &format!("{}#{}", caller.subject(), claims.hw),
-        skiff_licensing::settings(&services).heartbeat_per_min,
+        skiff_licensing::settings(services).heartbeat_per_min,
     )
     .await?;
     let answer = service::heartbeat(services, &claims).await?;
