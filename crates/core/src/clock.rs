@@ -78,3 +78,14 @@ impl Clock for FixedClock {
 }
 
 pub type SharedClock = Arc<dyn Clock>;
+/// Unix seconds as RFC 3339 (UTC), the form every answer and e-mail shows; a time
+/// outside what RFC 3339 can write is shown as its number.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}

@@ -52,16 +52,7 @@ pub fn settings(services: &Services) -> &config::LicensingConfig {
     services.settings.get()
 }
 
-/// A Unix time as RFC 3339 (the form every licensing answer and e-mail shows).
-pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
-}
+pub use skiff_core::clock::rfc3339;
 
 /// Most expired sessions one scheduler run ends.
 pub const SWEEP_BATCH: usize = 1000;

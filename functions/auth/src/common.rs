@@ -62,16 +62,7 @@ pub fn token_refusal(e: ConsumeError) -> ApiError {
     }
 }
 
-/// RFC 3339 from unix seconds.
-pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
+pub use skiff_core::clock::rfc3339;
 
 /// A 202 answer that says nothing about whether anything happened.
 #[derive(Debug, Serialize, ToSchema)]
