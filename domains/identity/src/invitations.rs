@@ -6,14 +6,20 @@
 
 use super::email::EmailAddress;
 use super::ids::{InvitationId, OrgId, UserId};
-use super::one_time::{self, Purpose, RETAIN_AFTER_EXPIRY};
+use super::names::Name;
+use super::one_time::{self, ConsumeError, Purpose, RETAIN_AFTER_EXPIRY};
+use super::orgs::{self, Membership};
+use super::password::{self, Password};
 use super::roles::Role;
+use super::users::{self, User};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use skiff_core::Services;
 use skiff_core::clock::Clock;
 use skiff_core::ports::store::{
     Change, Condition, ItemStore, Key, NewItem, Query, StoreError, Write,
 };
+use skiff_core::validation::FieldError;
 
 /// An invitation as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -197,5 +203,157 @@ pub fn accept_write(clock: &dyn Clock, org: &OrgId, id: &InvitationId) -> Write 
             Condition::Exists,
             Condition::AttrMissing("revoked_at".into()),
         ])),
+    }
+}
+
+/// Someone without an account yet: what creates it, as typed.
+pub struct NewAccount<'a> {
+    pub full_name: &'a str,
+    pub password: &'a str,
+}
+
+/// Who accepted, and whether their account was created for it.
+pub struct Accepted {
+    pub user: User,
+    pub org_id: OrgId,
+    pub role: Role,
+    pub created: bool,
+}
+
+/// Why an invitation could not be accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    #[error(transparent)]
+    Token(#[from] ConsumeError),
+    #[error("this invitation was sent to another e-mail address")]
+    ForAnotherAccount,
+    /// A new account needs these fields fixed.
+    #[error("invalid account details")]
+    Invalid(Vec<FieldError>),
+    #[error("you are already a member of this organization")]
+    AlreadyMember,
+    #[error("an account with this e-mail address already exists")]
+    EmailTaken,
+    #[error("organization not found")]
+    OrgNotFound,
+    #[error("invitation token with malformed data")]
+    Corrupt,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Accept the invitation `token`: the invited address's account joins the org; with
+/// no account yet, `new_account` creates one (its address verified by the
+/// invitation). `signed_in` is the caller's user when they are signed in: an
+/// invitation for another address is refused. The token is consumed, the account
+/// (if new), the membership and the invitation's record are written in one
+/// transaction, and a lost race is reported as what it lost to.
+pub async fn accept(
+    services: &Services,
+    token: &str,
+    signed_in: Option<&UserId>,
+    new_account: NewAccount<'_>,
+) -> Result<Accepted, AcceptError> {
+    let (store, clock) = (services.store.as_ref(), services.clock.as_ref());
+    let data = one_time::peek(store, clock, Purpose::Invitation, token).await?;
+    let field = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or_default();
+    let org_id = OrgId::parse(field("org_id")).map_err(|_| AcceptError::Corrupt)?;
+    let email = EmailAddress::parse(field("email")).map_err(|_| AcceptError::Corrupt)?;
+    let role = Role::parse(field("role")).ok_or(AcceptError::Corrupt)?;
+    // Tokens issued before invitations had records carry no id.
+    let invitation_id = match data.get(ID_FIELD) {
+        Some(_) => Some(InvitationId::parse(field(ID_FIELD)).map_err(|_| AcceptError::Corrupt)?),
+        None => None,
+    };
+    let now = clock.unix();
+
+    let existing = users::find_by_email(store, &email).await?;
+    if let (Some(me), Some(u)) = (signed_in, &existing)
+        && *me != u.id
+    {
+        return Err(AcceptError::ForAnotherAccount);
+    }
+    let (user, created) = match existing {
+        Some(user) => (user, false),
+        None => {
+            let name = Name::parse(new_account.full_name, "full_name");
+            let password = Password::new(new_account.password, "password");
+            let (name, password) = match (name, password) {
+                (Ok(name), Ok(password)) => (name, password),
+                (name, password) => {
+                    let mut errors: Vec<FieldError> = name.err().into_iter().collect();
+                    errors.extend(password.err().unwrap_or_default());
+                    return Err(AcceptError::Invalid(errors));
+                }
+            };
+            let user = User {
+                id: UserId::new(),
+                email: email.clone(),
+                full_name: name.into_string(),
+                password_hash: password::hash_blocking(password).await,
+                email_verified: true,
+                created_at: now,
+                platform_admin: false,
+                default_org: org_id.clone(),
+            };
+            (user, true)
+        }
+    };
+    let membership = Membership {
+        org_id: org_id.clone(),
+        user_id: user.id.clone(),
+        role,
+        joined_at: now,
+    };
+    let mut writes = vec![one_time::consume_write(clock, Purpose::Invitation, token)];
+    let user_writes = if created {
+        users::create_writes(&user)?
+    } else {
+        vec![]
+    };
+    let membership_at = 1 + user_writes.len();
+    writes.extend(user_writes);
+    writes.extend(orgs::join_writes(&membership)?);
+    let invitation_at = writes.len();
+    if let Some(id) = &invitation_id {
+        writes.push(accept_write(clock, &org_id, id));
+    }
+    match store.transact(writes).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed { index }) => {
+            return Err(match index {
+                Some(i) if invitation_id.is_some() && i == invitation_at => {
+                    AcceptError::Token(ConsumeError::Revoked)
+                }
+                Some(i) if i == membership_at => AcceptError::AlreadyMember,
+                Some(i) if i > membership_at => AcceptError::OrgNotFound,
+                Some(i) if i > 0 => AcceptError::EmailTaken,
+                // The token (index 0) or unknown: ask the token first.
+                _ => match one_time::peek(store, clock, Purpose::Invitation, token).await {
+                    Err(why) => AcceptError::Token(why),
+                    Ok(_) => lost_race(store, &membership, created).await,
+                },
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(user = %user.id, org = %org_id, created, "invitation accepted");
+    Ok(Accepted {
+        user,
+        org_id,
+        role,
+        created,
+    })
+}
+
+/// The token was still usable, so another write lost a race: say which.
+async fn lost_race(store: &dyn ItemStore, m: &Membership, created: bool) -> AcceptError {
+    if created {
+        return AcceptError::EmailTaken;
+    }
+    match orgs::membership(store, &m.org_id, &m.user_id).await {
+        Ok(Some(_)) => AcceptError::AlreadyMember,
+        Ok(None) => AcceptError::OrgNotFound,
+        Err(e) => e.into(),
     }
 }

@@ -7,8 +7,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use skiff_core::ports::store::StoreError;
 use skiff_core::{Services, rate_limit};
 use skiff_http::client_ip::ClientIp;
 use skiff_http::error::FieldError;
@@ -17,15 +15,12 @@ use skiff_http::json::JsonBody;
 use skiff_http::pagination::{CursorScope, PageRequest};
 use skiff_http::principal::{CurrentMember, Principal};
 use skiff_http::{ApiError, ApiResult};
-use skiff_identity::invitations::{self, Invitation, Revoked};
+use skiff_identity::invitations::{self, AcceptError, Invitation, NewAccount, Revoked};
 use skiff_identity::mail;
 use skiff_identity::names::Name;
-use skiff_identity::one_time::{self, Purpose};
 use skiff_identity::orgs::{self, Membership, MembershipError};
 use skiff_identity::users::{self, User};
-use skiff_identity::{
-    EmailAddress, InvitationId, OrgId, Password, Role, UserId, password, sessions,
-};
+use skiff_identity::{InvitationId, OrgId, Role, UserId, sessions};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -451,100 +446,15 @@ pub async fn accept_invitation(
         limits.accept_invitation_per_token,
     )
     .await?;
-    let data = one_time::peek(store, clock, Purpose::Invitation, &body.token)
+    let signed_in = principal.as_ref().and_then(|p| p.user_id.as_ref());
+    let new_account = NewAccount {
+        full_name: body.full_name.as_deref().unwrap_or_default(),
+        password: body.password.as_deref().unwrap_or_default(),
+    };
+    let accepted = invitations::accept(&services, &body.token, signed_in, new_account)
         .await
-        .map_err(token_refusal)?;
-    let field = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or_default();
-    let corrupt = || ApiError::internal("invitation token with malformed data");
-    let org_id = OrgId::parse(field("org_id")).map_err(|_| corrupt())?;
-    let email = EmailAddress::parse(field("email")).map_err(|_| corrupt())?;
-    let role = Role::parse(field("role")).ok_or_else(corrupt)?;
-    // Tokens issued before invitations had records carry no id.
-    let invitation_id = match data.get(invitations::ID_FIELD) {
-        Some(_) => Some(InvitationId::parse(field(invitations::ID_FIELD)).map_err(|_| corrupt())?),
-        None => None,
-    };
-    let now = clock.unix();
-
-    let existing = users::find_by_email(store, &email).await?;
-    if let (Some(p), Some(u)) = (&principal, &existing)
-        && p.user_id.as_ref() != Some(&u.id)
-    {
-        return Err(ApiError::forbidden(
-            "INVITATION_FOR_ANOTHER_ACCOUNT",
-            "this invitation was sent to another e-mail address",
-        ));
-    }
-    let (user, created) = match existing {
-        Some(user) => (user, false),
-        None => {
-            let mut checks = Checks::new();
-            let name = checks.check(Name::parse(
-                body.full_name.as_deref().unwrap_or_default(),
-                "full_name",
-            ));
-            let pw = checks.check_all(Password::new(
-                body.password.as_deref().unwrap_or_default(),
-                "password",
-            ));
-            checks.finish()?;
-            let user = User {
-                id: UserId::new(),
-                email: email.clone(),
-                full_name: name.expect("checked").into_string(),
-                password_hash: password::hash_blocking(pw.expect("checked")).await,
-                email_verified: true,
-                created_at: now,
-                platform_admin: false,
-                default_org: org_id.clone(),
-            };
-            (user, true)
-        }
-    };
-    let membership = Membership {
-        org_id: org_id.clone(),
-        user_id: user.id.clone(),
-        role,
-        joined_at: now,
-    };
-    let mut writes = vec![one_time::consume_write(
-        clock,
-        Purpose::Invitation,
-        &body.token,
-    )];
-    let user_writes = if created {
-        users::create_writes(&user)?
-    } else {
-        vec![]
-    };
-    let membership_at = 1 + user_writes.len();
-    writes.extend(user_writes);
-    writes.extend(orgs::join_writes(&membership)?);
-    let invitation_at = writes.len();
-    if let Some(id) = &invitation_id {
-        writes.push(invitations::accept_write(clock, &org_id, id));
-    }
-    match store.transact(writes).await {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed { index }) => {
-            return Err(match index {
-                Some(i) if invitation_id.is_some() && i == invitation_at => {
-                    token_refusal(one_time::ConsumeError::Revoked)
-                }
-                Some(i) if i == membership_at => already_member(),
-                Some(i) if i > membership_at => ApiError::not_found("organization not found"),
-                Some(i) if i > 0 => email_taken(),
-                // The token (index 0) or unknown: ask the token first.
-                _ => match one_time::peek(store, clock, Purpose::Invitation, &body.token).await {
-                    Err(why) => token_refusal(why),
-                    Ok(_) => conflict_after_race(store, &membership, created).await,
-                },
-            });
-        }
-        Err(e) => return Err(e.into()),
-    }
-    tracing::info!(user = %user.id, org = %org_id, created, "invitation accepted");
-    let status = if created {
+        .map_err(accept_refusal)?;
+    let status = if accepted.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
@@ -552,41 +462,26 @@ pub async fn accept_invitation(
     Ok((
         status,
         Json(AcceptResponse {
-            user_id: user.id,
-            email: email.to_string(),
-            org_id,
-            role,
+            email: accepted.user.email.to_string(),
+            user_id: accepted.user.id,
+            org_id: accepted.org_id,
+            role: accepted.role,
         }),
     ))
 }
 
-fn already_member() -> ApiError {
-    ApiError::conflict(
-        "ALREADY_MEMBER",
-        "you are already a member of this organization",
-    )
-}
-
-fn email_taken() -> ApiError {
-    ApiError::conflict(
-        "EMAIL_TAKEN",
-        "an account with this e-mail address already exists",
-    )
-}
-
-/// The token was still usable, so another write lost a race: say which.
-async fn conflict_after_race(
-    store: &dyn skiff_core::ports::store::ItemStore,
-    m: &Membership,
-    created: bool,
-) -> ApiError {
-    if created {
-        return email_taken();
-    }
-    match orgs::membership(store, &m.org_id, &m.user_id).await {
-        Ok(Some(_)) => already_member(),
-        Ok(None) => ApiError::not_found("organization not found"),
-        Err(e) => e.into(),
+fn accept_refusal(e: AcceptError) -> ApiError {
+    match e {
+        AcceptError::Token(why) => token_refusal(why),
+        AcceptError::ForAnotherAccount => {
+            ApiError::forbidden("INVITATION_FOR_ANOTHER_ACCOUNT", e.to_string())
+        }
+        AcceptError::Invalid(errors) => ApiError::validation(errors),
+        AcceptError::AlreadyMember => ApiError::conflict("ALREADY_MEMBER", e.to_string()),
+        AcceptError::EmailTaken => ApiError::conflict("EMAIL_TAKEN", e.to_string()),
+        AcceptError::OrgNotFound => ApiError::not_found(e.to_string()),
+        AcceptError::Corrupt => ApiError::internal(e),
+        AcceptError::Store(e) => e.into(),
     }
 }
 
