@@ -10,9 +10,8 @@
 //! Billing verifies this itself rather than through async-stripe-webhook: that
 //! crate verifies only as part of parsing the body into its own event types, which
 //! are generated for the one API version it pins (an endpoint on another version
-//! sends events it refuses or misreads), and linking that parser made the billing
-//! binary about a third larger. The events are read by [`interpret`] below, in both
-//! API shapes Stripe renders.
+//! sends events it refuses or misreads), and every event would be parsed twice. The
+//! events are read by [`interpret`] below, in both API shapes Stripe renders.
 
 use super::catalog::Catalog;
 use super::subscription::Change;
