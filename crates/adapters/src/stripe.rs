@@ -12,6 +12,7 @@
 //! version.
 
 use async_trait::async_trait;
+use skiff_core::ids::SubscriptionId;
 use skiff_core::ports::payments::{
     CheckoutRequest, CheckoutSession, NewCustomer, Payments, PaymentsError,
 };
@@ -207,7 +208,7 @@ impl Payments for StripePayments {
     ) -> Result<String, PaymentsError> {
         let mut request = CreateCustomer::new()
             .email(&c.email)
-            .metadata(metadata(&[("org_id", c.org_id.clone())]));
+            .metadata(metadata(&[("org_id", c.org_id.to_string())]));
         if let Some(name) = &c.name {
             request = request.name(name);
         }
@@ -225,7 +226,7 @@ impl Payments for StripePayments {
         line_item.quantity = Some(1);
         let mut subscription = CreateCheckoutSessionSubscriptionData::new();
         subscription.metadata = Some(metadata(&[
-            ("org_id", r.org_id.clone()),
+            ("org_id", r.org_id.to_string()),
             ("plan_id", r.plan_id.clone()),
         ]));
         if r.trial_days > 0 {
@@ -234,12 +235,12 @@ impl Payments for StripePayments {
         let request = CreateCheckoutSession::new()
             .mode(stripe_checkout::CheckoutSessionMode::Subscription)
             .customer(&r.customer_id)
-            .client_reference_id(&r.org_id)
+            .client_reference_id(r.org_id.as_str())
             .line_items(vec![line_item])
             .success_url(&r.success_url)
             .cancel_url(&r.cancel_url)
             .metadata(metadata(&[
-                ("org_id", r.org_id.clone()),
+                ("org_id", r.org_id.to_string()),
                 ("plan_id", r.plan_id.clone()),
                 ("trial_days", r.trial_days.to_string()),
             ]))
@@ -257,16 +258,11 @@ impl Payments for StripePayments {
 
     async fn cancel_at_period_end(
         &self,
-        subscription_id: &str,
+        subscription_id: &SubscriptionId,
         idempotency_key: &str,
     ) -> Result<(), PaymentsError> {
-        // The id becomes a path segment unescaped.
-        if subscription_id.is_empty() || subscription_id.contains(['/', '?', '#']) {
-            return Err(PaymentsError::Fatal(format!(
-                "`{subscription_id}` is not a subscription id"
-            )));
-        }
-        let request = UpdateSubscription::new(subscription_id).cancel_at_period_end(true);
+        // The id becomes a path segment unescaped: its type admits no `/`, `?` or `#`.
+        let request = UpdateSubscription::new(subscription_id.as_str()).cancel_at_period_end(true);
         self.post("subscription", &request, idempotency_key)
             .await
             .map(|_| ())

@@ -8,10 +8,11 @@ use super::keys;
 use super::service_profile::{self, ServiceProfile};
 use crate::{BillingError, BillingResult};
 use serde_json::{Map, Value, json};
+use skiff_core::ids::OrgId;
 use skiff_core::services::Services;
 
 /// The org's profile and the plan of its tier.
-pub async fn current_plan(s: &Services, org_id: &str) -> BillingResult<(ServiceProfile, Plan)> {
+pub async fn current_plan(s: &Services, org_id: &OrgId) -> BillingResult<(ServiceProfile, Plan)> {
     let profile = service_profile::load(s.store.as_ref(), org_id).await?;
     let catalog = &crate::settings(s).catalog;
     let plan = catalog
@@ -30,7 +31,7 @@ fn forbidden(code: &'static str, detail: String, extra: Map<String, Value>) -> B
 }
 
 /// 403 `ENTITLEMENT_REQUIRED` unless the org's plan has `feature`.
-pub async fn require_entitlement(s: &Services, org_id: &str, feature: &str) -> BillingResult<()> {
+pub async fn require_entitlement(s: &Services, org_id: &OrgId, feature: &str) -> BillingResult<()> {
     let (profile, plan) = current_plan(s, org_id).await?;
     if plan.has_feature(feature) {
         return Ok(());
@@ -50,7 +51,7 @@ pub async fn require_entitlement(s: &Services, org_id: &str, feature: &str) -> B
 }
 
 /// A numeric limit of the org's plan (`max_seats`, `max_scripts`, ...).
-pub async fn limit(s: &Services, org_id: &str, name: &str) -> BillingResult<Limit> {
+pub async fn limit(s: &Services, org_id: &OrgId, name: &str) -> BillingResult<Limit> {
     let (_, plan) = current_plan(s, org_id).await?;
     plan.entitlements
         .get(name)
@@ -59,7 +60,7 @@ pub async fn limit(s: &Services, org_id: &str, name: &str) -> BillingResult<Limi
 
 /// Take `amount` units of quota `name` (whose limit is the plan entitlement of the
 /// same name); returns the new usage, or 403 `QUOTA_EXCEEDED` with nothing taken.
-pub async fn reserve(s: &Services, org_id: &str, name: &str, amount: i64) -> BillingResult<i64> {
+pub async fn reserve(s: &Services, org_id: &OrgId, name: &str, amount: i64) -> BillingResult<i64> {
     if amount <= 0 {
         return Err(BillingError::internal(
             "a reservation takes a positive amount",
@@ -97,7 +98,7 @@ pub async fn reserve(s: &Services, org_id: &str, name: &str, amount: i64) -> Bil
 }
 
 /// Give `amount` units of quota `name` back (never below zero).
-pub async fn release(s: &Services, org_id: &str, name: &str, amount: i64) -> BillingResult<i64> {
+pub async fn release(s: &Services, org_id: &OrgId, name: &str, amount: i64) -> BillingResult<i64> {
     if amount <= 0 {
         return Err(BillingError::internal("a release takes a positive amount"));
     }
@@ -111,7 +112,7 @@ pub async fn release(s: &Services, org_id: &str, name: &str, amount: i64) -> Bil
         Err(e) if e.is_condition_failed() => {
             // More released than taken (a bug elsewhere): floor at zero.
             tracing::warn!(
-                org_id,
+                %org_id,
                 quota = name,
                 amount,
                 "quota release below zero; reset to 0"
@@ -131,7 +132,7 @@ pub async fn release(s: &Services, org_id: &str, name: &str, amount: i64) -> Bil
 }
 
 /// Current usage of quota `name`.
-pub async fn usage(s: &Services, org_id: &str, name: &str) -> BillingResult<i64> {
+pub async fn usage(s: &Services, org_id: &OrgId, name: &str) -> BillingResult<i64> {
     Ok(s.store
         .get(&keys::quota(org_id, name))
         .await?

@@ -2,29 +2,30 @@
 //! the only global items are the Stripe customer → org map and the scheduler's
 //! deadline index.
 
+use skiff_core::ids::OrgId;
 use skiff_core::ports::store::{IndexKey, Key};
 
-pub fn org_pk(org_id: &str) -> String {
+pub fn org_pk(org_id: &OrgId) -> String {
     format!("ORG#{org_id}")
 }
 
 /// The org's subscription (one per org).
-pub fn subscription(org_id: &str) -> Key {
+pub fn subscription(org_id: &OrgId) -> Key {
     Key::new(org_pk(org_id), "BILLING#SUBSCRIPTION")
 }
 
 /// The org's billing account: Stripe customer, billing e-mail, trial used.
-pub fn account(org_id: &str) -> Key {
+pub fn account(org_id: &OrgId) -> Key {
     Key::new(org_pk(org_id), "BILLING#ACCOUNT")
 }
 
 /// The org's service profile.
-pub fn profile(org_id: &str) -> Key {
+pub fn profile(org_id: &OrgId) -> Key {
     Key::new(org_pk(org_id), "SERVICE#PROFILE")
 }
 
 /// One quota counter of the org.
-pub fn quota(org_id: &str, name: &str) -> Key {
+pub fn quota(org_id: &OrgId, name: &str) -> Key {
     Key::new(org_pk(org_id), format!("QUOTA#{name}"))
 }
 
@@ -33,7 +34,7 @@ pub const AUDIT_PREFIX: &str = "AUDIT#BILLING#";
 
 /// One audit entry; the key is deterministic per (event, action) so a replay
 /// rewrites the same entry.
-pub fn audit(org_id: &str, at: i64, event_id: &str, action: &str) -> Key {
+pub fn audit(org_id: &OrgId, at: i64, event_id: &str, action: &str) -> Key {
     Key::new(
         org_pk(org_id),
         format!("{AUDIT_PREFIX}{at:012}#{event_id}#{action}"),
@@ -48,7 +49,7 @@ pub fn customer(customer_id: &str) -> Key {
 /// Partition of the index of subscriptions with a deadline (grace end, trial end).
 pub const DUE_PK: &str = "BILLING#DUE";
 
-pub fn due(deadline: i64, org_id: &str) -> IndexKey {
+pub fn due(deadline: i64, org_id: &OrgId) -> IndexKey {
     IndexKey::new(DUE_PK, format!("{deadline:012}#{org_id}"))
 }
 

@@ -80,7 +80,7 @@ impl Caller {
 /// The org's billing account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
-    pub org_id: String,
+    pub org_id: OrgId,
     pub customer_id: Option<String>,
     pub billing_email: Option<String>,
     #[serde(default)]
@@ -115,7 +115,7 @@ struct Pending {
 
 async fn load_subscription(
     s: &Services,
-    org_id: &str,
+    org_id: &OrgId,
 ) -> Result<Option<(Stored, Item)>, StoreError> {
     match s.store.get(&keys::subscription(org_id)).await? {
         Some(item) => Ok(Some((item.parse()?, item))),
@@ -126,12 +126,12 @@ async fn load_subscription(
 /// The org's subscription, if it ever had one.
 pub async fn subscription_of(
     s: &Services,
-    org_id: &str,
+    org_id: &OrgId,
 ) -> Result<Option<Subscription>, StoreError> {
     Ok(load_subscription(s, org_id).await?.map(|(st, _)| st.sub))
 }
 
-async fn load_account(s: &Services, org_id: &str) -> Result<Option<(Account, Item)>, StoreError> {
+async fn load_account(s: &Services, org_id: &OrgId) -> Result<Option<(Account, Item)>, StoreError> {
     match s.store.get(&keys::account(org_id)).await? {
         Some(item) => Ok(Some((item.parse()?, item))),
         None => Ok(None),
@@ -192,7 +192,7 @@ pub async fn checkout(
     if !errors.is_empty() {
         return Err(BillingError::validation(errors));
     }
-    if let Some(sub) = subscription_of(s, caller.org_id.as_str()).await?
+    if let Some(sub) = subscription_of(s, &caller.org_id).await?
         && sub.status != Status::Canceled
     {
         return Err(BillingError::conflict(
@@ -210,7 +210,7 @@ pub async fn checkout(
     let session: CheckoutSession = payments
         .create_checkout_session(
             &CheckoutRequest {
-                org_id: caller.org_id.to_string(),
+                org_id: caller.org_id.clone(),
                 plan_id: plan.id.clone(),
                 price_id,
                 customer_id,
@@ -248,7 +248,7 @@ async fn ensure_customer(
     payments: &dyn Payments,
     caller: &Caller,
 ) -> BillingResult<(Account, String)> {
-    let existing = load_account(s, caller.org_id.as_str()).await?;
+    let existing = load_account(s, &caller.org_id).await?;
     if let Some((account, _)) = &existing
         && let Some(c) = &account.customer_id
     {
@@ -269,7 +269,7 @@ async fn ensure_customer(
     let customer_id = payments
         .create_customer(
             &NewCustomer {
-                org_id: caller.org_id.to_string(),
+                org_id: caller.org_id.clone(),
                 email: email.clone(),
                 name: None,
             },
@@ -286,7 +286,7 @@ async fn ensure_customer(
     let write = s
         .store
         .update(
-            &keys::account(caller.org_id.as_str()),
+            &keys::account(&caller.org_id),
             vec![
                 StoreChange::set("org_id", caller.org_id.as_str()),
                 StoreChange::set("customer_id", customer_id.as_str()),
@@ -303,7 +303,7 @@ async fn ensure_customer(
         Ok(item) => Ok((item.parse()?, customer_id)),
         Err(e) if e.is_condition_failed() => {
             // Another checkout stored a customer first: use that one.
-            let (account, _) = load_account(s, caller.org_id.as_str())
+            let (account, _) = load_account(s, &caller.org_id)
                 .await?
                 .ok_or_else(|| BillingError::internal("account vanished"))?;
             let c = account
@@ -331,7 +331,7 @@ pub struct SubscriptionView {
     pub seats: i64,
 }
 
-pub async fn subscription_view(s: &Services, org_id: &str) -> BillingResult<SubscriptionView> {
+pub async fn subscription_view(s: &Services, org_id: &OrgId) -> BillingResult<SubscriptionView> {
     let catalog = &crate::settings(s).catalog;
     Ok(match subscription_of(s, org_id).await? {
         None => SubscriptionView {
@@ -380,7 +380,7 @@ pub struct AuditEntry {
 /// after it.
 pub async fn audit_log(
     s: &Services,
-    org_id: &str,
+    org_id: &OrgId,
     limit: usize,
     position: Option<String>,
 ) -> BillingResult<(Vec<AuditEntry>, Option<String>)> {
@@ -411,7 +411,7 @@ pub async fn cancel(
     caller: &Caller,
 ) -> BillingResult<SubscriptionView> {
     caller.require_billing_admin()?;
-    let sub = subscription_of(s, caller.org_id.as_str())
+    let sub = subscription_of(s, &caller.org_id)
         .await?
         .filter(|s| s.status != Status::Canceled)
         .ok_or_else(|| BillingError::not_found("the organization has no subscription to cancel"))?;
@@ -426,7 +426,7 @@ pub async fn cancel(
         )
         .await?;
     tracing::info!(org_id = %caller.org_id, subscription = %sub.subscription_id, "cancellation at period end requested");
-    let mut view = subscription_view(s, caller.org_id.as_str()).await?;
+    let mut view = subscription_view(s, &caller.org_id).await?;
     view.cancel_at_period_end = true;
     Ok(view)
 }
@@ -449,7 +449,7 @@ pub async fn portal(
             "return_url must be an http(s) URL on an allowed origin",
         ));
     }
-    let customer = load_account(s, caller.org_id.as_str())
+    let customer = load_account(s, &caller.org_id)
         .await?
         .and_then(|(a, _)| a.customer_id)
         .ok_or_else(|| BillingError::not_found("the organization has no billing account yet"))?;
@@ -556,8 +556,8 @@ pub async fn process_event(s: &Services, event: &StripeEvent) -> BillingResult<W
         OrgRef::Customer(c) => match s.store.get(&keys::customer(&c)).await? {
             Some(item) => item
                 .get_str("org_id")
-                .ok_or_else(|| BillingError::internal("customer map without org_id"))?
-                .to_owned(),
+                .and_then(|o| OrgId::parse(o).ok())
+                .ok_or_else(|| BillingError::internal("customer map without an org id"))?,
             None => {
                 tracing::info!(event_id = %event.id, "event of a customer Skiff did not create");
                 return Ok(WebhookOutcome::Ignored("unknown customer".into()));
@@ -574,7 +574,7 @@ pub async fn process_event(s: &Services, event: &StripeEvent) -> BillingResult<W
 /// Read, decide, write conditionally (retrying on a lost race), then run effects.
 async fn apply_change(
     s: &Services,
-    org_id: &str,
+    org_id: &OrgId,
     change: &Change,
     meta: &EventMeta,
     actor: &str,
@@ -605,7 +605,7 @@ async fn apply_change(
         );
         let t = match decision {
             Decision::Ignore(why) => {
-                tracing::info!(event_id = %meta.id, org_id, why, "event does not change the subscription");
+                tracing::info!(event_id = %meta.id, %org_id, why, "event does not change the subscription");
                 return Ok(WebhookOutcome::Ignored(why.into()));
             }
             Decision::Defer(why) => {
@@ -653,7 +653,7 @@ async fn apply_change(
         } = change
         {
             let mut changes = vec![
-                StoreChange::set("org_id", org_id),
+                StoreChange::set("org_id", org_id.as_str()),
                 StoreChange::set("customer_id", customer_id.as_str()),
             ];
             if *trial_days > 0 {
@@ -666,13 +666,13 @@ async fn apply_change(
             });
             // Later invoice events may name only the customer.
             writes.push(Write::Put {
-                item: NewItem::new(keys::customer(customer_id)).attr("org_id", org_id),
+                item: NewItem::new(keys::customer(customer_id)).attr("org_id", org_id.as_str()),
                 condition: None,
             });
         }
         match s.store.transact(writes).await {
             Ok(()) => {
-                tracing::info!(event_id = %meta.id, org_id, audit = ?t.audit, "subscription changed");
+                tracing::info!(event_id = %meta.id, %org_id, audit = ?t.audit, "subscription changed");
                 run_effects(s, &t.next, &t.notices, &meta.id).await?;
                 return Ok(WebhookOutcome::Processed);
             }
@@ -796,7 +796,7 @@ pub fn entitlement_of(s: &Services, sub: &Subscription) -> Entitlement {
 
 /// Bring the org's licenses in line with its subscription as it is now.
 pub async fn sync_licensing(s: &Services, sub: &Subscription) -> BillingResult<()> {
-    let org = sub.org_id.as_str();
+    let org = &sub.org_id;
     match sub.status {
         Status::Canceled => Ok(hooks::deactivate_licenses(s, org).await?),
         _ if sub.suspended => {
@@ -844,14 +844,14 @@ pub async fn run_deadlines(s: &Services, which: Deadline) -> Result<String, Stri
     let mut changed = 0;
     let mut failed = vec![];
     for item in page.items {
-        let Some(org_id) = item.get_str("org_id").map(str::to_owned) else {
+        let Some(org_id) = item.get_str("org_id").and_then(|o| OrgId::parse(o).ok()) else {
             continue;
         };
         match expire_one(s, &org_id, which, now, &policy).await {
             Ok(true) => changed += 1,
             Ok(false) => {}
             Err(e) => {
-                tracing::error!(org_id, error = %e, "deadline transition failed");
+                tracing::error!(%org_id, error = %e, "deadline transition failed");
                 failed.push(org_id);
             }
         }
@@ -865,14 +865,18 @@ pub async fn run_deadlines(s: &Services, which: Deadline) -> Result<String, Stri
     } else {
         Err(format!(
             "{changed} {what}; failed for {}",
-            failed.join(", ")
+            failed
+                .iter()
+                .map(OrgId::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     }
 }
 
 async fn expire_one(
     s: &Services,
-    org_id: &str,
+    org_id: &OrgId,
     which: Deadline,
     now: i64,
     policy: &Policy,
@@ -936,7 +940,7 @@ async fn expire_one(
             Err(e) if e.is_condition_failed() => continue,
             Err(e) => return Err(e.into()),
         }
-        tracing::info!(org_id, ?which, "deadline passed; subscription changed");
+        tracing::info!(%org_id, ?which, "deadline passed; subscription changed");
         run_effects(s, &next, &notices, &event_id).await?;
         clear_pending(s, org_id, &event_id, policy).await?;
         return Ok(true);
@@ -952,7 +956,7 @@ async fn expire_one(
 /// next run tries again (re-running idempotent effects).
 async fn clear_pending(
     s: &Services,
-    org_id: &str,
+    org_id: &OrgId,
     event_id: &str,
     policy: &Policy,
 ) -> BillingResult<()> {
@@ -982,7 +986,7 @@ async fn clear_pending(
         Ok(_) => Ok(()),
         Err(e) if e.is_condition_failed() => {
             tracing::debug!(
-                org_id,
+                %org_id,
                 "subscription changed meanwhile; pending marker left for the next run"
             );
             Ok(())

@@ -65,7 +65,7 @@ pub struct Capabilities {
 /// The stored profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceProfile {
-    pub org_id: String,
+    pub org_id: OrgId,
     /// Tier = the plan id of the catalog (`free`, `starter`, ...).
     pub tier: String,
     pub mode: Mode,
@@ -76,7 +76,7 @@ pub struct ServiceProfile {
 
 impl ServiceProfile {
     /// An org without a subscription: free and active.
-    pub fn default_for(org_id: &str) -> Self {
+    pub fn default_for(org_id: &OrgId) -> Self {
         Self {
             org_id: org_id.to_owned(),
             tier: FREE_PLAN.to_owned(),
@@ -88,7 +88,7 @@ impl ServiceProfile {
     }
 
     /// Derive the profile from the subscription (the only input).
-    pub fn derive(org_id: &str, sub: Option<&Subscription>, now: i64) -> Self {
+    pub fn derive(org_id: &OrgId, sub: Option<&Subscription>, now: i64) -> Self {
         let mut p = Self::default_for(org_id);
         p.updated_at = now;
         let Some(s) = sub else { return p };
@@ -183,7 +183,7 @@ impl ServiceProfile {
 }
 
 /// The org's stored profile, or the free/active default.
-pub async fn load(store: &dyn ItemStore, org_id: &str) -> Result<ServiceProfile, StoreError> {
+pub async fn load(store: &dyn ItemStore, org_id: &OrgId) -> Result<ServiceProfile, StoreError> {
     match store.get(&keys::profile(org_id)).await? {
         Some(item) => item.parse(),
         None => Ok(ServiceProfile::default_for(org_id)),
@@ -198,7 +198,7 @@ pub struct ServiceProfileGate;
 #[async_trait::async_trait]
 impl WriteGate for ServiceProfileGate {
     async fn check(&self, services: &Services, org_id: &OrgId) -> Result<(), WriteRefusal> {
-        let profile = load(services.store.as_ref(), org_id.as_str()).await?;
+        let profile = load(services.store.as_ref(), org_id).await?;
         if profile.mode == Mode::Active {
             return Ok(());
         }
@@ -224,24 +224,27 @@ impl WriteGate for ServiceProfileGate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::subscription::tests::active;
+    use crate::subscription::tests::{active, org1};
 
     #[test]
     fn derivation_follows_the_subscription() {
         let c = Catalog::built_in();
-        assert_eq!(ServiceProfile::derive("o", None, 1).mode, Mode::Active);
-        assert_eq!(ServiceProfile::derive("o", None, 1).tier, "free");
+        assert_eq!(ServiceProfile::derive(&org1(), None, 1).mode, Mode::Active);
+        assert_eq!(ServiceProfile::derive(&org1(), None, 1).tier, "free");
 
         let mut s = active();
-        let p = ServiceProfile::derive("o", Some(&s), 1);
+        let p = ServiceProfile::derive(&org1(), Some(&s), 1);
         assert_eq!((p.tier.as_str(), p.mode), ("pro", Mode::Active));
         assert!(p.capabilities(&c).writes_enabled);
 
         s.status = Status::PastDue;
         s.failed_count = 2;
-        assert_eq!(ServiceProfile::derive("o", Some(&s), 1).mode, Mode::Active);
+        assert_eq!(
+            ServiceProfile::derive(&org1(), Some(&s), 1).mode,
+            Mode::Active
+        );
         s.suspended = true;
-        let p = ServiceProfile::derive("o", Some(&s), 1);
+        let p = ServiceProfile::derive(&org1(), Some(&s), 1);
         assert_eq!(
             (p.mode, p.reason),
             (Mode::ReadOnly, Some(Reason::PaymentFailed))
@@ -252,10 +255,10 @@ mod tests {
         assert!(caps.archive_export_enabled && caps.self_service_export_enabled);
 
         s.status = Status::Canceled;
-        let p = ServiceProfile::derive("o", Some(&s), 1);
+        let p = ServiceProfile::derive(&org1(), Some(&s), 1);
         assert_eq!((p.tier.as_str(), p.mode), ("free", Mode::ReadOnly));
         s.ever_paid = false;
-        let p = ServiceProfile::derive("o", Some(&s), 1);
+        let p = ServiceProfile::derive(&org1(), Some(&s), 1);
         assert_eq!(
             (p.mode, p.reason),
             (Mode::Archived, Some(Reason::TrialExpired))

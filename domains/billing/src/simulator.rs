@@ -15,6 +15,7 @@ use crate::{BillingError, BillingResult};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use skiff_core::ids::{OrgId, SubscriptionId};
 use skiff_core::ports::payments::STRIPE_API_VERSION as API_VERSION;
 use skiff_core::ports::payments::{
     CheckoutRequest, CheckoutSession, NewCustomer, Payments, PaymentsError,
@@ -36,11 +37,11 @@ fn session_key(id: &str) -> Key {
     Key::new(format!("SIM#SESSION#{id}"), "SESSION")
 }
 
-fn sub_key(org_id: &str) -> Key {
+fn sub_key(org_id: &OrgId) -> Key {
     Key::new(format!("SIM#ORG#{org_id}"), "SUBSCRIPTION")
 }
 
-fn sub_id_key(subscription_id: &str) -> Key {
+fn sub_id_key(subscription_id: &SubscriptionId) -> Key {
     Key::new(format!("SIM#SUB#{subscription_id}"), "ORG")
 }
 
@@ -60,7 +61,7 @@ fn store_err(e: StoreError) -> PaymentsError {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimSession {
     pub id: String,
-    pub org_id: String,
+    pub org_id: OrgId,
     pub plan_id: String,
     pub price_id: String,
     pub customer_id: String,
@@ -68,14 +69,14 @@ pub struct SimSession {
     pub cancel_url: String,
     pub trial_days: u32,
     pub status: String,
-    pub subscription_id: Option<String>,
+    pub subscription_id: Option<SubscriptionId>,
 }
 
 /// A simulated subscription (Stripe's side of it).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimSubscription {
-    pub id: String,
-    pub org_id: String,
+    pub id: SubscriptionId,
+    pub org_id: OrgId,
     pub customer_id: String,
     pub plan_id: String,
     pub price_id: String,
@@ -220,7 +221,7 @@ impl Simulator {
     }
 
     /// The org's simulated subscription.
-    pub async fn subscription(&self, org_id: &str) -> BillingResult<SimSubscription> {
+    pub async fn subscription(&self, org_id: &OrgId) -> BillingResult<SimSubscription> {
         self.services
             .store
             .get(&sub_key(org_id))
@@ -322,7 +323,7 @@ impl Simulator {
         let trial_end =
             (session.trial_days > 0).then(|| now + i64::from(session.trial_days) * 86_400);
         let sub = SimSubscription {
-            id: new_id("sub"),
+            id: SubscriptionId::parse(&new_id("sub")).expect("a simulated id is well-formed"),
             org_id: session.org_id.clone(),
             customer_id: session.customer_id.clone(),
             plan_id: session.plan_id.clone(),
@@ -425,7 +426,7 @@ impl Simulator {
     }
 
     /// A successful renewal: the next period is paid.
-    pub async fn renew(&self, org_id: &str) -> BillingResult<Vec<Delivery>> {
+    pub async fn renew(&self, org_id: &OrgId) -> BillingResult<Vec<Delivery>> {
         let mut sub = self.live(org_id).await?;
         let start = sub.period_end.max(self.now().min(sub.period_end));
         sub.period_start = start;
@@ -450,7 +451,7 @@ impl Simulator {
     }
 
     /// A failed renewal charge.
-    pub async fn fail(&self, org_id: &str) -> BillingResult<Vec<Delivery>> {
+    pub async fn fail(&self, org_id: &OrgId) -> BillingResult<Vec<Delivery>> {
         let mut sub = self.live(org_id).await?;
         sub.status = "past_due".into();
         sub.failed_attempts += 1;
@@ -466,7 +467,7 @@ impl Simulator {
     }
 
     /// Cancel now (as Stripe does after the last retry, or a customer in the portal).
-    pub async fn cancel_now(&self, org_id: &str) -> BillingResult<Vec<Delivery>> {
+    pub async fn cancel_now(&self, org_id: &OrgId) -> BillingResult<Vec<Delivery>> {
         let mut sub = self.live(org_id).await?;
         sub.status = "canceled".into();
         self.save(&sub).await?;
@@ -482,7 +483,7 @@ impl Simulator {
     /// A plan or seat change (as made in the billing portal).
     pub async fn change(
         &self,
-        org_id: &str,
+        org_id: &OrgId,
         plan_id: Option<&str>,
         quantity: Option<i64>,
     ) -> BillingResult<Vec<Delivery>> {
@@ -519,7 +520,7 @@ impl Simulator {
         ])
     }
 
-    async fn live(&self, org_id: &str) -> BillingResult<SimSubscription> {
+    async fn live(&self, org_id: &OrgId) -> BillingResult<SimSubscription> {
         let sub = self.subscription(org_id).await?;
         if sub.status == "canceled" {
             return Err(BillingError::conflict(
@@ -598,7 +599,7 @@ impl Payments for Simulator {
 
     async fn cancel_at_period_end(
         &self,
-        subscription_id: &str,
+        subscription_id: &SubscriptionId,
         _idempotency_key: &str,
     ) -> Result<(), PaymentsError> {
         let org_id = self
@@ -607,7 +608,7 @@ impl Payments for Simulator {
             .get(&sub_id_key(subscription_id))
             .await
             .map_err(store_err)?
-            .and_then(|i| i.get_str("org_id").map(str::to_owned))
+            .and_then(|i| i.get_str("org_id").and_then(|o| OrgId::parse(o).ok()))
             .ok_or_else(|| PaymentsError::NotFound(format!("subscription {subscription_id}")))?;
         let mut sub = self
             .live(&org_id)

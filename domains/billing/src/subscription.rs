@@ -12,6 +12,7 @@
 use super::catalog::{Catalog, Plan};
 use super::dunning::{self, Policy};
 use serde::{Deserialize, Serialize};
+use skiff_core::ids::{OrgId, SubscriptionId};
 
 /// Subscription status as the API reports it (`none` is the absence of one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -37,8 +38,8 @@ pub enum CancelReason {
 /// The stored subscription of one org.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {
-    pub org_id: String,
-    pub subscription_id: String,
+    pub org_id: OrgId,
+    pub subscription_id: SubscriptionId,
     pub customer_id: String,
     pub plan_id: String,
     pub status: Status,
@@ -100,22 +101,22 @@ pub enum Notice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     CheckoutCompleted {
-        subscription_id: String,
+        subscription_id: SubscriptionId,
         customer_id: String,
         plan_id: String,
         trial_days: u32,
     },
     PaymentSucceeded {
-        subscription_id: String,
+        subscription_id: SubscriptionId,
         amount_paid: i64,
         /// End of the period the invoice paid for, when the invoice says.
         period_end: Option<i64>,
     },
     PaymentFailed {
-        subscription_id: String,
+        subscription_id: SubscriptionId,
     },
     SubscriptionUpdated {
-        subscription_id: String,
+        subscription_id: SubscriptionId,
         /// Plan of the subscription's price (unknown prices leave the plan as is).
         plan_id: Option<String>,
         quantity: Option<i64>,
@@ -124,12 +125,12 @@ pub enum Change {
         cancel_at_period_end: bool,
     },
     SubscriptionDeleted {
-        subscription_id: String,
+        subscription_id: SubscriptionId,
     },
 }
 
 impl Change {
-    pub fn subscription_id(&self) -> &str {
+    pub fn subscription_id(&self) -> &SubscriptionId {
         match self {
             Change::CheckoutCompleted {
                 subscription_id, ..
@@ -192,7 +193,7 @@ impl Subscription {
 
 /// Decide what `change` (event `meta`) does to the org's `current` subscription.
 pub fn apply(
-    org_id: &str,
+    org_id: &OrgId,
     current: Option<&Subscription>,
     change: &Change,
     meta: &EventMeta,
@@ -208,7 +209,7 @@ pub fn apply(
     } = change
     {
         if let Some(cur) = current {
-            if cur.subscription_id == sub_id {
+            if cur.subscription_id == *sub_id {
                 return Decision::Ignore("subscription already started");
             }
             if meta.created < cur.last_event_created && cur.status != Status::Canceled {
@@ -222,7 +223,7 @@ pub fn apply(
             (*trial_days > 0).then(|| meta.created + i64::from(*trial_days) * dunning::DAY);
         let next = Subscription {
             org_id: org_id.to_owned(),
-            subscription_id: sub_id.to_owned(),
+            subscription_id: sub_id.clone(),
             customer_id: customer_id.clone(),
             plan_id: plan.id.clone(),
             status: if trial_end.is_some() {
@@ -260,7 +261,7 @@ pub fn apply(
             _ => Decision::Defer("subscription not known yet (checkout not processed)"),
         };
     };
-    if cur.subscription_id != sub_id {
+    if cur.subscription_id != *sub_id {
         return Decision::Ignore("event of another subscription");
     }
     if meta.created < cur.last_event_created {
@@ -395,10 +396,20 @@ pub fn apply(
 pub(crate) mod tests {
     use super::*;
 
+    pub(crate) const ORG1: &str = "org_00000000000000000000000000000001";
+
+    pub(crate) fn org1() -> OrgId {
+        OrgId::parse(ORG1).unwrap()
+    }
+
+    pub(crate) fn sub(id: &str) -> SubscriptionId {
+        SubscriptionId::parse(id).unwrap()
+    }
+
     pub(crate) fn active() -> Subscription {
         Subscription {
-            org_id: "org_1".into(),
-            subscription_id: "sub_1".into(),
+            org_id: org1(),
+            subscription_id: sub("sub_1"),
             customer_id: "cus_1".into(),
             plan_id: "pro".into(),
             status: Status::Active,
@@ -427,7 +438,7 @@ pub(crate) mod tests {
 
     fn run(current: Option<&Subscription>, change: Change, m: EventMeta) -> Decision {
         apply(
-            "org_1",
+            &org1(),
             current,
             &change,
             &m,
@@ -445,7 +456,7 @@ pub(crate) mod tests {
 
     fn checkout(trial_days: u32) -> Change {
         Change::CheckoutCompleted {
-            subscription_id: "sub_1".into(),
+            subscription_id: sub("sub_1"),
             customer_id: "cus_1".into(),
             plan_id: "pro".into(),
             trial_days,
@@ -479,7 +490,7 @@ pub(crate) mod tests {
         let t = applied(run(
             Some(&s),
             Change::PaymentSucceeded {
-                subscription_id: "sub_1".into(),
+                subscription_id: sub("sub_1"),
                 amount_paid: 9900,
                 period_end: Some(60 * dunning::DAY),
             },
@@ -506,7 +517,7 @@ pub(crate) mod tests {
         let t = applied(run(
             Some(&trial),
             Change::PaymentSucceeded {
-                subscription_id: "sub_1".into(),
+                subscription_id: sub("sub_1"),
                 amount_paid: 0,
                 period_end: None,
             },
@@ -522,7 +533,7 @@ pub(crate) mod tests {
         let mut s = active();
         s.last_event_created = 500;
         let failed = Change::PaymentFailed {
-            subscription_id: "sub_1".into(),
+            subscription_id: sub("sub_1"),
         };
         assert!(matches!(
             run(Some(&s), failed.clone(), meta("evt_old", 499)),
@@ -534,7 +545,7 @@ pub(crate) mod tests {
             Decision::Apply(_)
         ));
         let other = Change::PaymentFailed {
-            subscription_id: "sub_other".into(),
+            subscription_id: sub("sub_other"),
         };
         assert!(matches!(
             run(Some(&s), other, meta("evt_x", 600)),
@@ -544,7 +555,7 @@ pub(crate) mod tests {
             run(
                 None,
                 Change::PaymentFailed {
-                    subscription_id: "sub_1".into()
+                    subscription_id: sub("sub_1")
                 },
                 meta("evt_y", 1)
             ),
@@ -558,7 +569,7 @@ pub(crate) mod tests {
         let deleted = applied(run(
             Some(&s),
             Change::SubscriptionDeleted {
-                subscription_id: "sub_1".into(),
+                subscription_id: sub("sub_1"),
             },
             meta("evt_del", 100),
         ))
@@ -567,7 +578,7 @@ pub(crate) mod tests {
         let late = run(
             Some(&deleted),
             Change::PaymentSucceeded {
-                subscription_id: "sub_1".into(),
+                subscription_id: sub("sub_1"),
                 amount_paid: 9900,
                 period_end: Some(1_000),
             },
@@ -583,7 +594,7 @@ pub(crate) mod tests {
         let t = applied(run(
             Some(&trial),
             Change::PaymentSucceeded {
-                subscription_id: "sub_1".into(),
+                subscription_id: sub("sub_1"),
                 amount_paid: 9900,
                 period_end: Some(44 * dunning::DAY),
             },
@@ -600,7 +611,7 @@ pub(crate) mod tests {
         let t = applied(run(
             Some(&s),
             Change::SubscriptionUpdated {
-                subscription_id: "sub_1".into(),
+                subscription_id: sub("sub_1"),
                 plan_id: Some("starter".into()),
                 quantity: Some(2),
                 current_period_end: Some(40 * dunning::DAY),

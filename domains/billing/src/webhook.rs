@@ -18,6 +18,7 @@ use super::subscription::Change;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
+use skiff_core::ids::{OrgId, SubscriptionId};
 
 /// Stripe's default tolerance.
 pub const TOLERANCE_SECS: i64 = 300;
@@ -160,7 +161,7 @@ pub fn parse_event(body: &[u8]) -> Result<StripeEvent, String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrgRef {
     /// Skiff's own id (client reference or metadata we set).
-    Org(String),
+    Org(OrgId),
     /// Only the Stripe customer (mapped when Skiff created it).
     Customer(String),
 }
@@ -190,13 +191,19 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
+/// The org an object names in its metadata (one Skiff wrote, so a value that is
+/// not an org id is not taken for one), else its customer.
 fn org_ref(obj: &Value, metadata_paths: &[&[&str]]) -> Option<OrgRef> {
     for path in metadata_paths {
-        if let Some(org) = str_at(obj, path) {
-            return Some(OrgRef::Org(org.to_owned()));
+        if let Some(org) = str_at(obj, path).and_then(|o| OrgId::parse(o).ok()) {
+            return Some(OrgRef::Org(org));
         }
     }
     str_at(obj, &["customer"]).map(|c| OrgRef::Customer(c.to_owned()))
+}
+
+fn subscription_at(v: &Value, path: &[&str]) -> Option<SubscriptionId> {
+    str_at(v, path).and_then(|s| SubscriptionId::parse(s).ok())
 }
 
 /// Translate a Stripe event into a billing change.
@@ -208,13 +215,14 @@ pub fn interpret(event: &StripeEvent, catalog: &Catalog) -> Result<Parsed, Strin
             if o["mode"].as_str().is_some_and(|m| m != "subscription") {
                 return Ok(Parsed::Irrelevant("not a subscription checkout"));
             }
-            let Some(org) =
-                str_at(o, &["client_reference_id"]).or_else(|| str_at(o, &["metadata", "org_id"]))
+            let Some(org) = str_at(o, &["client_reference_id"])
+                .or_else(|| str_at(o, &["metadata", "org_id"]))
+                .and_then(|o| OrgId::parse(o).ok())
             else {
                 return Ok(Parsed::Irrelevant("checkout not started by Skiff"));
             };
             let subscription_id =
-                str_at(o, &["subscription"]).ok_or_else(|| need("subscription"))?;
+                subscription_at(o, &["subscription"]).ok_or_else(|| need("a subscription id"))?;
             let customer_id = str_at(o, &["customer"]).ok_or_else(|| need("customer"))?;
             let plan_id =
                 str_at(o, &["metadata", "plan_id"]).ok_or_else(|| need("metadata.plan_id"))?;
@@ -222,9 +230,9 @@ pub fn interpret(event: &StripeEvent, catalog: &Catalog) -> Result<Parsed, Strin
                 .and_then(|d| d.parse::<u32>().ok())
                 .unwrap_or(0);
             Ok(Parsed::Change {
-                org: OrgRef::Org(org.to_owned()),
+                org: OrgRef::Org(org),
                 change: Change::CheckoutCompleted {
-                    subscription_id: subscription_id.to_owned(),
+                    subscription_id,
                     customer_id: customer_id.to_owned(),
                     plan_id: plan_id.to_owned(),
                     trial_days,
@@ -234,9 +242,9 @@ pub fn interpret(event: &StripeEvent, catalog: &Catalog) -> Result<Parsed, Strin
         "invoice.payment_succeeded" | "invoice.paid" | "invoice.payment_failed" => {
             // Invoice → subscription: `subscription` before API 2025-03-31,
             // `parent.subscription_details.subscription` after.
-            let Some(subscription_id) = str_at(o, &["subscription"])
-                .or_else(|| str_at(o, &["parent", "subscription_details", "subscription"]))
-            else {
+            let Some(subscription_id) = subscription_at(o, &["subscription"]).or_else(|| {
+                subscription_at(o, &["parent", "subscription_details", "subscription"])
+            }) else {
                 return Ok(Parsed::Irrelevant("invoice without a subscription"));
             };
             let org = org_ref(
@@ -248,7 +256,6 @@ pub fn interpret(event: &StripeEvent, catalog: &Catalog) -> Result<Parsed, Strin
                 ],
             )
             .ok_or_else(|| need("customer"))?;
-            let subscription_id = subscription_id.to_owned();
             let change = if event.kind == "invoice.payment_failed" {
                 Change::PaymentFailed { subscription_id }
             } else {
@@ -267,7 +274,8 @@ pub fn interpret(event: &StripeEvent, catalog: &Catalog) -> Result<Parsed, Strin
             Ok(Parsed::Change { org, change })
         }
         "customer.subscription.updated" | "customer.subscription.deleted" => {
-            let subscription_id = str_at(o, &["id"]).ok_or_else(|| need("id"))?.to_owned();
+            let subscription_id =
+                subscription_at(o, &["id"]).ok_or_else(|| need("a subscription id"))?;
             let org = org_ref(o, &[&["metadata", "org_id"]]).ok_or_else(|| need("customer"))?;
             if event.kind == "customer.subscription.deleted" {
                 return Ok(Parsed::Change {
@@ -303,6 +311,7 @@ pub fn interpret(event: &StripeEvent, catalog: &Catalog) -> Result<Parsed, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::subscription::tests::{ORG1, org1, sub};
     use serde_json::json;
 
     const SECRET: &str = "whsec_test_secret";
@@ -397,15 +406,15 @@ mod tests {
         let c = Catalog::built_in();
         let e = event(
             "checkout.session.completed",
-            json!({"mode":"subscription","client_reference_id":"org_1","customer":"cus_1",
-                   "subscription":"sub_1","metadata":{"org_id":"org_1","plan_id":"pro","trial_days":"14"}}),
+            json!({"mode":"subscription","client_reference_id":ORG1,"customer":"cus_1",
+                   "subscription":"sub_1","metadata":{"org_id":ORG1,"plan_id":"pro","trial_days":"14"}}),
         );
         assert_eq!(
             interpret(&e, &c).unwrap(),
             Parsed::Change {
-                org: OrgRef::Org("org_1".into()),
+                org: OrgRef::Org(org1()),
                 change: Change::CheckoutCompleted {
-                    subscription_id: "sub_1".into(),
+                    subscription_id: sub("sub_1"),
                     customer_id: "cus_1".into(),
                     plan_id: "pro".into(),
                     trial_days: 14
@@ -418,23 +427,23 @@ mod tests {
         );
         let new = event(
             "invoice.payment_failed",
-            json!({"customer":"cus_1","parent":{"subscription_details":{"subscription":"sub_1","metadata":{"org_id":"org_1"}}}}),
+            json!({"customer":"cus_1","parent":{"subscription_details":{"subscription":"sub_1","metadata":{"org_id":ORG1}}}}),
         );
         assert_eq!(
             interpret(&old, &c).unwrap(),
             Parsed::Change {
                 org: OrgRef::Customer("cus_1".into()),
                 change: Change::PaymentFailed {
-                    subscription_id: "sub_1".into()
+                    subscription_id: sub("sub_1")
                 }
             }
         );
         assert_eq!(
             interpret(&new, &c).unwrap(),
             Parsed::Change {
-                org: OrgRef::Org("org_1".into()),
+                org: OrgRef::Org(org1()),
                 change: Change::PaymentFailed {
-                    subscription_id: "sub_1".into()
+                    subscription_id: sub("sub_1")
                 }
             }
         );
@@ -456,7 +465,7 @@ mod tests {
         ));
         let updated = event(
             "customer.subscription.updated",
-            json!({"id":"sub_1","customer":"cus_1","metadata":{"org_id":"org_1","plan_id":"pro"},
+            json!({"id":"sub_1","customer":"cus_1","metadata":{"org_id":ORG1,"plan_id":"pro"},
                    "items":{"data":[{"price":{"id":"price_unknown"},"quantity":2,"current_period_end":3_000}]},
                    "cancel_at_period_end":true}),
         );

@@ -10,6 +10,7 @@ use skiff_app::AppConfig as Config;
 use skiff_billing::service::{self, WebhookError, WebhookOutcome};
 use skiff_billing::webhook::signature_header;
 use skiff_core::clock::{Clock, FixedClock};
+use skiff_core::ids::{OrgId, SubscriptionId};
 use skiff_core::services::Services;
 use std::sync::Arc;
 
@@ -60,16 +61,16 @@ skiff_adapters::conformance_suite! {
 
 /// An org with a unique id and the ids its subscription has at the provider.
 struct Org {
-    id: String,
-    subscription: String,
+    id: OrgId,
+    subscription: SubscriptionId,
     customer: String,
 }
 
 fn org() -> Org {
     let u = uuid::Uuid::new_v4().simple().to_string();
     Org {
-        id: format!("org_{u}"),
-        subscription: format!("sub_{u}"),
+        id: OrgId::parse(&format!("org_{u}")).unwrap(),
+        subscription: SubscriptionId::parse(&format!("sub_{u}")).unwrap(),
         customer: format!("cus_{u}"),
     }
 }

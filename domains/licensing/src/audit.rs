@@ -5,6 +5,7 @@ use super::model::{AUDIT_RETENTION_SECS, RequestMeta, audit_pk};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use skiff_core::clock::Clock;
+use skiff_core::ids::{LicenseId, OrgId, UserId};
 use skiff_core::ports::store::{ItemStore, Key, NewItem, Query, StoreError, Write, filtered_page};
 
 /// What happened.
@@ -28,7 +29,7 @@ pub enum Action {
 pub struct Entry {
     pub id: String,
     pub action: Action,
-    pub license_id: String,
+    pub license_id: LicenseId,
     /// `user:<id>`, `client` (a key holder, unauthenticated), `billing` or `system`.
     pub actor: String,
     pub ip: Option<String>,
@@ -41,7 +42,7 @@ pub struct Entry {
 /// Who acts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
-    User(String),
+    User(UserId),
     /// Someone presenting a license key, not signed in.
     Client,
     Billing,
@@ -70,8 +71,8 @@ impl Actor {
 /// log never misses a committed change, nor records one that did not commit).
 #[allow(clippy::too_many_arguments)]
 pub fn entry_write(
-    org_id: &str,
-    license_id: &str,
+    org_id: &OrgId,
+    license_id: &LicenseId,
     action: Action,
     actor: &Actor,
     meta: &RequestMeta,
@@ -86,8 +87,8 @@ pub fn entry_write(
 
 #[allow(clippy::too_many_arguments)]
 fn entry_item(
-    org_id: &str,
-    license_id: &str,
+    org_id: &OrgId,
+    license_id: &LicenseId,
     action: Action,
     actor: &Actor,
     meta: &RequestMeta,
@@ -98,7 +99,7 @@ fn entry_item(
     let entry = Entry {
         id: id.clone(),
         action,
-        license_id: license_id.to_owned(),
+        license_id: license_id.clone(),
         actor: actor.label(),
         ip: meta.ip.clone(),
         user_agent: meta.user_agent.clone(),
@@ -116,8 +117,8 @@ fn entry_item(
 pub async fn record(
     store: &dyn ItemStore,
     clock: &dyn Clock,
-    org_id: &str,
-    license_id: &str,
+    org_id: &OrgId,
+    license_id: &LicenseId,
     action: Action,
     actor: &Actor,
     meta: &RequestMeta,
@@ -141,8 +142,8 @@ pub async fn record(
 pub async fn record_logged(
     store: &dyn ItemStore,
     clock: &dyn Clock,
-    org_id: &str,
-    license_id: &str,
+    org_id: &OrgId,
+    license_id: &LicenseId,
     action: Action,
     actor: &Actor,
     meta: &RequestMeta,
@@ -153,7 +154,7 @@ pub async fn record_logged(
     )
     .await
     {
-        tracing::warn!(error = %e, ?action, license_id, "could not write the audit entry");
+        tracing::warn!(error = %e, ?action, %license_id, "could not write the audit entry");
     }
 }
 
@@ -162,8 +163,8 @@ pub async fn record_logged(
 /// may be short, with a cursor to go on.
 pub async fn list(
     store: &dyn ItemStore,
-    org_id: &str,
-    license_id: Option<&str>,
+    org_id: &OrgId,
+    license_id: Option<&LicenseId>,
     limit: usize,
     cursor: Option<String>,
 ) -> Result<(Vec<Entry>, Option<String>), StoreError> {
@@ -176,7 +177,7 @@ pub async fn list(
         |item| {
             let entry: Entry = item.parse()?;
             Ok(license_id
-                .is_none_or(|l| l == entry.license_id)
+                .is_none_or(|l| *l == entry.license_id)
                 .then_some(entry))
         },
     )

@@ -3,12 +3,13 @@
 //! is in [`super::lifecycle`]; issuance adds the e-mail.
 
 use super::{LicensingError, lifecycle, mail};
+use skiff_core::ids::{OrgId, SubscriptionId};
 use skiff_core::services::Services;
 
 /// A completed checkout (or a plan change) for an org.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entitlement {
-    pub org_id: String,
+    pub org_id: OrgId,
     pub plan_id: String,
     /// Tier name from the plan catalog (`starter`, `pro`, ...).
     pub tier: String,
@@ -18,7 +19,7 @@ pub struct Entitlement {
     /// Unix seconds: the license expires at the end of the paid (or trial) period.
     pub expires_at: i64,
     /// The billing subscription this license belongs to (idempotency key of issuance).
-    pub subscription_id: String,
+    pub subscription_id: SubscriptionId,
 }
 
 /// Issue the org's license for a subscription exactly once (a second call for the
@@ -63,7 +64,7 @@ pub async fn update_license(
 /// Payment failed past grace: status `suspended`, every seat session ended.
 pub async fn suspend_licenses(
     services: &Services,
-    org_id: &str,
+    org_id: &OrgId,
     reason: &str,
 ) -> Result<(), LicensingError> {
     lifecycle::suspend_org(
@@ -78,7 +79,10 @@ pub async fn suspend_licenses(
 }
 
 /// Subscription canceled: status `inactive`, every seat session ended.
-pub async fn deactivate_licenses(services: &Services, org_id: &str) -> Result<(), LicensingError> {
+pub async fn deactivate_licenses(
+    services: &Services,
+    org_id: &OrgId,
+) -> Result<(), LicensingError> {
     lifecycle::deactivate_org(services.store.as_ref(), services.clock.as_ref(), org_id)
         .await
         .map(|_| ())
@@ -89,7 +93,7 @@ pub async fn deactivate_licenses(services: &Services, org_id: &str) -> Result<()
 /// answers `GRACE_PERIOD` until `grace_ends_at`.
 pub async fn set_grace_period(
     services: &Services,
-    org_id: &str,
+    org_id: &OrgId,
     grace_ends_at: Option<i64>,
 ) -> Result<(), LicensingError> {
     lifecycle::set_grace_org(

@@ -139,7 +139,8 @@ impl fmt::Debug for LicenseKey {
 
 /// A machine's hardware id: 10–255 printable characters, chosen by the client
 /// (a fingerprint of the machine).
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug, serde::Serialize)]
+#[serde(transparent)]
 pub struct HardwareId(String);
 
 /// Shortest and longest hardware id, in characters.
@@ -169,6 +170,31 @@ impl HardwareId {
     /// well-formed keys of one length.
     pub fn hash(&self) -> String {
         hex::encode(Sha256::digest(self.0.as_bytes()))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HardwareId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for HardwareId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(*HARDWARE_ID_LEN.start()))
+            .max_length(Some(*HARDWARE_ID_LEN.end()))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for HardwareId {}
+
+impl fmt::Display for HardwareId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

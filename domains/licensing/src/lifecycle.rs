@@ -10,6 +10,7 @@ use super::repo;
 use super::seats::{self, SeatError};
 use serde_json::json;
 use skiff_core::clock::Clock;
+use skiff_core::ids::OrgId;
 use skiff_core::ports::store::ItemStore;
 
 async fn log_audit(
@@ -115,7 +116,7 @@ pub async fn update(
 pub async fn suspend_org(
     store: &dyn ItemStore,
     clock: &dyn Clock,
-    org_id: &str,
+    org_id: &OrgId,
     reason: &str,
 ) -> Result<usize, SeatError> {
     let mut total = 0;
@@ -149,7 +150,7 @@ pub async fn suspend_org(
 pub async fn deactivate_org(
     store: &dyn ItemStore,
     clock: &dyn Clock,
-    org_id: &str,
+    org_id: &OrgId,
 ) -> Result<usize, SeatError> {
     let mut total = 0;
     for license in repo::list(store, org_id).await? {
@@ -175,7 +176,7 @@ pub async fn deactivate_org(
 pub async fn set_grace_org(
     store: &dyn ItemStore,
     clock: &dyn Clock,
-    org_id: &str,
+    org_id: &OrgId,
     grace_ends_at: Option<i64>,
 ) -> Result<(), SeatError> {
     for license in repo::list(store, org_id).await? {

@@ -59,13 +59,13 @@ pub fn issued_email(services: &Services, to: &str, license: &License, file: &str
 }
 
 /// Who receives license e-mails for an org: its owners and admins.
-pub async fn recipients(services: &Services, org_id: &str) -> Result<Vec<String>, LicensingError> {
-    let Ok(org) = OrgId::parse(org_id) else {
-        return Ok(vec![]);
-    };
+pub async fn recipients(
+    services: &Services,
+    org_id: &OrgId,
+) -> Result<Vec<String>, LicensingError> {
     let store = services.store.as_ref();
     let mut to = vec![];
-    for member in orgs::members(store, &org).await? {
+    for member in orgs::members(store, org_id).await? {
         if member.role.at_least(Role::Admin)
             && let Some(user) = users::get(store, &member.user_id).await?
         {

@@ -15,7 +15,9 @@
 //! Seat items also sit in `gsi1` under `SEATEXP#{shard}` sorted by lease end, so the
 //! scheduler finds expired sessions without scanning.
 
+use crate::keys::HardwareId;
 use serde::{Deserialize, Serialize};
+use skiff_core::ids::{LicenseId, OrgId, SeatSessionId, SubscriptionId, UserId};
 use skiff_core::ports::store::{IndexKey, Key};
 
 /// Seconds a seat lease lasts after the last acquire or heartbeat.
@@ -111,8 +113,8 @@ impl Validity {
 /// The license item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct License {
-    pub license_id: String,
-    pub org_id: String,
+    pub license_id: LicenseId,
+    pub org_id: OrgId,
     /// The key itself: shown to the org's members and carried by the license file.
     pub key: String,
     pub key_hash: String,
@@ -141,7 +143,7 @@ pub struct License {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grace_period_ends_at: Option<i64>,
     pub expires_at: i64,
-    pub subscription_id: String,
+    pub subscription_id: SubscriptionId,
     pub updated_at: i64,
 }
 
@@ -182,17 +184,17 @@ impl License {
 }
 
 /// Names one license.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LicenseRef {
-    pub org_id: String,
-    pub license_id: String,
+    pub org_id: OrgId,
+    pub license_id: LicenseId,
 }
 
 impl LicenseRef {
-    pub fn new(org_id: &str, license_id: &str) -> Self {
+    pub fn new(org_id: &OrgId, license_id: &LicenseId) -> Self {
         Self {
-            org_id: org_id.to_owned(),
-            license_id: license_id.to_owned(),
+            org_id: org_id.clone(),
+            license_id: license_id.clone(),
         }
     }
 
@@ -212,8 +214,8 @@ impl LicenseRef {
         format!("{}#LIC#{}#HIST", self.org_id, self.license_id)
     }
 
-    pub fn history_key(&self, session_id: &str) -> Key {
-        Key::new(self.history_pk(), session_id)
+    pub fn history_key(&self, session_id: &SeatSessionId) -> Key {
+        Key::new(self.history_pk(), session_id.as_str())
     }
 
     pub fn machines_pk(&self) -> String {
@@ -226,12 +228,12 @@ impl LicenseRef {
 }
 
 /// Partition of an org's licenses.
-pub fn licenses_pk(org_id: &str) -> String {
+pub fn licenses_pk(org_id: &OrgId) -> String {
     format!("{org_id}#LIC")
 }
 
-pub fn license_key(org_id: &str, license_id: &str) -> Key {
-    Key::new(licenses_pk(org_id), license_id)
+pub fn license_key(org_id: &OrgId, license_id: &LicenseId) -> Key {
+    Key::new(licenses_pk(org_id), license_id.as_str())
 }
 
 /// Key-hash index item.
@@ -240,16 +242,16 @@ pub fn key_index_key(key_hash: &str) -> Key {
 }
 
 /// Issuance record of a subscription.
-pub fn subscription_key(org_id: &str, subscription_id: &str) -> Key {
-    Key::new(format!("{org_id}#LICSUB"), subscription_id)
+pub fn subscription_key(org_id: &OrgId, subscription_id: &SubscriptionId) -> Key {
+    Key::new(format!("{org_id}#LICSUB"), subscription_id.as_str())
 }
 
-pub fn audit_pk(org_id: &str) -> String {
+pub fn audit_pk(org_id: &OrgId) -> String {
     format!("{org_id}#LICAUDIT")
 }
 
 /// Expiry-index entry of a seat: shard by machine, sorted by lease end.
-pub fn seat_expiry_index(hw_hash: &str, lease_until: i64, session_id: &str) -> IndexKey {
+pub fn seat_expiry_index(hw_hash: &str, lease_until: i64, session_id: &SeatSessionId) -> IndexKey {
     let shard =
         u32::from_str_radix(&hw_hash[..2.min(hw_hash.len())], 16).unwrap_or(0) % SWEEP_SHARDS;
     IndexKey::new(
@@ -258,21 +260,11 @@ pub fn seat_expiry_index(hw_hash: &str, lease_until: i64, session_id: &str) -> I
     )
 }
 
-/// A fresh license id.
-pub fn new_license_id() -> String {
-    format!("lic_{}", uuid::Uuid::now_v7().simple())
-}
-
-/// A fresh seat session id (time-ordered, so history sorts by start).
-pub fn new_session_id() -> String {
-    format!("seat_{}", uuid::Uuid::now_v7().simple())
-}
-
 /// Who and where a request came from (sessions and audit entries record it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestMeta {
     /// The acting user, when authenticated.
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
@@ -280,13 +272,14 @@ pub struct RequestMeta {
 /// A live (or expired, not yet reclaimed) seat session: the seat item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Seat {
-    pub session_id: String,
-    pub org_id: String,
-    pub license_id: String,
-    pub hardware_id: String,
+    /// Time-ordered, so a license's history sorts by start.
+    pub session_id: SeatSessionId,
+    pub org_id: OrgId,
+    pub license_id: LicenseId,
+    pub hardware_id: HardwareId,
     pub hw_hash: String,
     #[serde(default)]
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     #[serde(default)]
     pub ip: Option<String>,
     #[serde(default)]
@@ -328,11 +321,11 @@ pub enum EndReason {
 /// An ended session (the history item).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionRecord {
-    pub session_id: String,
-    pub license_id: String,
-    pub hardware_id: String,
+    pub session_id: SeatSessionId,
+    pub license_id: LicenseId,
+    pub hardware_id: HardwareId,
     #[serde(default)]
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     #[serde(default)]
     pub ip: Option<String>,
     #[serde(default)]
@@ -373,7 +366,7 @@ impl SessionRecord {
 /// A bound machine (the activation item).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Machine {
-    pub hardware_id: String,
+    pub hardware_id: HardwareId,
     pub activated_at: i64,
     #[serde(default)]
     pub ip: Option<String>,

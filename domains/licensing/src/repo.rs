@@ -6,9 +6,10 @@ use super::hooks::Entitlement;
 use super::keys::{HardwareId, LicenseKey};
 use super::model::{
     License, LicenseRef, Machine, RequestMeta, Status, key_index_key, license_key, licenses_pk,
-    new_license_id, subscription_key,
+    subscription_key,
 };
 use skiff_core::clock::Clock;
+use skiff_core::ids::{LicenseId, OrgId, SubscriptionId};
 use skiff_core::ports::store::{
     Change, Cmp, Condition, ItemStore, NewItem, Query, StoreError, Write,
 };
@@ -78,7 +79,7 @@ pub async fn issue(
         let now = clock.unix();
         let key = LicenseKey::generate(key_prefix);
         let license = License {
-            license_id: new_license_id(),
+            license_id: LicenseId::new(),
             org_id: org.clone(),
             key: key.as_str().to_owned(),
             key_hash: key.hash(),
@@ -101,13 +102,13 @@ pub async fn issue(
         };
         let writes = vec![
             Write::Put {
-                item: NewItem::new(sub_key.clone()).attr("license_id", license.license_id.clone()),
+                item: NewItem::new(sub_key.clone()).attr("license_id", license.license_id.as_str()),
                 condition: Some(Condition::Absent),
             },
             Write::Put {
                 item: NewItem::new(key_index_key(&license.key_hash))
-                    .attr("org_id", org.clone())
-                    .attr("license_id", license.license_id.clone()),
+                    .attr("org_id", org.as_str())
+                    .attr("license_id", license.license_id.as_str()),
                 condition: Some(Condition::Absent),
             },
             Write::Put {
@@ -132,8 +133,8 @@ pub async fn issue(
 /// The license a subscription issued.
 pub async fn for_subscription(
     store: &dyn ItemStore,
-    org_id: &str,
-    subscription_id: &str,
+    org_id: &OrgId,
+    subscription_id: &SubscriptionId,
 ) -> Result<Option<License>, StoreError> {
     let Some(record) = store
         .get(&subscription_key(org_id, subscription_id))
@@ -144,7 +145,9 @@ pub async fn for_subscription(
     let license_id = record
         .get_str("license_id")
         .ok_or_else(|| StoreError::Fatal("subscription record without license_id".into()))?;
-    get(store, &LicenseRef::new(org_id, license_id)).await
+    let license_id = LicenseId::parse(license_id)
+        .map_err(|e| StoreError::Fatal(format!("subscription record: {e}")))?;
+    get(store, &LicenseRef::new(org_id, &license_id)).await
 }
 
 pub async fn get(store: &dyn ItemStore, lic: &LicenseRef) -> Result<Option<License>, StoreError> {
@@ -167,11 +170,17 @@ pub async fn by_key(
             "license key index item is incomplete".into(),
         ));
     };
-    get(store, &LicenseRef::new(org, id)).await
+    let (org, id) = match (OrgId::parse(org), LicenseId::parse(id)) {
+        (Ok(org), Ok(id)) => (org, id),
+        (Err(e), _) | (_, Err(e)) => {
+            return Err(StoreError::Fatal(format!("license key index item: {e}")));
+        }
+    };
+    get(store, &LicenseRef::new(&org, &id)).await
 }
 
 /// Every license of an org, oldest first.
-pub async fn list(store: &dyn ItemStore, org_id: &str) -> Result<Vec<License>, StoreError> {
+pub async fn list(store: &dyn ItemStore, org_id: &OrgId) -> Result<Vec<License>, StoreError> {
     let mut out = vec![];
     let mut cursor = None;
     loop {
@@ -341,7 +350,7 @@ pub async fn activate(
         }
         let now = clock.unix();
         let machine = Machine {
-            hardware_id: hardware_id.as_str().to_owned(),
+            hardware_id: hardware_id.clone(),
             activated_at: now,
             ip: meta.ip.clone(),
             user_agent: meta.user_agent.clone(),

@@ -23,10 +23,11 @@
 use super::audit::{self, Action, Actor};
 use super::model::{
     EndReason, HISTORY_RETENTION_SECS, LEASE_SECS, License, LicenseRef, Machine, RequestMeta, Seat,
-    SessionRecord, Status, Validity, new_session_id, seat_expiry_index,
+    SessionRecord, Status, Validity, seat_expiry_index,
 };
 use serde_json::json;
 use skiff_core::clock::Clock;
+use skiff_core::ids::SeatSessionId;
 use skiff_core::ports::store::{
     Change, Cmp, Condition, Item, ItemStore, NewItem, Query, SortKey, StoreError, Write,
 };
@@ -157,12 +158,12 @@ fn acquired_write(seat: &Seat, meta: &RequestMeta, now: i64) -> Result<Write, St
 }
 
 /// "This is still that session": robust to heartbeats, which change the version.
-fn same_session(session_id: &str) -> Condition {
-    attr("session_id", Cmp::Eq, session_id)
+fn same_session(session_id: &SeatSessionId) -> Condition {
+    attr("session_id", Cmp::Eq, session_id.as_str())
 }
 
 /// "That session, and its lease still runs at `now`."
-fn live_session(session_id: &str, now: i64) -> Condition {
+fn live_session(session_id: &SeatSessionId, now: i64) -> Condition {
     Condition::All(vec![
         same_session(session_id),
         attr("lease_until", Cmp::Gt, now),
@@ -170,7 +171,7 @@ fn live_session(session_id: &str, now: i64) -> Condition {
 }
 
 /// "That session, and its lease is over at `now`."
-fn expired_session(session_id: &str, now: i64) -> Condition {
+fn expired_session(session_id: &SeatSessionId, now: i64) -> Condition {
     Condition::All(vec![
         same_session(session_id),
         attr("lease_until", Cmp::Le, now),
@@ -267,10 +268,10 @@ pub async fn acquire(
     for attempt in 0..MAX_ATTEMPTS {
         let now = clock.unix();
         let fresh = Seat {
-            session_id: new_session_id(),
+            session_id: SeatSessionId::new(),
             org_id: lic.org_id.clone(),
             license_id: lic.license_id.clone(),
-            hardware_id: hardware_id.as_str().to_owned(),
+            hardware_id: hardware_id.clone(),
             hw_hash: hw_hash.clone(),
             user_id: meta.user_id.clone(),
             ip: meta.ip.clone(),
@@ -484,7 +485,7 @@ async fn reclaim(
 }
 
 /// Changes that extend a session's lease from `now`.
-fn lease_changes(hw_hash: &str, session_id: &str, now: i64) -> Vec<Change> {
+fn lease_changes(hw_hash: &str, session_id: &SeatSessionId, now: i64) -> Vec<Change> {
     let until = now + LEASE_SECS;
     vec![
         Change::set("lease_until", until),
@@ -500,7 +501,7 @@ pub async fn heartbeat(
     clock: &dyn Clock,
     lic: &LicenseRef,
     hw_hash: &str,
-    session_id: &str,
+    session_id: &SeatSessionId,
 ) -> Result<Seat, SeatError> {
     let now = clock.unix();
     match store
@@ -524,7 +525,7 @@ pub async fn release(
     clock: &dyn Clock,
     lic: &LicenseRef,
     hw_hash: &str,
-    session_id: &str,
+    session_id: &SeatSessionId,
     meta: &RequestMeta,
 ) -> Result<Option<SessionRecord>, SeatError> {
     let key = lic.seat_key(hw_hash);
@@ -534,7 +535,7 @@ pub async fn release(
             return Ok(None);
         };
         let seat: Seat = item.parse()?;
-        if seat.session_id != session_id {
+        if seat.session_id != *session_id {
             return Ok(None); // a later session of the same machine
         }
         let now = clock.unix();
@@ -874,7 +875,7 @@ pub async fn sweep_expired(
     max: usize,
 ) -> Result<Vec<Seat>, SeatError> {
     let now = clock.unix();
-    let mut found: BTreeMap<(String, String), Vec<Seat>> = BTreeMap::new();
+    let mut found: BTreeMap<LicenseRef, Vec<Seat>> = BTreeMap::new();
     let mut seen = 0;
     'shards: for shard in 0..super::model::SWEEP_SHARDS {
         let mut cursor = None;
@@ -890,10 +891,7 @@ pub async fn sweep_expired(
             for item in &page.items {
                 let seat: Seat = item.parse()?;
                 if !seat.is_live(now) {
-                    found
-                        .entry((seat.org_id.clone(), seat.license_id.clone()))
-                        .or_default()
-                        .push(seat);
+                    found.entry(seat.license()).or_default().push(seat);
                     seen += 1;
                     if seen >= max {
                         break 'shards;
@@ -907,8 +905,8 @@ pub async fn sweep_expired(
         }
     }
     let mut ended = vec![];
-    for ((org, license), seats) in found {
-        ended.extend(end_expired(store, &LicenseRef::new(&org, &license), seats, now).await?);
+    for (license, seats) in found {
+        ended.extend(end_expired(store, &license, seats, now).await?);
     }
     Ok(ended)
 }

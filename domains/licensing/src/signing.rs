@@ -42,6 +42,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use skiff_core::ids::{LicenseId, OrgId, SeatSessionId, UserId};
 use skiff_core::ports::secrets::{Generate, SecretName, SecretValue};
 use std::sync::{Arc, Mutex};
 
@@ -68,9 +69,9 @@ pub const ISSUER: &str = "skiff";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LicensePayload {
     pub format: String,
-    pub license_id: String,
+    pub license_id: LicenseId,
     pub key: String,
-    pub org_id: String,
+    pub org_id: OrgId,
     pub plan_id: String,
     pub tier: String,
     pub features: Vec<String>,
@@ -105,11 +106,11 @@ pub struct SeatClaims {
     pub iss: String,
     pub aud: String,
     /// The user who acquired the seat.
-    pub sub: Option<String>,
-    pub org: String,
-    pub lic: String,
+    pub sub: Option<UserId>,
+    pub org: OrgId,
+    pub lic: LicenseId,
     /// Session id.
-    pub sid: String,
+    pub sid: SeatSessionId,
     /// SHA-256 of the hardware id, hex.
     pub hw: String,
     pub iat: i64,
@@ -371,9 +372,9 @@ mod tests {
     fn payload() -> LicensePayload {
         LicensePayload {
             format: FORMAT.into(),
-            license_id: "lic_1".into(),
+            license_id: LicenseId::new(),
             key: "SKIFF-ABCD-EFGH-JKMN-PQRS-TVWX".into(),
-            org_id: "org_1".into(),
+            org_id: OrgId::new(),
             plan_id: "pro".into(),
             tier: "pro".into(),
             features: vec!["sso".into()],
@@ -446,10 +447,10 @@ mod tests {
         let claims = SeatClaims {
             iss: ISSUER.into(),
             aud: SEAT_AUDIENCE.into(),
-            sub: Some("usr_1".into()),
-            org: "org_1".into(),
-            lic: "lic_1".into(),
-            sid: "seat_1".into(),
+            sub: Some(UserId::new()),
+            org: OrgId::new(),
+            lic: LicenseId::new(),
+            sid: SeatSessionId::new(),
             hw: "ab".repeat(32),
             iat: 5,
         };
@@ -458,7 +459,7 @@ mod tests {
 
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let mut other = claims.clone();
-        other.sid = "seat_2".into();
+        other.sid = SeatSessionId::new();
         parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&other).unwrap());
         assert_eq!(
             s.verify_seat_token(&parts.join(".")),

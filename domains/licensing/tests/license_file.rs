@@ -5,15 +5,16 @@
 use aws_lc_rs::signature::{ED25519, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use skiff_core::ids::{LicenseId, OrgId};
 use skiff_core::ports::secrets::SecretValue;
 use skiff_licensing::signing::{FORMAT, LicensePayload, LicenseSigner};
 
 fn payload() -> LicensePayload {
     LicensePayload {
         format: FORMAT.into(),
-        license_id: "lic_0190f3b2c8d47a6b9e1f2a3b4c5d6e7f".into(),
+        license_id: LicenseId::parse("lic_0190f3b2c8d47a6b9e1f2a3b4c5d6e7f").unwrap(),
         key: "SKIFF-7KQ2-M9XD-4HVB-T0RW-ZP3N".into(),
-        org_id: "org_0190f3b2c8d47a6b9e1f2a3b4c5d6e70".into(),
+        org_id: OrgId::parse("org_0190f3b2c8d47a6b9e1f2a3b4c5d6e70").unwrap(),
         plan_id: "pro".into(),
         tier: "pro".into(),
         features: vec!["sso".into(), "marketplace".into()],

@@ -15,6 +15,7 @@
 use futures::future::join_all;
 use skiff_adapters::sqlite_store::SqliteStore;
 use skiff_core::clock::{Clock, FixedClock};
+use skiff_core::ids::{OrgId, SubscriptionId, UserId};
 use skiff_core::ports::store::ItemStore;
 use skiff_licensing::hooks::Entitlement;
 use skiff_licensing::keys::HardwareId;
@@ -96,27 +97,37 @@ skiff_adapters::conformance_suite! {
 
 const PREFIX: &str = "SKIFF";
 
-fn entitlement(org: &str, subscription: &str, max_seats: i64, expires_at: i64) -> Entitlement {
+fn entitlement(
+    org: &OrgId,
+    subscription: &SubscriptionId,
+    max_seats: i64,
+    expires_at: i64,
+) -> Entitlement {
     Entitlement {
-        org_id: org.into(),
+        org_id: org.clone(),
         plan_id: "pro".into(),
         tier: "pro".into(),
         features: vec!["sso".into()],
         max_seats,
         expires_at,
-        subscription_id: subscription.into(),
+        subscription_id: subscription.clone(),
     }
 }
 
-fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+fn unique_subscription() -> SubscriptionId {
+    SubscriptionId::parse(&format!("sub_{}", uuid::Uuid::new_v4().simple())).unwrap()
+}
+
+/// The user every test request acts as.
+fn tester() -> UserId {
+    UserId::parse("usr_7e5700000000000000000000000000e5").unwrap()
 }
 
 /// A fresh license with `max_seats` in a fresh org.
 async fn license(h: &Harness, max_seats: i64) -> License {
     let ent = entitlement(
-        &unique("org"),
-        &unique("sub"),
+        &OrgId::new(),
+        &unique_subscription(),
         max_seats,
         h.clock.unix() + 30 * 24 * 3600,
     );
@@ -133,7 +144,7 @@ fn machine(i: usize) -> HardwareId {
 
 fn meta() -> RequestMeta {
     RequestMeta {
-        user_id: Some("usr_test".into()),
+        user_id: Some(tester()),
         ip: Some("192.0.2.1".into()),
         user_agent: Some("seat-tests/1".into()),
     }
@@ -406,9 +417,7 @@ async fn expired_sessions_never_count_and_are_reclaimed(h: &Harness) {
     assert_usage(h, &lic, 1).await;
     // The first machine comes back: a new session (in its own expired item, or in
     // the other expired one); two live sessions, never three.
-    let back = acquire(h, &lic, &HardwareId::parse(&a.hardware_id).unwrap())
-        .await
-        .unwrap();
+    let back = acquire(h, &lic, &a.hardware_id).await.unwrap();
     assert!(!back.refreshed);
     assert_ne!(back.seat.session_id, a.session_id);
     assert!(matches!(
@@ -626,7 +635,12 @@ async fn a_downgrade_ends_the_newest_sessions(h: &Harness) {
 }
 
 async fn concurrent_issuance_issues_one_license(h: &Harness) {
-    let ent = entitlement(&unique("org"), &unique("sub"), 3, h.clock.unix() + 3600);
+    let ent = entitlement(
+        &OrgId::new(),
+        &unique_subscription(),
+        3,
+        h.clock.unix() + 3600,
+    );
     let calls = (0..10).map(|_| {
         let (store, clock, ent) = (h.store.clone(), h.clock.clone(), ent.clone());
         tokio::spawn(
@@ -697,7 +711,7 @@ async fn seat_changes_are_audited_in_the_same_transaction(h: &Harness) {
         .iter()
         .find(|e| e.action == Action::SeatAcquired)
         .unwrap();
-    assert_eq!(acquired.actor, "user:usr_test");
+    assert_eq!(acquired.actor, format!("user:{}", tester()));
     assert_eq!(acquired.ip.as_deref(), Some("192.0.2.1"));
     assert_eq!(acquired.user_agent.as_deref(), Some("seat-tests/1"));
     // Newest first.
@@ -751,10 +765,7 @@ async fn activations_stop_at_the_seat_count_until_a_machine_is_unbound(h: &Harne
     assert_eq!(assert_activations(h, &lic).await, 2);
 
     let unbound = unbind(h, &lic, &a).await;
-    assert_eq!(
-        unbound.machine.map(|m| m.hardware_id),
-        Some(a.as_str().to_owned())
-    );
+    assert_eq!(unbound.machine.map(|m| m.hardware_id), Some(a.clone()));
     assert_eq!(unbound.ended, None, "the machine held no seat");
     assert!(!repo::is_bound(h.store.as_ref(), &lic, &a).await.unwrap());
     assert!(matches!(
@@ -819,7 +830,7 @@ async fn unbinding_a_machine_ends_its_session_and_frees_its_seat(h: &Harness) {
     assert_eq!(unbinds.len(), 1, "{entries:?}");
     assert_eq!(unbinds[0].detail["hardware_id"], a.as_str());
     assert_eq!(unbinds[0].detail["session_id"], seat.session_id.as_str());
-    assert_eq!(unbinds[0].actor, "user:usr_test");
+    assert_eq!(unbinds[0].actor, format!("user:{}", tester()));
     let ended = entries
         .iter()
         .find(|e| e.action == Action::SeatEnded)

@@ -317,7 +317,7 @@ pub async fn get_subscription(
 ) -> ApiResult<Json<SubscriptionResponse>> {
     principal.require_scope("billing:read")?;
     Ok(Json(
-        service::subscription_view(&s, principal.org_id.as_str())
+        service::subscription_view(&s, &principal.org_id)
             .await
             .map_err(problem)?
             .into(),
@@ -454,14 +454,10 @@ pub async fn billing_events(
         q.cursor.as_deref(),
     )
     .await?;
-    let (entries, next) = service::audit_log(
-        &s,
-        principal.org_id.as_str(),
-        pager.limit,
-        pager.position.take(),
-    )
-    .await
-    .map_err(problem)?;
+    let (entries, next) =
+        service::audit_log(&s, &principal.org_id, pager.limit, pager.position.take())
+            .await
+            .map_err(problem)?;
     Ok(Json(BillingEvents {
         next_cursor: pager.next_cursor(next.as_deref()),
         events: entries
@@ -597,7 +593,7 @@ pub async fn service_profile_route(
     State(s): State<Services>,
     principal: Principal,
 ) -> ApiResult<Json<ServiceProfileView>> {
-    let profile = service_profile::load(s.store.as_ref(), principal.org_id.as_str()).await?;
+    let profile = service_profile::load(s.store.as_ref(), &principal.org_id).await?;
     let catalog = &skiff_billing::settings(&s).catalog;
     let plan = catalog.get(&profile.tier).unwrap_or_else(|| catalog.free());
     Ok(Json(ServiceProfileView {

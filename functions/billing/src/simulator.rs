@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use skiff_billing::settings::PaymentsMode;
 use skiff_billing::simulator::{BASE, Delivery, SimSubscription, Simulator};
 use skiff_core::Services;
+use skiff_core::ids::OrgId;
 use skiff_http::principal::Principal;
 use skiff_http::{ApiError, ApiResult};
 use skiff_identity::Role;
@@ -154,7 +155,7 @@ async fn portal_page(
         .store
         .get(&skiff_billing::keys::customer(&customer_id))
         .await?
-        .and_then(|i| i.get_str("org_id").map(str::to_owned))
+        .and_then(|i| i.get_str("org_id").and_then(|o| OrgId::parse(o).ok()))
         .ok_or_else(|| ApiError::not_found("no such customer"))?;
     let sub = Simulator::new(s.clone()).subscription(&org_id).await.ok();
     let status = sub.as_ref().map_or("none".to_owned(), |s| {
@@ -166,21 +167,22 @@ async fn portal_page(
          <code>POST {BASE}/orgs/{o}/renew|fail|cancel|update</code> and an owner's or \
          admin's access token.</p>",
         escape(&status),
-        o = escape(&org_id),
+        o = escape(org_id.as_str()),
     );
     Ok(page("Billing portal", &body))
 }
 
 /// The org-level routes act on the caller's own org only: another org's id is 404
-/// (as if it did not exist), a member or an API key is 403.
-fn require_org_admin(principal: &Principal, org_id: &str) -> ApiResult<()> {
+/// (as if it did not exist), a member or an API key is 403. The org, typed.
+fn require_org_admin<'p>(principal: &'p Principal, org_id: &str) -> ApiResult<&'p OrgId> {
     if principal.org_id.as_str() != org_id {
         return Err(ApiError::not_found(
             "the organization has no simulated subscription",
         ));
     }
     principal.require_user()?;
-    principal.require_role(Role::Admin)
+    principal.require_role(Role::Admin)?;
+    Ok(&principal.org_id)
 }
 
 async fn subscription_route(
@@ -189,8 +191,8 @@ async fn subscription_route(
     Path(org_id): Path<String>,
 ) -> ApiResult<Json<SimSubscription>> {
     let sim = simulator(&s)?;
-    require_org_admin(&principal, &org_id)?;
-    Ok(Json(sim.subscription(&org_id).await.map_err(problem)?))
+    let org_id = require_org_admin(&principal, &org_id)?;
+    Ok(Json(sim.subscription(org_id).await.map_err(problem)?))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -207,15 +209,15 @@ async fn trigger_route(
     body: Option<Json<ChangeBody>>,
 ) -> ApiResult<Json<Value>> {
     let sim = simulator(&s)?;
-    require_org_admin(&principal, &org_id)?;
-    tracing::warn!(org_id, action, "payment simulator trigger");
+    let org_id = require_org_admin(&principal, &org_id)?;
+    tracing::warn!(%org_id, action, "payment simulator trigger");
     let deliveries = match action.as_str() {
-        "renew" => sim.renew(&org_id).await.map_err(problem)?,
-        "fail" => sim.fail(&org_id).await.map_err(problem)?,
-        "cancel" => sim.cancel_now(&org_id).await.map_err(problem)?,
+        "renew" => sim.renew(org_id).await.map_err(problem)?,
+        "fail" => sim.fail(org_id).await.map_err(problem)?,
+        "cancel" => sim.cancel_now(org_id).await.map_err(problem)?,
         "update" => {
             let b = body.map(|Json(b)| b).unwrap_or_default();
-            sim.change(&org_id, b.plan_id.as_deref(), b.quantity)
+            sim.change(org_id, b.plan_id.as_deref(), b.quantity)
                 .await
                 .map_err(problem)?
         }

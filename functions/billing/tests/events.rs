@@ -74,15 +74,18 @@ async fn the_webhook_fixture_starts_a_subscription_once() {
         (200, Some("processed")),
         "{body}"
     );
-    let sub = subscription_of(&s, "org_fixture")
-        .await
-        .unwrap()
-        .expect("subscription");
+    let sub = subscription_of(
+        &s,
+        &OrgId::parse("org_0123456789abcdef0123456789abcdef").unwrap(),
+    )
+    .await
+    .unwrap()
+    .expect("subscription");
     assert_eq!(
         (sub.plan_id.as_str(), sub.status),
         ("pro", Status::Trialing)
     );
-    assert_eq!(sub.subscription_id, "sub_fixture_1");
+    assert_eq!(sub.subscription_id.as_str(), "sub_fixture_1");
 
     let (status, body) = invoke(&s, &event).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("duplicate")));

@@ -15,6 +15,7 @@
 
 use skiff_adapters::sqlite_store::SqliteStore;
 use skiff_core::clock::{Clock, SystemClock};
+use skiff_core::ids::{OrgId, SubscriptionId, UserId};
 use skiff_core::ports::store::ItemStore;
 use skiff_fn_licensing::service;
 use skiff_licensing::hooks::Entitlement;
@@ -68,13 +69,14 @@ struct Bench {
 impl Bench {
     async fn license(&self, i: usize, max_seats: i64) -> License {
         let ent = Entitlement {
-            org_id: format!("org_bench{i:04}"),
+            org_id: OrgId::parse(&format!("org_{i:032x}")).unwrap(),
             plan_id: "pro".into(),
             tier: "pro".into(),
             features: vec![],
             max_seats,
             expires_at: self.clock.unix() + 86_400,
-            subscription_id: format!("sub_bench{i:04}_{max_seats}"),
+            subscription_id: SubscriptionId::parse(&format!("sub_bench{i:04}_{max_seats}"))
+                .unwrap(),
         };
         lifecycle::issue(self.store.as_ref(), self.clock.as_ref(), &ent, "SKIFF")
             .await
@@ -101,7 +103,7 @@ impl Bench {
                 tokio::spawn(async move {
                     let hw = HardwareId::parse(&format!("bench-client-{c:04}")).unwrap();
                     let meta = RequestMeta {
-                        user_id: Some(format!("usr_bench{c:04}")),
+                        user_id: Some(UserId::parse(&format!("usr_{c:032x}")).unwrap()),
                         ip: Some("127.0.0.1".into()),
                         user_agent: Some("seats-bench".into()),
                     };

@@ -34,7 +34,7 @@ impl ClientMeta {
         self.ip.as_deref().unwrap_or("unknown")
     }
 
-    pub fn request_meta(&self, user_id: Option<String>) -> RequestMeta {
+    pub fn request_meta(&self, user_id: Option<skiff_core::ids::UserId>) -> RequestMeta {
         RequestMeta {
             user_id,
             ip: self.ip.clone(),

@@ -26,6 +26,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use skiff_core::Services;
+use skiff_core::ids::{LicenseId, SeatSessionId};
 use skiff_http::error::FieldError;
 use skiff_http::extract::QueryParams;
 use skiff_http::pagination::{CursorScope, PageRequest};
@@ -232,10 +233,10 @@ async fn acquire(
     .await?;
     let answer = service::acquire(
         &services,
-        caller.org_id.as_str(),
+        &caller.org_id,
         &key,
         &hw,
-        &meta.request_meta(caller.user_id.as_ref().map(ToString::to_string)),
+        &meta.request_meta(caller.user_id.clone()),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(answer)).into_response())
@@ -254,7 +255,8 @@ async fn do_heartbeat(
     token: &str,
 ) -> ApiResult<Response> {
     caller.require_seat_user(services).await?;
-    let claims = service::seat_claims(services, caller.org_id.as_str(), session_id, token).await?;
+    let session_id = SeatSessionId::parse(session_id).map_err(|_| service::invalid_seat_token())?;
+    let claims = service::seat_claims(services, &caller.org_id, &session_id, token).await?;
     limit(
         services,
         "license-heartbeat",
@@ -310,12 +312,13 @@ async fn do_release(
     token: &str,
 ) -> ApiResult<Response> {
     caller.require_seat_user(services).await?;
+    let session_id = SeatSessionId::parse(session_id).map_err(|_| service::invalid_seat_token())?;
     service::release(
         services,
-        caller.org_id.as_str(),
-        session_id,
+        &caller.org_id,
+        &session_id,
         token,
-        &meta.request_meta(caller.user_id.as_ref().map(ToString::to_string)),
+        &meta.request_meta(caller.user_id.clone()),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -451,7 +454,7 @@ async fn list(
     };
     let (licenses, next) = service::list(
         &services,
-        caller.org_id.as_str(),
+        &caller.org_id,
         &filter,
         pager.limit,
         pager.position.take(),
@@ -474,7 +477,8 @@ async fn get_license(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     caller.require_read()?;
-    Ok(Json(service::get(&services, caller.org_id.as_str(), &id).await?).into_response())
+    let id = service::license_id(&id)?;
+    Ok(Json(service::get(&services, &caller.org_id, &id).await?).into_response())
 }
 
 /// The signed license file (`text/plain`, armored; see the README).
@@ -487,7 +491,8 @@ async fn download(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     caller.require_read()?;
-    let (name, file) = service::download(&services, caller.org_id.as_str(), &id).await?;
+    let id = service::license_id(&id)?;
+    let (name, file) = service::download(&services, &caller.org_id, &id).await?;
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
         .map_err(ApiError::internal)?;
     Ok((
@@ -511,7 +516,7 @@ struct PageParams {
 
 #[derive(Deserialize)]
 struct AuditParams {
-    license_id: Option<String>,
+    license_id: Option<LicenseId>,
     limit: Option<usize>,
     cursor: Option<String>,
 }
@@ -552,16 +557,17 @@ async fn sessions(
     QueryParams(page): QueryParams<PageParams>,
 ) -> ApiResult<Response> {
     caller.require_read()?;
+    let id = service::license_id(&id)?;
     let mut pager = PageRequest::open(
         services.secrets.as_ref(),
-        CursorScope::new("license-sessions", caller.org_id.as_str()).within(&id),
+        CursorScope::new("license-sessions", caller.org_id.as_str()).within(id.as_str()),
         page.limit,
         page.cursor.as_deref(),
     )
     .await?;
     let (view, next) = service::sessions(
         &services,
-        caller.org_id.as_str(),
+        &caller.org_id,
         &id,
         pager.limit,
         pager.position.take(),
@@ -591,7 +597,7 @@ async fn audit(
     QueryParams(page): QueryParams<AuditParams>,
 ) -> ApiResult<Response> {
     caller.require_admin(&services).await?;
-    let license = page.license_id.as_deref().unwrap_or("");
+    let license = page.license_id.as_ref().map_or("", LicenseId::as_str);
     let mut pager = PageRequest::open(
         services.secrets.as_ref(),
         CursorScope::new("license-audit", caller.org_id.as_str()).within(license),
@@ -601,8 +607,8 @@ async fn audit(
     .await?;
     let (log, next) = service::audit_log(
         &services,
-        caller.org_id.as_str(),
-        page.license_id.as_deref(),
+        &caller.org_id,
+        page.license_id.as_ref(),
         pager.limit,
         pager.position.take(),
     )
@@ -656,10 +662,10 @@ async fn deactivate_machine(
     caller.principal.require_scope(caller::WRITE)?;
     service::deactivate_machine(
         &services,
-        caller.org_id.as_str(),
-        &id,
+        &caller.org_id,
+        &service::license_id(&id)?,
         &hardware_id,
-        &meta.request_meta(caller.user_id.as_ref().map(ToString::to_string)),
+        &meta.request_meta(caller.user_id.clone()),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())

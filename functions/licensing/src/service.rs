@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use skiff_core::ids::{LicenseId, OrgId, SeatSessionId, UserId};
 use skiff_core::ports::store::{Query, filtered_page};
 use skiff_core::services::Services;
 use skiff_http::error::{ApiError, Problem};
@@ -191,8 +192,8 @@ pub async fn status_by_key(services: &Services, license_key: &str) -> Result<Key
 /// `POST /licenses/activate` answer.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ActivateResponse {
-    pub license_id: String,
-    pub hardware_id: String,
+    pub license_id: LicenseId,
+    pub hardware_id: HardwareId,
     pub activated_at: String,
     /// `false` when the machine was already bound (idempotent re-activation).
     pub newly_activated: bool,
@@ -283,8 +284,8 @@ async fn unbind(
 /// one of the org's licenses (another org's license is 404).
 pub async fn deactivate_machine(
     services: &Services,
-    org_id: &str,
-    license_id: &str,
+    org_id: &OrgId,
+    license_id: &LicenseId,
     hardware_id: &str,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
@@ -312,11 +313,11 @@ pub async fn deactivate_by_key(
 /// `POST /licenses/acquire` answer.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct AcquireResponse {
-    pub session_id: String,
+    pub session_id: SeatSessionId,
     pub signed_token: String,
     pub expires_at: String,
     pub heartbeat_interval: i64,
-    pub license_id: String,
+    pub license_id: LicenseId,
     /// The machine already held this session: refreshed, no new seat used.
     pub refreshed: bool,
 }
@@ -325,7 +326,7 @@ pub struct AcquireResponse {
 /// `org_id` (a license of another org is 404).
 pub async fn acquire(
     services: &Services,
-    org_id: &str,
+    org_id: &OrgId,
     key: &LicenseKey,
     hw: &HardwareId,
     meta: &RequestMeta,
@@ -334,7 +335,7 @@ pub async fn acquire(
     let clock = services.clock.as_ref();
     let license = repo::by_key(store, key)
         .await?
-        .filter(|l| l.org_id == org_id)
+        .filter(|l| l.org_id == *org_id)
         .ok_or_else(|| ApiError::not_found("no license with this key"))?;
     let signer = signer(services).await?;
     let lic = license.reference();
@@ -362,25 +363,33 @@ pub async fn acquire(
     })
 }
 
+/// A seat token that does not belong to the session it is presented for (or a
+/// session id that names no session at all: no token can be valid for it).
+pub fn invalid_seat_token() -> ApiError {
+    ApiError::unauthorized(
+        "INVALID_SEAT_TOKEN",
+        "The seat token is not valid for this session.",
+    )
+}
+
+/// A license id from the path: one that cannot exist is as absent as another org's.
+pub fn license_id(raw: &str) -> Result<LicenseId, ApiError> {
+    LicenseId::parse(raw).map_err(|_| ApiError::not_found("no such license"))
+}
+
 /// Check a seat token against the session it is presented for.
 pub async fn seat_claims(
     services: &Services,
-    org_id: &str,
-    session_id: &str,
+    org_id: &OrgId,
+    session_id: &SeatSessionId,
     token: &str,
 ) -> Result<SeatClaims, ApiError> {
-    let invalid = || {
-        ApiError::unauthorized(
-            "INVALID_SEAT_TOKEN",
-            "The seat token is not valid for this session.",
-        )
-    };
     let claims = signer(services)
         .await?
         .verify_seat_token(token)
-        .map_err(|_| invalid())?;
-    if claims.sid != session_id || claims.org != org_id {
-        return Err(invalid());
+        .map_err(|_| invalid_seat_token())?;
+    if claims.sid != *session_id || claims.org != *org_id {
+        return Err(invalid_seat_token());
     }
     Ok(claims)
 }
@@ -388,7 +397,7 @@ pub async fn seat_claims(
 /// `POST /licenses/heartbeat` answer.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct HeartbeatResponse {
-    pub session_id: String,
+    pub session_id: SeatSessionId,
     pub expires_at: String,
     pub heartbeat_interval: i64,
 }
@@ -417,8 +426,8 @@ pub async fn heartbeat(
 /// End a session (idempotent: an ended session answers the same).
 pub async fn release(
     services: &Services,
-    org_id: &str,
-    session_id: &str,
+    org_id: &OrgId,
+    session_id: &SeatSessionId,
     token: &str,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
@@ -439,9 +448,9 @@ pub async fn release(
 /// A license as its org's members see it.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct LicenseView {
-    pub id: String,
+    pub id: LicenseId,
     pub key: String,
-    pub org_id: String,
+    pub org_id: OrgId,
     pub plan_id: String,
     pub tier: String,
     pub features: Vec<String>,
@@ -457,7 +466,7 @@ pub struct LicenseView {
     pub deactivated_at: Option<String>,
     pub grace_period_ends_at: Option<String>,
     pub expires_at: String,
-    pub hardware_ids: Vec<String>,
+    pub hardware_ids: Vec<HardwareId>,
 }
 
 async fn view(services: &Services, license: &License) -> Result<LicenseView, ApiError> {
@@ -504,7 +513,7 @@ pub struct ListFilter {
 /// position after it (filters apply after a bounded read, so a page may be short).
 pub async fn list(
     services: &Services,
-    org_id: &str,
+    org_id: &OrgId,
     filter: &ListFilter,
     limit: usize,
     position: Option<String>,
@@ -534,7 +543,11 @@ pub async fn list(
     Ok((out, next))
 }
 
-async fn owned(services: &Services, org_id: &str, license_id: &str) -> Result<License, ApiError> {
+async fn owned(
+    services: &Services,
+    org_id: &OrgId,
+    license_id: &LicenseId,
+) -> Result<License, ApiError> {
     repo::get(
         services.store.as_ref(),
         &LicenseRef::new(org_id, license_id),
@@ -546,8 +559,8 @@ async fn owned(services: &Services, org_id: &str, license_id: &str) -> Result<Li
 /// One license of the org (another org's id is 404).
 pub async fn get(
     services: &Services,
-    org_id: &str,
-    license_id: &str,
+    org_id: &OrgId,
+    license_id: &LicenseId,
 ) -> Result<LicenseView, ApiError> {
     let license = owned(services, org_id, license_id).await?;
     view(services, &license).await
@@ -556,8 +569,8 @@ pub async fn get(
 /// `GET /licenses/{id}/download`: (file name, armored file).
 pub async fn download(
     services: &Services,
-    org_id: &str,
-    license_id: &str,
+    org_id: &OrgId,
+    license_id: &LicenseId,
 ) -> Result<(String, String), ApiError> {
     let license = owned(services, org_id, license_id).await?;
     let file = license_file(services, &license).await?;
@@ -567,12 +580,12 @@ pub async fn download(
 /// One session in `GET /licenses/{id}/sessions`.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct SessionView {
-    pub session_id: String,
+    pub session_id: SeatSessionId,
     /// `active`, or how it ended: `released`, `expired`, `suspended`, `deactivated`,
     /// `downgraded`, `machine_deactivated`.
     pub status: String,
-    pub machine: String,
-    pub user_id: Option<String>,
+    pub machine: HardwareId,
+    pub user_id: Option<UserId>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub started_at: String,
@@ -628,8 +641,8 @@ impl SessionsFrom {
 /// at most `limit` items; returns the store position after the page.
 pub async fn sessions(
     services: &Services,
-    org_id: &str,
-    license_id: &str,
+    org_id: &OrgId,
+    license_id: &LicenseId,
     limit: usize,
     position: Option<String>,
 ) -> Result<(SessionsView, Option<String>), ApiError> {
@@ -720,7 +733,7 @@ fn past_view(r: &SessionRecord) -> SessionView {
 pub struct AuditView {
     pub id: String,
     pub action: Action,
-    pub license_id: String,
+    pub license_id: LicenseId,
     pub actor: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -738,8 +751,8 @@ pub struct AuditPage {
 /// One page of the org's audit entries, newest first, and the store position after it.
 pub async fn audit_log(
     services: &Services,
-    org_id: &str,
-    license_id: Option<&str>,
+    org_id: &OrgId,
+    license_id: Option<&LicenseId>,
     limit: usize,
     cursor: Option<String>,
 ) -> Result<(AuditPage, Option<String>), ApiError> {

@@ -57,7 +57,7 @@ async fn the_validate_event_is_answered_and_rate_limited_by_its_source_ip() {
     assert_eq!(body["code"], "NOT_FOUND");
 
     // With a real key, the fixture's machine is not activated yet.
-    let license = e.issue("org_evt", 3).await;
+    let license = e.issue(&common::org("evt"), 3).await;
     let sent: Value = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
     let hw = sent["hardware_id"].as_str().unwrap();
     let real = with_body(

@@ -12,7 +12,7 @@ use std::time::Duration;
 async fn the_sweep_job_frees_expired_seats_only() {
     let e = common::env().await;
     let s = &e.services;
-    let lic = e.issue("org_sweep", 3).await.reference();
+    let lic = e.issue(&common::org("sweep"), 3).await.reference();
     let (store, clock) = (s.store.as_ref(), s.clock.as_ref());
     let meta = RequestMeta::default();
     let quiet = seats::acquire(

@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{env, env_with};
+use common::{env, env_with, org};
 use serde_json::json;
 use skiff_licensing::hooks;
 use std::time::Duration;
@@ -16,7 +16,7 @@ const VALIDATE: &str = "/api/v1/licenses/validate";
 async fn validation_answers_200_with_a_code_for_every_state() {
     let e = env().await;
     let s = &e.services;
-    let license = e.issue("org_a", 5).await;
+    let license = e.issue(&org("a"), 5).await;
 
     let (status, _, body) = e
         .post(
@@ -53,7 +53,7 @@ async fn validation_answers_200_with_a_code_for_every_state() {
     );
 
     let grace = s.clock.unix() + 7 * 24 * 3600;
-    hooks::set_grace_period(s, "org_a", Some(grace))
+    hooks::set_grace_period(s, &org("a"), Some(grace))
         .await
         .unwrap();
     let (_, _, body) = e
@@ -65,7 +65,7 @@ async fn validation_answers_200_with_a_code_for_every_state() {
     );
     assert!(body["license"]["grace_period_ends_at"].is_string());
 
-    hooks::suspend_licenses(s, "org_a", "payment_failed")
+    hooks::suspend_licenses(s, &org("a"), "payment_failed")
         .await
         .unwrap();
     let (_, _, body) = e
@@ -77,13 +77,13 @@ async fn validation_answers_200_with_a_code_for_every_state() {
     );
     assert_eq!(body["license"]["status"], "suspended");
 
-    hooks::deactivate_licenses(s, "org_a").await.unwrap();
+    hooks::deactivate_licenses(s, &org("a")).await.unwrap();
     let (_, _, body) = e
         .post(VALIDATE, &json!({ "license_key": license.key }))
         .await;
     assert_eq!(body["code"], "INACTIVE");
 
-    let other = e.issue("org_b", 1).await;
+    let other = e.issue(&org("b"), 1).await;
     e.clock.advance(Duration::from_secs(31 * 24 * 3600));
     let (_, _, body) = e.post(VALIDATE, &json!({ "license_key": other.key })).await;
     assert_eq!(
@@ -131,7 +131,7 @@ async fn malformed_requests_are_problems() {
 #[tokio::test]
 async fn activation_binds_machines_idempotently_and_validation_checks_them() {
     let e = env().await;
-    let license = e.issue("org_a", 2).await;
+    let license = e.issue(&org("a"), 2).await;
     let activate = |hw: &str| json!({ "license_key": license.key, "hardware_id": hw });
 
     let (status, _, first) = e
@@ -174,7 +174,7 @@ async fn activation_binds_machines_idempotently_and_validation_checks_them() {
     assert_eq!(body["status"], "active");
     assert!(body["grace_period_ends_at"].is_null());
 
-    hooks::suspend_licenses(&e.services, "org_a", "payment_failed")
+    hooks::suspend_licenses(&e.services, &org("a"), "payment_failed")
         .await
         .unwrap();
     let (status, _, body) = e
@@ -218,7 +218,7 @@ async fn the_public_key_is_served_and_verifies_the_files() {
         .decode(body["public_key"].as_str().unwrap())
         .unwrap();
     assert_eq!(raw.len(), 32);
-    let license = e.issue("org_a", 2).await;
+    let license = e.issue(&org("a"), 2).await;
     let file = skiff_licensing::license_file(&e.services, &license)
         .await
         .unwrap();
@@ -251,7 +251,7 @@ async fn public_routes_are_rate_limited_per_client_ip() {
 #[tokio::test]
 async fn member_routes_refuse_anonymous_callers() {
     let e = env().await;
-    let license = e.issue("org_a", 2).await;
+    let license = e.issue(&org("a"), 2).await;
     for (method, path) in [
         ("GET", "/api/v1/licenses".to_owned()),
         ("GET", format!("/api/v1/licenses/{}", license.license_id)),

@@ -2,6 +2,7 @@
 //! Stripe's API (`skiff_adapters::stripe`) and the built-in payment simulator
 //! (billing's, dev only). Everything else about a payment arrives by webhook.
 
+use crate::ids::{OrgId, SubscriptionId};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +15,7 @@ pub const STRIPE_API_VERSION: &str = "2026-09-30.endive";
 /// A customer to create for an org.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCustomer {
-    pub org_id: String,
+    pub org_id: OrgId,
     pub email: String,
     pub name: Option<String>,
 }
@@ -22,7 +23,7 @@ pub struct NewCustomer {
 /// A subscription-mode Checkout Session to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutRequest {
-    pub org_id: String,
+    pub org_id: OrgId,
     pub plan_id: String,
     /// Stripe price id (the simulator accepts any).
     pub price_id: String,
@@ -88,7 +89,7 @@ pub trait Payments: Send + Sync + 'static {
     /// Cancel at the end of the current period.
     async fn cancel_at_period_end(
         &self,
-        subscription_id: &str,
+        subscription_id: &SubscriptionId,
         idempotency_key: &str,
     ) -> Result<(), PaymentsError>;
 

@@ -8,6 +8,7 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use skiff_app::AppConfig as Config;
 use skiff_core::clock::OffsetClock;
+use skiff_core::ids::{OrgId, SubscriptionId};
 use skiff_core::services::Services;
 use skiff_licensing::hooks::{self, Entitlement};
 use skiff_licensing::model::License;
@@ -47,15 +48,15 @@ pub async fn env() -> Env {
 
 impl Env {
     /// A license issued the way billing issues it.
-    pub async fn issue(&self, org: &str, max_seats: i64) -> License {
+    pub async fn issue(&self, org: &OrgId, max_seats: i64) -> License {
         let ent = Entitlement {
-            org_id: org.into(),
+            org_id: org.clone(),
             plan_id: "pro".into(),
             tier: "pro".into(),
             features: vec!["sso".into()],
             max_seats,
             expires_at: self.services.clock.unix() + 30 * 24 * 3600,
-            subscription_id: format!("sub_{}", uuid_like()),
+            subscription_id: SubscriptionId::parse(&format!("sub_{}", uuid_like())).unwrap(),
         };
         hooks::issue_license(&self.services, &ent)
             .await
@@ -118,4 +119,10 @@ impl Env {
 
 pub fn uuid_like() -> String {
     uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// A well-formed org id named after `name` (≤ 16 bytes): the same name, the same org.
+pub fn org(name: &str) -> OrgId {
+    let hex: String = name.bytes().map(|b| format!("{b:02x}")).collect();
+    OrgId::parse(&format!("org_{hex:0<32}")).expect("a short name")
 }
