@@ -176,7 +176,7 @@ async fn sessions_audit_licenses_members_and_events_page() {
     let none = collect(
         &app,
         &token,
-        "/api/v1/licenses/audit?license_id=lic_other",
+        "/api/v1/licenses/audit?license_id=lic_00000000000000000000000000000000",
         3,
         &["entries"],
         "id",

@@ -372,9 +372,9 @@ mod tests {
     fn payload() -> LicensePayload {
         LicensePayload {
             format: FORMAT.into(),
-            license_id: LicenseId::new(),
+            license_id: LicenseId::parse("lic_0190f3b2c8d47a6b9e1f2a3b4c5d6e7f").unwrap(),
             key: "SKIFF-ABCD-EFGH-JKMN-PQRS-TVWX".into(),
-            org_id: OrgId::new(),
+            org_id: OrgId::parse("org_0190f3b2c8d47a6b9e1f2a3b4c5d6e70").unwrap(),
             plan_id: "pro".into(),
             tier: "pro".into(),
             features: vec!["sso".into()],
