@@ -164,3 +164,61 @@ pub fn router<S: Clone + Send + Sync + 'static>(json: &'static str) -> axum::Rou
         }),
     )
 }
+
+#[doc(hidden)]
+pub mod __private {
+    pub use axum;
+    pub use utoipa;
+    pub use utoipa_axum;
+}
+
+/// One list of an endpoint group's handlers (each with `#[utoipa::path]`), made
+/// into two routers: `documented()`, the [`utoipa_axum`] router that also collects
+/// every operation and schema for the OpenAPI document, and `served()`, the plain
+/// axum router the function runs, made from each handler's path and methods only.
+/// A function's init builds `served()` and so never builds a document it does not
+/// serve (the whole one is checked in; see ARCHITECTURE.md).
+///
+/// `endpoints!(State; module::handler, other_handler, …)`
+#[macro_export]
+macro_rules! endpoints {
+    ($state:ty; $( $($seg:ident)::+ ),* $(,)?) => {
+        /// This group's routes with their OpenAPI operations and schemas.
+        fn documented() -> $crate::openapi::__private::utoipa_axum::router::OpenApiRouter<$state> {
+            $crate::openapi::__private::utoipa_axum::router::OpenApiRouter::new()
+                $( .routes($crate::openapi::__private::utoipa_axum::routes!($($seg)::+)) )*
+        }
+
+        /// This group's routes, for serving.
+        fn served() -> $crate::openapi::__private::axum::Router<$state> {
+            let router = $crate::openapi::__private::axum::Router::new();
+            $( let router = $crate::__serve_endpoint!(router, [] $($seg)::+); )*
+            router
+        }
+    };
+}
+
+/// Route one handler by its `#[utoipa::path]` path and methods (the last segment of
+/// the handler's path names utoipa's `__path_<handler>` type beside it).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __serve_endpoint {
+    ($router:ident, [$($prefix:ident)::*] $last:ident) => {{
+        use $crate::openapi::__private::utoipa::Path as _;
+        use $crate::openapi::__private::utoipa_axum::PathItemExt as _;
+        let (path, methods) = $crate::openapi::__private::utoipa_axum::paste! {
+            (
+                $($prefix::)* [<__path_ $last>]::path(),
+                $($prefix::)* [<__path_ $last>]::methods(),
+            )
+        };
+        let method_router = methods.iter().fold(
+            $crate::openapi::__private::axum::routing::MethodRouter::new(),
+            |router, method| router.on(method.to_method_filter(), $($prefix::)* $last),
+        );
+        $router.route(&path, method_router)
+    }};
+    ($router:ident, [$($prefix:ident)::*] $seg:ident :: $($rest:tt)+) => {
+        $crate::__serve_endpoint!($router, [$($prefix ::)* $seg] $($rest)+)
+    };
+}

@@ -12,43 +12,46 @@ mod orgs;
 mod sessions;
 
 use skiff_core::services::Services;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Tag names used in the OpenAPI document.
 pub(crate) const TAG_AUTH: &str = "auth";
 pub(crate) const TAG_ORGS: &str = "orgs";
 pub(crate) const TAG_KEYS: &str = "api-keys";
 
-fn api() -> OpenApiRouter<Services> {
-    OpenApiRouter::new()
-        .routes(routes!(account::register))
-        .routes(routes!(account::verify_email_query))
-        .routes(routes!(account::verify_email_path))
-        .routes(routes!(account::resend_verification))
-        .routes(routes!(account::forgot_password))
-        .routes(routes!(account::reset_password))
-        .routes(routes!(account::me, account::update_me))
-        .routes(routes!(account::change_password))
-        .routes(routes!(sessions::login))
-        .routes(routes!(sessions::refresh))
-        .routes(routes!(sessions::logout))
-        .routes(routes!(sessions::logout_all))
-        .routes(routes!(sessions::switch_org))
-        .routes(routes!(orgs::current, orgs::rename))
-        .routes(routes!(orgs::members))
-        .routes(routes!(orgs::invite, orgs::list_invitations))
-        .routes(routes!(orgs::revoke_invitation))
-        .routes(routes!(orgs::accept_invitation))
-        .routes(routes!(orgs::change_role, orgs::remove_member))
-        .routes(routes!(api_keys::create, api_keys::list))
-        .routes(routes!(api_keys::delete))
-        .routes(routes!(jwks::jwks))
-}
+skiff_http::endpoints!(
+    Services;
+    account::register,
+    account::verify_email_query,
+    account::verify_email_path,
+    account::resend_verification,
+    account::forgot_password,
+    account::reset_password,
+    account::me,
+    account::update_me,
+    account::change_password,
+    sessions::login,
+    sessions::refresh,
+    sessions::logout,
+    sessions::logout_all,
+    sessions::switch_org,
+    orgs::current,
+    orgs::rename,
+    orgs::members,
+    orgs::invite,
+    orgs::list_invitations,
+    orgs::revoke_invitation,
+    orgs::accept_invitation,
+    orgs::change_role,
+    orgs::remove_member,
+    api_keys::create,
+    api_keys::list,
+    api_keys::delete,
+    jwks::jwks,
+);
 
 /// This group's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    documented().into_openapi()
 }
 
 /// The whole API's OpenAPI document (every group's), checked in at the
@@ -57,8 +60,7 @@ pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
 
 /// Every route of the group, plus `/api/v1/openapi.json`.
 pub fn router() -> axum::Router<Services> {
-    let (router, _doc) = api().split_for_parts();
-    router.merge(skiff_http::openapi::router(OPENAPI_JSON))
+    served().merge(skiff_http::openapi::router(OPENAPI_JSON))
 }
 
 /// The `auth` Lambda's whole HTTP surface (health, the group's routes, the whole

@@ -28,8 +28,6 @@ use skiff_identity::{Role, users};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 const TAG_PLANS: &str = "plans";
 const TAG_BILLING: &str = "billing";
@@ -37,27 +35,27 @@ const TAG_SERVICE: &str = "service";
 
 type Problems = skiff_http::openapi::ProblemDetails;
 
-fn api() -> OpenApiRouter<Services> {
-    OpenApiRouter::new()
-        .routes(routes!(list_plans))
-        .routes(routes!(get_plan))
-        .routes(routes!(checkout))
-        .routes(routes!(get_subscription, cancel_subscription))
-        .routes(routes!(portal))
-        .routes(routes!(billing_events))
-        .routes(routes!(webhook))
-        .routes(routes!(service_profile_route))
-}
+skiff_http::endpoints!(
+    Services;
+    list_plans,
+    get_plan,
+    checkout,
+    get_subscription,
+    cancel_subscription,
+    portal,
+    billing_events,
+    webhook,
+    service_profile_route,
+);
 
 /// This group's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    documented().into_openapi()
 }
 
 /// Every route of the group, without the payment simulator's.
 pub fn router() -> axum::Router<Services> {
-    let (router, _doc) = api().split_for_parts();
-    router.layer(axum::Extension(Runtime::new()))
+    served().layer(axum::Extension(Runtime::new()))
 }
 
 /// [`router`], plus the payment simulator's routes where the configuration enables

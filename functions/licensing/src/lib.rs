@@ -34,41 +34,39 @@ use skiff_http::{ApiError, ApiResult};
 use skiff_licensing::model::Status;
 use skiff_licensing::signing::PublicKeyInfo;
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 const TAG: &str = "licenses";
 
 type Problems = skiff_http::openapi::ProblemDetails;
 
-fn api() -> OpenApiRouter<Services> {
-    OpenApiRouter::new()
-        .routes(routes!(list))
-        .routes(routes!(public_key))
-        .routes(routes!(audit))
-        .routes(routes!(validate))
-        .routes(routes!(activate))
-        .routes(routes!(deactivate))
-        .routes(routes!(deactivate_machine))
-        .routes(routes!(acquire))
-        .routes(routes!(heartbeat))
-        .routes(routes!(release))
-        .routes(routes!(heartbeat_session))
-        .routes(routes!(release_session))
-        .routes(routes!(get_license))
-        .routes(routes!(download))
-        .routes(routes!(sessions))
-        .routes(routes!(key_status))
-}
+skiff_http::endpoints!(
+    Services;
+    list,
+    public_key,
+    audit,
+    validate,
+    activate,
+    deactivate,
+    deactivate_machine,
+    acquire,
+    heartbeat,
+    release,
+    heartbeat_session,
+    release_session,
+    get_license,
+    download,
+    sessions,
+    key_status,
+);
 
 /// This group's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    documented().into_openapi()
 }
 
 /// The licensing routes.
 pub fn router() -> axum::Router<Services> {
-    api().split_for_parts().0
+    served()
 }
 
 /// Count one request of `subject` against `per_minute` (the shared store-backed
