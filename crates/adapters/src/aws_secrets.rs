@@ -7,6 +7,7 @@
 //! `set` writes the updated object and refreshes the cache. Keys are never
 //! generated here: a name absent from the object is `Missing`.
 
+use crate::aws::Lazy;
 use crate::sdk_retry::{describe, is_transient, retry};
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
@@ -47,7 +48,7 @@ struct Cached {
 
 /// Secrets Manager-backed secrets with a per-container cache.
 pub struct AwsSecrets {
-    client: Client,
+    client: Lazy<Client>,
     secret_id: String,
     policy: CachePolicy,
     clock: SharedClock,
@@ -80,7 +81,7 @@ fn lookup(values: &Map<String, Value>, name: SecretName) -> Result<SecretValue, 
 impl AwsSecrets {
     /// Read the secret `secret_id` (name or ARN) lazily, on the first `get`, with the
     /// default cache policy and the system clock.
-    pub fn new(client: Client, secret_id: String) -> Self {
+    pub fn new(client: impl Into<Lazy<Client>>, secret_id: String) -> Self {
         Self::with_policy(
             client,
             secret_id,
@@ -91,13 +92,13 @@ impl AwsSecrets {
 
     /// As [`AwsSecrets::new`], aging the cache by `clock` under `policy`.
     pub fn with_policy(
-        client: Client,
+        client: impl Into<Lazy<Client>>,
         secret_id: String,
         policy: CachePolicy,
         clock: SharedClock,
     ) -> Self {
         Self {
-            client,
+            client: client.into(),
             secret_id,
             policy,
             clock,

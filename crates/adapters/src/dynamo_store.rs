@@ -14,6 +14,7 @@
 //! exponential backoff, the SDK's own retries being switched off so there is
 //! exactly one retry layer.
 
+use crate::aws::Lazy;
 use crate::sdk_retry::{self, GaveUp, Policy};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -70,22 +71,26 @@ const TRANSIENT_REASONS: [&str; 4] = [
 
 /// The DynamoDB item store.
 pub struct DynamoStore {
-    client: Client,
+    client: Lazy<Client>,
     table: String,
     clock: SharedClock,
 }
 
 impl DynamoStore {
     /// Wrap a client for `table`; the clock decides expiry (DynamoDB TTL only deletes).
-    pub fn new(client: Client, table: String, clock: SharedClock) -> Self {
-        // One retry layer (ours, which also knows transaction conflicts), not two.
-        let conf = client
-            .config()
-            .to_builder()
-            .retry_config(RetryConfig::disabled())
-            .build();
+    /// Made on first use, like `client` itself.
+    pub fn new(client: impl Into<Lazy<Client>>, table: String, clock: SharedClock) -> Self {
+        let client = client.into();
         Self {
-            client: Client::from_conf(conf),
+            // One retry layer (ours, which also knows transaction conflicts), not two.
+            client: Lazy::new(move || {
+                let conf = client
+                    .config()
+                    .to_builder()
+                    .retry_config(RetryConfig::disabled())
+                    .build();
+                Client::from_conf(conf)
+            }),
             table,
             clock,
         }

@@ -13,6 +13,7 @@
 //! are retried by the shared loop ([`sdk_retry`], its standard policy) with
 //! full-jitter exponential backoff, then surface as [`BlobError::Unavailable`].
 
+use crate::aws::Lazy;
 use crate::fs_blobs::{checked_content_type, method_of, ttl_secs};
 use crate::sdk_retry::{self, STANDARD};
 use async_trait::async_trait;
@@ -46,7 +47,7 @@ const TRANSIENT_CODES: &[&str] = &[
 /// A bucket of blobs in S3.
 #[derive(Clone)]
 pub struct S3BlobStore {
-    client: aws_sdk_s3::Client,
+    client: Lazy<aws_sdk_s3::Client>,
     bucket: String,
     clock: SharedClock,
 }
@@ -62,14 +63,22 @@ enum Failure {
 impl S3BlobStore {
     /// Use `bucket` through `client` (its SDK-level retries are disabled in favour of
     /// the adapter's); `clock` dates presigned URLs.
-    pub fn new(client: aws_sdk_s3::Client, bucket: String, clock: SharedClock) -> Self {
-        let config = client
-            .config()
-            .to_builder()
-            .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
-            .build();
+    /// the adapter's); `clock` dates presigned URLs. The client is made on first use.
+    pub fn new(
+        client: impl Into<Lazy<aws_sdk_s3::Client>>,
+        bucket: String,
+        clock: SharedClock,
+    ) -> Self {
+        let client = client.into();
         Self {
-            client: aws_sdk_s3::Client::from_conf(config),
+            client: Lazy::new(move || {
+                let config = client
+                    .config()
+                    .to_builder()
+                    .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+                    .build();
+                aws_sdk_s3::Client::from_conf(config)
+            }),
             bucket,
             clock,
         }

@@ -3,6 +3,7 @@
 //! should not be retried; throttling and outages are retried here with jittered
 //! backoff, then reported `Unavailable` so the outbox tries again later.
 
+use crate::aws::Lazy;
 use crate::sdk_retry::{describe, is_transient, retry};
 use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
@@ -22,7 +23,7 @@ const REJECTED_CODES: &[&str] = &[
 
 /// Sends through SES v2 from one verified address.
 pub struct SesMailer {
-    client: Client,
+    client: Lazy<Client>,
     from: String,
 }
 
@@ -80,8 +81,11 @@ where
 
 impl SesMailer {
     /// `from` must be an identity (address or domain) verified in SES.
-    pub fn new(client: Client, from: String) -> Self {
-        Self { client, from }
+    pub fn new(client: impl Into<Lazy<Client>>, from: String) -> Self {
+        Self {
+            client: client.into(),
+            from,
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 //! making them visible again at once, so each listing adds one to their receive
 //! count and two concurrent listings may each see part of the DLQ.
 
+use crate::aws::Lazy;
 use crate::queue_rules::{
     MAX_WAIT, ceil_secs, check_batch, check_body, check_receive, check_visibility,
 };
@@ -46,7 +47,7 @@ const STALE_RECEIPT_CODES: &[&str] = &[
 
 /// The SQS-backed queue: the outbox URL and its dead-letter queue's URL.
 pub struct SqsQueue {
-    client: Client,
+    client: Lazy<Client>,
     queue_url: String,
     dlq_url: String,
 }
@@ -99,9 +100,9 @@ fn received(m: Message) -> Result<Received, QueueError> {
 
 impl SqsQueue {
     /// Wrap the outbox queue and its dead-letter queue.
-    pub fn new(client: Client, queue_url: String, dlq_url: String) -> Self {
+    pub fn new(client: impl Into<Lazy<Client>>, queue_url: String, dlq_url: String) -> Self {
         Self {
-            client,
+            client: client.into(),
             queue_url,
             dlq_url,
         }

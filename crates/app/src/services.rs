@@ -3,6 +3,7 @@
 
 use crate::config::AppConfig;
 use skiff_adapters as adapters;
+use skiff_adapters::aws::Lazy;
 use skiff_core::clock::SharedClock;
 use skiff_core::config::{Backend, Config, MailTransport, SmtpSettings};
 use skiff_core::ports::mail::Mailer;
@@ -115,8 +116,8 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
     })
 }
 
-/// DynamoDB, S3, SQS, SES v2 and Secrets Manager; clients built once, with
-/// region and credentials from the environment.
+/// DynamoDB, S3, SQS, SES v2 and Secrets Manager; each client built on its first
+/// use and kept, with region and credentials from the environment.
 pub async fn aws(config: AppConfig, clock: SharedClock) -> Result<Services, StartupError> {
     let endpoint = config.aws.as_ref().and_then(|a| a.endpoint_url.clone());
     let sdk = adapters::aws::sdk_config(endpoint.as_deref()).await;
@@ -134,10 +135,13 @@ pub async fn aws_with_sdk(
         .aws
         .clone()
         .ok_or_else(|| StartupError::Adapter("AWS resources not configured".into()))?;
-    let sdk = sdk.clone();
-    let s3 = adapters::aws::s3_client(&sdk, res.endpoint_url.is_some());
+    let path_style = res.endpoint_url.is_some();
+    let s3 = {
+        let sdk = sdk.clone();
+        Lazy::new(move || adapters::aws::s3_client(&sdk, path_style))
+    };
     let secrets: Arc<dyn Secrets> = Arc::new(adapters::aws_secrets::AwsSecrets::with_policy(
-        aws_sdk_secretsmanager::Client::new(&sdk),
+        Lazy::from_sdk(sdk, aws_sdk_secretsmanager::Client::new),
         res.secret_id.clone(),
         adapters::aws_secrets::CachePolicy {
             ttl: Duration::from_secs(config.secrets_cache.ttl_secs),
@@ -148,13 +152,13 @@ pub async fn aws_with_sdk(
     let mailer: Arc<dyn Mailer> = match &config.mail.transport {
         MailTransport::Smtp(smtp) => smtp_mailer(&config, smtp, secrets.as_ref()).await?,
         MailTransport::Dev | MailTransport::Ses => Arc::new(adapters::ses_mail::SesMailer::new(
-            aws_sdk_sesv2::Client::new(&sdk),
+            Lazy::from_sdk(sdk, aws_sdk_sesv2::Client::new),
             config.mail_from.clone(),
         )),
     };
     Ok(Services {
         store: Arc::new(adapters::dynamo_store::DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&sdk),
+            Lazy::from_sdk(sdk, aws_sdk_dynamodb::Client::new),
             res.table.clone(),
             clock.clone(),
         )),
@@ -169,7 +173,7 @@ pub async fn aws_with_sdk(
             clock.clone(),
         )),
         queue: Arc::new(adapters::sqs_queue::SqsQueue::new(
-            aws_sdk_sqs::Client::new(&sdk),
+            Lazy::from_sdk(sdk, aws_sdk_sqs::Client::new),
             res.queue_url.clone(),
             res.dlq_url.clone(),
         )),
