@@ -8,8 +8,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use skiff_core::services::Services;
 use std::time::Duration;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 const TAG: &str = "health";
@@ -17,22 +15,16 @@ const TAG: &str = "health";
 /// The paths [`router`] serves, all `GET`; the template routes them to one function.
 pub const PATHS: [&str; 4] = ["/healthz", "/livez", "/readyz", "/version"];
 
-fn api() -> OpenApiRouter<Services> {
-    OpenApiRouter::new()
-        .routes(routes!(healthz))
-        .routes(routes!(livez))
-        .routes(routes!(readyz))
-        .routes(routes!(version))
-}
+crate::endpoints!(Services; healthz, livez, readyz, version);
 
 /// The health routes; every HTTP surface (each Lambda, the local server) mounts them.
 pub fn router() -> axum::Router<Services> {
-    api().split_for_parts().0
+    served()
 }
 
 /// The health routes' part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    documented().into_openapi()
 }
 
 fn live() -> Json<Value> {
