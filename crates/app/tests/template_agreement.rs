@@ -1243,7 +1243,8 @@ const AWS_ADAPTERS: [(&str, &str); 5] = [
 ];
 
 /// The SDK operations a source calls on a client: `client.<op>(` and
-/// `client\n    .<op>(` (the fluent builders the adapters use).
+/// `client\n    .<op>(` (the fluent builders the adapters use); not `clone`, `config`
+/// or `into` (the adapters wrap a client in its lazy cell).
 fn client_calls(text: &str) -> BTreeSet<String> {
     let mut ops = BTreeSet::new();
     for (i, _) in text.match_indices("client") {
@@ -1257,7 +1258,7 @@ fn client_calls(text: &str) -> BTreeSet<String> {
             .collect();
         if !op.is_empty()
             && rest[op.len()..].starts_with('(')
-            && !["clone", "config"].contains(&op.as_str())
+            && !["clone", "config", "into"].contains(&op.as_str())
         {
             ops.insert(op);
         }
