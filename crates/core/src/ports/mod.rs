@@ -7,3 +7,4 @@ pub mod payments;
 pub mod queue;
 pub mod secrets;
 pub mod store;
+pub mod vectors;
