@@ -11,3 +11,4 @@ mod licensing;
 mod outbox;
 mod pages;
 mod pagination;
+mod scripts;

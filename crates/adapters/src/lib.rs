@@ -19,4 +19,5 @@ pub mod sqlite_store;
 mod sqlite_writer;
 pub mod sqs_queue;
 pub mod stripe;
+pub mod system_dns;
 pub mod testing;

@@ -42,7 +42,8 @@ impl AppConfig {
         let licensing = skiff_licensing::config::LicensingConfig::from_lookup(|n| {
             vars.get(n).map(String::as_str)
         })?;
-        let settings = Settings::new().with(billing).with(licensing);
+        let scripts = skiff_scripts::settings::ScriptsSettings::from_vars(&vars, &core)?;
+        let settings = Settings::new().with(billing).with(licensing).with(scripts);
         Ok(Self { core, settings })
     }
 

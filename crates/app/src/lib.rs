@@ -21,6 +21,7 @@ use skiff_core::scheduler::Jobs;
 pub fn registry() -> Registry {
     let mut registry = Registry::core();
     skiff_identity::mail::register(&mut registry);
+    skiff_scripts::register(&mut registry);
     registry
 }
 

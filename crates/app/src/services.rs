@@ -112,6 +112,7 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
             secrets,
             write_gate: Arc::new(skiff_billing::service_profile::ServiceProfileGate),
             clock,
+            resolver: Arc::new(adapters::system_dns::SystemResolver::new()),
         },
     })
 }
@@ -183,6 +184,7 @@ pub async fn aws_with_sdk(
         settings: Arc::new(config.settings),
         config: Arc::new(config.core),
         clock,
+        resolver: Arc::new(adapters::system_dns::SystemResolver::new()),
     })
 }
 

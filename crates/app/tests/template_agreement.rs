@@ -442,7 +442,12 @@ fn variables_read_by_the_libraries() -> BTreeSet<String> {
         "crates/app",
     ]
     .into_iter()
-    .chain(["domains/identity", "domains/billing", "domains/licensing"]);
+    .chain([
+        "domains/identity",
+        "domains/billing",
+        "domains/licensing",
+        "domains/scripts",
+    ]);
     for file in libraries.flat_map(|dir| rust_files(&repo_root().join(dir).join("src"))) {
         let text = non_test_source(&file);
         for piece in text.split('"').skip(1).step_by(2) {
@@ -867,6 +872,37 @@ fn route(method: &str, path: &str) -> Route {
     (method.to_ascii_uppercase(), normalized)
 }
 
+/// The API of hosts claimed by scripts apps: one `$default` route, to scripts.
+const CLAIMED_HOSTS_API: &str = "ScriptsHostApi";
+
+#[test]
+fn claimed_hosts_reach_only_the_scripts_function() {
+    let t = template();
+    let mut found = vec![];
+    for (name, f) in resources_of_type(&t, "AWS::Serverless::Function") {
+        let Some(events) = at(f, &["Properties"]).get("Events") else {
+            continue;
+        };
+        for e in events.as_mapping().expect("Events is a mapping").values() {
+            let p = e.get("Properties");
+            if p.and_then(|p| p.get("ApiId"))
+                .is_some_and(|a| is_ref(a, CLAIMED_HOSTS_API))
+            {
+                let p = p.unwrap();
+                found.push((
+                    name,
+                    str_of(at(p, &["Method"])).to_owned(),
+                    str_of(at(p, &["Path"])).to_owned(),
+                ));
+            }
+        }
+    }
+    assert_eq!(
+        found,
+        [("ScriptsFunction", "ANY".to_owned(), "$default".to_owned())]
+    );
+}
+
 /// Each function's HttpApi events as routes (resource name → routes, in order).
 fn template_routes(t: &Value) -> BTreeMap<String, Vec<Route>> {
     let mut out = BTreeMap::new();
@@ -879,6 +915,7 @@ fn template_routes(t: &Value) -> BTreeMap<String, Vec<Route>> {
             .expect("Events is a mapping")
             .values()
             .filter(|e| e.get("Type").and_then(Value::as_str) == Some("HttpApi"))
+            .filter(|e| !is_ref(at(e, &["Properties", "ApiId"]), CLAIMED_HOSTS_API))
             .map(|e| {
                 let p = at(e, &["Properties"]);
                 assert!(
@@ -939,6 +976,18 @@ fn code_routes(crate_dir: &Path) -> BTreeSet<Route> {
                 continue; // a computed path (none in the function crates today)
             };
             let (path, handlers) = rest.split_once('"').expect("a closed literal");
+            // `any(…)` under a literal prefix is the API's `ANY <prefix>/{proxy+}`.
+            if handlers
+                .trim_start()
+                .trim_start_matches(',')
+                .trim_start()
+                .starts_with("any(")
+            {
+                let prefix = &path[..path.find('{').unwrap_or(path.len())];
+                let prefix = prefix.trim_end_matches('/');
+                routes.insert(route("any", &format!("{prefix}/{{proxy+}}")));
+                continue;
+            }
             for method in METHODS {
                 for (j, _) in handlers.match_indices(&format!("{method}(")) {
                     let before = handlers[..j].chars().next_back();
@@ -1360,6 +1409,7 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
     );
     add("BillingFunction", vec![send.clone(), secret.clone()]);
     add("LicensingFunction", vec![secret.clone()]);
+    add("ScriptsFunction", vec![send.clone(), secret.clone()]);
     add(
         "OutboxFunction",
         vec![

@@ -1,4 +1,5 @@
-//! Prefixed identifiers (`usr_…`, `org_…`, `key_…`, `ses_…`, `inv_…`, `lic_…`, `seat_…`): a UUIDv7 in simple
+//! Prefixed identifiers (`usr_…`, `org_…`, `key_…`, `ses_…`, `inv_…`, `lic_…`, `seat_…`, and scripts'
+//! `app_…`, `scr_…`, `rte_…`, `exe_…`, `trg_…`, `dlt_…`, `doc_…`): a UUIDv7 in simple
 //! form behind a type prefix, so an id says what it names and ids of different
 //! kinds can never be swapped by mistake. Parsing checks the shape, so an id that
 //! reaches a repository is well-formed.
@@ -124,6 +125,48 @@ prefixed_id!(
     /// A seat session: one machine's use of a floating seat, from acquire to end.
     SeatSessionId,
     "seat_"
+);
+
+prefixed_id!(
+    /// A scripts app: the isolation unit of scripts inside an org.
+    AppId,
+    "app_"
+);
+
+prefixed_id!(
+    /// A script (an endpoint or a module) of an app.
+    ScriptId,
+    "scr_"
+);
+
+prefixed_id!(
+    /// A user route of a scripts app (a method and path pattern → a script).
+    RouteId,
+    "rte_"
+);
+
+prefixed_id!(
+    /// One run of a script.
+    ExecutionId,
+    "exe_"
+);
+
+prefixed_id!(
+    /// A trigger: what runs a script when data changes, on a schedule or on a topic.
+    TriggerId,
+    "trg_"
+);
+
+prefixed_id!(
+    /// A trigger's message that failed its last attempt.
+    DeadLetterId,
+    "dlt_"
+);
+
+prefixed_id!(
+    /// A document of a scripts app's document collection.
+    DocumentId,
+    "doc_"
 );
 
 /// A subscription at the payment provider (`sub_…`): the provider chooses the rest,

@@ -6,6 +6,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::ids::OrgId;
 use crate::ports::blobs::BlobStore;
+use crate::ports::dns::Resolver;
 use crate::ports::mail::Mailer;
 use crate::ports::queue::Queue;
 use crate::ports::secrets::Secrets;
@@ -33,6 +34,8 @@ pub struct Services {
     /// Asked by the write-lock layer before a locked route runs.
     pub write_gate: Arc<dyn WriteGate>,
     pub clock: SharedClock,
+    /// DNS: addresses for outbound calls of scripts, TXT proofs of claimed domains.
+    pub resolver: Arc<dyn Resolver>,
 }
 
 /// Whether an org may change its data now. Billing's service profile decides

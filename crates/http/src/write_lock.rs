@@ -26,7 +26,12 @@ pub const ORG_ADMIN_PREFIX: &str = "/api/v1/orgs/current";
 
 /// Every path prefix whose mutations obey the write gate. A new domain whose
 /// writes a locked org must not make adds its prefix here.
-pub const LOCKED_PREFIXES: &[&str] = &[ORG_ADMIN_PREFIX];
+pub const LOCKED_PREFIXES: &[&str] = &[ORG_ADMIN_PREFIX, SCRIPTS_APPS_PREFIX, SCRIPTS_PREFIX];
+
+/// Scripts' admin routes: a locked org keeps reading its apps, scripts and logs,
+/// but changes and runs nothing from the API (its public `/run` routes still answer).
+pub const SCRIPTS_APPS_PREFIX: &str = "/api/v1/apps";
+pub const SCRIPTS_PREFIX: &str = "/api/v1/scripts";
 
 /// Wrap every route of `router` (apply after adding the routes).
 pub fn layer<S: Clone + Send + Sync + 'static>(

@@ -139,3 +139,97 @@ pub async fn usage(s: &Services, org_id: &OrgId, name: &str) -> BillingResult<i6
         .and_then(|i| i.get_i64("used"))
         .unwrap_or(0))
 }
+
+/// Bytes per unit of the `storage_gb` limit.
+pub const BYTES_PER_GB: i64 = 1_000_000_000;
+
+/// The counter of bytes stored against `storage_gb` (documents, files, records):
+/// one per org, shared by every domain that stores data for it.
+pub const STORAGE_BYTES: &str = "storage_bytes";
+
+/// A transaction write that takes `amount` units of quota `name` within the
+/// plan's limit of the same name, so the quota moves with the change it pays for
+/// (all or nothing). When the transaction fails on this write's condition, answer
+/// [`quota_exceeded`].
+pub async fn reserve_write(
+    s: &Services,
+    org_id: &OrgId,
+    name: &str,
+    amount: i64,
+) -> BillingResult<skiff_core::ports::store::Write> {
+    let bound = limit(s, org_id, name).await?.bound();
+    Ok(bounded_add(keys::quota(org_id, name), amount, bound))
+}
+
+/// [`reserve_write`] for stored bytes: counted on [`STORAGE_BYTES`], bounded by
+/// the plan's `storage_gb`.
+pub async fn reserve_bytes_write(
+    s: &Services,
+    org_id: &OrgId,
+    bytes: i64,
+) -> BillingResult<skiff_core::ports::store::Write> {
+    let bound = limit(s, org_id, "storage_gb")
+        .await?
+        .bound()
+        .map(|gb| gb.saturating_mul(BYTES_PER_GB));
+    Ok(bounded_add(
+        keys::quota(org_id, STORAGE_BYTES),
+        bytes,
+        bound,
+    ))
+}
+
+/// A transaction write that gives `amount` units of counter `name` back. It is
+/// unconditional, so a deletion never fails on its quota.
+pub fn release_write(org_id: &OrgId, name: &str, amount: i64) -> skiff_core::ports::store::Write {
+    use skiff_core::ports::store::{Change, Write};
+    Write::Update {
+        key: keys::quota(org_id, name),
+        changes: vec![Change::Add("used".into(), -amount)],
+        condition: None,
+    }
+}
+
+fn bounded_add(
+    key: skiff_core::ports::store::Key,
+    amount: i64,
+    bound: Option<i64>,
+) -> skiff_core::ports::store::Write {
+    use skiff_core::ports::store::{Change, Cmp, Condition, Write};
+    let condition = match bound {
+        None => None,
+        // More than the whole limit: a condition that never holds.
+        Some(max) if amount > max => {
+            Some(Condition::All(vec![Condition::Exists, Condition::Absent]))
+        }
+        Some(max) => Some(Condition::Any(vec![
+            Condition::AttrMissing("used".into()),
+            Condition::attr("used", Cmp::Le, max - amount),
+        ])),
+    };
+    Write::Update {
+        key,
+        changes: vec![Change::Add("used".into(), amount)],
+        condition,
+    }
+}
+
+/// The 403 `QUOTA_EXCEEDED` of quota `name` (after a [`reserve_write`] failed).
+pub async fn quota_exceeded(s: &Services, org_id: &OrgId, name: &str) -> BillingError {
+    let limit = match limit(s, org_id, name).await {
+        Ok(l) => l,
+        Err(e) => return e,
+    };
+    let mut extra = Map::new();
+    extra.insert("quota".into(), name.into());
+    extra.insert("limit".into(), json!(limit.0));
+    extra.insert(
+        "upgrade_url".into(),
+        crate::settings(s).upgrade_url.clone().into(),
+    );
+    forbidden(
+        "QUOTA_EXCEEDED",
+        format!("the plan allows {} of `{name}`", limit.0),
+        extra,
+    )
+}

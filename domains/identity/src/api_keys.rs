@@ -15,6 +15,7 @@ use super::orgs;
 use super::roles::{Role, Scopes};
 use super::secrets;
 use serde::{Deserialize, Serialize};
+use skiff_core::ids::AppId;
 use skiff_core::ports::store::{
     Change, Cmp, Condition, ItemStore, Key, NewItem, Query, StoreError, Write,
 };
@@ -46,6 +47,9 @@ pub struct ApiKey {
     /// Unix seconds of the latest use, to within [`LAST_USED_GRANULARITY_SECS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<i64>,
+    /// The one scripts app the key is bound to, if any: it reaches no other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<AppId>,
 }
 
 impl ApiKey {
@@ -100,6 +104,8 @@ pub struct NewKey<'a> {
     pub role: Role,
     /// Unix seconds; `None`: the key never expires.
     pub expires_at: Option<i64>,
+    /// Bind the key to one scripts app.
+    pub app_id: Option<&'a AppId>,
 }
 
 /// Create a key; returns its description and the raw key (shown once).
@@ -115,6 +121,7 @@ pub async fn create(
         scopes,
         role,
         expires_at,
+        app_id,
     } = new;
     let lookup = hex::encode(rand::random::<[u8; LOOKUP_HEX / 2]>());
     let (secret, secret_hash) = secrets::generate();
@@ -129,6 +136,7 @@ pub async fn create(
         created_at: now,
         expires_at,
         last_used_at: None,
+        app_id: app_id.cloned(),
     };
     let stored = Stored {
         key: key.clone(),
@@ -267,6 +275,19 @@ pub async fn list(store: &dyn ItemStore, org: &OrgId) -> Result<Vec<ApiKey>, Sto
             None => return Ok(out),
         }
     }
+}
+
+/// One of the org's keys, by id.
+pub async fn get(
+    store: &dyn ItemStore,
+    org: &OrgId,
+    id: &ApiKeyId,
+) -> Result<Option<ApiKey>, StoreError> {
+    store
+        .get(&listing_key(org, id))
+        .await?
+        .map(|i| i.parse())
+        .transpose()
 }
 
 /// Delete one of the org's keys; `false` if the org has no such key.

@@ -210,6 +210,7 @@ fn new_key<'a>(
         scopes,
         role: Role::Admin,
         expires_at,
+        app_id: None,
     }
 }
 

@@ -47,6 +47,9 @@ pub struct KeyResponse {
     /// RFC 3339, to the minute; absent until the key is first used.
     #[serde(skip_serializing_if = "Option::is_none")]
     last_used_at: Option<String>,
+    /// The scripts app the key is bound to (created at `/apps/{app}/api-keys`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_id: Option<skiff_identity::ids::AppId>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,6 +77,7 @@ fn key_response(k: ApiKey) -> KeyResponse {
         created_at: rfc3339(k.created_at),
         expires_at: k.expires_at.map(rfc3339),
         last_used_at: k.last_used_at.map(rfc3339),
+        app_id: k.app_id,
     }
 }
 
@@ -166,6 +170,7 @@ pub async fn create(
             scopes: &scopes,
             role: principal.role,
             expires_at,
+            app_id: None,
         },
     )
     .await?;

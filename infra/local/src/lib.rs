@@ -55,7 +55,8 @@ pub fn api_router(services: &Services) -> axum::Router<Services> {
             &services.config,
             skiff_billing::settings(services),
         ))
-        .merge(skiff_fn_licensing::router());
+        .merge(skiff_fn_licensing::router())
+        .merge(skiff_fn_scripts::router());
     // The same write lock every Lambda's surface has (see ARCHITECTURE.md,
     // Write-locking).
     skiff_http::write_lock::layer(groups, services)
@@ -88,6 +89,8 @@ pub async fn start(config: AppConfig, listener: TcpListener) -> anyhow::Result<R
         Some(_) => router,
     };
     let app = skiff_http::with_common_layers(router, &config);
+    // Hosts claimed by scripts apps are served at their root, as on AWS.
+    let app = skiff_fn_scripts::with_claimed_hosts(app, &services);
 
     let (stop, stopped) = watch::channel(false);
     let mut tasks = vec![];

@@ -2,6 +2,7 @@
 //! embedded and an AWS adapter (see ARCHITECTURE.md, Ports and adapters).
 
 pub mod blobs;
+pub mod dns;
 pub mod mail;
 pub mod payments;
 pub mod queue;
