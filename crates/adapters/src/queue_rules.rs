@@ -1,7 +1,7 @@
 //! Request checks both queue adapters apply before touching their backend, so the
 //! embedded queue refuses exactly what SQS refuses.
 
-use skiff_core::ports::queue::{MAX_BATCH, MAX_BODY_BYTES, QueueError};
+use skiff_core::ports::queue::{MAX_BATCH, MAX_BODY_BYTES, MAX_DELAY, QueueError};
 use std::time::Duration;
 
 /// Longest visibility timeout SQS accepts (12 hours).
@@ -33,6 +33,18 @@ pub(crate) fn check_body(body: &str) -> Result<(), QueueError> {
         return Err(QueueError::Invalid(format!(
             "a message body must not contain the character U+{:04X}",
             c as u32
+        )));
+    }
+    Ok(())
+}
+
+/// A delay of at most [`MAX_DELAY`].
+pub(crate) fn check_delay(delay: Duration) -> Result<(), QueueError> {
+    if delay > MAX_DELAY {
+        return Err(QueueError::Invalid(format!(
+            "a message may be delayed at most {} s, not {} s",
+            MAX_DELAY.as_secs(),
+            delay.as_secs()
         )));
     }
     Ok(())

@@ -9,7 +9,7 @@
 //! write in an `IMMEDIATE` transaction so another process on the same file cannot
 //! interleave either.
 
-use crate::queue_rules::{check_batch, check_body, check_receive, check_visibility};
+use crate::queue_rules::{check_batch, check_body, check_delay, check_receive, check_visibility};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use skiff_core::clock::SharedClock;
@@ -148,6 +148,16 @@ impl SqliteQueue {
     }
 
     async fn insert(&self, bodies: Vec<String>) -> Result<Vec<String>, QueueError> {
+        self.insert_after(bodies, Duration::ZERO).await
+    }
+
+    /// Insert messages that become visible `delay` from now.
+    async fn insert_after(
+        &self,
+        bodies: Vec<String>,
+        delay: Duration,
+    ) -> Result<Vec<String>, QueueError> {
+        let delay_ms = millis(delay);
         let ids = self
             .run(move |_, conn, now| {
                 let tx = conn
@@ -158,12 +168,13 @@ impl SqliteQueue {
                     let mut stmt = tx
                         .prepare_cached(
                             "INSERT INTO messages (id, body, sent_at_ms, visible_at_ms)
-                             VALUES (?1, ?2, ?3, ?3)",
+                             VALUES (?1, ?2, ?3, ?4)",
                         )
                         .map_err(db_error)?;
                     for body in &bodies {
                         let id = new_id();
-                        stmt.execute(params![id, body, now]).map_err(db_error)?;
+                        stmt.execute(params![id, body, now, now + delay_ms])
+                            .map_err(db_error)?;
                         ids.push(id);
                     }
                 }
@@ -259,6 +270,14 @@ impl Queue for SqliteQueue {
     async fn send(&self, body: String) -> Result<String, QueueError> {
         check_body(&body)?;
         let mut ids = self.insert(vec![body]).await?;
+        ids.pop()
+            .ok_or_else(|| QueueError::Fatal("insert returned no id".into()))
+    }
+
+    async fn send_delayed(&self, body: String, delay: Duration) -> Result<String, QueueError> {
+        check_body(&body)?;
+        check_delay(delay)?;
+        let mut ids = self.insert_after(vec![body], delay).await?;
         ids.pop()
             .ok_or_else(|| QueueError::Fatal("insert returned no id".into()))
     }

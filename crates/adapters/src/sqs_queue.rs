@@ -11,7 +11,7 @@
 
 use crate::aws::Lazy;
 use crate::queue_rules::{
-    MAX_WAIT, ceil_secs, check_batch, check_body, check_receive, check_visibility,
+    MAX_WAIT, ceil_secs, check_batch, check_body, check_delay, check_receive, check_visibility,
 };
 use crate::sdk_retry::{ATTEMPTS, describe, is_transient, retry};
 use async_trait::async_trait;
@@ -244,6 +244,26 @@ impl Queue for SqsQueue {
                 .send_message()
                 .queue_url(&self.queue_url)
                 .message_body(&body)
+                .send()
+        })
+        .await
+        .map_err(|e| failure("sending", &e))?;
+        out.message_id
+            .ok_or_else(|| QueueError::Fatal("SQS returned no message id".into()))
+    }
+
+    async fn send_delayed(&self, body: String, delay: Duration) -> Result<String, QueueError> {
+        check_body(&body)?;
+        check_delay(delay)?;
+        // SQS counts whole seconds: round up, so a message never arrives early.
+        let secs = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+        let secs = i32::try_from(secs.min(MAX_DELAY.as_secs())).unwrap_or(900);
+        let out = retry("send delayed message", || {
+            self.client
+                .send_message()
+                .queue_url(&self.queue_url)
+                .message_body(&body)
+                .delay_seconds(secs)
                 .send()
         })
         .await

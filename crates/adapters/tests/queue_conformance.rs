@@ -163,6 +163,25 @@ async fn batch_send(h: Harness) {
     assert_eq!(q.depth().await.unwrap(), 3, "refused batches sent nothing");
 }
 
+async fn a_delayed_message_arrives_after_its_delay(h: Harness) {
+    let q = h.q();
+    let id = q.send_delayed("later".into(), SHORT).await.unwrap();
+    assert_eq!(
+        q.depth().await.unwrap(),
+        1,
+        "a delayed message counts as waiting"
+    );
+    assert_empty(q).await;
+    h.pass(PAST_SHORT).await;
+    let r = receive_one(q, LONG).await;
+    assert_eq!((r.message_id, r.body.as_str()), (id, "later"));
+    assert!(matches!(
+        q.send_delayed("too late".into(), MAX_DELAY + Duration::from_secs(1))
+            .await,
+        Err(QueueError::Invalid(_))
+    ));
+}
+
 async fn visibility_timeout_hides_then_redelivers(h: Harness) {
     let q = h.q();
     let id = q.send("slow job".into()).await.unwrap();
@@ -378,6 +397,7 @@ skiff_adapters::conformance_suite! {
     cases {
         send_receive_delete,
         batch_send,
+        a_delayed_message_arrives_after_its_delay,
         visibility_timeout_hides_then_redelivers,
         change_visibility_zero_makes_visible_now,
         stale_receipts_are_refused,

@@ -12,6 +12,9 @@ pub const MAX_BATCH: usize = 10;
 /// Largest message body (SQS's limit).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// Longest delay a message can be sent with (SQS's `DelaySeconds` limit).
+pub const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
+
 /// A received message. `receipt` is what `delete` and `extend` need; it is only
 /// valid for this delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +54,10 @@ pub enum QueueError {
 pub trait Queue: Send + Sync + 'static {
     /// Enqueue one message body; returns its message id.
     async fn send(&self, body: String) -> Result<String, QueueError>;
+
+    /// Enqueue one message body that becomes receivable only after `delay` (at most
+    /// [`MAX_DELAY`], whole seconds on SQS); returns its message id.
+    async fn send_delayed(&self, body: String, delay: Duration) -> Result<String, QueueError>;
 
     /// Enqueue up to [`MAX_BATCH`] bodies, all or an error.
     async fn send_batch(&self, bodies: Vec<String>) -> Result<Vec<String>, QueueError>;
