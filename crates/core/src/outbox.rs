@@ -6,6 +6,7 @@
 use crate::idempotency::{self, Claim};
 use crate::ports::mail::Email;
 use crate::ports::queue::QueueError;
+use crate::ports::store::{Condition, ItemStore, Key, NewItem, Write};
 use crate::services::Services;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -220,6 +221,191 @@ async fn process_envelope(services: &Services, registry: &Registry, envelope: En
             Outcome::Retry(e.0)
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Staged messages: the transactional outbox.
+// ---------------------------------------------------------------------------
+
+/// Partitions staged messages spread over (so no one partition runs hot).
+pub const STAGED_SHARDS: u32 = 8;
+
+/// How old a staged message must be before the sweeper sends it: the producer's
+/// own relay, right after its commit, has had this long.
+pub const RELAY_GRACE: Duration = Duration::from_secs(30);
+
+/// Most staged messages one sweep sends.
+pub const RELAY_BATCH: usize = 1000;
+
+fn staged_pk(shard: u32) -> String {
+    format!("OUTBOX#STAGED#{shard}")
+}
+
+fn shard_of(id: &str) -> u32 {
+    // FNV-1a: stable across processes (unlike the std hasher).
+    let mut h: u32 = 0x811c_9dc5;
+    for b in id.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h % STAGED_SHARDS
+}
+
+/// A message written into the store with the change that causes it, waiting to
+/// be sent to the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Staged {
+    pub envelope: Envelope,
+    /// Unix seconds before which the message must not be delivered.
+    pub not_before: i64,
+}
+
+impl Staged {
+    pub fn now(envelope: Envelope) -> Self {
+        let not_before = envelope.created_at;
+        Self {
+            envelope,
+            not_before,
+        }
+    }
+
+    fn key(&self) -> Key {
+        Key::new(
+            staged_pk(shard_of(&self.envelope.id)),
+            self.envelope.id.clone(),
+        )
+    }
+
+    /// The write that stages this message: put it in the same transaction as the
+    /// change that causes it, so a change that commits never loses its messages
+    /// and a change that fails sends none. Staging the same id twice fails the
+    /// transaction.
+    pub fn write(&self) -> Result<Write, QueueError> {
+        let body = serde_json::to_string(&self.envelope)
+            .map_err(|e| QueueError::Invalid(format!("message does not serialize: {e}")))?;
+        Ok(Write::Put {
+            item: NewItem::new(self.key())
+                .attr("body", body)
+                .attr("not_before", self.not_before)
+                .attr("staged_at", self.envelope.created_at),
+            condition: Some(Condition::Absent),
+        })
+    }
+}
+
+/// Send staged messages whose transaction committed, then drop them from the
+/// store. What fails here stays staged and the sweeper sends it later; a message
+/// sent twice (here and by the sweeper) is processed once, by its envelope id.
+pub async fn relay(services: &Services, staged: &[Staged]) {
+    relay_with(Ports::of(services), staged).await
+}
+
+/// The ports the relay works with (so its behaviour is tested on each adapter).
+#[derive(Clone, Copy)]
+pub struct Ports<'a> {
+    pub store: &'a dyn ItemStore,
+    pub queue: &'a dyn crate::ports::queue::Queue,
+    pub clock: &'a dyn crate::clock::Clock,
+}
+
+impl<'a> Ports<'a> {
+    pub fn of(services: &'a Services) -> Self {
+        Self {
+            store: services.store.as_ref(),
+            queue: services.queue.as_ref(),
+            clock: services.clock.as_ref(),
+        }
+    }
+}
+
+/// [`relay`] over the ports.
+pub async fn relay_with(ports: Ports<'_>, staged: &[Staged]) {
+    for s in staged {
+        if let Err(e) = send_staged(ports, s).await {
+            tracing::warn!(message_id = %s.envelope.id, error = %e, "staged message left for the sweeper");
+        }
+    }
+}
+
+async fn send_staged(ports: Ports<'_>, s: &Staged) -> Result<(), String> {
+    let body = serde_json::to_string(&s.envelope).map_err(|e| e.to_string())?;
+    let wait = (s.not_before - ports.clock.unix()).max(0) as u64;
+    let delay = Duration::from_secs(wait);
+    if delay > crate::ports::queue::MAX_DELAY {
+        return Err("not due within the queue's longest delay yet".into());
+    }
+    if delay.is_zero() {
+        ports.queue.send(body).await
+    } else {
+        ports.queue.send_delayed(body, delay).await
+    }
+    .map_err(|e| e.to_string())?;
+    ports
+        .store
+        .delete(&s.key(), None)
+        .await
+        .map_err(|e| format!("sent, but not unstaged: {e}"))?;
+    tracing::info!(message_id = %s.envelope.id, kind = %s.envelope.kind, "message enqueued");
+    Ok(())
+}
+
+/// The sweeper: send the staged messages older than [`RELAY_GRACE`] (their
+/// producer crashed or lost the queue after its commit). Bounded per run.
+pub async fn relay_stale(services: &Services) -> Result<String, String> {
+    relay_stale_with(Ports::of(services)).await
+}
+
+/// [`relay_stale`] over the ports.
+pub async fn relay_stale_with(ports: Ports<'_>) -> Result<String, String> {
+    let services = ports;
+    let cutoff = services.clock.unix() - RELAY_GRACE.as_secs() as i64;
+    let mut sent = 0;
+    let mut failed = 0;
+    for shard in 0..STAGED_SHARDS {
+        let mut cursor = None;
+        loop {
+            let page = services
+                .store
+                .query(
+                    crate::ports::store::Query::partition(staged_pk(shard))
+                        .limit(100)
+                        .after(cursor),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            for item in &page.items {
+                if item.get_i64("staged_at").unwrap_or(0) > cutoff {
+                    continue;
+                }
+                let Some(envelope) = item
+                    .get_str("body")
+                    .and_then(|b| serde_json::from_str::<Envelope>(b).ok())
+                else {
+                    tracing::error!(key = %item.key.sk, "unreadable staged message dropped");
+                    let _ = services.store.delete(&item.key, None).await;
+                    continue;
+                };
+                let staged = Staged {
+                    envelope,
+                    not_before: item.get_i64("not_before").unwrap_or(0),
+                };
+                match send_staged(ports, &staged).await {
+                    Ok(()) => sent += 1,
+                    Err(e) => {
+                        failed += 1;
+                        tracing::warn!(message_id = %staged.envelope.id, error = %e, "staged message not sent yet");
+                    }
+                }
+                if sent + failed >= RELAY_BATCH {
+                    return Ok(format!("sent {sent} staged messages ({failed} not yet)"));
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(format!("sent {sent} staged messages ({failed} not yet)"))
 }
 
 /// Delay before a failed message is retried: doubling from 2 s, capped.

@@ -37,10 +37,14 @@ pub struct JobReport {
 pub struct Jobs(Vec<Job>);
 
 impl Jobs {
-    /// The jobs the core defines itself (purging expired items); the wiring crate
+    /// The jobs the core defines itself (sending staged outbox messages whose
+    /// producer did not, purging expired items); the wiring crate
     /// adds each domain's.
     pub fn core() -> Self {
         let mut jobs = Self::default();
+        jobs.register(Job::new("relay_outbox", |s| {
+            Box::pin(crate::outbox::relay_stale(s))
+        }));
         jobs.register(Job::new("purge_expired_items", |s| {
             Box::pin(async move {
                 let n = s
