@@ -30,6 +30,7 @@ pub fn jobs() -> Jobs {
     let mut jobs = Jobs::core();
     skiff_billing::register_jobs(&mut jobs);
     skiff_licensing::register_jobs(&mut jobs);
+    skiff_scripts::register_jobs(&mut jobs);
     jobs
 }
 

@@ -1409,7 +1409,18 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
     );
     add("BillingFunction", vec![send.clone(), secret.clone()]);
     add("LicensingFunction", vec![secret.clone()]);
-    add("ScriptsFunction", vec![send.clone(), secret.clone()]);
+    let script_files = || {
+        ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+            .map(|a| g(a, "BlobBucket/*"))
+            .to_vec()
+    };
+    add(
+        "ScriptsFunction",
+        [send.clone(), secret.clone()]
+            .into_iter()
+            .chain(script_files())
+            .collect(),
+    );
     add(
         "OutboxFunction",
         vec![
@@ -1417,6 +1428,10 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
             secret.clone(),
             // A failed record's retry delay.
             g("sqs:ChangeMessageVisibility", "OutboxQueue"),
+            // Triggered scripts' files.
+            g("s3:GetObject", "BlobBucket/*"),
+            g("s3:PutObject", "BlobBucket/*"),
+            g("s3:DeleteObject", "BlobBucket/*"),
             g(
                 "ses:SendEmail",
                 "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}",
@@ -1428,7 +1443,7 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
 }
 
 /// Actions the code needs that no deployed function is granted, and why.
-const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 6] = [
+const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 3] = [
     (
         "sqs:ReceiveMessage",
         "the SQS event source receives for the outbox function; `skiff dead-letters` (operator credentials) reads the DLQ",
@@ -1441,9 +1456,6 @@ const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 6] = [
         "secretsmanager:PutSecretValue",
         "`skiff admin rotate-signing-key` (operator credentials) writes the secret",
     ),
-    ("s3:PutObject", "no deployed function stores blobs yet"),
-    ("s3:GetObject", "no deployed function reads blobs yet"),
-    ("s3:DeleteObject", "no deployed function deletes blobs yet"),
 ];
 
 /// A policy resource as [`Grant`] names it.

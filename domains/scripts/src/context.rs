@@ -68,6 +68,8 @@ pub struct RunContext {
     dropped_lines: RefCell<usize>,
     /// The modules being imported, outermost first (cycles and depth).
     pub(crate) imports: RefCell<Vec<String>>,
+    /// Data changes made so far (each gets its own id for its trigger messages).
+    changes: std::cell::Cell<u32>,
 }
 
 impl RunContext {
@@ -99,6 +101,21 @@ impl RunContext {
             logs: RefCell::new(vec![]),
             dropped_lines: RefCell::new(0),
             imports: RefCell::new(vec![]),
+            changes: std::cell::Cell::new(0),
+        }
+    }
+
+    /// Where this run's next data call acts: its org and app, its depth, and a
+    /// fresh change id.
+    pub fn data_scope(&self) -> crate::data::Scope {
+        let n = self.changes.get() + 1;
+        self.changes.set(n);
+        crate::data::Scope {
+            services: self.services.clone(),
+            org: self.org_id.clone(),
+            app: self.app.id.clone(),
+            depth: self.depth,
+            change_id: format!("{}.c{n}", self.execution_id),
         }
     }
 

@@ -13,6 +13,9 @@ pub mod access;
 pub mod apps;
 pub mod context;
 pub mod convert;
+pub mod cron;
+pub mod data;
+pub mod dead_letters;
 pub mod domains;
 pub mod error;
 mod hooks;
@@ -20,6 +23,7 @@ pub mod keys;
 pub mod logs;
 pub mod model;
 pub mod modules;
+pub mod net;
 pub mod routes;
 pub mod run;
 pub mod runtime;
@@ -28,6 +32,7 @@ pub mod scripts;
 pub mod sdk;
 pub mod service;
 pub mod settings;
+pub mod triggers;
 
 pub use error::{FieldProblem, ScriptsError, ScriptsResult};
 
@@ -54,7 +59,17 @@ pub fn runtime(services: &Services) -> Arc<runtime::Runtime> {
         .clone()
 }
 
-/// Scripts' outbox message kinds.
+/// Scripts' outbox message kinds: async route runs and trigger runs.
 pub fn register(registry: &mut skiff_core::outbox::Registry) {
     service::register(registry);
+    triggers::register(registry);
+}
+
+/// Scripts' periodic jobs: cron triggers and the dead-letter retention sweep.
+pub fn register_jobs(jobs: &mut skiff_core::scheduler::Jobs) {
+    use skiff_core::scheduler::Job;
+    jobs.register(Job::new("scripts_cron", |s| Box::pin(cron::fire_due(s))));
+    jobs.register(Job::new("scripts_dead_letters_sweep", |s| {
+        Box::pin(dead_letters::sweep(s))
+    }));
 }

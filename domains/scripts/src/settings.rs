@@ -32,6 +32,17 @@ pub struct ScriptsSettings {
     pub log_retention_days: u32,
     /// `SKIFF_SCRIPTS_DOMAIN_VERIFICATION`: `dns` or `accept` (dev only).
     pub domain_verification: DomainVerification,
+    /// Retry policy of triggers that do not set their own.
+    pub trigger_retry: crate::triggers::RetryPolicy,
+    /// `SKIFF_SCRIPTS_TRIGGER_MAX_DEPTH`: triggers a chain of writes may set off
+    /// (a triggered script writing data that triggers again) before it stops.
+    pub trigger_max_depth: u32,
+    /// `SKIFF_SCRIPTS_DEAD_LETTER_RETENTION_DAYS`.
+    pub dead_letter_retention_days: u32,
+    /// Outbound HTTP from scripts.
+    pub http: crate::net::HttpSettings,
+    /// `SKIFF_SCRIPTS_MAX_FILE_BYTES`: the largest file a script may store.
+    pub max_file_bytes: u64,
     /// The engine, caches and gate, built on first use (see [`crate::runtime`]).
     pub(crate) runtime: OnceLock<std::sync::Arc<crate::runtime::Runtime>>,
 }
@@ -168,7 +179,36 @@ impl ScriptsSettings {
                 ));
             }
         };
+        let trigger_retry = crate::triggers::RetryPolicy::from_vars(
+            get("SKIFF_SCRIPTS_TRIGGER_MAX_ATTEMPTS"),
+            get("SKIFF_SCRIPTS_TRIGGER_BACKOFF"),
+            get("SKIFF_SCRIPTS_TRIGGER_BASE_DELAY_MS"),
+        )?;
+        let trigger_max_depth = number("SKIFF_SCRIPTS_TRIGGER_MAX_DEPTH", 8)?;
+        if trigger_max_depth > 64 {
+            return Err(bad("SKIFF_SCRIPTS_TRIGGER_MAX_DEPTH", "at most 64".into()));
+        }
+        let dead_letter_retention_days = number("SKIFF_SCRIPTS_DEAD_LETTER_RETENTION_DAYS", 30)?;
+        if dead_letter_retention_days > 3650 {
+            return Err(bad(
+                "SKIFF_SCRIPTS_DEAD_LETTER_RETENTION_DAYS",
+                "at most 3650".into(),
+            ));
+        }
+        let http = crate::net::HttpSettings::from_vars(&get, core.is_dev())?;
+        let max_file_bytes = number("SKIFF_SCRIPTS_MAX_FILE_BYTES", 8 << 20)?;
+        if max_file_bytes > 64 << 20 {
+            return Err(bad(
+                "SKIFF_SCRIPTS_MAX_FILE_BYTES",
+                "at most 67108864 (64 MiB)".into(),
+            ));
+        }
         Ok(Self {
+            trigger_retry,
+            trigger_max_depth: trigger_max_depth as u32,
+            dead_letter_retention_days: dead_letter_retention_days as u32,
+            http,
+            max_file_bytes,
             defaults,
             ceilings,
             max_concurrent: max_concurrent as usize,

@@ -7,6 +7,7 @@ mod admin;
 pub mod caller;
 pub mod problem;
 pub mod runs;
+mod triggers;
 
 use axum::routing::any;
 use skiff_core::Services;
@@ -36,6 +37,20 @@ skiff_http::endpoints!(
     admin::list_domains,
     admin::verify_domain,
     admin::release_domain,
+    triggers::create_kv,
+    triggers::create_docs,
+    triggers::create_files,
+    triggers::create_cron,
+    triggers::create_pubsub,
+    triggers::create_dead_letter,
+    triggers::list,
+    triggers::get,
+    triggers::delete,
+    triggers::list_dead_letters,
+    triggers::count_dead_letters,
+    triggers::get_dead_letter,
+    triggers::replay_dead_letter,
+    triggers::resolve_dead_letter,
 );
 
 /// This group's part of the OpenAPI document (the user routes are the apps'

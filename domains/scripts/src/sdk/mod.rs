@@ -3,6 +3,8 @@
 //! context ([`crate::context`]), never from an argument, so no call can reach
 //! another app's data.
 
+pub mod data;
+pub mod http;
 pub mod log;
 
 use rhai::Engine;
@@ -28,6 +30,8 @@ impl Registry {
     pub fn standard() -> Self {
         let mut r = Self::default();
         r.add(log::Log);
+        r.add(data::Data);
+        r.add(http::Http);
         r
     }
 
