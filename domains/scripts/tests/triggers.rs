@@ -275,3 +275,290 @@ async fn a_pubsub_fan_out_is_all_of_its_messages_or_none() {
         .collect();
     assert!(late.iter().all(|e| e.id == blocked.envelope.id), "{late:?}");
 }
+
+impl World {
+    async fn trigger_with(&self, draft: TriggerDraft) -> skiff_scripts::triggers::Trigger {
+        triggers::create(&self.services, &self.actor, self.app.id.as_str(), draft)
+            .await
+            .unwrap()
+    }
+
+    /// Run every message visible now through the outbox consumer (acknowledging
+    /// what it acknowledges); returns how many were processed.
+    async fn pump(&self) -> usize {
+        let registry = skiff_app::registry();
+        let mut n = 0;
+        loop {
+            let messages = self.receive().await;
+            if messages.is_empty() {
+                return n;
+            }
+            for m in messages {
+                let outcome = outbox::process(&self.services, &registry, &m.body).await;
+                assert!(outcome.acknowledge(), "{outcome:?}");
+                self.services.queue.delete(&m.receipt).await.unwrap();
+                n += 1;
+            }
+        }
+    }
+
+    async fn dead_letters(&self) -> Vec<skiff_scripts::dead_letters::DeadLetter> {
+        skiff_scripts::dead_letters::page(
+            &self.services,
+            &self.actor,
+            self.app.id.as_str(),
+            false,
+            50,
+            None,
+        )
+        .await
+        .unwrap()
+        .0
+    }
+
+    async fn kv(&self, collection: &str, key: &str) -> Option<Value> {
+        data::kv::get(&self.scope("read"), collection, key)
+            .await
+            .unwrap()
+    }
+}
+
+fn draft(kind: TriggerKind, script: &ScriptId) -> TriggerDraft {
+    TriggerDraft {
+        kind,
+        script_id: script.clone(),
+        collection: None,
+        ops: vec![],
+        schedule: None,
+        timezone: None,
+        topic: None,
+        retry: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_handler_retries_then_dead_letters_and_replay_and_resolve_close_it() {
+    use skiff_scripts::dead_letters::{self, DeadLetterStatus};
+    use skiff_scripts::triggers::{Backoff, RetryPolicy};
+    let w = world().await;
+    // Fails until the flag is set; counts its attempts.
+    let flaky = w
+        .script(
+            "flaky",
+            r#"let s = kv::collection("seen"); s.set("runs", (s.get("runs") ?? 0) + 1);
+               if !kv::collection("flags").has("ok") { throw "downstream unavailable"; } 1"#,
+        )
+        .await;
+    // The dead-letter handler fails too: it must mark, never dead-letter again.
+    let dl_handler = w
+        .script(
+            "on_dead_letter",
+            r#"kv::collection("seen").set("dl", ctx.event.dead_letter.id); throw "handler broke";"#,
+        )
+        .await;
+    let retry = RetryPolicy {
+        max_attempts: 3,
+        backoff: Backoff::Constant,
+        base_delay_ms: 1000,
+    };
+    let trigger = w
+        .trigger_with(TriggerDraft {
+            collection: Some("orders".into()),
+            retry: Some(retry),
+            ..draft(TriggerKind::Kv, &flaky)
+        })
+        .await;
+    w.trigger_with(TriggerDraft {
+        retry: Some(RetryPolicy {
+            max_attempts: 1,
+            ..retry
+        }),
+        ..draft(TriggerKind::DeadLetter, &dl_handler)
+    })
+    .await;
+    data::kv::set(&w.scope("w1"), "orders", "o-1", json!({"total": 5}))
+        .await
+        .unwrap();
+
+    // Attempt 1 now; each retry becomes visible only after its backoff.
+    assert_eq!(w.pump().await, 1);
+    assert_eq!(w.kv("seen", "runs").await, Some(json!(1)));
+    assert!(w.dead_letters().await.is_empty(), "retries first");
+    w.clock.advance(Duration::from_secs(2));
+    assert_eq!(w.pump().await, 1, "attempt 2");
+    assert_eq!(w.kv("seen", "runs").await, Some(json!(2)));
+    // The last attempt: a dead letter, whose handler runs (once, failing).
+    w.clock.advance(Duration::from_secs(2));
+    assert_eq!(w.pump().await, 2, "attempt 3 and the dead-letter handler");
+    assert_eq!(w.kv("seen", "runs").await, Some(json!(3)));
+    let dls = w.dead_letters().await;
+    assert_eq!(dls.len(), 1);
+    let dl = &dls[0];
+    assert_eq!(
+        (dl.trigger_id.clone(), dl.attempts, dl.event["key"].clone()),
+        (trigger.id.clone(), 3, json!("o-1"))
+    );
+    assert!(dl.error.contains("downstream unavailable"), "{}", dl.error);
+    assert!(dl.first_failure_at <= dl.last_failure_at);
+    assert_eq!(w.kv("seen", "dl").await, Some(json!(dl.id.to_string())));
+    let dls = w.dead_letters().await;
+    assert_eq!(dls.len(), 1, "a failing handler is not dead-lettered");
+    assert_eq!(dls[0].status, DeadLetterStatus::HandlerFailed);
+    w.clock.advance(Duration::from_secs(60));
+    assert_eq!(w.pump().await, 0, "nor retried");
+    let app = w.app.id.as_str();
+    assert_eq!(
+        dead_letters::count(&w.services, &w.actor, app)
+            .await
+            .unwrap(),
+        1
+    );
+
+    // Replay, once the cause is fixed: the trigger runs again and the dead
+    // letter closes.
+    data::kv::set(&w.scope("fix"), "flags", "ok", json!(true))
+        .await
+        .unwrap();
+    dead_letters::replay(&w.services, &w.actor, app, &dl.id)
+        .await
+        .unwrap();
+    assert_eq!(w.pump().await, 1);
+    assert_eq!(w.kv("seen", "runs").await, Some(json!(4)));
+    let replayed = dead_letters::get(&w.services, &w.actor, app, &dl.id)
+        .await
+        .unwrap();
+    assert_eq!(replayed.status, DeadLetterStatus::Resolved);
+    assert_eq!(
+        dead_letters::count(&w.services, &w.actor, app)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // Another failure, closed by hand with a reason.
+    data::kv::delete(&w.scope("fix2"), "flags", "ok")
+        .await
+        .unwrap();
+    data::kv::set(&w.scope("w2"), "orders", "o-2", json!({"total": 6}))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        w.pump().await;
+        w.clock.advance(Duration::from_secs(2));
+    }
+    w.pump().await;
+    let open: Vec<_> = w
+        .dead_letters()
+        .await
+        .into_iter()
+        .filter(|d| d.status.is_open())
+        .collect();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].event["key"], "o-2");
+    let closed = dead_letters::resolve(&w.services, &w.actor, app, &open[0].id, "refunded by hand")
+        .await
+        .unwrap();
+    assert_eq!(closed.status, DeadLetterStatus::Resolved);
+    assert_eq!(closed.resolution.as_deref(), Some("refunded by hand"));
+    assert_eq!(
+        dead_letters::count(&w.services, &w.actor, app)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cron_trigger_fires_once_after_downtime() {
+    let w = world().await;
+    let tick = w
+        .script(
+            "tick",
+            r#"let s = kv::collection("cron"); s.set("runs", (s.get("runs") ?? 0) + 1); s.set("last", ctx.event.scheduled_at);"#,
+        )
+        .await;
+    let t = w
+        .trigger_with(TriggerDraft {
+            schedule: Some("0 * * * * *".into()),
+            timezone: Some("Europe/Paris".into()),
+            ..draft(TriggerKind::Cron, &tick)
+        })
+        .await;
+    let first = t.next_at.unwrap();
+    // Three hours of downtime: 180 minutes missed.
+    w.clock.advance(Duration::from_secs(3 * 3600));
+    assert_eq!(
+        skiff_scripts::cron::fire_due(&w.services).await.unwrap(),
+        "fired 1 cron triggers (0 skipped)"
+    );
+    assert_eq!(w.pump().await, 1, "one run, not one per missed minute");
+    assert_eq!(w.kv("cron", "runs").await, Some(json!(1)));
+    assert_eq!(
+        w.kv("cron", "last").await,
+        Some(json!(skiff_core::clock::rfc3339(first)))
+    );
+    let moved = triggers::get(
+        w.services.store.as_ref(),
+        &w.actor,
+        w.app.id.as_str(),
+        &t.id,
+    )
+    .await
+    .unwrap();
+    let now = w.services.clock.unix();
+    assert!(
+        moved.next_at.unwrap() > now && moved.next_at.unwrap() <= now + 60,
+        "the next occurrence is the next minute after now"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cron_expressions_and_zones_are_checked_at_create() {
+    let w = world().await;
+    let tick = w.script("tick", "1").await;
+    for (schedule, zone, field) in [
+        ("*/5 * * * *", "UTC", "schedule"),
+        ("0 0 25 * * *", "UTC", "schedule"),
+        ("0 0 * * * *", "Mars/Olympus", "timezone"),
+    ] {
+        let err = triggers::create(
+            &w.services,
+            &w.actor,
+            w.app.id.as_str(),
+            TriggerDraft {
+                schedule: Some(schedule.into()),
+                timezone: Some(zone.into()),
+                ..draft(TriggerKind::Cron, &tick)
+            },
+        )
+        .await
+        .unwrap_err();
+        match err {
+            skiff_scripts::ScriptsError::Invalid(problems) => {
+                assert_eq!(problems[0].field, field, "{schedule} {zone}")
+            }
+            other => panic!("{schedule} {zone}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_self_triggering_script_stops_at_the_depth_limit() {
+    let w = world().await;
+    let echo = w
+        .script(
+            "echo",
+            r#"let c = kv::collection("loop"); c.set("n", ctx.event.data + 1);"#,
+        )
+        .await;
+    w.trigger(TriggerKind::Kv, &echo, Some("loop"), None).await;
+    data::kv::set(&w.scope("start"), "loop", "n", json!(0))
+        .await
+        .unwrap();
+    // Every run writes the collection it watches; the chain must end by itself.
+    let runs = w.pump().await;
+    assert_eq!(runs, 8, "the default depth limit");
+    assert_eq!(w.kv("loop", "n").await, Some(json!(8)));
+    assert!(w.dead_letters().await.is_empty(), "never dead-lettered");
+    assert_eq!(w.pump().await, 0);
+}
