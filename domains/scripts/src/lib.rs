@@ -44,6 +44,18 @@ pub fn settings(services: &Services) -> &settings::ScriptsSettings {
     services.settings.get()
 }
 
+/// Warn, once at startup, about dev-only settings that weaken the sandbox.
+pub fn startup_warnings(services: &Services) {
+    let http = &settings(services).http;
+    if !http.allow_private.is_empty() {
+        let targets: Vec<String> = http.allow_private.iter().map(|a| a.to_string()).collect();
+        tracing::warn!(
+            targets = %targets.join(", "),
+            "dev: scripts may send HTTP to these private targets (SKIFF_SCRIPTS_HTTP_ALLOW_PRIVATE)"
+        );
+    }
+}
+
 /// This process's script runtime (runner threads, engines, caches), built on
 /// first use.
 pub fn runtime(services: &Services) -> Arc<runtime::Runtime> {

@@ -67,6 +67,8 @@ pub fn router() -> axum::Router<Services> {
         .route("/run/{slug}/{*rest}", any(runs::run_path))
 }
 
+pub use skiff_scripts::startup_warnings;
+
 /// Answer requests to hosts that apps have claimed with the apps' routes; every
 /// other request goes on to `app` (a whole surface, common layers included).
 pub fn with_claimed_hosts(app: axum::Router, services: &Services) -> axum::Router {

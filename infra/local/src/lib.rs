@@ -72,6 +72,7 @@ pub async fn start(config: AppConfig, listener: TcpListener) -> anyhow::Result<R
     } = skiff_app::services::embedded(config.clone(), clock.clone())
         .await
         .context("starting the embedded services")?;
+    skiff_fn_scripts::startup_warnings(&services);
     let addr = listener.local_addr()?;
     let mut router = api_router(&services);
     if config.is_dev() {
