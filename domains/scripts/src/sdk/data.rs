@@ -206,8 +206,9 @@ impl super::SdkModule for Data {
             .register_type_with_name::<DocsCollection>("DocsCollection")
             .register_fn(
                 "create",
-                |c: &mut DocsCollection, data: Map| -> RhaiResult<String> {
-                    let (name, data) = (c.0.to_string(), Value::Object(map_json(data)?));
+                // Any value: the domain names what is wrong with a non-map.
+                |c: &mut DocsCollection, data: Dynamic| -> RhaiResult<String> {
+                    let (name, data) = (c.0.to_string(), json_of(&data)?);
                     let id = call(move |ctx| {
                         Box::pin(async move { docs::create(&ctx.data_scope(), &name, data).await })
                     })?;
@@ -226,12 +227,8 @@ impl super::SdkModule for Data {
             )
             .register_fn(
                 "update",
-                |c: &mut DocsCollection, id: &str, data: Map| -> RhaiResult<Dynamic> {
-                    let (name, id, data) = (
-                        c.0.to_string(),
-                        id.to_owned(),
-                        Value::Object(map_json(data)?),
-                    );
+                |c: &mut DocsCollection, id: &str, data: Dynamic| -> RhaiResult<Dynamic> {
+                    let (name, id, data) = (c.0.to_string(), id.to_owned(), json_of(&data)?);
                     let prev = call(move |ctx| {
                         Box::pin(
                             async move { docs::update(&ctx.data_scope(), &name, &id, data).await },
