@@ -153,44 +153,65 @@ fn data_draft(kind: TriggerKind, b: DataTriggerBody) -> ApiResult<TriggerDraft> 
     })
 }
 
-macro_rules! data_trigger {
-    ($name:ident, $kind:expr, $path:literal, $what:literal) => {
-        #[doc = concat!("Run a script on every change to matching ", $what, " (`app_admin`).")]
-        #[utoipa::path(post, path = $path, tag = TAG, security(("bearer" = [])),
-            params(("app" = String, Path, description = "the app's id or slug")),
-            request_body = DataTriggerBody,
-            responses((status = 201, body = TriggerView),
-                (status = 403, description = "INSUFFICIENT_APP_ROLE", body = Problems),
-                (status = 422, description = "a bad pattern, an unknown script, NOT_AN_ENDPOINT", body = Problems)))]
-        pub async fn $name(
-            State(services): State<Services>,
-            Writer(actor): Writer,
-            Path(app): Path<String>,
-            JsonBody(body): JsonBody<DataTriggerBody>,
-        ) -> ApiResult<Response> {
-            create(&services, &actor, &app, data_draft($kind, body)?).await
-        }
-    };
+/// Run a script on every change to matching KV entries (`app_admin`).
+#[utoipa::path(post, path = "/api/v1/apps/{app}/triggers/kv", tag = TAG, security(("bearer" = [])),
+    params(("app" = String, Path, description = "the app's id or slug")),
+    request_body = DataTriggerBody,
+    responses((status = 201, body = TriggerView),
+        (status = 403, description = "INSUFFICIENT_APP_ROLE", body = Problems),
+        (status = 422, description = "a bad pattern, an unknown script, NOT_AN_ENDPOINT", body = Problems)))]
+pub async fn create_kv(
+    State(services): State<Services>,
+    Writer(actor): Writer,
+    Path(app): Path<String>,
+    JsonBody(body): JsonBody<DataTriggerBody>,
+) -> ApiResult<Response> {
+    create(&services, &actor, &app, data_draft(TriggerKind::Kv, body)?).await
 }
 
-data_trigger!(
-    create_kv,
-    TriggerKind::Kv,
-    "/api/v1/apps/{app}/triggers/kv",
-    "KV entries"
-);
-data_trigger!(
-    create_docs,
-    TriggerKind::Docs,
-    "/api/v1/apps/{app}/triggers/docs",
-    "documents"
-);
-data_trigger!(
-    create_files,
-    TriggerKind::Files,
-    "/api/v1/apps/{app}/triggers/files",
-    "files"
-);
+/// Run a script on every change to matching documents (`app_admin`).
+#[utoipa::path(post, path = "/api/v1/apps/{app}/triggers/docs", tag = TAG, security(("bearer" = [])),
+    params(("app" = String, Path, description = "the app's id or slug")),
+    request_body = DataTriggerBody,
+    responses((status = 201, body = TriggerView),
+        (status = 403, description = "INSUFFICIENT_APP_ROLE", body = Problems),
+        (status = 422, description = "a bad pattern, an unknown script, NOT_AN_ENDPOINT", body = Problems)))]
+pub async fn create_docs(
+    State(services): State<Services>,
+    Writer(actor): Writer,
+    Path(app): Path<String>,
+    JsonBody(body): JsonBody<DataTriggerBody>,
+) -> ApiResult<Response> {
+    create(
+        &services,
+        &actor,
+        &app,
+        data_draft(TriggerKind::Docs, body)?,
+    )
+    .await
+}
+
+/// Run a script on every change to matching files (`app_admin`).
+#[utoipa::path(post, path = "/api/v1/apps/{app}/triggers/files", tag = TAG, security(("bearer" = [])),
+    params(("app" = String, Path, description = "the app's id or slug")),
+    request_body = DataTriggerBody,
+    responses((status = 201, body = TriggerView),
+        (status = 403, description = "INSUFFICIENT_APP_ROLE", body = Problems),
+        (status = 422, description = "a bad pattern, an unknown script, NOT_AN_ENDPOINT", body = Problems)))]
+pub async fn create_files(
+    State(services): State<Services>,
+    Writer(actor): Writer,
+    Path(app): Path<String>,
+    JsonBody(body): JsonBody<DataTriggerBody>,
+) -> ApiResult<Response> {
+    create(
+        &services,
+        &actor,
+        &app,
+        data_draft(TriggerKind::Files, body)?,
+    )
+    .await
+}
 
 /// Run a script on a schedule (`app_admin`).
 #[utoipa::path(post, path = "/api/v1/apps/{app}/triggers/cron", tag = TAG, security(("bearer" = [])),
