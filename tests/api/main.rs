@@ -11,4 +11,5 @@ mod licensing;
 mod outbox;
 mod pages;
 mod pagination;
+mod script_triggers;
 mod scripts;
