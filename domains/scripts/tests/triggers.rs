@@ -1,6 +1,8 @@
 //! Trigger delivery through the outbox, with the queue pumped by hand: a KV write
 //! fires its trigger exactly once even when its message is delivered twice, and a
-//! pubsub fan-out is all of its messages or none.
+//! pubsub fan-out is all of its messages or none (both on the embedded backend and
+//! on DynamoDB + SQS); retries, dead letters, cron catch-up and the depth limit
+//! (embedded: they move its clock).
 
 use serde_json::{Value, json};
 use skiff_core::Services;
@@ -22,12 +24,47 @@ struct World {
     clock: std::sync::Arc<skiff_core::clock::OffsetClock>,
     actor: Actor,
     app: skiff_scripts::model::App,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let (embedded, clock) = skiff_app::testing::embedded_services(dir.path()).await;
+    world_over(embedded.services, clock, Some(dir)).await
+}
+
+/// The same over DynamoDB, S3 and SQS on the emulator.
+async fn aws_world() -> World {
+    let sdk = skiff_adapters::testing::aws_sdk_config().await;
+    let prefix = skiff_adapters::testing::unique_name("scripts-trig");
+    let res = skiff_adapters::provision::provision_all(&sdk, true, &prefix, &skiff_app::secrets())
+        .await
+        .expect("provision on the emulator");
+    let vars = [
+        ("SKIFF_BACKEND", "aws"),
+        ("SKIFF_TABLE", res.table.as_str()),
+        ("SKIFF_BLOB_BUCKET", res.blob_bucket.as_str()),
+        ("SKIFF_EXPORT_BUCKET", res.export_bucket.as_str()),
+        ("SKIFF_QUEUE_URL", res.queue_url.as_str()),
+        ("SKIFF_DLQ_URL", res.dlq_url.as_str()),
+        ("SKIFF_SECRET_ID", res.secret_id.as_str()),
+        ("AWS_ENDPOINT_URL", res.endpoint_url.as_deref().unwrap()),
+    ];
+    let config =
+        skiff_app::AppConfig::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .expect("an AWS configuration");
+    let clock = skiff_core::clock::OffsetClock::new();
+    let services = skiff_app::services::aws_with_sdk(config, &sdk, clock.clone())
+        .await
+        .expect("AWS services");
+    world_over(services, clock, None).await
+}
+
+async fn world_over(
+    services: Services,
+    clock: std::sync::Arc<skiff_core::clock::OffsetClock>,
+    dir: Option<tempfile::TempDir>,
+) -> World {
     let actor = Actor {
         org_id: OrgId::new(),
         user_id: Some(UserId::new()),
@@ -49,14 +86,13 @@ async fn world() -> World {
         role: Role::Owner,
         joined_at: 0,
     };
-    embedded
-        .services
+    services
         .store
         .transact(skiff_identity::orgs::create_writes(&org, &owner).unwrap())
         .await
         .unwrap();
     let app = skiff_scripts::apps::create(
-        &embedded.services,
+        &services,
         &actor,
         "T".into(),
         Slug::parse(&format!(
@@ -68,7 +104,7 @@ async fn world() -> World {
     .await
     .unwrap();
     World {
-        services: embedded.services,
+        services,
         clock,
         actor,
         app,
@@ -158,9 +194,7 @@ impl World {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_kv_write_fires_its_trigger_once_even_when_delivered_twice() {
-    let w = world().await;
+async fn a_kv_write_fires_its_trigger_once_even_when_delivered_twice(w: World) {
     let counter = w
         .script(
             "count",
@@ -204,9 +238,7 @@ async fn a_kv_write_fires_its_trigger_once_even_when_delivered_twice() {
     assert!(w.receive().await.is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pubsub_fan_out_is_all_of_its_messages_or_none() {
-    let w = world().await;
+async fn a_pubsub_fan_out_is_all_of_its_messages_or_none(w: World) {
     let handler = w.script("h", "1").await;
     let mut subscribed = vec![];
     for pattern in ["orders.*", "orders.created", "*"] {
@@ -274,6 +306,15 @@ async fn a_pubsub_fan_out_is_all_of_its_messages_or_none() {
         .map(|m| serde_json::from_str(&m.body).unwrap())
         .collect();
     assert!(late.iter().all(|e| e.id == blocked.envelope.id), "{late:?}");
+}
+
+// Delivery on both backends (the queue pumped by hand).
+skiff_adapters::conformance_suite! {
+    adapters { embedded => super::world().await, aws => super::aws_world().await }
+    cases {
+        a_kv_write_fires_its_trigger_once_even_when_delivered_twice,
+        a_pubsub_fan_out_is_all_of_its_messages_or_none,
+    }
 }
 
 impl World {
