@@ -603,3 +603,70 @@ async fn a_self_triggering_script_stops_at_the_depth_limit() {
     assert!(w.dead_letters().await.is_empty(), "never dead-lettered");
     assert_eq!(w.pump().await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trigger_runs_as_its_owner_whose_role_is_checked_at_every_run() {
+    let w = world().await;
+    // An org admin (every app's app_admin) registers the trigger.
+    let admin = UserId::new();
+    w.services
+        .store
+        .transact(
+            skiff_identity::orgs::join_writes(&skiff_identity::orgs::Membership {
+                org_id: w.app.org_id.clone(),
+                user_id: admin.clone(),
+                role: Role::Admin,
+                joined_at: 0,
+            })
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let as_admin = Actor {
+        user_id: Some(admin.clone()),
+        org_role: Role::Admin,
+        ..w.actor.clone()
+    };
+    let handler = w
+        .script(
+            "who",
+            r#"kv::collection("seen").set(ctx.event.key, ctx.principal.role);"#,
+        )
+        .await;
+    triggers::create(
+        &w.services,
+        &as_admin,
+        w.app.id.as_str(),
+        TriggerDraft {
+            collection: Some("orders".into()),
+            ..draft(TriggerKind::Kv, &handler)
+        },
+    )
+    .await
+    .unwrap();
+    data::kv::set(&w.scope("a"), "orders", "o-1", json!(1))
+        .await
+        .unwrap();
+    assert_eq!(w.pump().await, 1);
+    assert_eq!(w.kv("seen", "o-1").await, Some(json!("app_admin")));
+
+    // Demoted to a plain member with no role in the app: the next run is refused
+    // (not retried: nothing would change) and dead-lettered with the reason.
+    skiff_identity::orgs::change_role(
+        w.services.store.as_ref(),
+        &w.app.org_id,
+        &admin,
+        Role::Member,
+    )
+    .await
+    .unwrap();
+    data::kv::set(&w.scope("b"), "orders", "o-2", json!(2))
+        .await
+        .unwrap();
+    assert_eq!(w.pump().await, 1);
+    assert_eq!(w.kv("seen", "o-2").await, None, "the script did not run");
+    let dls = w.dead_letters().await;
+    assert_eq!(dls.len(), 1);
+    assert_eq!(dls[0].attempts, 1);
+    assert!(dls[0].error.contains("no longer"), "{}", dls[0].error);
+}
