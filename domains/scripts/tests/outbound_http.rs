@@ -49,7 +49,15 @@ async fn test_server(redirect_to: Option<String>) -> TestServer {
                 counter.fetch_add(1, Ordering::SeqCst);
                 let head = String::from_utf8_lossy(&buf[..got]).into_owned();
                 let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                if path == "/slow" {
+                    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                    return;
+                }
                 let answer = match (&redirect_to, path.as_str()) {
+                    (_, "/big") => format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 4096\r\nconnection: close\r\n\r\n{}",
+                        "x".repeat(4096)
+                    ),
                     (Some(to), "/hop") => format!(
                         "HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
                     ),
@@ -76,11 +84,13 @@ struct World {
     _dir: tempfile::TempDir,
 }
 
-/// A script that calls `ctx.request.body.url` and answers what happened.
+/// A script that calls `ctx.request.body.url` (with `ctx.request.body.opts`, and
+/// `ctx.request.body.send` as a POST body when present) and answers what happened.
 const CALLER: &str = r#"
 let out = ();
 try {
-    let r = http::get(ctx.request.body.url);
+    let b = ctx.request.body;
+    let r = if "send" in b { http::post(b.url, b.send, b.opts ?? #{}) } else { http::get(b.url, b.opts ?? #{}) };
     out = #{ reached: true, status: r.status, body: r.body };
 } catch (e) {
     out = #{ reached: false, error: `${e}` };
@@ -141,13 +151,17 @@ async fn world(vars: &[(&str, String)]) -> World {
 
 impl World {
     async fn call(&self, url: &str) -> Value {
+        self.call_with(json!({ "url": url })).await
+    }
+
+    async fn call_with(&self, body: Value) -> Value {
         let e = skiff_scripts::service::execute(
             &self.services,
             &self.actor,
             &self.script,
             RunRequest {
                 method: "POST".into(),
-                body: json!({ "url": url }),
+                body,
                 ..Default::default()
             },
         )
@@ -251,4 +265,42 @@ async fn the_dev_override_reaches_only_its_exact_targets_and_redirects_are_check
         json!({"reached": true, "status": 200, "body": {"hello": second.port}})
     );
     assert_eq!(second.seen.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_are_capped_calls_time_out_and_unknown_options_throw() {
+    let server = test_server(None).await;
+    let p = server.port;
+    let w = world(&[
+        ("SKIFF_SCRIPTS_HTTP_ALLOW_PRIVATE", format!("127.0.0.1:{p}")),
+        ("SKIFF_SCRIPTS_HTTP_MAX_RESPONSE_BYTES", "1024".into()),
+        ("SKIFF_SCRIPTS_HTTP_MAX_REQUEST_BYTES", "64".into()),
+    ])
+    .await;
+    let base = format!("http://127.0.0.1:{p}");
+    let error = |v: Value| v["error"].as_str().unwrap_or_default().to_owned();
+    let big = w.call(&format!("{base}/big")).await;
+    assert!(error(big.clone()).contains("over 1024 bytes"), "{big}");
+    let slow = w
+        .call_with(json!({"url": format!("{base}/slow"), "opts": {"timeout_ms": 300}}))
+        .await;
+    assert!(error(slow.clone()).contains("timed out"), "{slow}");
+    let sent = w
+        .call_with(json!({"url": format!("{base}/"), "send": "y".repeat(65)}))
+        .await;
+    assert!(error(sent.clone()).contains("over 64 bytes"), "{sent}");
+    let unknown = w
+        .call_with(json!({"url": format!("{base}/"), "opts": {"retries": 3}}))
+        .await;
+    assert!(error(unknown.clone()).contains("`retries`"), "{unknown}");
+    assert_eq!(
+        server.seen.load(Ordering::SeqCst),
+        2,
+        "the oversized request and the bad option never left"
+    );
+    // A JSON POST answered with JSON: parsed.
+    let ok = w
+        .call_with(json!({"url": format!("{base}/echo"), "send": {"a": 1}}))
+        .await;
+    assert_eq!(ok["body"], json!({"hello": p}), "{ok}");
 }
