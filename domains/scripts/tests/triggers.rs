@@ -670,3 +670,43 @@ async fn a_trigger_runs_as_its_owner_whose_role_is_checked_at_every_run() {
     assert_eq!(dls[0].attempts, 1);
     assert!(dls[0].error.contains("no longer"), "{}", dls[0].error);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_are_swept_after_their_retention() {
+    use skiff_scripts::triggers::{Backoff, RetryPolicy};
+    let w = world().await;
+    let failing = w.script("fail", r#"throw "no";"#).await;
+    w.trigger_with(TriggerDraft {
+        collection: Some("orders".into()),
+        retry: Some(RetryPolicy {
+            max_attempts: 1,
+            backoff: Backoff::Constant,
+            base_delay_ms: 100,
+        }),
+        ..draft(TriggerKind::Kv, &failing)
+    })
+    .await;
+    data::kv::set(&w.scope("a"), "orders", "o-1", json!(1))
+        .await
+        .unwrap();
+    w.pump().await;
+    assert_eq!(w.dead_letters().await.len(), 1);
+    let app = w.app.id.as_str();
+    let count = || skiff_scripts::dead_letters::count(&w.services, &w.actor, app);
+    assert_eq!(count().await.unwrap(), 1);
+    // Kept for the retention (30 days by default), then swept with its count.
+    w.clock.advance(Duration::from_secs(29 * 86_400));
+    skiff_scripts::dead_letters::sweep(&w.services)
+        .await
+        .unwrap();
+    assert_eq!(w.dead_letters().await.len(), 1);
+    w.clock.advance(Duration::from_secs(2 * 86_400));
+    assert_eq!(
+        skiff_scripts::dead_letters::sweep(&w.services)
+            .await
+            .unwrap(),
+        "deleted 1 dead letters older than 30 days"
+    );
+    assert!(w.dead_letters().await.is_empty());
+    assert_eq!(count().await.unwrap(), 0);
+}
