@@ -321,6 +321,73 @@ async fn no_call_or_filter_reaches_another_apps_data(w: World) {
     );
 }
 
+async fn stored_bytes_count_against_the_plan(w: World) {
+    use skiff_billing::entitlements::{self, STORAGE_BYTES};
+    use skiff_core::ports::store::Change;
+    let app = w.app().await;
+    let org = w.actor.org_id.clone();
+    let used = || entitlements::usage(&w.services, &org, STORAGE_BYTES);
+    assert_eq!(used().await.unwrap(), 0);
+    let out = w
+        .run(
+            &app,
+            r#"
+            let id = docs::collection("notes").create(#{ text: "hello" });
+            files::collection("uploads").create("a.txt", "hello world");
+            kv::collection("k").set("x", "kv entries are not counted");
+            id
+            "#,
+        )
+        .await;
+    let doc = out.as_str().unwrap().to_owned();
+    let after = used().await.unwrap();
+    assert_eq!(after, 16 + 11, "the document's JSON and the file's bytes");
+
+    // The free plan holds 1 GB: fill the counter to 10 bytes short of it.
+    w.services
+        .store
+        .update(
+            &skiff_billing::keys::quota(&org, STORAGE_BYTES),
+            vec![Change::Add(
+                "used".into(),
+                entitlements::BYTES_PER_GB - 10 - after,
+            )],
+            None,
+        )
+        .await
+        .unwrap();
+    let out = w
+        .run(
+            &app,
+            r#"
+            let errors = [];
+            try { docs::collection("notes").create(#{ text: "more than ten bytes" }); } catch (e) { errors.push(`${e}`); }
+            try { files::collection("uploads").create("b.txt", "more than ten bytes"); } catch (e) { errors.push(`${e}`); }
+            #{ errors: errors, notes: docs::collection("notes").find().items.len(), files: files::collection("uploads").list().items.len() }
+            "#,
+        )
+        .await;
+    assert_eq!(out["errors"].as_array().unwrap().len(), 2, "{out}");
+    for e in out["errors"].as_array().unwrap() {
+        assert!(e.as_str().unwrap().contains("storage_gb"), "{out}");
+    }
+    assert_eq!(
+        (&out["notes"], &out["files"]),
+        (&json!(1), &json!(1)),
+        "nothing stored"
+    );
+    // Deleting gives the bytes back.
+    w.run(
+        &app,
+        &format!(r#"docs::collection("notes").delete("{doc}"); files::collection("uploads").delete("a.txt"); 1"#),
+    )
+    .await;
+    assert_eq!(
+        used().await.unwrap(),
+        entitlements::BYTES_PER_GB - 10 - after
+    );
+}
+
 skiff_adapters::conformance_suite! {
     adapters { embedded => super::embedded().await, aws => super::aws().await }
     cases {
@@ -328,5 +395,6 @@ skiff_adapters::conformance_suite! {
         documents_and_the_filter_dsl,
         files_round_trip,
         no_call_or_filter_reaches_another_apps_data,
+        stored_bytes_count_against_the_plan,
     }
 }
