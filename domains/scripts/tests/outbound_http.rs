@@ -23,19 +23,24 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 struct TestServer {
     port: u16,
     seen: Arc<AtomicUsize>,
+    /// The head (request line and headers) of the last request.
+    last: Arc<std::sync::Mutex<String>>,
 }
 
 async fn test_server(redirect_to: Option<String>) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(AtomicUsize::new(0));
+    let last = Arc::new(std::sync::Mutex::new(String::new()));
     let counter = seen.clone();
+    let last_head = last.clone();
     tokio::spawn(async move {
         loop {
             let Ok((mut conn, _)) = listener.accept().await else {
                 return;
             };
             let counter = counter.clone();
+            let last_head = last_head.clone();
             let redirect_to = redirect_to.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 8192];
@@ -48,6 +53,7 @@ async fn test_server(redirect_to: Option<String>) -> TestServer {
                 }
                 counter.fetch_add(1, Ordering::SeqCst);
                 let head = String::from_utf8_lossy(&buf[..got]).into_owned();
+                *last_head.lock().unwrap() = head.to_ascii_lowercase();
                 let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
                 if path == "/slow" {
                     tokio::time::sleep(std::time::Duration::from_secs(30)).await;
@@ -74,7 +80,7 @@ async fn test_server(redirect_to: Option<String>) -> TestServer {
             });
         }
     });
-    TestServer { port, seen }
+    TestServer { port, seen, last }
 }
 
 struct World {

@@ -298,9 +298,18 @@ async fn follow(
             let location = location
                 .to_str()
                 .map_err(|_| HttpFailure::Failed("a redirect to an unreadable location".into()))?;
-            url = url
+            let next = url
                 .join(location)
                 .map_err(|_| HttpFailure::Failed("a redirect to an invalid location".into()))?;
+            // Credentials go only where the script sent them, not to another origin.
+            if next.origin() != url.origin() {
+                request.headers.retain(|(name, _)| {
+                    !["authorization", "cookie", "proxy-authorization"]
+                        .iter()
+                        .any(|h| name.eq_ignore_ascii_case(h))
+                });
+            }
+            url = next;
             // 303, and 301/302 after a POST, continue as a GET without a body.
             if status == reqwest::StatusCode::SEE_OTHER
                 || (matches!(status.as_u16(), 301 | 302) && request.method == reqwest::Method::POST)
