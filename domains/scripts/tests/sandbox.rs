@@ -1,5 +1,6 @@
 //! The sandbox's catalogue, run through the domain (the HTTP suite proves the
-//! statuses): each hostile script ends with the failure that names its limit.
+//! statuses): each hostile script ends with the failure that names its limit; a
+//! failed log write never changes an answer.
 
 use serde_json::json;
 use skiff_core::Services;
@@ -190,4 +191,103 @@ async fn modules_import_within_the_app_and_cycles_are_refused() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// The store, except that writing an execution log always fails.
+struct LogsFail(std::sync::Arc<dyn skiff_core::ports::store::ItemStore>);
+
+#[async_trait::async_trait]
+impl skiff_core::ports::store::ItemStore for LogsFail {
+    async fn get(
+        &self,
+        key: &skiff_core::ports::store::Key,
+    ) -> Result<Option<skiff_core::ports::store::Item>, skiff_core::ports::store::StoreError> {
+        self.0.get(key).await
+    }
+    async fn put(
+        &self,
+        item: skiff_core::ports::store::NewItem,
+        condition: Option<skiff_core::ports::store::Condition>,
+    ) -> Result<skiff_core::ports::store::Item, skiff_core::ports::store::StoreError> {
+        if item.key().pk.ends_with("#LOG") {
+            return Err(skiff_core::ports::store::StoreError::Unavailable(
+                "the log partition is throttled".into(),
+            ));
+        }
+        self.0.put(item, condition).await
+    }
+    async fn update(
+        &self,
+        key: &skiff_core::ports::store::Key,
+        changes: Vec<skiff_core::ports::store::Change>,
+        condition: Option<skiff_core::ports::store::Condition>,
+    ) -> Result<skiff_core::ports::store::Item, skiff_core::ports::store::StoreError> {
+        self.0.update(key, changes, condition).await
+    }
+    async fn delete(
+        &self,
+        key: &skiff_core::ports::store::Key,
+        condition: Option<skiff_core::ports::store::Condition>,
+    ) -> Result<Option<skiff_core::ports::store::Item>, skiff_core::ports::store::StoreError> {
+        self.0.delete(key, condition).await
+    }
+    async fn add(
+        &self,
+        key: &skiff_core::ports::store::Key,
+        name: &str,
+        delta: i64,
+        max: Option<i64>,
+        expires_at: Option<i64>,
+    ) -> Result<skiff_core::ports::store::Counter, skiff_core::ports::store::StoreError> {
+        self.0.add(key, name, delta, max, expires_at).await
+    }
+    async fn transact(
+        &self,
+        writes: Vec<skiff_core::ports::store::Write>,
+    ) -> Result<(), skiff_core::ports::store::StoreError> {
+        self.0.transact(writes).await
+    }
+    async fn query(
+        &self,
+        query: skiff_core::ports::store::Query,
+    ) -> Result<skiff_core::ports::store::Page, skiff_core::ports::store::StoreError> {
+        self.0.query(query).await
+    }
+    async fn purge_expired(
+        &self,
+        max: usize,
+    ) -> Result<usize, skiff_core::ports::store::StoreError> {
+        self.0.purge_expired(max).await
+    }
+    async fn check(&self) -> Result<(), skiff_core::ports::store::StoreError> {
+        self.0.check().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_log_write_never_changes_the_answer() {
+    let mut w = world().await;
+    let ok = w
+        .save("fine", ScriptKind::Endpoint, "log::info(\"hi\"); #{ n: 7 }")
+        .await;
+    let thrower = w
+        .save("throws", ScriptKind::Endpoint, "throw \"card declined\";")
+        .await;
+    w.services.store = std::sync::Arc::new(LogsFail(w.services.store.clone()));
+    for (script, want_ok) in [(&ok, true), (&thrower, false)] {
+        let e = service::execute(&w.services, &w.actor, &script.id, RunRequest::default())
+            .await
+            .unwrap();
+        match (&e.result, want_ok) {
+            (Ok(answer), true) => {
+                assert!(matches!(&answer.body, Body::Json(v) if *v == json!({"n": 7})))
+            }
+            (Err(RunFailure::Thrown { .. }), false) => {}
+            (other, _) => panic!("{other:?}"),
+        }
+    }
+    let (logs, _) = skiff_scripts::logs::page(&w.services, &w.actor, &ok.id, 10, None)
+        .await
+        .unwrap();
+    assert!(logs.is_empty(), "the log write did fail");
 }
