@@ -2,13 +2,13 @@
 //! month, day of week) in an IANA time zone, and the scheduler job that fires
 //! them.
 //!
-//! Each tick the job takes the triggers due within the tick's look-ahead from the
-//! due index, stages one run per trigger (delayed to its exact time when that is
-//! still ahead) and moves the trigger to its next occurrence in the same
-//! transaction, conditioned on the occurrence it read: two overlapping ticks never
+//! Each tick the job takes the triggers due within the tick's look-ahead (the
+//! scheduler's interval) from the due index, stages one run per occurrence in
+//! that window (each delayed to its exact time) and moves the trigger past them
+//! in the same transaction, conditioned on the occurrence it read: two overlapping ticks never
 //! fire one occurrence twice. An occurrence missed while nothing ran (downtime)
-//! fires once, and the trigger moves to its next occurrence after now, so a long
-//! outage costs one run per trigger, not one per missed window.
+//! fires once, now, so a long outage costs one run per trigger, not one per
+//! missed window.
 
 use crate::triggers::{self, CRON_DUE_PK, Trigger};
 use chrono::{TimeZone, Utc};
@@ -76,7 +76,7 @@ pub async fn fire_due(services: &Services) -> Result<String, String> {
     let (mut fired, mut skipped) = (0, 0);
     for item in &page.items {
         let t: Trigger = item.parse().map_err(|e| e.to_string())?;
-        match fire(services, &t, now).await {
+        match fire(services, &t, now, lookahead).await {
             Ok(true) => fired += 1,
             Ok(false) => skipped += 1,
             Err(e) => {
@@ -88,34 +88,52 @@ pub async fn fire_due(services: &Services) -> Result<String, String> {
     Ok(format!("fired {fired} cron triggers ({skipped} skipped)"))
 }
 
-/// Fire one due trigger's occurrence; `false` when another tick did it first.
-async fn fire(services: &Services, t: &Trigger, now: i64) -> Result<bool, String> {
+/// Most occurrences of one trigger one tick stages (a transaction holds them with
+/// the trigger's move).
+const MAX_PER_TICK: usize = 60;
+
+/// Fire one due trigger: every occurrence up to the end of this tick's look-ahead,
+/// each delayed to its time (a missed one, from downtime, fires now, once); `false`
+/// when another tick did it first.
+async fn fire(services: &Services, t: &Trigger, now: i64, lookahead: i64) -> Result<bool, String> {
     let (Some(seen), Some(expr)) = (t.next_at, t.schedule.as_deref()) else {
         return Ok(false);
     };
     let zone = parse_zone(t.timezone.as_deref().unwrap_or("UTC"))?;
     let schedule = Schedule::parse(expr, zone)?;
     // Missed (downtime): fire now, once; ahead: fire at its time.
-    let at = seen.max(now);
-    let next = schedule
-        .next_after(at)
+    let first = seen.max(now);
+    let mut occurrences = vec![(seen, first)];
+    let mut next = schedule
+        .next_after(first)
         .ok_or("the schedule never fires again")?;
-    let event = json!({
-        "kind": "cron",
-        "schedule": expr,
-        "timezone": zone.name(),
-        "scheduled_at": skiff_core::clock::rfc3339(seen),
-        "fired_at": skiff_core::clock::rfc3339(at),
-    });
-    let staged = triggers::stage(
-        services,
-        std::slice::from_ref(t),
-        1,
-        &format!("cron.{seen}"),
-        &event,
-        Some(at),
-    )
-    .map_err(|e| e.to_string())?;
+    while next <= now + lookahead && occurrences.len() < MAX_PER_TICK {
+        occurrences.push((next, next));
+        next = schedule
+            .next_after(next)
+            .ok_or("the schedule never fires again")?;
+    }
+    let mut staged = vec![];
+    for (scheduled, at) in occurrences {
+        let event = json!({
+            "kind": "cron",
+            "schedule": expr,
+            "timezone": zone.name(),
+            "scheduled_at": skiff_core::clock::rfc3339(scheduled),
+            "fired_at": skiff_core::clock::rfc3339(at),
+        });
+        staged.extend(
+            triggers::stage(
+                services,
+                std::slice::from_ref(t),
+                1,
+                &format!("cron.{scheduled}"),
+                &event,
+                Some(at),
+            )
+            .map_err(|e| e.to_string())?,
+        );
+    }
     let mut writes = vec![triggers::advance_cron(t, seen, next).map_err(|e| e.to_string())?];
     writes.extend(triggers::writes(&staged).map_err(|e| e.to_string())?);
     match services.store.transact(writes).await {

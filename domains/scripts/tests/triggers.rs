@@ -538,6 +538,10 @@ async fn a_cron_trigger_fires_once_after_downtime() {
         w.kv("cron", "last").await,
         Some(json!(skiff_core::clock::rfc3339(first)))
     );
+    // The tick also staged the next occurrence within its look-ahead (the
+    // scheduler's interval), delayed to its time.
+    let now = w.services.clock.unix();
+    let next_minute = now - now.rem_euclid(60) + 60;
     let moved = triggers::get(
         w.services.store.as_ref(),
         &w.actor,
@@ -546,10 +550,13 @@ async fn a_cron_trigger_fires_once_after_downtime() {
     )
     .await
     .unwrap();
-    let now = w.services.clock.unix();
-    assert!(
-        moved.next_at.unwrap() > now && moved.next_at.unwrap() <= now + 60,
-        "the next occurrence is the next minute after now"
+    assert_eq!(moved.next_at, Some(next_minute + 60));
+    w.clock.advance(Duration::from_secs(61));
+    assert_eq!(w.pump().await, 1, "the next minute's run, at its time");
+    assert_eq!(w.kv("cron", "runs").await, Some(json!(2)));
+    assert_eq!(
+        w.kv("cron", "last").await,
+        Some(json!(skiff_core::clock::rfc3339(next_minute)))
     );
 }
 
