@@ -294,6 +294,8 @@ pub async fn accept(
                 email_verified: true,
                 created_at: now,
                 platform_admin: false,
+                company: None,
+                suspended_at: None,
                 default_org: org_id.clone(),
             };
             (user, true)

@@ -42,6 +42,8 @@ pub async fn register(services: &Services, r: Registration) -> Result<(User, Org
         created_at: now,
         platform_admin: false,
         default_org: OrgId::new(),
+        company: Some(r.company.as_str().to_owned()),
+        suspended_at: None,
     };
     let org = Org {
         id: user.default_org.clone(),

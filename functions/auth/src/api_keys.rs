@@ -156,6 +156,11 @@ pub async fn create(
         .and_then(|raw| checks.check(parse_expiry(raw, now)));
     checks.finish()?;
     let scopes = scopes.expect("checked");
+    // A suspended account's access token outlives its sessions by minutes; it
+    // must not mint a credential that would outlive the suspension.
+    if let Some(account) = skiff_identity::users::get(services.store.as_ref(), user).await? {
+        crate::sessions::refuse_suspended(&account)?;
+    }
     let (key, secret) = api_keys::create(
         services.store.as_ref(),
         now,

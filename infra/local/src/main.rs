@@ -126,7 +126,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { addr, data_dir } => {
             let config = config_with(addr, data_dir)?;
-            skiff_app::telemetry::init(&config.log_filter);
+            skiff_app::telemetry::init_with_format(&config.log_filter, config.log_format);
             let listener = tokio::net::TcpListener::bind(config.listen_addr)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen_addr))?;
