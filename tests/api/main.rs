@@ -1,7 +1,9 @@
 //! Black-box API tests, one module per area.
 
 mod access;
+mod admin;
 mod auth;
+mod backup;
 mod billing;
 mod blobs;
 mod dev_routes;

@@ -289,6 +289,19 @@ pub fn drain_emf(function: &str, timestamp_ms: i64) -> Vec<String> {
     docs
 }
 
+type Sink = Box<dyn std::io::Write + Send>;
+
+fn sink() -> &'static Mutex<Option<Sink>> {
+    static SINK: OnceLock<Mutex<Option<Sink>>> = OnceLock::new();
+    SINK.get_or_init(|| Mutex::new(None))
+}
+
+/// Send EMF documents to `writer` instead of stdout (tests read what a function
+/// would have printed).
+pub fn set_emf_sink(writer: Sink) {
+    *sink().lock().unwrap_or_else(|p| p.into_inner()) = Some(writer);
+}
+
 /// On Lambda (EMF mode): write what this invocation recorded to stdout, where
 /// CloudWatch Logs extracts the metrics. A no-op in any other mode.
 pub fn flush_emf() {
@@ -304,7 +317,12 @@ pub fn flush_emf() {
         return;
     }
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
+    let mut custom = sink().lock().unwrap_or_else(|p| p.into_inner());
+    let mut stdout = std::io::stdout().lock();
+    let out: &mut dyn Write = match custom.as_mut() {
+        Some(w) => w,
+        None => &mut stdout,
+    };
     for d in docs {
         let _ = writeln!(out, "{d}");
     }

@@ -67,6 +67,16 @@ pub async fn register(services: &Services, r: Registration) -> Result<(User, Org
         Err(e) => return Err(e.into()),
     }
     tracing::info!(user = %user.id, org = %org.id, "user registered");
+    crate::audit::record(
+        store,
+        clock,
+        Some(&user.id),
+        "USER_REGISTERED",
+        Some(&org.id),
+        user.id.as_str(),
+        serde_json::json!({ "org_name": org.name }),
+    )
+    .await;
     if let Err(e) = mail::send_verification(services, &user).await {
         tracing::warn!(error = %e, "could not queue the verification e-mail; the user can ask again");
     }

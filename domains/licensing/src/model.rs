@@ -177,10 +177,12 @@ impl License {
         }
     }
 
-    /// The status to show: `expired` once `expires_at` passed outside a grace period.
+    /// The status to show: `expired` once `expires_at` passed outside a grace period,
+    /// `suspended` while an operator holds it.
     pub fn effective_status(&self, now: i64) -> Status {
         match self.validity(now) {
             Validity::Expired => Status::Expired,
+            Validity::Suspended => Status::Suspended,
             _ => self.status,
         }
     }

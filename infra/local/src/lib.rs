@@ -3,6 +3,7 @@
 //! dev-only helpers (mailbox, signed blob URLs, clock).
 
 pub mod admin;
+pub mod backup;
 pub mod blob_urls;
 pub mod dev;
 pub mod dev_mailbox;
