@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod backup;
 mod billing;
+mod console;
 mod blobs;
 mod dev_routes;
 mod edge;

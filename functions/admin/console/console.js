@@ -212,7 +212,7 @@
 
   // A list with filters and cursor paging; `load(filters, cursor)` answers a page.
   function pagedList({ title, filters, columns, load, caption }) {
-    const state = { cursors: [null], index: 0 };
+    const state = { cursors: [null], index: 0, shown: 0 };
     const results = el("div");
     const form = el("form", { class: "filters", role: "search" }, filters.map((f) => f.node),
       el("button", { type: "submit", text: "Search" }));
@@ -221,7 +221,9 @@
     const where = el("span", { class: "meta" });
     async function show() {
       const values = Object.fromEntries(filters.map((f) => [f.name, f.value()]));
+      const mine = ++state.shown;
       const page = await load(values, state.cursors[state.index]);
+      if (mine !== state.shown) return; // a newer request answers instead
       state.cursors[state.index + 1] = page.next_cursor || null;
       results.replaceChildren(table(caption, columns, page.items));
       prev.disabled = state.index === 0;
@@ -284,13 +286,18 @@
       if (typeof uPlot === "undefined") return;
       const xs = points.map((p) => Date.parse(p.date + "T00:00:00Z") / 1000);
       const ys = points.map((p) => p.value);
-      const width = Math.max(260, Math.min(plot.clientWidth || 480, 900));
-      new uPlot({
-        width, height: 220,
+      const width = () => Math.max(240, Math.floor(plot.getBoundingClientRect().width));
+      const u = new uPlot({
+        width: width(), height: 220,
         scales: { x: { time: true } },
         axes: [{}, { values: (u, vals) => vals.map((v) => metric === "mrr" ? money(v) : String(v)), size: 70 }],
         series: [{}, { label, stroke: "#0b5cad", width: 2, spanGaps: false, value: (u, v) => v === null ? "—" : format(v) }],
       }, [xs, ys], plot);
+      // Follow the layout (the grid reflows as charts arrive, and on a resize).
+      new ResizeObserver(() => {
+        const w = width();
+        if (Math.abs(w - u.width) > 4) u.setSize({ width: w, height: 220 });
+      }).observe(plot);
     });
     return fig;
   }
@@ -488,8 +495,8 @@
       b.disabled = true;
       try {
         await call("POST", "/admin/dead-letters/" + encodeURIComponent(d.message_id) + "/" + verb);
-        announce(label + " done");
         await deadLetters();
+        announce(label + " done");
       } catch (e) { b.disabled = false; window.alert(e.message); }
     });
     return b;
