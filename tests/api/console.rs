@@ -48,13 +48,16 @@ async fn an_operator_signs_in_reads_the_figures_searches_holds_and_replays_in_ch
     assert_eq!(status, 201);
     // A message no handler knows: dead after its one delivery.
     let poison = json!({"id": "poison-1", "kind": "no_such_kind", "payload": {}, "created_at": 1});
-    app.services()
-        .queue
-        .send(poison.to_string())
-        .await
-        .unwrap();
+    app.services().queue.send(poison.to_string()).await.unwrap();
     for _ in 0..200 {
-        if !app.services().queue.dead_letters(1).await.unwrap().is_empty() {
+        if !app
+            .services()
+            .queue
+            .dead_letters(1)
+            .await
+            .unwrap()
+            .is_empty()
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -93,7 +96,11 @@ async fn an_operator_signs_in_reads_the_figures_searches_holds_and_replays_in_ch
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["actor"].as_str().is_some_and(|a| a.starts_with("operator:")))
+        .filter(|e| {
+            e["actor"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("operator:"))
+        })
         .filter_map(|e| e["action"].as_str())
         .collect();
     for action in ["ORG_HELD", "ORG_RELEASED", "DEAD_LETTER_REPLAYED"] {
