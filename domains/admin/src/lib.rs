@@ -61,6 +61,9 @@ pub enum AdminError {
     Queue(#[from] QueueError),
     #[error("licensing: {0}")]
     Licensing(String),
+    /// Another domain failed unexpectedly (logged, never shown).
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 impl AdminError {

@@ -186,7 +186,7 @@ pub async fn detail(s: &Services, id: &OrgId) -> AdminResult<OrgDetail> {
         .await
         .map_err(|e| match e {
             skiff_billing::BillingError::Store(e) => AdminError::Store(e),
-            other => AdminError::Licensing(other.to_string()),
+            other => AdminError::Internal(format!("billing: {other}")),
         })?;
     let mut members = vec![];
     for m in orgs::members(store, id).await? {

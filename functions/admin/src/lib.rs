@@ -73,6 +73,7 @@ pub(crate) fn problem(e: AdminError) -> ApiError {
         AdminError::Conflict { code, detail } => ApiError::Conflict { code, detail },
         AdminError::Store(e) => e.into(),
         AdminError::Queue(e) => e.into(),
+        AdminError::Internal(detail) => ApiError::Internal(detail),
         AdminError::Licensing(detail) => ApiError::Custom(Box::new(skiff_http::error::Problem {
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: "LICENSING_UNAVAILABLE".into(),
