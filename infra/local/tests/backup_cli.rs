@@ -38,10 +38,19 @@ async fn backup_and_restore_print_plain_progress_and_refuse_what_they_must() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("backed up") && stdout.contains("secrets not included"), "{stdout}");
-    assert!(stderr.contains("databases:") && stderr.contains("  items.db ("), "{stderr}");
+    assert!(
+        stdout.contains("backed up") && stdout.contains("secrets not included"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("databases:") && stderr.contains("  items.db ("),
+        "{stderr}"
+    );
     assert!(stderr.contains("  queue.db ("), "{stderr}");
-    assert!(!stderr.contains('\r'), "no progress bar when not on a terminal: {stderr:?}");
+    assert!(
+        !stderr.contains('\r'),
+        "no progress bar when not on a terminal: {stderr:?}"
+    );
 
     let restored = work.path().join("restored");
     let out = skiff()
