@@ -442,7 +442,12 @@ fn variables_read_by_the_libraries() -> BTreeSet<String> {
         "crates/app",
     ]
     .into_iter()
-    .chain(["domains/identity", "domains/billing", "domains/licensing"]);
+    .chain([
+        "domains/identity",
+        "domains/billing",
+        "domains/licensing",
+        "domains/admin",
+    ]);
     for file in libraries.flat_map(|dir| rust_files(&repo_root().join(dir).join("src"))) {
         let text = non_test_source(&file);
         for piece in text.split('"').skip(1).step_by(2) {
@@ -1028,7 +1033,7 @@ fn each_http_function_declares_exactly_the_routes_its_code_serves() {
         !code_routes(&bins["auth"]).is_empty() && !code_routes(&bins["billing"]).is_empty(),
         "the source scan finds the HTTP routes"
     );
-    for bin in ["auth", "billing", "licensing"] {
+    for bin in ["auth", "billing", "licensing", "admin"] {
         assert!(
             code_routes(&bins[bin]).is_superset(&health_routes()),
             "`{bin}` mounts the health routes through http::lambda_app"
@@ -1373,20 +1378,24 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
             ),
         ],
     );
-    add("SchedulerFunction", vec![send, secret]);
+    add("SchedulerFunction", vec![send.clone(), secret.clone()]);
+    // The operators' API: dead letters walked, replayed (sent to the outbox queue)
+    // and resolved on the DLQ.
+    add(
+        "AdminFunction",
+        vec![
+            send,
+            secret,
+            g("sqs:ReceiveMessage", "OutboxDLQ"),
+            g("sqs:ChangeMessageVisibility", "OutboxDLQ"),
+            g("sqs:DeleteMessage", "OutboxDLQ"),
+        ],
+    );
     out
 }
 
 /// Actions the code needs that no deployed function is granted, and why.
-const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 6] = [
-    (
-        "sqs:ReceiveMessage",
-        "the SQS event source receives for the outbox function; `skiff dead-letters` (operator credentials) reads the DLQ",
-    ),
-    (
-        "sqs:DeleteMessage",
-        "the SQS event source deletes for the outbox function; `skiff dead-letters` (operator credentials) resolves",
-    ),
+const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 4] = [
     (
         "secretsmanager:PutSecretValue",
         "`skiff admin rotate-signing-key` (operator credentials) writes the secret",
