@@ -222,6 +222,15 @@ fn parse_id(key: &str) -> Result<VectorId, VectorError> {
         .map_err(|_| VectorError::Fatal(format!("S3 Vectors returned a malformed key `{key}`")))
 }
 
+/// The ids as keys, each once.
+fn distinct_keys(ids: &[VectorId]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    ids.iter()
+        .filter(|id| seen.insert(*id))
+        .map(|id| id.as_str().to_owned())
+        .collect()
+}
+
 /// The records of a batch, the later of two with one id winning.
 fn last_of_each(records: Vec<VectorRecord>) -> Vec<VectorRecord> {
     let mut position: HashMap<VectorId, usize> = HashMap::new();
@@ -465,7 +474,7 @@ impl VectorIndex for S3Vectors {
             return Ok(vec![]);
         }
         let at = self.location(ns);
-        let keys: Vec<String> = ids.iter().map(|id| id.as_str().to_owned()).collect();
+        let keys = distinct_keys(ids);
         let (b, i, a) = at.index_params();
         let out = sdk_retry::retry("GetVectors", || {
             self.client
@@ -504,7 +513,7 @@ impl VectorIndex for S3Vectors {
             return Ok(());
         }
         let at = self.location(ns);
-        let keys: Vec<String> = ids.iter().map(|id| id.as_str().to_owned()).collect();
+        let keys = distinct_keys(ids);
         let (b, i, a) = at.index_params();
         let out = sdk_retry::retry("DeleteVectors", || {
             self.client

@@ -137,7 +137,7 @@ async fn upsert_get_delete_round_trip(h: &Harness) {
 
     let got = h
         .index
-        .get(&n, &[id("a"), id("doc#b/1"), id("absent")])
+        .get(&n, &[id("a"), id("doc#b/1"), id("absent"), id("a")])
         .await
         .unwrap();
     assert_eq!(
