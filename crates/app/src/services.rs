@@ -88,6 +88,13 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
         )
         .map_err(|e| adapter(&e))?,
     );
+    let vectors = Arc::new(
+        adapters::sqlite_vectors::SqliteVectors::open(
+            &dir.join("vectors.db"),
+            config.vector_cache_bytes,
+        )
+        .map_err(|e| adapter(&e))?,
+    );
     let mailbox = Arc::new(adapters::dev_mailbox::DevMailbox::new(
         store.clone(),
         clock.clone(),
@@ -119,13 +126,14 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
             queue,
             mailer,
             secrets,
+            vectors,
             write_gate: Arc::new(skiff_billing::service_profile::ServiceProfileGate),
             clock,
         },
     })
 }
 
-/// DynamoDB, S3, SQS, SES v2 and Secrets Manager; each client built on its first
+/// DynamoDB, S3, S3 Vectors, SQS, SES v2 and Secrets Manager; each client built on its first
 /// use and kept, with region and credentials from the environment.
 pub async fn aws(config: AppConfig, clock: SharedClock) -> Result<Services, StartupError> {
     let endpoint = config.aws.as_ref().and_then(|a| a.endpoint_url.clone());
@@ -189,6 +197,10 @@ pub async fn aws_with_sdk(
         )),
         mailer,
         secrets,
+        vectors: Arc::new(adapters::s3_vectors::S3Vectors::new(
+            Lazy::from_sdk(sdk, aws_sdk_s3vectors::Client::new),
+            res.vector_buckets.clone(),
+        )),
         write_gate: Arc::new(skiff_billing::service_profile::ServiceProfileGate),
         settings: Arc::new(config.settings),
         config: Arc::new(config.core),
