@@ -29,7 +29,7 @@ use std::sync::Arc;
 /// `{public_url}/_blobs/{name}`.
 pub const ROUTE: &str = "/_blobs/{bucket}/{*key}";
 /// The S3-compatible header carrying a base64 SHA-256 of the body.
-pub const CHECKSUM_HEADER: &str = "x-amz-checksum-sha256";
+pub use skiff_core::ports::blobs::CHECKSUM_HEADER;
 /// Upload size limit used when the caller has no better figure.
 pub const DEFAULT_MAX_PUT_BYTES: usize = 64 * 1024 * 1024;
 
@@ -39,12 +39,21 @@ struct BlobUrls {
     max_put_bytes: usize,
 }
 
-/// The query of a signed URL.
+/// The query of a signed URL; a signed upload also names the size and SHA-256 the
+/// body must have.
 #[derive(Debug, serde::Deserialize)]
 struct Signed {
     op: SignedOp,
     exp: i64,
     sig: String,
+    size: Option<u64>,
+    sha256: Option<String>,
+}
+
+/// What a signed upload's URL binds the body to.
+struct Bound {
+    size: u64,
+    sha256: String,
 }
 
 /// A router answering signed URLs for the given buckets (name → store); uploads
@@ -65,7 +74,7 @@ impl BlobUrls {
         path: Result<Path<(String, String)>, PathRejection>,
         query: Result<Query<Signed>, QueryRejection>,
         op: SignedOp,
-    ) -> Result<(Arc<FsBlobStore>, BlobKey), ApiError> {
+    ) -> Result<(Arc<FsBlobStore>, BlobKey, Option<Bound>), ApiError> {
         let Path((bucket, key)) =
             path.map_err(|e| ApiError::bad_request("INVALID_PATH", e.body_text()))?;
         let store = self
@@ -82,8 +91,18 @@ impl BlobUrls {
         if signed.op != op {
             return Err(BlobError::SignatureRejected("URL not signed for this method").into());
         }
-        store.verify_signed(&key, op, signed.exp, &signed.sig)?;
-        Ok((store, key))
+        let bound = match (op, signed.size, signed.sha256) {
+            (SignedOp::Put, Some(size), Some(sha256)) => {
+                store.verify_signed_upload(&key, signed.exp, size, &sha256, &signed.sig)?;
+                Some(Bound { size, sha256 })
+            }
+            (_, None, None) => {
+                store.verify_signed(&key, op, signed.exp, &signed.sig)?;
+                None
+            }
+            _ => return Err(BlobError::SignatureRejected("bad signature").into()),
+        };
+        Ok((store, key, bound))
     }
 }
 
@@ -121,7 +140,7 @@ async fn download(
     path: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<Signed>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let (store, key) = urls.authorize(path, query, SignedOp::Get)?;
+    let (store, key, _) = urls.authorize(path, query, SignedOp::Get)?;
     let blob = store.get(&key).await.map_err(refusal)?;
     let mut response = blob.bytes.into_response();
     let headers = response.headers_mut();
@@ -146,7 +165,21 @@ async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (store, key) = urls.authorize(path, query, SignedOp::Put)?;
+    let (store, key, bound) = urls.authorize(path, query, SignedOp::Put)?;
+    if let Some(bound) = &bound {
+        // As S3 does for a presigned PUT with a signed checksum: the header must be
+        // sent, and say what the URL was signed for.
+        let sent = headers
+            .get(CHECKSUM_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(skiff_core::ports::blobs::sha256_from_base64);
+        if sent.as_deref() != Some(bound.sha256.as_str()) {
+            return Err(BlobError::SignatureRejected(
+                "this upload needs the signed x-amz-checksum-sha256 header",
+            )
+            .into());
+        }
+    }
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -184,6 +217,15 @@ async fn upload(
         if expected != actual {
             return Err(BlobError::ChecksumMismatch { expected, actual }.into());
         }
+    }
+    if let Some(bound) = bound
+        && bytes.len() as u64 != bound.size
+    {
+        return Err(BlobError::SizeMismatch {
+            expected: bound.size,
+            actual: bytes.len() as u64,
+        }
+        .into());
     }
     let content_type = headers
         .get(header::CONTENT_TYPE)
