@@ -16,6 +16,7 @@ pub mod ses_mail;
 pub mod smtp_mail;
 pub mod sqlite_queue;
 pub mod sqlite_store;
+pub mod sqlite_vectors;
 mod sqlite_writer;
 pub mod sqs_queue;
 pub mod stripe;
