@@ -307,10 +307,43 @@ pub async fn delete(
 /// Remove the vector namespaces of the org's users (erasure), found through the
 /// payloads that are still there.
 pub async fn drop_namespaces(
-    _services: &skiff_core::services::Services,
-    _org: &OrgId,
+    services: &skiff_core::services::Services,
+    org: &OrgId,
 ) -> Result<(), skiff_core::org_data::OrgDataError> {
-    Ok(())
+    use skiff_core::org_data::OrgDataError;
+    use skiff_core::ports::store::Query;
+    let mut cursor = None;
+    let mut last_user = None;
+    loop {
+        let page = services
+            .store
+            .query(Query::partition(partition(org)).limit(1000).after(cursor))
+            .await?;
+        for item in &page.items {
+            let Some((user, _)) = item.key.sk.split_once('#') else {
+                continue;
+            };
+            if last_user.as_deref() == Some(user) {
+                continue;
+            }
+            last_user = Some(user.to_owned());
+            if let Ok(user) = skiff_core::ids::UserId::parse(user) {
+                let owner = Owner {
+                    org: org.clone(),
+                    user,
+                };
+                services
+                    .vectors
+                    .drop_namespace(&namespace(&owner))
+                    .await
+                    .map_err(|e| OrgDataError::Other(e.to_string()))?;
+            }
+        }
+        match page.next {
+            Some(n) => cursor = Some(n),
+            None => return Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]

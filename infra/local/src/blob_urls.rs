@@ -18,9 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use http_body_util::BodyExt;
 use skiff_adapters::fs_blobs::{DEFAULT_CONTENT_TYPE, FsBlobStore};
-use skiff_core::ports::blobs::{BlobError, BlobKey, BlobMeta, BlobStore, SignedOp};
+use futures::StreamExt;
+use skiff_core::ports::blobs::{BlobError, BlobKey, BlobMeta, BlobStore, Expected, SignedOp};
 use skiff_http::error::{ApiError, Problem};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,6 +30,9 @@ use std::sync::Arc;
 pub const ROUTE: &str = "/_blobs/{bucket}/{*key}";
 /// The S3-compatible header carrying a base64 SHA-256 of the body.
 pub use skiff_core::ports::blobs::CHECKSUM_HEADER;
+/// Why a streamed upload stopped at the size limit.
+const TOO_LARGE: &str = "upload over the size limit";
+
 /// Upload size limit used when the caller has no better figure.
 pub const DEFAULT_MAX_PUT_BYTES: usize = 64 * 1024 * 1024;
 
@@ -187,54 +190,49 @@ async fn upload(
     if declared.is_some_and(|n| n > urls.max_put_bytes as u64) {
         return Err(ApiError::PayloadTooLarge);
     }
-    let bytes = http_body_util::Limited::new(body, urls.max_put_bytes)
-        .collect()
-        .await
-        .map_err(|e| {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::bad_request("BODY_UNREADABLE", "the request body could not be read")
-            }
-        })?
-        .to_bytes();
-    if let Some(sent) = headers.get(CHECKSUM_HEADER) {
-        let expected = sent
-            .to_str()
-            .ok()
-            .and_then(|v| BASE64.decode(v.trim()).ok())
-            .filter(|raw| raw.len() == 32)
-            .map(hex::encode)
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "INVALID_CHECKSUM",
-                    format!("{CHECKSUM_HEADER} must be a base64 SHA-256"),
-                )
-            })?;
-        let actual = skiff_core::ports::blobs::sha256_hex(&bytes);
-        if expected != actual {
-            return Err(BlobError::ChecksumMismatch { expected, actual }.into());
-        }
-    }
-    if let Some(bound) = bound
-        && bytes.len() as u64 != bound.size
-    {
-        return Err(BlobError::SizeMismatch {
-            expected: bound.size,
-            actual: bytes.len() as u64,
-        }
-        .into());
-    }
+    let sent = match headers.get(CHECKSUM_HEADER) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(skiff_core::ports::blobs::sha256_from_base64)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "INVALID_CHECKSUM",
+                        format!("{CHECKSUM_HEADER} must be a base64 SHA-256"),
+                    )
+                })?,
+        ),
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or(DEFAULT_CONTENT_TYPE);
+        .unwrap_or(DEFAULT_CONTENT_TYPE)
+        .to_owned();
+    // Streamed to the store, which checks the size and SHA-256 and stores
+    // nothing otherwise; past the size limit the stream itself fails.
+    let limit = urls.max_put_bytes as u64;
+    let mut seen = 0u64;
+    let stream: skiff_core::ports::blobs::ByteStream = Box::pin(body.into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(|e| BlobError::Body(e.to_string()))?;
+        seen += chunk.len() as u64;
+        if seen > limit {
+            return Err(BlobError::Body(TOO_LARGE.into()));
+        }
+        Ok(chunk)
+    }));
+    let expected = Expected {
+        size: bound.as_ref().map(|b| b.size),
+        sha256: sent,
+    };
     let meta = store
-        .put(&key, bytes, content_type)
+        .put_stream(&key, stream, &content_type, expected)
         .await
         .map_err(|e| match e {
+            BlobError::Body(why) if why == TOO_LARGE => ApiError::PayloadTooLarge,
+            BlobError::Body(_) => {
+                ApiError::bad_request("BODY_UNREADABLE", "the request body could not be read")
+            }
             BlobError::Invalid(detail) => ApiError::bad_request("INVALID_BLOB", detail),
             other => refusal(other),
         })?;
