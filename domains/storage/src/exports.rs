@@ -272,14 +272,6 @@ pub async fn run_step(
     let started = Instant::now();
     let settings = crate::settings(services);
     while export.position.part < parts.len() {
-        if started.elapsed() >= budget {
-            export.step += 1;
-            export.status = Status::Running;
-            store
-                .put(NewItem::from_record(key.clone(), &export)?, Some(Condition::VersionIs(version)))
-                .await?;
-            return enqueue_step(services, &export, export.step).await;
-        }
         let (chunk, position) = write_chunk(services, parts, &export, settings.export_chunk_bytes).await?;
         // The chunk's record first, then the position past it (a crash between
         // the two redoes the chunk; its record is overwritten, never doubled).
@@ -291,6 +283,15 @@ pub async fn run_step(
             .await?;
         export.position = position;
         export.status = Status::Running;
+        let more = export.position.part < parts.len();
+        if more && started.elapsed() >= budget {
+            // Hand over: this step's work is recorded, the next step goes on.
+            export.step += 1;
+            store
+                .put(NewItem::from_record(key.clone(), &export)?, Some(Condition::VersionIs(version)))
+                .await?;
+            return enqueue_step(services, &export, export.step).await;
+        }
         version = store
             .put(NewItem::from_record(key.clone(), &export)?, Some(Condition::VersionIs(version)))
             .await?

@@ -51,8 +51,21 @@ impl<'a> Ports<'a> {
 pub const PENDING_WRITE_SECS: i64 = 15 * 60;
 /// After a signed upload's URL expires, how long its commit may still come.
 pub const COMMIT_GRACE_SECS: i64 = 15 * 60;
-/// Attempts of a replacement or deletion racing other writers of the record.
-const ATTEMPTS: usize = 5;
+/// Attempts of one read-modify-write of a record racing other writers of it
+/// (each attempt is a read and a conditional write: no blob moves in the loop).
+const ATTEMPTS: usize = 50;
+
+/// What a record with these replacements in flight is charged: the largest of its
+/// revisions.
+fn charge_of(size: u64, pending: &[PendingPut]) -> i64 {
+    pending.iter().map(|p| p.size).fold(size, u64::max) as i64
+}
+
+/// A short random pause before retrying a lost race.
+async fn backoff(attempt: usize) {
+    let ms = rand::random::<u64>() % (2 + attempt as u64 * 2);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
 
 /// A record's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,8 +102,9 @@ pub struct Record {
     /// Until when a `pending` record waits for its bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending: Option<PendingPut>,
+    /// Replacements in flight (each charged until it completes or is swept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<PendingPut>,
     /// Blob revisions no longer named, to delete.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stale: Vec<BlobKey>,
@@ -173,7 +187,7 @@ async fn reserve(
         created_at: now,
         updated_at: now,
         until: Some(until),
-        pending: None,
+        pending: vec![],
         stale: vec![],
     };
     let item = to_item(&record, Some(until))?;
@@ -319,111 +333,114 @@ pub async fn replace(
     if_match: Option<&str>,
 ) -> StorageResult<Record> {
     let size = bytes.len() as u64;
-    for _ in 0..ATTEMPTS {
+    let until = ports.clock.unix() + PENDING_WRITE_SECS;
+    // 1. Stage the new revision on the record, charging the larger size while
+    //    both revisions exist.
+    let mut staged = None;
+    for attempt in 0..ATTEMPTS {
         let (current, item) = load_ready(ports.store, owner, id).await?;
         if let Some(expected) = if_match
             && !current.checksum.same_as_hex(expected)
         {
             return Err(StorageError::PreconditionFailed);
         }
-        // 1. Charge the larger of the two sizes while both revisions exist.
-        let now = ports.clock.unix();
-        let until = now + PENDING_WRITE_SECS;
-        let blob_key = revision_key(owner, &current.table, id);
-        let mut staged = current.clone();
-        if let Some(abandoned) = staged.pending.take() {
-            staged.stale.push(abandoned.blob_key);
-        }
-        staged.pending = Some(PendingPut {
-            blob_key: blob_key.clone(),
+        let mine = PendingPut {
+            blob_key: revision_key(owner, &current.table, id),
             size,
             checksum: checksum.clone(),
             until,
-        });
-        staged.charged = current.size.max(size) as i64;
-        let staged_write = Write::Put {
-            item: to_item(&staged, Some(until))?,
+        };
+        let mut next = current.clone();
+        next.pending.push(mine.clone());
+        next.charged = charge_of(next.size, &next.pending);
+        let write = Write::Put {
+            item: to_item(&next, Some(due_of(&next)))?,
             condition: Some(Condition::VersionIs(item.version)),
         };
         match quota::transact_charged(
             ports.store,
             &owner.org,
             Counter::Records,
-            staged.charged - current.charged,
+            next.charged - current.charged,
             limits.records,
-            vec![staged_write],
+            vec![write],
         )
         .await
         {
-            Ok(()) => {}
-            Err(StorageError::Store(e)) if e.is_condition_failed() => {
-                if if_match.is_some() {
-                    return Err(StorageError::PreconditionFailed);
-                }
-                continue;
+            Ok(()) => {
+                staged = Some(mine);
+                break;
             }
+            Err(StorageError::Store(e)) if e.is_condition_failed() => backoff(attempt).await,
             Err(e) => return Err(e),
         }
-        let staged_item = ports
-            .store
-            .get(&item.key)
-            .await?
-            .ok_or(StorageError::NotFound("record"))?;
-        // 2. The new revision.
-        if let Err(e) = ports
-            .blobs
-            .put(&blob_key, bytes.clone(), "application/octet-stream")
-            .await
-        {
-            // The sweep abandons the staged replacement once it is due.
-            return Err(e.into());
+    }
+    let mine = staged.ok_or(StorageError::Contended("the record is being changed by other requests; retry"))?;
+    // 2. The revision's bytes (if this fails, the sweep drops the staged
+    //    revision once it is due).
+    ports
+        .blobs
+        .put(&mine.blob_key, bytes, "application/octet-stream")
+        .await?;
+    // 3. Point the record at it: what it named becomes stale, its charge the
+    //    largest revision still in flight.
+    for attempt in 0..ATTEMPTS {
+        let (current, item) = load_ready(ports.store, owner, id).await?;
+        if !current.pending.iter().any(|p| p.blob_key == mine.blob_key) {
+            // Swept: the write took longer than it may.
+            return Err(StorageError::Contended("the replacement took too long; retry"));
         }
-        // 3. Point the record at it and charge what it now holds.
-        let mut done = staged.clone();
-        done.pending = None;
-        done.stale.push(current.blob_key.clone());
-        done.blob_key = blob_key;
-        done.size = size;
-        done.checksum = checksum.clone();
-        done.charged = size as i64;
-        done.updated_at = ports.clock.unix();
-        let done_write = Write::Put {
-            item: to_item(&done, Some(now))?,
-            condition: Some(Condition::VersionIs(staged_item.version)),
+        let lost = if_match.is_some_and(|expected| !current.checksum.same_as_hex(expected));
+        let mut next = current.clone();
+        next.pending.retain(|p| p.blob_key != mine.blob_key);
+        if lost {
+            next.stale.push(mine.blob_key.clone());
+        } else {
+            next.stale.push(current.blob_key.clone());
+            next.blob_key = mine.blob_key.clone();
+            next.size = size;
+            next.checksum = mine.checksum.clone();
+            next.updated_at = ports.clock.unix();
+        }
+        next.charged = charge_of(next.size, &next.pending);
+        let write = Write::Put {
+            item: to_item(&next, Some(ports.clock.unix()))?,
+            condition: Some(Condition::VersionIs(item.version)),
         };
         match quota::transact_charged(
             ports.store,
             &owner.org,
             Counter::Records,
-            done.charged - staged.charged,
+            next.charged - current.charged,
             None,
-            vec![done_write],
+            vec![write],
         )
         .await
         {
             Ok(()) => {
                 sweep::remove_stale(ports.store, ports.blobs, &item.key).await;
-                done.stale.clear();
-                return Ok(done);
-            }
-            // Another writer staged its own replacement meanwhile (ours is now
-            // listed as stale in its record): start over, or report the lost race.
-            Err(StorageError::Store(e)) if e.is_condition_failed() => {
-                if if_match.is_some() {
+                if lost {
                     return Err(StorageError::PreconditionFailed);
                 }
-                continue;
+                next.stale.clear();
+                return Ok(next);
             }
+            Err(StorageError::Store(e)) if e.is_condition_failed() => backoff(attempt).await,
             Err(e) => return Err(e),
         }
     }
     Err(StorageError::Contended("the record is being changed by other requests; retry"))
 }
 
+/// When a record with replacements in flight needs the sweep: its earliest one.
+fn due_of(record: &Record) -> i64 {
+    record.pending.iter().map(|p| p.until).min().unwrap_or(record.updated_at)
+}
+
 /// Delete a record of the user's; deleting what is not there succeeds.
 #[tracing::instrument(name = "records.delete", skip_all, fields(org = %owner.org, record = %id))]
 pub async fn delete(ports: Ports<'_>, owner: &Owner, id: &RecordId) -> StorageResult<()> {
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
         let Some((current, item)) = load(ports.store, owner, id).await? else {
             return Ok(());
         };
@@ -433,9 +450,7 @@ pub async fn delete(ports: Ports<'_>, owner: &Owner, id: &RecordId) -> StorageRe
         let mut gone = current.clone();
         gone.state = State::Deleting;
         gone.stale.push(current.blob_key.clone());
-        if let Some(p) = gone.pending.take() {
-            gone.stale.push(p.blob_key);
-        }
+        gone.stale.extend(gone.pending.drain(..).map(|p| p.blob_key));
         gone.charged = 0;
         let write = Write::Put {
             item: to_item(&gone, Some(ports.clock.unix()))?,
@@ -455,7 +470,7 @@ pub async fn delete(ports: Ports<'_>, owner: &Owner, id: &RecordId) -> StorageRe
                 sweep::remove_stale(ports.store, ports.blobs, &item.key).await;
                 return Ok(());
             }
-            Err(StorageError::Store(e)) if e.is_condition_failed() => continue,
+            Err(StorageError::Store(e)) if e.is_condition_failed() => backoff(attempt).await,
             Err(e) => return Err(e),
         }
     }

@@ -127,16 +127,24 @@ async fn try_remove_stale(store: &dyn ItemStore, blobs: &dyn BlobStore, key: &Ke
     }
 }
 
-/// When the item's pending write or replacement is due, if it has one.
+/// When the item's pending write or earliest replacement is due, if it has one.
 fn pending_until(item: &Item) -> Option<i64> {
     match item.get_str("state") {
         Some("pending") => item.get_i64("until"),
-        _ => item
-            .attrs
-            .get("pending")
-            .and_then(|p| p.get("until"))
-            .and_then(Value::as_i64),
+        _ => pending_puts(item)
+            .iter()
+            .filter_map(|p| p.get("until").and_then(Value::as_i64))
+            .min(),
     }
+}
+
+/// The replacements in flight an item lists.
+fn pending_puts(item: &Item) -> Vec<Value> {
+    item.attrs
+        .get("pending")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Run over every shard's due items.
@@ -179,7 +187,9 @@ async fn settle(
     let mut attrs = item.attrs.clone();
     let mut stale = stale_of(item);
     let mut delta = 0i64;
-    let pending = item.attrs.get("pending").cloned().filter(|p| !p.is_null());
+    let (due, kept): (Vec<Value>, Vec<Value>) = pending_puts(item)
+        .into_iter()
+        .partition(|p| p.get("until").and_then(Value::as_i64).is_some_and(|u| u <= now));
     if state == "pending" && item.get_i64("until").is_some_and(|u| u <= now) {
         // A write that never completed: release it, and remove whatever arrived.
         if let Some(k) = item.get::<BlobKey>("blob_key") {
@@ -189,16 +199,23 @@ async fn settle(
         attrs.insert("charged".into(), 0.into());
         delta = -charged;
         report.abandoned_writes += 1;
-    } else if let Some(p) = pending.filter(|p| p.get("until").and_then(Value::as_i64).is_some_and(|u| u <= now)) {
-        // A replacement that never completed: back to the record's own size.
-        if let Some(k) = p.get("blob_key").and_then(|k| BlobKey::parse(k.as_str().unwrap_or_default()).ok()) {
-            stale.push(k);
+    } else if !due.is_empty() {
+        // Replacements that never completed: their revisions go, the charge falls
+        // back to the largest revision still in flight.
+        for p in &due {
+            if let Some(k) = p.get("blob_key").and_then(Value::as_str).and_then(|k| BlobKey::parse(k).ok()) {
+                stale.push(k);
+            }
         }
         let size = item.get_i64("size").unwrap_or(0);
-        attrs.remove("pending");
-        attrs.insert("charged".into(), size.into());
-        delta = size - charged;
-        report.abandoned_replacements += 1;
+        let still = kept
+            .iter()
+            .filter_map(|p| p.get("size").and_then(Value::as_i64))
+            .fold(size, i64::max);
+        attrs.insert("pending".into(), Value::Array(kept));
+        attrs.insert("charged".into(), still.into());
+        delta = still - charged;
+        report.abandoned_replacements += due.len() as u64;
     } else if stale.is_empty() && state != "deleting" {
         // Nothing due (a replacement completed in time): drop the index entry.
         let mut next = NewItem::new(item.key.clone());
