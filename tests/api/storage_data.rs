@@ -202,7 +202,7 @@ async fn an_export_holds_the_orgs_data_and_no_secret() {
     create(&app, &member, "notes", b"ciphertext two").await;
     let (status, body) = post(&app, "/api/v1/auth/api-keys", Some(&token), json!({"name": "ci", "scopes": ["org:read"]})).await;
     assert_eq!(status, 201, "{body}");
-    let secret_key = body["key"].as_str().unwrap().to_owned();
+    let secret_key = body["secret"].as_str().unwrap().to_owned();
 
     // Members may not export; owners and admins may.
     let (status, _) = post(&app, "/api/v1/exports", Some(&member), json!({})).await;

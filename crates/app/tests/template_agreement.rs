@@ -442,7 +442,12 @@ fn variables_read_by_the_libraries() -> BTreeSet<String> {
         "crates/app",
     ]
     .into_iter()
-    .chain(["domains/identity", "domains/billing", "domains/licensing"]);
+    .chain([
+        "domains/identity",
+        "domains/billing",
+        "domains/licensing",
+        "domains/storage",
+    ]);
     for file in libraries.flat_map(|dir| rust_files(&repo_root().join(dir).join("src"))) {
         let text = non_test_source(&file);
         for piece in text.split('"').skip(1).step_by(2) {
@@ -1028,7 +1033,7 @@ fn each_http_function_declares_exactly_the_routes_its_code_serves() {
         !code_routes(&bins["auth"]).is_empty() && !code_routes(&bins["billing"]).is_empty(),
         "the source scan finds the HTTP routes"
     );
-    for bin in ["auth", "billing", "licensing"] {
+    for bin in ["auth", "billing", "licensing", "storage"] {
         assert!(
             code_routes(&bins[bin]).is_superset(&health_routes()),
             "`{bin}` mounts the health routes through http::lambda_app"
@@ -1285,6 +1290,11 @@ fn iam_actions(service: &str, op: &str) -> Vec<String> {
         }
         ("s3", "head_bucket" | "list_objects_v2") => vec!["ListBucket"],
         ("s3", "head_object") => vec!["GetObject"],
+        // A multipart upload is authorized as PutObject, part by part.
+        (
+            "s3",
+            "create_multipart_upload" | "upload_part" | "complete_multipart_upload",
+        ) => vec!["PutObject"],
         (_, _) if camel.ends_with("Batch") => vec![camel.trim_end_matches("Batch")],
         _ => vec![camel.as_str()],
     };
@@ -1360,6 +1370,28 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
     );
     add("BillingFunction", vec![send.clone(), secret.clone()]);
     add("LicensingFunction", vec![secret.clone()]);
+    let objects = |bucket: &str, actions: &[&str]| {
+        actions
+            .iter()
+            .map(|a| g(a, &format!("{bucket}/*")))
+            .collect::<Vec<_>>()
+    };
+    add(
+        "StorageFunction",
+        [send.clone(), secret.clone()]
+            .into_iter()
+            .chain(objects(
+                "BlobBucket",
+                &[
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    "s3:AbortMultipartUpload",
+                ],
+            ))
+            .chain(objects("ExportBucket", &["s3:GetObject"]))
+            .collect(),
+    );
     add(
         "OutboxFunction",
         vec![
@@ -1371,14 +1403,35 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
                 "ses:SendEmail",
                 "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}",
             ),
-        ],
+            // Exports read blobs and write the archive; erasure lists and deletes.
+            g("s3:ListBucket", "BlobBucket"),
+            g("s3:ListBucket", "ExportBucket"),
+        ]
+        .into_iter()
+        .chain(objects("BlobBucket", &["s3:GetObject", "s3:DeleteObject"]))
+        .chain(objects(
+            "ExportBucket",
+            &[
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload",
+            ],
+        ))
+        .collect(),
     );
-    add("SchedulerFunction", vec![send, secret]);
+    add(
+        "SchedulerFunction",
+        [send, secret]
+            .into_iter()
+            .chain(objects("BlobBucket", &["s3:DeleteObject"]))
+            .collect(),
+    );
     out
 }
 
 /// Actions the code needs that no deployed function is granted, and why.
-const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 6] = [
+const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 3] = [
     (
         "sqs:ReceiveMessage",
         "the SQS event source receives for the outbox function; `skiff dead-letters` (operator credentials) reads the DLQ",
@@ -1391,9 +1444,6 @@ const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 6] = [
         "secretsmanager:PutSecretValue",
         "`skiff admin rotate-signing-key` (operator credentials) writes the secret",
     ),
-    ("s3:PutObject", "no deployed function stores blobs yet"),
-    ("s3:GetObject", "no deployed function reads blobs yet"),
-    ("s3:DeleteObject", "no deployed function deletes blobs yet"),
 ];
 
 /// A policy resource as [`Grant`] names it.

@@ -32,8 +32,9 @@ use skiff_core::services::{Services, WriteGate, WriteRefusal};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// How long one step of the job works before handing over to the next step.
-pub const STEP_BUDGET: Duration = Duration::from_secs(60);
+/// How long one step of the job works before handing over to the next step:
+/// well inside the outbox function's timeout and its message lease.
+pub const STEP_BUDGET: Duration = Duration::from_secs(10);
 
 /// Where an erasure stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -32,8 +32,9 @@ use std::time::{Duration, Instant};
 
 /// Format of the archive (the manifest's `format`).
 pub const FORMAT: &str = "skiff-export/1";
-/// How long one step of the job works before it hands over to the next step.
-pub const STEP_BUDGET: Duration = Duration::from_secs(60);
+/// How long one step of the job works before it hands over to the next step:
+/// well inside the outbox function's timeout and its message lease.
+pub const STEP_BUDGET: Duration = Duration::from_secs(10);
 /// Manifest entries one chunk holds at most (its record stays small).
 const MAX_ENTRIES_PER_CHUNK: usize = 2000;
 /// Compressed bytes gathered before they go to the bucket.

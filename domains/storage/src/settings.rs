@@ -32,7 +32,7 @@ impl Default for StorageSettings {
             upload_url_ttl: Duration::from_secs(3600),
             download_url_ttl: Duration::from_secs(300),
             export_retention_secs: 7 * 24 * 3600,
-            export_chunk_bytes: 64 * 1024 * 1024,
+            export_chunk_bytes: 16 * 1024 * 1024,
         }
     }
 }
