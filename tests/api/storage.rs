@@ -329,6 +329,7 @@ async fn large_objects_go_through_signed_uploads_and_commits() {
         "{report}"
     );
     assert_eq!(usage(&app, &org).await, blob.len() as u64);
+    let token = app.login("ada@example.com").await;
     let (status, _) = post(
         &app,
         &format!("/api/v1/storage/records/{}/commit", up["record_id"].as_str().unwrap()),
