@@ -21,8 +21,12 @@ pub fn encrypt(key: &[u8; 32], plaintext: &[u8]) -> Vec<u8> {
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
     let nonce_bytes: [u8; 12] = rand_bytes();
     let mut sealed = plaintext.to_vec();
-    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce_bytes), Aad::empty(), &mut sealed)
-        .unwrap();
+    key.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(nonce_bytes),
+        Aad::empty(),
+        &mut sealed,
+    )
+    .unwrap();
     [nonce_bytes.to_vec(), sealed].concat()
 }
 
@@ -31,7 +35,11 @@ pub fn decrypt(key: &[u8; 32], blob: &[u8]) -> Vec<u8> {
     let (nonce, sealed) = blob.split_at(12);
     let mut buf = sealed.to_vec();
     let plain = key
-        .open_in_place(Nonce::try_assume_unique_for_key(nonce).unwrap(), Aad::empty(), &mut buf)
+        .open_in_place(
+            Nonce::try_assume_unique_for_key(nonce).unwrap(),
+            Aad::empty(),
+            &mut buf,
+        )
         .unwrap();
     plain.to_vec()
 }
@@ -139,9 +147,19 @@ async fn a_client_encrypts_stores_lists_downloads_and_verifies() {
     assert_eq!(decrypt(&key, &got), b"meeting notes: Wednesday");
 
     // A signed download URL instead of the bytes.
-    let (status, link) = get(&app, &format!("/api/v1/storage/records/{id}?download=url"), &token).await;
+    let (status, link) = get(
+        &app,
+        &format!("/api/v1/storage/records/{id}?download=url"),
+        &token,
+    )
+    .await;
     assert_eq!(status, 200, "{link}");
-    let fetched = app.client.get(link["url"].as_str().unwrap()).send().await.unwrap();
+    let fetched = app
+        .client
+        .get(link["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(fetched.status(), 200);
     assert_eq!(fetched.bytes().await.unwrap(), got);
 
@@ -166,7 +184,12 @@ async fn records_belong_to_their_user() {
     let id = created["id"].as_str().unwrap();
     for token in [&colleague, &stranger] {
         assert_eq!(download(&app, token, id).await.status(), 404);
-        let (status, _) = get(&app, &format!("/api/v1/storage/records/{id}?download=url"), token).await;
+        let (status, _) = get(
+            &app,
+            &format!("/api/v1/storage/records/{id}?download=url"),
+            token,
+        )
+        .await;
         assert_eq!(status, 404);
         let (status, body, _) = call(
             &app,
@@ -180,7 +203,14 @@ async fn records_belong_to_their_user() {
         let (_, list) = get(&app, "/api/v1/storage/records", token).await;
         assert_eq!(list["records"], json!([]));
         // A delete of someone else's record does nothing (and says nothing).
-        let (status, _, _) = call(&app, Method::DELETE, &format!("/api/v1/storage/records/{id}"), Some(token), None).await;
+        let (status, _, _) = call(
+            &app,
+            Method::DELETE,
+            &format!("/api/v1/storage/records/{id}"),
+            Some(token),
+            None,
+        )
+        .await;
         assert_eq!(status, 204);
     }
     assert_eq!(download(&app, &owner, id).await.status(), 200);
@@ -199,7 +229,12 @@ async fn bad_input_is_named_and_stores_nothing() {
     )
     .await;
     assert_eq!(status, 422, "{body}");
-    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["table", "blob", "checksum"], "{body}");
 
     // A checksum of other bytes: 400, nothing stored.
@@ -225,7 +260,12 @@ async fn bad_input_is_named_and_stores_nothing() {
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["code"], "PAYLOAD_TOO_LARGE");
     assert_eq!(body["upload_route"], "/api/v1/storage/uploads");
-    assert!(body["detail"].as_str().unwrap().contains("/api/v1/storage/uploads"));
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/api/v1/storage/uploads")
+    );
     // No credential: 401; an API key without the storage scope: 403.
     let (status, _) = post(&app, "/api/v1/storage/records", None, json!({})).await;
     assert_eq!(status, 401);
@@ -300,13 +340,22 @@ async fn large_objects_go_through_signed_uploads_and_commits() {
     other[0] ^= 1;
     assert!(send(other, true).await.unwrap().status().is_client_error());
     // (Refused before the body is read: a short one, so the refusal is heard.)
-    assert!(send(b"x".to_vec(), false).await.unwrap().status().is_client_error());
+    assert!(
+        send(b"x".to_vec(), false)
+            .await
+            .unwrap()
+            .status()
+            .is_client_error()
+    );
     assert_eq!(send(blob.clone(), true).await.unwrap().status(), 200);
     let (status, meta) = post(&app, &commit, Some(&token), json!({})).await;
     assert_eq!(status, 200, "{meta}");
     assert_eq!(meta["size"], blob.len());
     let got = download(&app, &token, &id).await;
-    assert_eq!(got.headers()["content-length"], blob.len().to_string().as_str());
+    assert_eq!(
+        got.headers()["content-length"],
+        blob.len().to_string().as_str()
+    );
     assert_eq!(sha256_hex(&got.bytes().await.unwrap()), sha256_hex(&blob));
 
     // An upload never committed is swept, its bytes released.
@@ -325,14 +374,20 @@ async fn large_objects_go_through_signed_uploads_and_commits() {
         .await;
     let report: Value = r.json().await.unwrap();
     assert!(
-        report["reports"][0]["detail"].as_str().unwrap().contains("released 1 abandoned writes"),
+        report["reports"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("released 1 abandoned writes"),
         "{report}"
     );
     assert_eq!(usage(&app, &org).await, blob.len() as u64);
     let token = app.login("ada@example.com").await;
     let (status, _) = post(
         &app,
-        &format!("/api/v1/storage/records/{}/commit", up["record_id"].as_str().unwrap()),
+        &format!(
+            "/api/v1/storage/records/{}/commit",
+            up["record_id"].as_str().unwrap()
+        ),
         Some(&token),
         json!({}),
     )
@@ -407,7 +462,12 @@ async fn a_locked_org_reads_and_deletes_but_does_not_write() {
         .unwrap();
     assert_eq!(r.status(), 423);
     // Reads, searches, deletes and exports stay open.
-    assert_eq!(download(&app, &token, kept["id"].as_str().unwrap()).await.status(), 200);
+    assert_eq!(
+        download(&app, &token, kept["id"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
     let (status, _, _) = call(
         &app,
         Method::DELETE,
@@ -429,4 +489,3 @@ async fn a_locked_org_reads_and_deletes_but_does_not_write() {
     assert_eq!(status, 202, "{body}");
     app.stop().await;
 }
-

@@ -187,7 +187,12 @@ impl Harness {
                         request = request.header(k.as_str(), v.as_str());
                     }
                 }
-                request.send().await.expect("emulator reachable").status().as_u16()
+                request
+                    .send()
+                    .await
+                    .expect("emulator reachable")
+                    .status()
+                    .as_u16()
             }
         }
     }
@@ -470,17 +475,28 @@ async fn streamed_put_and_get_round_trip(h: &Harness) {
     let bytes = payload(7, STREAMED_LEN);
     let sha = sha256_hex(&bytes);
     for (k, expected) in [
-        (key("streamed/checked"), Expected {
-            size: Some(STREAMED_LEN as u64),
-            sha256: Some(sha.clone()),
-        }),
+        (
+            key("streamed/checked"),
+            Expected {
+                size: Some(STREAMED_LEN as u64),
+                sha256: Some(sha.clone()),
+            },
+        ),
         (key("streamed/unchecked"), Expected::default()),
     ] {
         let meta = s
-            .put_stream(&k, chunked(bytes.clone(), 300_001), "application/x-tar", expected)
+            .put_stream(
+                &k,
+                chunked(bytes.clone(), 300_001),
+                "application/x-tar",
+                expected,
+            )
             .await
             .unwrap();
-        assert_eq!((meta.size, meta.sha256.as_str()), (STREAMED_LEN as u64, sha.as_str()));
+        assert_eq!(
+            (meta.size, meta.sha256.as_str()),
+            (STREAMED_LEN as u64, sha.as_str())
+        );
         let reader = s.get_stream(&k).await.unwrap();
         assert_eq!(reader.meta.size, STREAMED_LEN as u64);
         assert_eq!(collect(reader).await.unwrap(), bytes);
@@ -516,7 +532,8 @@ async fn streamed_put_stores_nothing_it_was_not_told(h: &Harness) {
             sha256: Some(sha256_hex(b"something else")),
         };
         assert!(matches!(
-            s.put_stream(&k, chunked(bytes.clone(), 65_536), "", wrong_sha).await,
+            s.put_stream(&k, chunked(bytes.clone(), 65_536), "", wrong_sha)
+                .await,
             Err(BlobError::ChecksumMismatch { .. })
         ));
         let wrong_size = Expected {
@@ -524,7 +541,8 @@ async fn streamed_put_stores_nothing_it_was_not_told(h: &Harness) {
             sha256: None,
         };
         assert!(matches!(
-            s.put_stream(&k, chunked(bytes.clone(), 65_536), "", wrong_size).await,
+            s.put_stream(&k, chunked(bytes.clone(), 65_536), "", wrong_size)
+                .await,
             Err(BlobError::SizeMismatch { .. })
         ));
         let short = Expected {
@@ -532,7 +550,8 @@ async fn streamed_put_stores_nothing_it_was_not_told(h: &Harness) {
             sha256: None,
         };
         assert!(matches!(
-            s.put_stream(&k, chunked(bytes.clone(), 65_536), "", short).await,
+            s.put_stream(&k, chunked(bytes.clone(), 65_536), "", short)
+                .await,
             Err(BlobError::SizeMismatch { .. })
         ));
         // The body breaks off midway (the client went away).
@@ -603,7 +622,8 @@ async fn signed_uploads_take_only_the_signed_bytes(h: &Harness) {
     assert_eq!((head.size, head.sha256.as_str()), (4096, sha.as_str()));
     assert_eq!(s.get(&k).await.unwrap().bytes, bytes);
     assert!(matches!(
-        s.signed_upload(&k, Duration::from_secs(60), 1, "not hex").await,
+        s.signed_upload(&k, Duration::from_secs(60), 1, "not hex")
+            .await,
         Err(BlobError::Invalid(_))
     ));
 }

@@ -1291,10 +1291,9 @@ fn iam_actions(service: &str, op: &str) -> Vec<String> {
         ("s3", "head_bucket" | "list_objects_v2") => vec!["ListBucket"],
         ("s3", "head_object") => vec!["GetObject"],
         // A multipart upload is authorized as PutObject, part by part.
-        (
-            "s3",
-            "create_multipart_upload" | "upload_part" | "complete_multipart_upload",
-        ) => vec!["PutObject"],
+        ("s3", "create_multipart_upload" | "upload_part" | "complete_multipart_upload") => {
+            vec!["PutObject"]
+        }
         (_, _) if camel.ends_with("Batch") => vec![camel.trim_end_matches("Batch")],
         _ => vec![camel.as_str()],
     };

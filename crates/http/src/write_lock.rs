@@ -54,7 +54,10 @@ impl Paths {
 pub const OPEN_MUTATIONS: &[(Method, Paths)] = &[
     (Method::DELETE, Paths::Under(STORAGE_PREFIX)),
     (Method::DELETE, Paths::Under(BACKUP_PREFIX)),
-    (Method::POST, Paths::Exactly("/api/v1/storage/vectors/search")),
+    (
+        Method::POST,
+        Paths::Exactly("/api/v1/storage/vectors/search"),
+    ),
     (Method::DELETE, Paths::Exactly(ORG_ADMIN_PREFIX)),
 ];
 

@@ -21,13 +21,11 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use skiff_core::org_data::{
-    ExportPage, ExportFile, OrgData, OrgDataError, OrgDataParts, Purged, json_lines,
+    ExportFile, ExportPage, OrgData, OrgDataError, OrgDataParts, Purged, json_lines,
 };
 use skiff_core::outbox::{self, Envelope, Handler, HandlerError, Message};
 use skiff_core::ports::queue::QueueError;
-use skiff_core::ports::store::{
-    Change, Condition, ItemStore, Key, NewItem, Query, StoreError,
-};
+use skiff_core::ports::store::{Change, Condition, ItemStore, Key, NewItem, Query, StoreError};
 use skiff_core::services::{Services, WriteGate, WriteRefusal};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -116,7 +114,11 @@ async fn enqueue_step(services: &Services, org: &OrgId, step: u32) -> Result<(),
 
 /// Ask for the erasure of `org` (the caller is its owner; `confirm` must be the
 /// org's name). Asking again while it runs answers the same erasure.
-pub async fn request(services: &Services, org: &OrgId, confirm: &str) -> Result<Erasure, EraseError> {
+pub async fn request(
+    services: &Services,
+    org: &OrgId,
+    confirm: &str,
+) -> Result<Erasure, EraseError> {
     let store = services.store.as_ref();
     if let Some(existing) = get(store, org).await? {
         return Ok(existing);
@@ -135,7 +137,10 @@ pub async fn request(services: &Services, org: &OrgId, confirm: &str) -> Result<
         step: 0,
     };
     match store
-        .put(NewItem::from_record(erasure_key(org), &erasure)?, Some(Condition::Absent))
+        .put(
+            NewItem::from_record(erasure_key(org), &erasure)?,
+            Some(Condition::Absent),
+        )
         .await
     {
         Ok(_) => {}
@@ -293,7 +298,10 @@ impl OrgData for IdentityData {
                 })
             }
             Some(c) if c.starts_with("members:") => {
-                let position = c.strip_prefix("members:").filter(|p| !p.is_empty()).map(str::to_owned);
+                let position = c
+                    .strip_prefix("members:")
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned);
                 let (members, next) = orgs::members_page(store, org, 200, position).await?;
                 let mut rows = vec![];
                 for m in members {
@@ -351,7 +359,10 @@ impl OrgData for IdentityData {
                         omit: &["token_hash"],
                     },
                 ];
-                let inner = c.strip_prefix("rest:").filter(|p| !p.is_empty()).map(str::to_owned);
+                let inner = c
+                    .strip_prefix("rest:")
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned);
                 let page = skiff_core::org_data::export_listings(store, &listings, inner).await?;
                 Ok(ExportPage {
                     files: page.files,
@@ -368,12 +379,19 @@ impl OrgData for IdentityData {
         let (members, _) = orgs::members_page(store, org, PURGE_BATCH, None).await?;
         for m in &members {
             removed += leave_or_delete(store, org, &m.user_id).await?;
-            if store.delete(&orgs::member_key(org, &m.user_id), None).await?.is_some() {
+            if store
+                .delete(&orgs::member_key(org, &m.user_id), None)
+                .await?
+                .is_some()
+            {
                 removed += 1;
             }
         }
         if members.len() >= PURGE_BATCH {
-            return Ok(Purged { removed, done: false });
+            return Ok(Purged {
+                removed,
+                done: false,
+            });
         }
         // API keys (their lookup items too) and invitations (their tokens too).
         let page = store
@@ -385,12 +403,16 @@ impl OrgData for IdentityData {
                     .get_str("prefix")
                     .and_then(|p| p.strip_prefix(crate::api_keys::KEY_PREFIX))
             {
-                store.delete(&Key::new(format!("APIKEY#{lookup}"), "APIKEY"), None).await?;
+                store
+                    .delete(&Key::new(format!("APIKEY#{lookup}"), "APIKEY"), None)
+                    .await?;
             }
             if item.key.sk.starts_with("INVITE#")
                 && let Some(hash) = item.get_str("token_hash")
             {
-                store.delete(&Key::new(format!("TOKEN#{hash}"), "TOKEN"), None).await?;
+                store
+                    .delete(&Key::new(format!("TOKEN#{hash}"), "TOKEN"), None)
+                    .await?;
             }
             // The org's own item goes last: while it exists the org is still named.
             if item.key.sk != "META" {
@@ -399,19 +421,29 @@ impl OrgData for IdentityData {
             }
         }
         if page.next.is_some() || page.items.iter().any(|i| i.key.sk != "META") {
-            return Ok(Purged { removed, done: false });
+            return Ok(Purged {
+                removed,
+                done: false,
+            });
         }
         if store.delete(&orgs::org_key(org), None).await?.is_some() {
             removed += 1;
         }
-        Ok(Purged { removed, done: true })
+        Ok(Purged {
+            removed,
+            done: true,
+        })
     }
 }
 
 /// A member of an erased org: their sessions in it end; if they belong to no
 /// other org, their account goes (profile, e-mail, every session); otherwise
 /// their default org moves to one they still have.
-async fn leave_or_delete(store: &dyn ItemStore, org: &OrgId, user: &UserId) -> Result<u64, StoreError> {
+async fn leave_or_delete(
+    store: &dyn ItemStore,
+    org: &OrgId,
+    user: &UserId,
+) -> Result<u64, StoreError> {
     let others: Vec<_> = orgs::orgs_of(store, user)
         .await?
         .into_iter()
@@ -419,12 +451,18 @@ async fn leave_or_delete(store: &dyn ItemStore, org: &OrgId, user: &UserId) -> R
         .collect();
     let mut removed = 0;
     let page = store
-        .query(Query::gsi1(format!("USER#{user}")).prefix("SESSION#").limit(1000))
+        .query(
+            Query::gsi1(format!("USER#{user}"))
+                .prefix("SESSION#")
+                .limit(1000),
+        )
         .await?;
     for item in &page.items {
         let session_org = item.get_str("org_id");
         if others.is_empty() || session_org == Some(org.as_str()) {
-            store.delete(&sessions::session_key(&SessionIdOf(item).id()?), None).await?;
+            store
+                .delete(&sessions::session_key(&SessionIdOf(item).id()?), None)
+                .await?;
             removed += 1;
         }
     }
@@ -432,7 +470,9 @@ async fn leave_or_delete(store: &dyn ItemStore, org: &OrgId, user: &UserId) -> R
         return Ok(removed);
     };
     if others.is_empty() {
-        store.delete(&users::email_key(&profile.email), None).await?;
+        store
+            .delete(&users::email_key(&profile.email), None)
+            .await?;
         store.delete(&users::user_key(user), None).await?;
         removed += 2;
     } else if &profile.default_org == org {

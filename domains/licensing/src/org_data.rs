@@ -91,9 +91,14 @@ impl OrgData for LicensingData {
             .await?;
             removed += step.removed;
             if !step.done {
-                return Ok(Purged { removed, done: false });
+                return Ok(Purged {
+                    removed,
+                    done: false,
+                });
             }
-            store.delete(&model::key_index_key(&license.key_hash), None).await?;
+            store
+                .delete(&model::key_index_key(&license.key_hash), None)
+                .await?;
             store.delete(&lic.key(), None).await?;
             removed += 2;
         }

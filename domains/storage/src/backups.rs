@@ -189,7 +189,10 @@ pub async fn put(
     backup.until = None;
     ports
         .store
-        .put(to_item(owner, &backup, None)?, Some(Condition::VersionIs(pending.version)))
+        .put(
+            to_item(owner, &backup, None)?,
+            Some(Condition::VersionIs(pending.version)),
+        )
         .await?;
     enforce_retention(ports, owner, retention).await;
     Ok(backup)

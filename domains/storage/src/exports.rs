@@ -24,7 +24,9 @@ use sha2::{Digest, Sha256};
 use skiff_core::ids::{ExportId, OrgId, UserId};
 use skiff_core::org_data::{ExportFile, OrgDataParts};
 use skiff_core::outbox::{self, Envelope, Handler, HandlerError, Message};
-use skiff_core::ports::blobs::{BlobError, BlobKey, BlobStore, ByteStream, Expected, SignedOp, SignedUrl};
+use skiff_core::ports::blobs::{
+    BlobError, BlobKey, BlobStore, ByteStream, Expected, SignedOp, SignedUrl,
+};
 use skiff_core::ports::store::{Change, Condition, ItemStore, Key, NewItem, Query};
 use skiff_core::services::Services;
 use std::collections::BTreeMap;
@@ -172,11 +174,11 @@ async fn enqueue_step(services: &Services, export: &Export, step: u32) -> Storag
     };
     let mut envelope = outbox::envelope(services, &message)?;
     envelope.id = format!("export-{}-{step}", export.id);
-    let body = serde_json::to_string(&envelope).map_err(|e| StorageError::Internal(e.to_string()))?;
+    let body =
+        serde_json::to_string(&envelope).map_err(|e| StorageError::Internal(e.to_string()))?;
     services.queue.send(body).await?;
     Ok(())
 }
-
 
 /// Start an export of the caller's org: 202 with the id; the job does the rest.
 pub async fn request(services: &Services, org: &OrgId, user: &UserId) -> StorageResult<Export> {
@@ -208,7 +210,12 @@ pub async fn request(services: &Services, org: &OrgId, user: &UserId) -> Storage
 
 /// An export of the org (`NotFound` for another org's, or one whose download
 /// expired).
-pub async fn get(store: &dyn ItemStore, org: &OrgId, id: &ExportId, now: i64) -> StorageResult<Export> {
+pub async fn get(
+    store: &dyn ItemStore,
+    org: &OrgId,
+    id: &ExportId,
+    now: i64,
+) -> StorageResult<Export> {
     let export: Export = match store.get(&export_key(org, id)).await? {
         Some(item) => item.parse()?,
         None => return Err(StorageError::NotFound("export")),
@@ -229,8 +236,12 @@ pub async fn download_url(
 ) -> StorageResult<SignedUrl> {
     let export = get(ports.store, org, id, ports.clock.unix()).await?;
     match (&export.status, &export.archive) {
-        (Status::Complete, Some(archive)) => Ok(exports.signed_url(archive, SignedOp::Get, ttl).await?),
-        (status, _) => Err(StorageError::ExportNotReady { status: status.as_str() }),
+        (Status::Complete, Some(archive)) => {
+            Ok(exports.signed_url(archive, SignedOp::Get, ttl).await?)
+        }
+        (status, _) => Err(StorageError::ExportNotReady {
+            status: status.as_str(),
+        }),
     }
 }
 
@@ -273,12 +284,16 @@ pub async fn run_step(
     let started = Instant::now();
     let settings = crate::settings(services);
     while export.position.part < parts.len() {
-        let (chunk, position) = write_chunk(services, parts, &export, settings.export_chunk_bytes).await?;
+        let (chunk, position) =
+            write_chunk(services, parts, &export, settings.export_chunk_bytes).await?;
         // The chunk's record first, then the position past it (a crash between
         // the two redoes the chunk; its record is overwritten, never doubled).
         store
             .put(
-                NewItem::from_record(chunk_key(&export.org_id, &export.id, export.position.chunks), &chunk)?,
+                NewItem::from_record(
+                    chunk_key(&export.org_id, &export.id, export.position.chunks),
+                    &chunk,
+                )?,
                 None,
             )
             .await?;
@@ -289,12 +304,18 @@ pub async fn run_step(
             // Hand over: this step's work is recorded, the next step goes on.
             export.step += 1;
             store
-                .put(NewItem::from_record(key.clone(), &export)?, Some(Condition::VersionIs(version)))
+                .put(
+                    NewItem::from_record(key.clone(), &export)?,
+                    Some(Condition::VersionIs(version)),
+                )
                 .await?;
             return enqueue_step(services, &export, export.step).await;
         }
         version = store
-            .put(NewItem::from_record(key.clone(), &export)?, Some(Condition::VersionIs(version)))
+            .put(
+                NewItem::from_record(key.clone(), &export)?,
+                Some(Condition::VersionIs(version)),
+            )
             .await?
             .version;
     }
@@ -335,7 +356,12 @@ async fn write_chunk(
                 .map_err(|e| StorageError::Internal(format!("export of {}: {e}", part.name())))?;
             for file in page.files {
                 match file {
-                    ExportFile::Data { path, kind, count, bytes } => {
+                    ExportFile::Data {
+                        path,
+                        kind,
+                        count,
+                        bytes,
+                    } => {
                         let path = format!("{}/{path}", part.name());
                         writer.entry(&path, &bytes).await?;
                         position.bytes += bytes.len() as u64;
@@ -347,11 +373,18 @@ async fn write_chunk(
                             count,
                         });
                     }
-                    ExportFile::Blob { path, key, size, sha256 } => {
+                    ExportFile::Blob {
+                        path,
+                        key,
+                        size,
+                        sha256,
+                    } => {
                         let path = format!("{}/{path}", part.name());
                         match services.blobs.get_stream(&key).await {
                             Ok(reader) if reader.meta.size == size => {
-                                writer.stream_entry(&path, size, &sha256, reader.body).await?;
+                                writer
+                                    .stream_entry(&path, size, &sha256, reader.body)
+                                    .await?;
                                 let e = chunk.blobs.entry(part.name().to_owned()).or_default();
                                 e.0 += 1;
                                 e.1 += size;
@@ -443,7 +476,8 @@ async fn finish(
         "blobs_missing": missing,
     });
     let manifest = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-    let archive = BlobKey::parse(format!("{}/{}.tar.gz", export.org_id, export.id)).expect("valid key");
+    let archive =
+        BlobKey::parse(format!("{}/{}.tar.gz", export.org_id, export.id)).expect("valid key");
     let (mut writer, upload) = ArchiveWriter::start(services.exports.clone(), archive.clone());
     let written: StorageResult<()> = async {
         for c in &chunks {
@@ -486,14 +520,16 @@ async fn finish(
 }
 
 /// Mark an export failed (an operator resolved its dead letter, or it cannot go on).
-pub async fn fail(store: &dyn ItemStore, org: &OrgId, id: &ExportId, why: &str) -> StorageResult<()> {
+pub async fn fail(
+    store: &dyn ItemStore,
+    org: &OrgId,
+    id: &ExportId,
+    why: &str,
+) -> StorageResult<()> {
     store
         .update(
             &export_key(org, id),
-            vec![
-                Change::set("status", "failed"),
-                Change::set("error", why),
-            ],
+            vec![Change::set("status", "failed"), Change::set("error", why)],
             Some(Condition::Exists),
         )
         .await?;
@@ -522,7 +558,10 @@ impl ArchiveWriter {
                 .await
         });
         let writer = Self {
-            gz: flate2::write::GzEncoder::new(Vec::with_capacity(FLUSH_BYTES * 2), flate2::Compression::fast()),
+            gz: flate2::write::GzEncoder::new(
+                Vec::with_capacity(FLUSH_BYTES * 2),
+                flate2::Compression::fast(),
+            ),
             tx,
             raw_bytes: 0,
         };
@@ -543,10 +582,9 @@ impl ArchiveWriter {
     }
 
     async fn send(&mut self, bytes: Bytes) -> StorageResult<()> {
-        self.tx
-            .send(Ok(bytes))
-            .await
-            .map_err(|_| StorageError::Internal("the export bucket stopped taking the archive".into()))
+        self.tx.send(Ok(bytes)).await.map_err(|_| {
+            StorageError::Internal("the export bucket stopped taking the archive".into())
+        })
     }
 
     fn header(path: &str, size: u64) -> StorageResult<[u8; 512]> {
@@ -579,7 +617,13 @@ impl ArchiveWriter {
     }
 
     /// A file streamed from the blob store, checked against `sha256` as it passes.
-    async fn stream_entry(&mut self, path: &str, size: u64, sha256: &str, mut body: ByteStream) -> StorageResult<()> {
+    async fn stream_entry(
+        &mut self,
+        path: &str,
+        size: u64,
+        sha256: &str,
+        mut body: ByteStream,
+    ) -> StorageResult<()> {
         let header = Self::header(path, size)?;
         self.write(&header).await?;
         let mut hasher = Sha256::new();
@@ -588,7 +632,11 @@ impl ArchiveWriter {
             let chunk = chunk?;
             seen += chunk.len() as u64;
             if seen > size {
-                return Err(BlobError::SizeMismatch { expected: size, actual: seen }.into());
+                return Err(BlobError::SizeMismatch {
+                    expected: size,
+                    actual: seen,
+                }
+                .into());
             }
             hasher.update(&chunk);
             self.write(&chunk).await?;
@@ -618,11 +666,17 @@ impl ArchiveWriter {
     ) -> StorageResult<skiff_core::ports::blobs::BlobMeta> {
         let ended = match written {
             Ok(()) => {
-                let end = if last { self.write(&[0u8; 1024]).await } else { Ok(()) };
+                let end = if last {
+                    self.write(&[0u8; 1024]).await
+                } else {
+                    Ok(())
+                };
                 match end {
                     Ok(()) => match self.gz.finish() {
                         Ok(tail) => self.tx.send(Ok(Bytes::from(tail))).await.map_err(|_| {
-                            StorageError::Internal("the export bucket stopped taking the archive".into())
+                            StorageError::Internal(
+                                "the export bucket stopped taking the archive".into(),
+                            )
                         }),
                         Err(e) => Err(StorageError::Internal(format!("compressing: {e}"))),
                     },

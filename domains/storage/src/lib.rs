@@ -140,6 +140,9 @@ pub fn register_jobs(jobs: &mut skiff_core::scheduler::Jobs) {
 }
 
 /// Storage's outbox message kinds: the export job.
-pub fn register(registry: &mut skiff_core::outbox::Registry, parts: skiff_core::org_data::OrgDataParts) {
+pub fn register(
+    registry: &mut skiff_core::outbox::Registry,
+    parts: skiff_core::org_data::OrgDataParts,
+) {
     exports::register(registry, parts);
 }

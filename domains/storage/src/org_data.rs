@@ -69,7 +69,11 @@ impl OrgData for StorageData {
                     rows.push(strip(&item.attrs, RECORD_INTERNALS));
                 }
                 if !rows.is_empty() {
-                    let first = rows[0].get("id").and_then(Value::as_str).unwrap_or("page").to_owned();
+                    let first = rows[0]
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("page")
+                        .to_owned();
                     files.insert(
                         0,
                         ExportFile::Data {
@@ -84,7 +88,10 @@ impl OrgData for StorageData {
                     Some(p) => format!("records:{p}"),
                     None => "backups:".into(),
                 };
-                Ok(ExportPage { files, next: Some(next) })
+                Ok(ExportPage {
+                    files,
+                    next: Some(next),
+                })
             }
             "backups" | "vectors" => {
                 let (pk, kind, omit): (String, &'static str, &[&str]) = if stage == "backups" {
@@ -93,7 +100,11 @@ impl OrgData for StorageData {
                     (vectors::partition(org), "vectors", &["charged"])
                 };
                 let page = store
-                    .query(Query::partition(pk).limit(skiff_core::org_data::EXPORT_PAGE).after(position))
+                    .query(
+                        Query::partition(pk)
+                            .limit(skiff_core::org_data::EXPORT_PAGE)
+                            .after(position),
+                    )
                     .await?;
                 let rows: Vec<_> = page
                     .items
@@ -112,7 +123,11 @@ impl OrgData for StorageData {
                 let mut files = vec![];
                 if let Some(first) = rows.first() {
                     let first = first.get("id").and_then(Value::as_str).unwrap_or("page");
-                    let first: String = first.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
+                    let first: String = first
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .take(64)
+                        .collect();
                     files.push(ExportFile::Data {
                         path: format!("{kind}-{first}.jsonl"),
                         kind,
@@ -127,7 +142,9 @@ impl OrgData for StorageData {
                 };
                 Ok(ExportPage { files, next })
             }
-            other => Err(OrgDataError::Other(format!("unknown export stage `{other}`"))),
+            other => Err(OrgDataError::Other(format!(
+                "unknown export stage `{other}`"
+            ))),
         }
     }
 
@@ -142,7 +159,10 @@ impl OrgData for StorageData {
             }
             removed += keys.len() as u64;
             if keys.len() >= PURGE_BATCH {
-                return Ok(Purged { removed, done: false });
+                return Ok(Purged {
+                    removed,
+                    done: false,
+                });
             }
         }
         crate::vectors::drop_namespaces(services, org).await?;

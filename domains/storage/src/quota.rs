@@ -168,7 +168,12 @@ pub async fn transact_charged(
     }
 }
 
-async fn exceeded(store: &dyn ItemStore, org: &OrgId, counter: Counter, limit: u64) -> StorageError {
+async fn exceeded(
+    store: &dyn ItemStore,
+    org: &OrgId,
+    counter: Counter,
+    limit: u64,
+) -> StorageError {
     let used = match usage(store, org).await {
         Ok(u) => match counter {
             Counter::Records => u.records_bytes,
@@ -304,12 +309,18 @@ pub async fn repair_org(
     if changes.is_empty() {
         return Ok(Some(repairs));
     }
-    changes.push(Change::SetIndex(Some(IndexKey::new(USAGE_INDEX, org.as_str()))));
+    changes.push(Change::SetIndex(Some(IndexKey::new(
+        USAGE_INDEX,
+        org.as_str(),
+    ))));
     let condition = match &after {
         Some(item) => Condition::VersionIs(item.version),
         None => Condition::Absent,
     };
-    match store.update(&usage_key(org), changes, Some(condition)).await {
+    match store
+        .update(&usage_key(org), changes, Some(condition))
+        .await
+    {
         Ok(_) => {
             for r in &repairs {
                 tracing::warn!(org = %r.org, counter = r.counter, was = r.was, now = r.now, "storage usage drift repaired");

@@ -19,9 +19,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use skiff_core::clock::Clock;
 use skiff_core::ids::{OrgId, RecordId, UserId};
-use skiff_core::ports::blobs::{
-    BlobKey, BlobReader, BlobStore, SignedOp, SignedUpload, SignedUrl,
-};
+use skiff_core::ports::blobs::{BlobKey, BlobReader, BlobStore, SignedOp, SignedUpload, SignedUrl};
 use skiff_core::ports::store::{
     Condition, Item, ItemStore, Key, NewItem, Query, StoreError, Write, filtered_page,
 };
@@ -148,7 +146,11 @@ fn org_of(record: &Record) -> Result<OrgId, StoreError> {
         .ok_or_else(|| StoreError::Fatal("a record's blob key does not start with its org".into()))
 }
 
-async fn load(store: &dyn ItemStore, owner: &Owner, id: &RecordId) -> StorageResult<Option<(Record, Item)>> {
+async fn load(
+    store: &dyn ItemStore,
+    owner: &Owner,
+    id: &RecordId,
+) -> StorageResult<Option<(Record, Item)>> {
     match store.get(&record_key(owner, id)).await? {
         Some(item) => Ok(Some((item.parse()?, item))),
         None => Ok(None),
@@ -156,7 +158,11 @@ async fn load(store: &dyn ItemStore, owner: &Owner, id: &RecordId) -> StorageRes
 }
 
 /// The ready record, or `NotFound` (absent, another user's, pending or deleting).
-async fn load_ready(store: &dyn ItemStore, owner: &Owner, id: &RecordId) -> StorageResult<(Record, Item)> {
+async fn load_ready(
+    store: &dyn ItemStore,
+    owner: &Owner,
+    id: &RecordId,
+) -> StorageResult<(Record, Item)> {
     match load(store, owner, id).await? {
         Some((r, item)) if r.state == State::Ready => Ok((r, item)),
         _ => Err(StorageError::NotFound("record")),
@@ -239,7 +245,10 @@ async fn confirm(ports: Ports<'_>, mut record: Record, item: &Item) -> StorageRe
     record.updated_at = ports.clock.unix();
     match ports
         .store
-        .put(to_item(&record, None)?, Some(Condition::VersionIs(item.version)))
+        .put(
+            to_item(&record, None)?,
+            Some(Condition::VersionIs(item.version)),
+        )
         .await
     {
         Ok(_) => Ok(record),
@@ -261,7 +270,16 @@ pub async fn create(
     checksum: Checksum,
 ) -> StorageResult<Record> {
     let until = ports.clock.unix() + PENDING_WRITE_SECS;
-    let (record, item) = reserve(ports, owner, limits, table, bytes.len() as u64, checksum, until).await?;
+    let (record, item) = reserve(
+        ports,
+        owner,
+        limits,
+        table,
+        bytes.len() as u64,
+        checksum,
+        until,
+    )
+    .await?;
     if let Err(e) = ports
         .blobs
         .put(&record.blob_key, bytes, "application/octet-stream")
@@ -299,7 +317,11 @@ pub async fn get(store: &dyn ItemStore, owner: &Owner, id: &RecordId) -> Storage
 }
 
 /// A ready record's bytes, as a stream checked against their SHA-256 as they pass.
-pub async fn open(ports: Ports<'_>, owner: &Owner, id: &RecordId) -> StorageResult<(Record, BlobReader)> {
+pub async fn open(
+    ports: Ports<'_>,
+    owner: &Owner,
+    id: &RecordId,
+) -> StorageResult<(Record, BlobReader)> {
     let record = get(ports.store, owner, id).await?;
     let reader = ports.blobs.get_stream(&record.blob_key).await?;
     Ok((record, reader))
@@ -375,7 +397,9 @@ pub async fn replace(
             Err(e) => return Err(e),
         }
     }
-    let mine = staged.ok_or(StorageError::Contended("the record is being changed by other requests; retry"))?;
+    let mine = staged.ok_or(StorageError::Contended(
+        "the record is being changed by other requests; retry",
+    ))?;
     // 2. The revision's bytes (if this fails, the sweep drops the staged
     //    revision once it is due).
     ports
@@ -388,7 +412,9 @@ pub async fn replace(
         let (current, item) = load_ready(ports.store, owner, id).await?;
         if !current.pending.iter().any(|p| p.blob_key == mine.blob_key) {
             // Swept: the write took longer than it may.
-            return Err(StorageError::Contended("the replacement took too long; retry"));
+            return Err(StorageError::Contended(
+                "the replacement took too long; retry",
+            ));
         }
         let lost = if_match.is_some_and(|expected| !current.checksum.same_as_hex(expected));
         let mut next = current.clone();
@@ -429,12 +455,19 @@ pub async fn replace(
             Err(e) => return Err(e),
         }
     }
-    Err(StorageError::Contended("the record is being changed by other requests; retry"))
+    Err(StorageError::Contended(
+        "the record is being changed by other requests; retry",
+    ))
 }
 
 /// When a record with replacements in flight needs the sweep: its earliest one.
 fn due_of(record: &Record) -> i64 {
-    record.pending.iter().map(|p| p.until).min().unwrap_or(record.updated_at)
+    record
+        .pending
+        .iter()
+        .map(|p| p.until)
+        .min()
+        .unwrap_or(record.updated_at)
 }
 
 /// Delete a record of the user's; deleting what is not there succeeds.
@@ -450,7 +483,8 @@ pub async fn delete(ports: Ports<'_>, owner: &Owner, id: &RecordId) -> StorageRe
         let mut gone = current.clone();
         gone.state = State::Deleting;
         gone.stale.push(current.blob_key.clone());
-        gone.stale.extend(gone.pending.drain(..).map(|p| p.blob_key));
+        gone.stale
+            .extend(gone.pending.drain(..).map(|p| p.blob_key));
         gone.charged = 0;
         let write = Write::Put {
             item: to_item(&gone, Some(ports.clock.unix()))?,
@@ -474,7 +508,9 @@ pub async fn delete(ports: Ports<'_>, owner: &Owner, id: &RecordId) -> StorageRe
             Err(e) => return Err(e),
         }
     }
-    Err(StorageError::Contended("the record is being changed by other requests; retry"))
+    Err(StorageError::Contended(
+        "the record is being changed by other requests; retry",
+    ))
 }
 
 /// A signed upload of a large record.

@@ -41,7 +41,9 @@ impl StorageSettings {
     /// Read the variables through `get`.
     pub fn from_lookup<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, ConfigError> {
         let d = Self::default();
-        let number = |variable: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| {
+        let number = |variable: &'static str,
+                      default: u64,
+                      range: std::ops::RangeInclusive<u64>| {
             match get(variable).map(str::trim).filter(|v| !v.is_empty()) {
                 None => Ok(default),
                 Some(raw) => match raw.parse::<u64>() {
@@ -58,8 +60,11 @@ impl StorageSettings {
             }
         };
         Ok(Self {
-            backup_retention: number("SKIFF_BACKUP_RETENTION", d.backup_retention as u64, 1..=1000)?
-                as usize,
+            backup_retention: number(
+                "SKIFF_BACKUP_RETENTION",
+                d.backup_retention as u64,
+                1..=1000,
+            )? as usize,
             max_upload_bytes: number(
                 "SKIFF_STORAGE_MAX_UPLOAD_BYTES",
                 d.max_upload_bytes,
@@ -95,7 +100,10 @@ mod tests {
 
     #[test]
     fn defaults_and_bad_values_named() {
-        assert_eq!(StorageSettings::from_lookup(|_| None).unwrap(), StorageSettings::default());
+        assert_eq!(
+            StorageSettings::from_lookup(|_| None).unwrap(),
+            StorageSettings::default()
+        );
         let e = StorageSettings::from_lookup(|n| (n == "SKIFF_BACKUP_RETENTION").then_some("0"))
             .unwrap_err();
         assert_eq!(e.variable, "SKIFF_BACKUP_RETENTION");

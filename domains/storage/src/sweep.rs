@@ -11,8 +11,8 @@
 //! Each step is a conditional write on the item's version, so the sweep and a
 //! request racing on one item never both act; the blob deletions are idempotent.
 
-use crate::quota::{self, Counter};
 use crate::StorageResult;
+use crate::quota::{self, Counter};
 use serde_json::Value;
 use skiff_core::ids::OrgId;
 use skiff_core::ports::blobs::{BlobKey, BlobStore};
@@ -90,7 +90,11 @@ pub async fn remove_stale(store: &dyn ItemStore, blobs: &dyn BlobStore, key: &Ke
     }
 }
 
-async fn try_remove_stale(store: &dyn ItemStore, blobs: &dyn BlobStore, key: &Key) -> StorageResult<u64> {
+async fn try_remove_stale(
+    store: &dyn ItemStore,
+    blobs: &dyn BlobStore,
+    key: &Key,
+) -> StorageResult<u64> {
     let Some(item) = store.get(key).await? else {
         return Ok(0);
     };
@@ -149,11 +153,20 @@ fn pending_puts(item: &Item) -> Vec<Value> {
 
 /// Run over every shard's due items.
 pub async fn sweep(services: &Services) -> StorageResult<SweepReport> {
-    sweep_with(services.store.as_ref(), services.blobs.as_ref(), services.clock.unix()).await
+    sweep_with(
+        services.store.as_ref(),
+        services.blobs.as_ref(),
+        services.clock.unix(),
+    )
+    .await
 }
 
 /// [`sweep`] over explicit ports at `now`.
-pub async fn sweep_with(store: &dyn ItemStore, blobs: &dyn BlobStore, now: i64) -> StorageResult<SweepReport> {
+pub async fn sweep_with(
+    store: &dyn ItemStore,
+    blobs: &dyn BlobStore,
+    now: i64,
+) -> StorageResult<SweepReport> {
     let mut report = SweepReport::default();
     for shard in 0..SHARDS {
         let page = store
@@ -187,9 +200,11 @@ async fn settle(
     let mut attrs = item.attrs.clone();
     let mut stale = stale_of(item);
     let mut delta = 0i64;
-    let (due, kept): (Vec<Value>, Vec<Value>) = pending_puts(item)
-        .into_iter()
-        .partition(|p| p.get("until").and_then(Value::as_i64).is_some_and(|u| u <= now));
+    let (due, kept): (Vec<Value>, Vec<Value>) = pending_puts(item).into_iter().partition(|p| {
+        p.get("until")
+            .and_then(Value::as_i64)
+            .is_some_and(|u| u <= now)
+    });
     if state == "pending" && item.get_i64("until").is_some_and(|u| u <= now) {
         // A write that never completed: release it, and remove whatever arrived.
         if let Some(k) = item.get::<BlobKey>("blob_key") {
@@ -203,7 +218,11 @@ async fn settle(
         // Replacements that never completed: their revisions go, the charge falls
         // back to the largest revision still in flight.
         for p in &due {
-            if let Some(k) = p.get("blob_key").and_then(Value::as_str).and_then(|k| BlobKey::parse(k).ok()) {
+            if let Some(k) = p
+                .get("blob_key")
+                .and_then(Value::as_str)
+                .and_then(|k| BlobKey::parse(k).ok())
+            {
                 stale.push(k);
             }
         }
@@ -225,11 +244,17 @@ async fn settle(
             let id = item.key.sk.rsplit('#').next().unwrap_or(&item.key.sk);
             due_index(id, at)
         });
-        store.put(next, Some(Condition::VersionIs(item.version))).await.ok();
+        store
+            .put(next, Some(Condition::VersionIs(item.version)))
+            .await
+            .ok();
         return Ok(());
     }
     if delta != 0 || attrs != item.attrs {
-        attrs.insert("stale".into(), serde_json::to_value(&stale).unwrap_or_default());
+        attrs.insert(
+            "stale".into(),
+            serde_json::to_value(&stale).unwrap_or_default(),
+        );
         let mut next = NewItem::new(item.key.clone());
         next.attrs = attrs;
         next.expires_at = item.expires_at;

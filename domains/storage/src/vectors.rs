@@ -22,8 +22,8 @@ use skiff_core::clock::Clock;
 use skiff_core::ids::OrgId;
 use skiff_core::ports::store::{Condition, ItemStore, Key, NewItem, StoreError, Write};
 use skiff_core::ports::vectors::{
-    MAX_BATCH, MAX_TOP_K, Namespace, VectorError, VectorId, VectorIndex, VectorQuery,
-    VectorRecord, validate_vector,
+    MAX_BATCH, MAX_TOP_K, Namespace, VectorError, VectorId, VectorIndex, VectorQuery, VectorRecord,
+    validate_vector,
 };
 
 /// Dimensions of the vector derived from a blob's SHA-256.
@@ -145,7 +145,11 @@ pub async fn upsert(
             .clone()
             .unwrap_or_else(|| fallback_vector(&item.blob));
         validate_vector(&vector).map_err(|e| {
-            StorageError::invalid(&format!("vectors[{i}].vector"), "INVALID_VECTOR", e.to_string())
+            StorageError::invalid(
+                &format!("vectors[{i}].vector"),
+                "INVALID_VECTOR",
+                e.to_string(),
+            )
         })?;
         records.push(VectorRecord {
             id: item.id.clone(),
@@ -205,12 +209,23 @@ async fn store_payloads(
                 }),
             });
         }
-        match quota::transact_charged(store, &owner.org, Counter::Records, delta, limits.records, writes).await {
+        match quota::transact_charged(
+            store,
+            &owner.org,
+            Counter::Records,
+            delta,
+            limits.records,
+            writes,
+        )
+        .await
+        {
             Err(StorageError::Store(e)) if e.is_condition_failed() => continue,
             other => return other,
         }
     }
-    Err(StorageError::Contended("these vectors are being changed by other requests; retry"))
+    Err(StorageError::Contended(
+        "these vectors are being changed by other requests; retry",
+    ))
 }
 
 /// The nearest `top_k` of the user's vectors, with their payloads.
@@ -224,7 +239,8 @@ pub async fn search(
     check_top_k(top_k)?;
     let vector = match by {
         SearchBy::Vector(v) => {
-            validate_vector(&v).map_err(|e| StorageError::invalid("vector", "INVALID_VECTOR", e.to_string()))?;
+            validate_vector(&v)
+                .map_err(|e| StorageError::invalid("vector", "INVALID_VECTOR", e.to_string()))?;
             v
         }
         SearchBy::Blob(b) => fallback_vector(&b),

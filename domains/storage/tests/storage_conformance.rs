@@ -30,8 +30,14 @@ async fn harness(aws: bool) -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = FixedClock::at(time::OffsetDateTime::now_utc());
     let config = skiff_app::AppConfig::from_vars(vec![
-        ("SKIFF_DATA_DIR".to_owned(), dir.path().display().to_string()),
-        ("SKIFF_EXPORT_CHUNK_BYTES".to_owned(), (1024 * 1024).to_string()),
+        (
+            "SKIFF_DATA_DIR".to_owned(),
+            dir.path().display().to_string(),
+        ),
+        (
+            "SKIFF_EXPORT_CHUNK_BYTES".to_owned(),
+            (1024 * 1024).to_string(),
+        ),
     ])
     .expect("config");
     let mut services = skiff_app::services::embedded(config, clock.clone())
@@ -108,7 +114,15 @@ async fn forty_concurrent_writes_fit_the_quota(h: &Harness) {
         tokio::spawn(async move {
             let (bytes, sum) = blob(i, 1000 + (i % 7) * 100);
             let size = bytes.len() as u64;
-            let out = records::create(Ports::of(&services), &owner, &limits(limit), table(), bytes, sum).await;
+            let out = records::create(
+                Ports::of(&services),
+                &owner,
+                &limits(limit),
+                table(),
+                bytes,
+                sum,
+            )
+            .await;
             (size, out)
         })
     });
@@ -121,7 +135,11 @@ async fn forty_concurrent_writes_fit_the_quota(h: &Harness) {
                 assert_eq!(record.size, size);
                 accepted += size;
             }
-            Err(StorageError::QuotaExceeded { limit_bytes, used_bytes, .. }) => {
+            Err(StorageError::QuotaExceeded {
+                limit_bytes,
+                used_bytes,
+                ..
+            }) => {
                 assert_eq!(limit_bytes, limit);
                 assert!(used_bytes <= limit);
                 refused += 1;
@@ -140,8 +158,12 @@ async fn forty_concurrent_writes_fit_the_quota(h: &Harness) {
         .unwrap();
     assert_eq!(listed.iter().map(|r| r.size).sum::<u64>(), accepted);
     for r in &listed {
-        let (_, reader) = records::open(Ports::of(&h.services), &owner, &r.id).await.unwrap();
-        let bytes: Vec<Bytes> = futures::TryStreamExt::try_collect(reader.body).await.unwrap();
+        let (_, reader) = records::open(Ports::of(&h.services), &owner, &r.id)
+            .await
+            .unwrap();
+        let bytes: Vec<Bytes> = futures::TryStreamExt::try_collect(reader.body)
+            .await
+            .unwrap();
         assert!(r.checksum.matches(&bytes.concat()));
     }
 }
@@ -156,9 +178,17 @@ async fn a_crash_between_reserve_and_write_is_swept(h: &Harness) {
     // Reserved for an upload whose bytes never come (as after a crash right after
     // the reservation): the counter holds them, no record is visible.
     let (_, sum) = blob(2, 7000);
-    let up = records::upload(ports, &owner, &limits(1 << 20), table(), 7000, sum, Duration::from_secs(60))
-        .await
-        .unwrap();
+    let up = records::upload(
+        ports,
+        &owner,
+        &limits(1 << 20),
+        table(),
+        7000,
+        sum,
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
     assert_eq!(counted(h, &owner.org).await, (12_000, 12_000));
     assert!(matches!(
         records::commit(ports, &owner, &up.record.id).await,
@@ -182,14 +212,27 @@ async fn a_crash_between_reserve_and_write_is_swept(h: &Harness) {
     ));
     // Drift from outside (an operator's hand): found, set right, reported.
     store
-        .update(&quota::usage_key(&owner.org), vec![Change::set("records_bytes", 999_999)], None)
+        .update(
+            &quota::usage_key(&owner.org),
+            vec![Change::set("records_bytes", 999_999)],
+            None,
+        )
         .await
         .unwrap();
-    let repairs = quota::repair_org(store, &owner.org).await.unwrap().expect("not busy");
+    let repairs = quota::repair_org(store, &owner.org)
+        .await
+        .unwrap()
+        .expect("not busy");
     assert_eq!(repairs.len(), 1);
     assert_eq!((repairs[0].was, repairs[0].now), (999_999, 5000));
     assert_eq!(counted(h, &owner.org).await, (5000, 5000));
-    assert!(quota::repair_org(store, &owner.org).await.unwrap().unwrap().is_empty());
+    assert!(
+        quota::repair_org(store, &owner.org)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn replacements_and_deletions_keep_the_count_and_leave_no_blob(h: &Harness) {
@@ -206,7 +249,16 @@ async fn replacements_and_deletions_keep_the_count_and_leave_no_blob(h: &Harness
         let id = record.id.clone();
         tokio::spawn(async move {
             let (bytes, sum) = blob(10 + i, 500 + i * 300);
-            records::replace(Ports::of(&services), &owner, &limits(1 << 20), &id, bytes, sum, None).await
+            records::replace(
+                Ports::of(&services),
+                &owner,
+                &limits(1 << 20),
+                &id,
+                bytes,
+                sum,
+                None,
+            )
+            .await
         })
     });
     for joined in join_all(writers).await {
@@ -217,7 +269,16 @@ async fn replacements_and_deletions_keep_the_count_and_leave_no_blob(h: &Harness
     // A stale If-Match loses.
     let (bytes, sum) = blob(99, 10);
     assert!(matches!(
-        records::replace(ports, &owner, &limits(1 << 20), &record.id, bytes, sum, Some(&"0".repeat(64))).await,
+        records::replace(
+            ports,
+            &owner,
+            &limits(1 << 20),
+            &record.id,
+            bytes,
+            sum,
+            Some(&"0".repeat(64))
+        )
+        .await,
         Err(StorageError::PreconditionFailed)
     ));
     // Another user of the same org does not see it.
@@ -254,11 +315,23 @@ async fn an_export_is_a_checked_tar_gz_made_in_resumable_steps(h: &Harness) {
         let r = records::create(ports, &owner, &limits(1 << 30), table(), bytes.clone(), sum)
             .await
             .unwrap();
-        expected.insert(format!("storage/records/{}/{}.bin", owner.user, r.id), bytes);
+        expected.insert(
+            format!("storage/records/{}/{}.bin", owner.user, r.id),
+            bytes,
+        );
     }
-    let export = exports::request(&h.services, &owner.org, &owner.user).await.unwrap();
+    let export = exports::request(&h.services, &owner.org, &owner.user)
+        .await
+        .unwrap();
     assert!(matches!(
-        exports::download_url(ports, h.services.exports.as_ref(), &owner.org, &export.id, Duration::from_secs(60)).await,
+        exports::download_url(
+            ports,
+            h.services.exports.as_ref(),
+            &owner.org,
+            &export.id,
+            Duration::from_secs(60)
+        )
+        .await,
         Err(StorageError::ExportNotReady { status: "queued" })
     ));
     let parts = skiff_app::org_data();
@@ -277,7 +350,9 @@ async fn an_export_is_a_checked_tar_gz_made_in_resumable_steps(h: &Harness) {
         )
         .await
         .unwrap();
-        let now = exports::get(ports.store, &owner.org, &export.id, h.clock.unix()).await.unwrap();
+        let now = exports::get(ports.store, &owner.org, &export.id, h.clock.unix())
+            .await
+            .unwrap();
         if now.status == exports::Status::Complete {
             break;
         }
@@ -299,8 +374,15 @@ async fn an_export_is_a_checked_tar_gz_made_in_resumable_steps(h: &Harness) {
         assert!(step < 100, "the export finishes");
     }
     assert!(step >= 2, "several resumable steps: {step}");
-    let done = exports::get(ports.store, &owner.org, &export.id, h.clock.unix()).await.unwrap();
-    let archive = h.services.exports.get(done.archive.as_ref().unwrap()).await.unwrap();
+    let done = exports::get(ports.store, &owner.org, &export.id, h.clock.unix())
+        .await
+        .unwrap();
+    let archive = h
+        .services
+        .exports
+        .get(done.archive.as_ref().unwrap())
+        .await
+        .unwrap();
     assert_eq!(Some(archive.bytes.len() as u64), done.size);
     // Read it back as any client would: one gzip stream (of several members), one tar.
     let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(&archive.bytes[..]));
@@ -313,15 +395,25 @@ async fn an_export_is_a_checked_tar_gz_made_in_resumable_steps(h: &Harness) {
         files.insert(path, content);
     }
     for (path, bytes) in &expected {
-        assert_eq!(files.get(path).map(Vec::as_slice), Some(&bytes[..]), "{path}");
+        assert_eq!(
+            files.get(path).map(Vec::as_slice),
+            Some(&bytes[..]),
+            "{path}"
+        );
     }
     let manifest: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
     assert_eq!(manifest["format"], "skiff-export/1");
     assert_eq!(manifest["counts"]["records"], 210);
     for entry in manifest["files"].as_array().unwrap() {
         let path = entry["path"].as_str().unwrap();
-        let content = files.get(path).unwrap_or_else(|| panic!("{path} in the archive"));
-        assert_eq!(entry["sha256"], skiff_core::ports::blobs::sha256_hex(content), "{path}");
+        let content = files
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} in the archive"));
+        assert_eq!(
+            entry["sha256"],
+            skiff_core::ports::blobs::sha256_hex(content),
+            "{path}"
+        );
     }
     // The chunks are gone; only the archive stays.
     let left = h

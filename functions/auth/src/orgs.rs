@@ -628,7 +628,9 @@ pub async fn erase(
         .await
         .map_err(|e| match e {
             EraseError::NotFound => ApiError::not_found("organization not found"),
-            EraseError::NotConfirmed => ApiError::invalid_field("confirm", "NOT_CONFIRMED", e.to_string()),
+            EraseError::NotConfirmed => {
+                ApiError::invalid_field("confirm", "NOT_CONFIRMED", e.to_string())
+            }
             EraseError::Store(e) => e.into(),
             EraseError::Queue(e) => e.into(),
         })?;

@@ -61,9 +61,20 @@ impl From<&Backup> for BackupMeta {
 
 /// The three headers and the length, every bad one named at once.
 fn announced(headers: &HeaderMap) -> ApiResult<NewBackup> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     let mut errors = vec![];
-    let missing = |name: &str| FieldError::new(name, "MISSING_HEADER", format!("the `{name}` header is required"));
+    let missing = |name: &str| {
+        FieldError::new(
+            name,
+            "MISSING_HEADER",
+            format!("the `{name}` header is required"),
+        )
+    };
     let version = match text(VERSION_HEADER) {
         None => {
             errors.push(missing("X-Backup-Version"));
@@ -125,12 +136,14 @@ fn announced(headers: &HeaderMap) -> ApiResult<NewBackup> {
         }
     };
     match (version, timestamp, checksum, size) {
-        (Some(version), Some(timestamp), Some(checksum), Some(size)) if errors.is_empty() => Ok(NewBackup {
-            version,
-            timestamp,
-            checksum,
-            size,
-        }),
+        (Some(version), Some(timestamp), Some(checksum), Some(size)) if errors.is_empty() => {
+            Ok(NewBackup {
+                version,
+                timestamp,
+                checksum,
+                size,
+            })
+        }
         _ => Err(ApiError::validation(errors)),
     }
 }
@@ -166,7 +179,9 @@ pub async fn put(
     body: Body,
 ) -> ApiResult<(StatusCode, Json<BackupCreated>)> {
     let owner = owner(&principal, "storage:write")?;
-    let limits = quota::limits(&services, &owner.org).await.map_err(|e| problem(&services, e))?;
+    let limits = quota::limits(&services, &owner.org)
+        .await
+        .map_err(|e| problem(&services, e))?;
     backups::require_backups(&limits).map_err(|e| problem(&services, e))?;
     let new = announced(&headers)?;
     let stream: ByteStream = Box::pin(
@@ -174,9 +189,16 @@ pub async fn put(
             .map(|chunk| chunk.map_err(|e| BlobError::Body(e.to_string()))),
     );
     let retention = skiff_storage::settings(&services).backup_retention;
-    let backup = backups::put(Ports::of(&services), &owner, &limits, retention, new, stream)
-        .await
-        .map_err(|e| problem(&services, e))?;
+    let backup = backups::put(
+        Ports::of(&services),
+        &owner,
+        &limits,
+        retention,
+        new,
+        stream,
+    )
+    .await
+    .map_err(|e| problem(&services, e))?;
     Ok((
         StatusCode::CREATED,
         Json(BackupCreated {
@@ -190,7 +212,8 @@ pub async fn put(
 
 fn http_date(unix: i64) -> HeaderValue {
     let at = UNIX_EPOCH + Duration::from_secs(unix.max(0) as u64);
-    HeaderValue::from_str(&httpdate::fmt_http_date(at)).expect("an HTTP date is a valid header value")
+    HeaderValue::from_str(&httpdate::fmt_http_date(at))
+        .expect("an HTTP date is a valid header value")
 }
 
 /// The newest backup: its bytes with `X-Backup-Version`, `X-Backup-Timestamp`,
@@ -221,7 +244,9 @@ pub async fn latest(
         .ok_or_else(|| ApiError::not_found("no backup yet"))?;
     let etag = HeaderValue::from_str(&format!("\"{}\"", newest.checksum)).expect("hex");
     let unchanged = match entity_tags(&headers, header::IF_NONE_MATCH) {
-        Some(tags) => tags.iter().any(|t| t == "*" || newest.checksum.same_as_hex(t)),
+        Some(tags) => tags
+            .iter()
+            .any(|t| t == "*" || newest.checksum.same_as_hex(t)),
         None => headers
             .get(header::IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
@@ -237,14 +262,27 @@ pub async fn latest(
     let (backup, reader) = backups::open_latest(Ports::of(&services), &owner)
         .await
         .map_err(|e| problem(&services, e))?;
-    let body = Body::from_stream(reader.body.map(|c| c.map_err(|e| std::io::Error::other(e.to_string()))));
+    let body = Body::from_stream(
+        reader
+            .body
+            .map(|c| c.map_err(|e| std::io::Error::other(e.to_string()))),
+    );
     let mut response = body.into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(backup.size));
-    h.insert(VERSION_HEADER, HeaderValue::from_str(backup.version.as_str()).expect("printable ASCII"));
+    h.insert(
+        VERSION_HEADER,
+        HeaderValue::from_str(backup.version.as_str()).expect("printable ASCII"),
+    );
     h.insert(TIMESTAMP_HEADER, HeaderValue::from(backup.timestamp));
-    h.insert(CHECKSUM_HEADER, HeaderValue::from_str(backup.checksum.as_str()).expect("hex"));
+    h.insert(
+        CHECKSUM_HEADER,
+        HeaderValue::from_str(backup.checksum.as_str()).expect("hex"),
+    );
     h.insert(header::ETAG, etag);
     h.insert(header::LAST_MODIFIED, http_date(backup.created_at));
     Ok(response)
@@ -262,7 +300,10 @@ pub async fn latest(
         (status = 403, body = Problems),
     )
 )]
-pub async fn history(State(services): State<Services>, principal: Principal) -> ApiResult<Json<Vec<BackupMeta>>> {
+pub async fn history(
+    State(services): State<Services>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<BackupMeta>>> {
     let owner = owner(&principal, "storage:read")?;
     let all = backups::history(services.store.as_ref(), &owner)
         .await

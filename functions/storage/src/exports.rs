@@ -116,9 +116,14 @@ pub async fn status(
 ) -> ApiResult<Json<ExportStatus>> {
     admin(&principal, "org:read")?;
     let id = export_id(&id)?;
-    let export = exports::get(services.store.as_ref(), &principal.org_id, &id, services.clock.unix())
-        .await
-        .map_err(|e| problem(&services, e))?;
+    let export = exports::get(
+        services.store.as_ref(),
+        &principal.org_id,
+        &id,
+        services.clock.unix(),
+    )
+    .await
+    .map_err(|e| problem(&services, e))?;
     Ok(Json(view(&export)))
 }
 
@@ -146,9 +151,15 @@ pub async fn download(
     admin(&principal, "org:write")?;
     let id = export_id(&id)?;
     let ttl = skiff_storage::settings(&services).download_url_ttl;
-    let url = exports::download_url(Ports::of(&services), services.exports.as_ref(), &principal.org_id, &id, ttl)
-        .await
-        .map_err(|e| problem(&services, e))?;
+    let url = exports::download_url(
+        Ports::of(&services),
+        services.exports.as_ref(),
+        &principal.org_id,
+        &id,
+        ttl,
+    )
+    .await
+    .map_err(|e| problem(&services, e))?;
     let location = HeaderValue::from_str(&url.url).map_err(ApiError::internal)?;
     Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
 }

@@ -104,7 +104,10 @@ pub(crate) fn json_body<T>(
 /// Storage's errors as HTTP answers (the one mapping of this function).
 pub(crate) fn problem(services: &Services, e: StorageError) -> ApiError {
     let upgrade_url = || skiff_billing::settings(services).upgrade_url.clone();
-    let custom = |status: StatusCode, code: &str, detail: String, extra: serde_json::Map<String, serde_json::Value>| {
+    let custom = |status: StatusCode,
+                  code: &str,
+                  detail: String,
+                  extra: serde_json::Map<String, serde_json::Value>| {
         ApiError::Custom(Box::new(Problem {
             status,
             code: code.into(),
@@ -128,13 +131,23 @@ pub(crate) fn problem(services: &Services, e: StorageError) -> ApiError {
             extra.insert("used_bytes".into(), used_bytes.into());
             extra.insert("limit_bytes".into(), limit_bytes.into());
             extra.insert("upgrade_url".into(), upgrade_url().into());
-            custom(StatusCode::FORBIDDEN, "QUOTA_EXCEEDED", e.to_string(), extra)
+            custom(
+                StatusCode::FORBIDDEN,
+                "QUOTA_EXCEEDED",
+                e.to_string(),
+                extra,
+            )
         }
         StorageError::NotInPlan { feature, .. } => {
             let mut extra = serde_json::Map::new();
             extra.insert("feature".into(), feature.into());
             extra.insert("upgrade_url".into(), upgrade_url().into());
-            custom(StatusCode::FORBIDDEN, "FEATURE_NOT_IN_PLAN", e.to_string(), extra)
+            custom(
+                StatusCode::FORBIDDEN,
+                "FEATURE_NOT_IN_PLAN",
+                e.to_string(),
+                extra,
+            )
         }
         StorageError::PreconditionFailed => custom(
             StatusCode::PRECONDITION_FAILED,
@@ -143,7 +156,9 @@ pub(crate) fn problem(services: &Services, e: StorageError) -> ApiError {
             Default::default(),
         ),
         StorageError::UploadIncomplete => ApiError::conflict("UPLOAD_INCOMPLETE", e.to_string()),
-        StorageError::ExportNotReady { .. } => ApiError::conflict("EXPORT_NOT_READY", e.to_string()),
+        StorageError::ExportNotReady { .. } => {
+            ApiError::conflict("EXPORT_NOT_READY", e.to_string())
+        }
         StorageError::Contended(why) => ApiError::conflict("CONCURRENT_UPDATE", why),
         StorageError::Vector(v) => vector_problem(v),
         StorageError::Blob(b) => b.into(),
@@ -163,8 +178,12 @@ fn vector_problem(e: skiff_core::ports::vectors::VectorError) -> ApiError {
             format!("this namespace holds vectors of {expected} dimensions; this one has {got}"),
         ),
         V::InvalidId(_) => ApiError::invalid_field("id", "INVALID_ID", e.to_string()),
-        V::Invalid(_) | V::InvalidNamespace(_) => ApiError::invalid_field("vector", "INVALID_VECTOR", e.to_string()),
-        V::Unavailable(_) => ApiError::Unavailable("The vector index is temporarily unavailable; retry shortly.".into()),
+        V::Invalid(_) | V::InvalidNamespace(_) => {
+            ApiError::invalid_field("vector", "INVALID_VECTOR", e.to_string())
+        }
+        V::Unavailable(_) => ApiError::Unavailable(
+            "The vector index is temporarily unavailable; retry shortly.".into(),
+        ),
         V::Fatal(_) => ApiError::internal(e),
     }
 }
@@ -174,7 +193,12 @@ pub(crate) fn entity_tags(headers: &HeaderMap, name: header::HeaderName) -> Opti
     let raw = headers.get(name)?.to_str().ok()?;
     Some(
         raw.split(',')
-            .map(|t| t.trim().trim_start_matches("W/").trim_matches('"').to_owned())
+            .map(|t| {
+                t.trim()
+                    .trim_start_matches("W/")
+                    .trim_matches('"')
+                    .to_owned()
+            })
             .filter(|t| !t.is_empty())
             .collect(),
     )
@@ -187,7 +211,10 @@ mod tests {
     #[test]
     fn entity_tags_are_read_in_any_common_form() {
         let mut h = HeaderMap::new();
-        h.insert(header::IF_NONE_MATCH, "\"abc\", W/\"def\", ghi".parse().unwrap());
+        h.insert(
+            header::IF_NONE_MATCH,
+            "\"abc\", W/\"def\", ghi".parse().unwrap(),
+        );
         assert_eq!(
             entity_tags(&h, header::IF_NONE_MATCH).unwrap(),
             ["abc", "def", "ghi"]

@@ -146,7 +146,11 @@ fn record_id(raw: &str) -> ApiResult<RecordId> {
 
 /// Table, blob and checksum, every failed field at once; then the blob's SHA-256
 /// against the checksum (constant time).
-fn parse_blob(table: Option<&str>, blob: &str, checksum: &str) -> Result<(Option<TableName>, bytes::Bytes, Checksum), StorageError> {
+fn parse_blob(
+    table: Option<&str>,
+    blob: &str,
+    checksum: &str,
+) -> Result<(Option<TableName>, bytes::Bytes, Checksum), StorageError> {
     let table = table.map(TableName::parse);
     let blob = decode_blob(blob, "blob");
     let checksum = Checksum::parse(checksum, "checksum");
@@ -197,10 +201,12 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<RecordCreated>)> {
     let owner = owner(&principal, "storage:write")?;
     let body = json_body(body)?;
-    let (table, blob, checksum) =
-        parse_blob(Some(&body.table), &body.blob, &body.checksum).map_err(|e| problem(&services, e))?;
+    let (table, blob, checksum) = parse_blob(Some(&body.table), &body.blob, &body.checksum)
+        .map_err(|e| problem(&services, e))?;
     let table = table.expect("a table was given");
-    let limits = quota::limits(&services, &owner.org).await.map_err(|e| problem(&services, e))?;
+    let limits = quota::limits(&services, &owner.org)
+        .await
+        .map_err(|e| problem(&services, e))?;
     let record = records::create(Ports::of(&services), &owner, &limits, table, blob, checksum)
         .await
         .map_err(|e| problem(&services, e))?;
@@ -247,7 +253,11 @@ pub async fn list(
         .map(TableName::parse)
         .transpose()
         .map_err(|e| problem(&services, e))?;
-    let scope_key = format!("{}:{}", owner.user, table.as_ref().map_or("", |t| t.as_str()));
+    let scope_key = format!(
+        "{}:{}",
+        owner.user,
+        table.as_ref().map_or("", |t| t.as_str())
+    );
     let mut pager = PageRequest::open(
         services.secrets.as_ref(),
         CursorScope::new("storage-records", owner.org.as_str()).within(&scope_key),
@@ -333,11 +343,14 @@ pub async fn get(
     let record = records::get(ports.store, &owner, &id)
         .await
         .map_err(|e| problem(&services, e))?;
-    if entity_tags(&headers, header::IF_NONE_MATCH)
-        .is_some_and(|tags| tags.iter().any(|t| t == "*" || record.checksum.same_as_hex(t)))
-    {
+    if entity_tags(&headers, header::IF_NONE_MATCH).is_some_and(|tags| {
+        tags.iter()
+            .any(|t| t == "*" || record.checksum.same_as_hex(t))
+    }) {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
-        response.headers_mut().insert(header::ETAG, etag(&record.checksum));
+        response
+            .headers_mut()
+            .insert(header::ETAG, etag(&record.checksum));
         return Ok(response);
     }
     let (record, reader) = records::open(ports, &owner, &id)
@@ -351,9 +364,15 @@ pub async fn get(
     }));
     let mut response = body.into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(record.size));
-    h.insert(CHECKSUM_HEADER, HeaderValue::from_str(record.checksum.as_str()).expect("hex"));
+    h.insert(
+        CHECKSUM_HEADER,
+        HeaderValue::from_str(record.checksum.as_str()).expect("hex"),
+    );
     h.insert(header::ETAG, etag(&record.checksum));
     Ok(response)
 }
@@ -394,7 +413,9 @@ pub async fn replace(
     let (_, blob, checksum) =
         parse_blob(None, &body.blob, &body.checksum).map_err(|e| problem(&services, e))?;
     let if_match = entity_tags(&headers, header::IF_MATCH).and_then(|t| t.into_iter().next());
-    let limits = quota::limits(&services, &owner.org).await.map_err(|e| problem(&services, e))?;
+    let limits = quota::limits(&services, &owner.org)
+        .await
+        .map_err(|e| problem(&services, e))?;
     let record = records::replace(
         Ports::of(&services),
         &owner,
@@ -471,7 +492,10 @@ pub async fn upload(
     let mut errors = vec![];
     let table = TableName::parse(&body.table);
     let checksum = Checksum::parse(&body.checksum, "checksum");
-    for e in [table.as_ref().err(), checksum.as_ref().err()].into_iter().flatten() {
+    for e in [table.as_ref().err(), checksum.as_ref().err()]
+        .into_iter()
+        .flatten()
+    {
         if let StorageError::Invalid(f) = e {
             errors.extend(f.iter().cloned());
         }
@@ -486,8 +510,13 @@ pub async fn upload(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let (table, checksum) = (table.map_err(|e| problem(&services, e))?, checksum.map_err(|e| problem(&services, e))?);
-    let limits = quota::limits(&services, &owner.org).await.map_err(|e| problem(&services, e))?;
+    let (table, checksum) = (
+        table.map_err(|e| problem(&services, e))?,
+        checksum.map_err(|e| problem(&services, e))?,
+    );
+    let limits = quota::limits(&services, &owner.org)
+        .await
+        .map_err(|e| problem(&services, e))?;
     let up = records::upload(
         Ports::of(&services),
         &owner,

@@ -116,7 +116,11 @@ pub async fn upsert(
     let owner = owner(&principal, "storage:write")?;
     let body = json_body(body)?;
     if body.vectors.is_empty() || body.vectors.len() > skiff_core::ports::vectors::MAX_BATCH {
-        return Err(ApiError::invalid_field("vectors", "OUT_OF_RANGE", "send 1 to 500 vectors"));
+        return Err(ApiError::invalid_field(
+            "vectors",
+            "OUT_OF_RANGE",
+            "send 1 to 500 vectors",
+        ));
     }
     let mut errors = vec![];
     let mut items = vec![];
@@ -156,7 +160,9 @@ pub async fn upsert(
     if mismatch {
         return Err(problem(&services, StorageError::ChecksumMismatch));
     }
-    let limits = quota::limits(&services, &owner.org).await.map_err(|e| problem(&services, e))?;
+    let limits = quota::limits(&services, &owner.org)
+        .await
+        .map_err(|e| problem(&services, e))?;
     let upserted = vectors::upsert(
         services.store.as_ref(),
         services.vectors.as_ref(),
@@ -200,7 +206,9 @@ pub async fn search(
     let owner = owner(&principal, "storage:read")?;
     let by = match (body.vector, body.query_blob) {
         (Some(v), None) => SearchBy::Vector(v),
-        (None, Some(b)) => SearchBy::Blob(decode_blob(&b, "query_blob").map_err(|e| problem(&services, e))?),
+        (None, Some(b)) => {
+            SearchBy::Blob(decode_blob(&b, "query_blob").map_err(|e| problem(&services, e))?)
+        }
         _ => {
             return Err(ApiError::invalid_field(
                 "vector",
@@ -270,8 +278,13 @@ pub async fn delete(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let deleted = vectors::delete(services.store.as_ref(), services.vectors.as_ref(), &owner, &ids)
-        .await
-        .map_err(|e| problem(&services, e))?;
+    let deleted = vectors::delete(
+        services.store.as_ref(),
+        services.vectors.as_ref(),
+        &owner,
+        &ids,
+    )
+    .await
+    .map_err(|e| problem(&services, e))?;
     Ok(Json(DeleteResponse { deleted }))
 }

@@ -95,7 +95,11 @@ async fn the_record_fixtures_store_and_read_back_a_record() {
     let s = services(dir.path(), &[]).await;
     let token = owner_token(&s).await;
 
-    let (status, _, body) = invoke(&s, &fixture("create-record.json").replace("ACCESS_TOKEN", &token)).await;
+    let (status, _, body) = invoke(
+        &s,
+        &fixture("create-record.json").replace("ACCESS_TOKEN", &token),
+    )
+    .await;
     assert_eq!(status, 201, "{}", json(&body));
     let created = json(&body);
     let id = created["id"].as_str().unwrap();
@@ -132,11 +136,18 @@ async fn the_backup_fixture_needs_a_plan_with_backups_then_stores_one() {
     catalog["plans"][0]["entitlements"]["backup_gb"] = 1.into();
     std::fs::write(&plans, catalog.to_string()).unwrap();
     let dir2 = tempfile::tempdir().unwrap();
-    let s = services(dir2.path(), &[("SKIFF_PLANS_FILE", plans.to_str().unwrap())]).await;
+    let s = services(
+        dir2.path(),
+        &[("SKIFF_PLANS_FILE", plans.to_str().unwrap())],
+    )
+    .await;
     let token = owner_token(&s).await;
     let event = fixture("put-backup.json").replace("ACCESS_TOKEN", &token);
     let (status, _, body) = invoke(&s, &event).await;
     assert_eq!(status, 201, "{}", json(&body));
     let sent: Value = serde_json::from_str(&event).unwrap();
-    assert_eq!(json(&body)["checksum"], sent["headers"]["x-backup-checksum"]);
+    assert_eq!(
+        json(&body)["checksum"],
+        sent["headers"]["x-backup-checksum"]
+    );
 }

@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use skiff_adapters::fs_blobs::{DEFAULT_CONTENT_TYPE, FsBlobStore};
 use futures::StreamExt;
+use skiff_adapters::fs_blobs::{DEFAULT_CONTENT_TYPE, FsBlobStore};
 use skiff_core::ports::blobs::{BlobError, BlobKey, BlobMeta, BlobStore, Expected, SignedOp};
 use skiff_http::error::{ApiError, Problem};
 use std::collections::HashMap;
@@ -213,14 +213,15 @@ async fn upload(
     // nothing otherwise; past the size limit the stream itself fails.
     let limit = urls.max_put_bytes as u64;
     let mut seen = 0u64;
-    let stream: skiff_core::ports::blobs::ByteStream = Box::pin(body.into_data_stream().map(move |chunk| {
-        let chunk = chunk.map_err(|e| BlobError::Body(e.to_string()))?;
-        seen += chunk.len() as u64;
-        if seen > limit {
-            return Err(BlobError::Body(TOO_LARGE.into()));
-        }
-        Ok(chunk)
-    }));
+    let stream: skiff_core::ports::blobs::ByteStream =
+        Box::pin(body.into_data_stream().map(move |chunk| {
+            let chunk = chunk.map_err(|e| BlobError::Body(e.to_string()))?;
+            seen += chunk.len() as u64;
+            if seen > limit {
+                return Err(BlobError::Body(TOO_LARGE.into()));
+            }
+            Ok(chunk)
+        }));
     let expected = Expected {
         size: bound.as_ref().map(|b| b.size),
         sha256: sent,

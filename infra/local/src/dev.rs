@@ -15,11 +15,7 @@ use skiff_http::error::ApiError;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub fn router(
-    config: &Config,
-    mailbox: Arc<DevMailbox>,
-    clock: Arc<OffsetClock>,
-) -> axum::Router {
+pub fn router(config: &Config, mailbox: Arc<DevMailbox>, clock: Arc<OffsetClock>) -> axum::Router {
     let mut router = axum::Router::new().merge(crate::dev_mailbox::router(mailbox));
     if config.dev_clock {
         router = router.merge(
