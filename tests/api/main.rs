@@ -14,3 +14,5 @@ mod licensing;
 mod outbox;
 mod pages;
 mod pagination;
+mod storage;
+mod storage_data;

@@ -42,7 +42,9 @@ impl AppConfig {
         let licensing = skiff_licensing::config::LicensingConfig::from_lookup(|n| {
             vars.get(n).map(String::as_str)
         })?;
-        let settings = Settings::new().with(billing).with(licensing);
+        let storage =
+            skiff_storage::StorageSettings::from_lookup(|n| vars.get(n).map(String::as_str))?;
+        let settings = Settings::new().with(billing).with(licensing).with(storage);
         Ok(Self { core, settings })
     }
 

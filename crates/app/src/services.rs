@@ -127,7 +127,7 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
             mailer,
             secrets,
             vectors,
-            write_gate: Arc::new(skiff_billing::service_profile::ServiceProfileGate),
+            write_gate: write_gate(),
             clock,
         },
     })
@@ -201,11 +201,19 @@ pub async fn aws_with_sdk(
             Lazy::from_sdk(sdk, aws_sdk_s3vectors::Client::new),
             res.vector_buckets.clone(),
         )),
-        write_gate: Arc::new(skiff_billing::service_profile::ServiceProfileGate),
+        write_gate: write_gate(),
         settings: Arc::new(config.settings),
         config: Arc::new(config.core),
         clock,
     })
+}
+
+/// The write gate: an org being erased takes no writes; otherwise its service
+/// profile decides.
+fn write_gate() -> Arc<dyn skiff_core::services::WriteGate> {
+    Arc::new(skiff_identity::erasure::ErasureGate(
+        skiff_billing::service_profile::ServiceProfileGate,
+    ))
 }
 
 /// The SMTP mailer, its password (when a username is configured) read once from

@@ -473,6 +473,7 @@ fn variables_read_by_the_libraries() -> BTreeSet<String> {
         "domains/billing",
         "domains/licensing",
         "domains/admin",
+        "domains/storage",
     ]);
     for file in libraries.flat_map(|dir| rust_files(&repo_root().join(dir).join("src"))) {
         let text = non_test_source(&file);
@@ -1074,7 +1075,7 @@ fn each_http_function_declares_exactly_the_routes_its_code_serves() {
         !code_routes(&bins["auth"]).is_empty() && !code_routes(&bins["billing"]).is_empty(),
         "the source scan finds the HTTP routes"
     );
-    for bin in ["auth", "billing", "licensing", "admin"] {
+    for bin in ["auth", "billing", "licensing", "storage", "admin"] {
         assert!(
             code_routes(&bins[bin]).is_superset(&health_routes()),
             "`{bin}` mounts the health routes through http::lambda_app"
@@ -1332,6 +1333,10 @@ fn iam_actions(service: &str, op: &str) -> Vec<String> {
         }
         ("s3", "head_bucket" | "list_objects_v2") => vec!["ListBucket"],
         ("s3", "head_object") => vec!["GetObject"],
+        // A multipart upload is authorized as PutObject, part by part.
+        ("s3", "create_multipart_upload" | "upload_part" | "complete_multipart_upload") => {
+            vec!["PutObject"]
+        }
         // A query that filters or returns metadata also needs GetVectors.
         ("s3vectors", "query_vectors") => vec!["QueryVectors", "GetVectors"],
         (_, _) if camel.ends_with("Batch") => vec![camel.trim_end_matches("Batch")],
@@ -1412,6 +1417,46 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
     );
     add("BillingFunction", vec![send.clone(), secret.clone()]);
     add("LicensingFunction", vec![secret.clone()]);
+    // The vector buckets' indexes (an index per namespace).
+    let indexes = |actions: &[&str]| {
+        (0..vectors::BUCKETS)
+            .flat_map(|i| {
+                actions
+                    .iter()
+                    .map(move |a| g(a, &format!("${{VectorBucket{i}}}/index/*")))
+            })
+            .collect::<Vec<_>>()
+    };
+    let objects = |bucket: &str, actions: &[&str]| {
+        actions
+            .iter()
+            .map(|a| g(a, &format!("{bucket}/*")))
+            .collect::<Vec<_>>()
+    };
+    add(
+        "StorageFunction",
+        [send.clone(), secret.clone()]
+            .into_iter()
+            .chain(objects(
+                "BlobBucket",
+                &[
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    "s3:AbortMultipartUpload",
+                ],
+            ))
+            .chain(objects("ExportBucket", &["s3:GetObject"]))
+            .chain(indexes(&[
+                "s3vectors:GetIndex",
+                "s3vectors:CreateIndex",
+                "s3vectors:PutVectors",
+                "s3vectors:GetVectors",
+                "s3vectors:QueryVectors",
+                "s3vectors:DeleteVectors",
+            ]))
+            .collect(),
+    );
     add(
         "OutboxFunction",
         vec![
@@ -1423,16 +1468,39 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
                 "ses:SendEmail",
                 "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}",
             ),
-        ],
+            // Exports read blobs and write the archive; erasure lists and deletes.
+            g("s3:ListBucket", "BlobBucket"),
+            g("s3:ListBucket", "ExportBucket"),
+        ]
+        .into_iter()
+        .chain(objects("BlobBucket", &["s3:GetObject", "s3:DeleteObject"]))
+        .chain(objects(
+            "ExportBucket",
+            &[
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload",
+            ],
+        ))
+        // Erasure drops the org's users' indexes.
+        .chain(indexes(&["s3vectors:DeleteIndex"]))
+        .collect(),
     );
-    add("SchedulerFunction", vec![send.clone(), secret.clone()]);
+    add(
+        "SchedulerFunction",
+        [send.clone(), secret.clone()]
+            .into_iter()
+            .chain(objects("BlobBucket", &["s3:DeleteObject"]))
+            .collect(),
+    );
     // The operators' API: dead letters walked, replayed (sent to the outbox queue)
     // and resolved on the DLQ.
     add(
         "AdminFunction",
         vec![
-            send,
-            secret,
+            send.clone(),
+            secret.clone(),
             g("sqs:ReceiveMessage", "OutboxDLQ"),
             g("sqs:ChangeMessageVisibility", "OutboxDLQ"),
             g("sqs:DeleteMessage", "OutboxDLQ"),
@@ -1447,25 +1515,14 @@ const NOT_CALLED_BY_A_FUNCTION: &[(&str, &str)] = &[
         "secretsmanager:PutSecretValue",
         "`skiff admin rotate-signing-key` (operator credentials) writes the secret",
     ),
-    ("s3:PutObject", "no deployed function stores blobs yet"),
-    ("s3:GetObject", "no deployed function reads blobs yet"),
-    ("s3:DeleteObject", "no deployed function deletes blobs yet"),
-    ("s3vectors:GetIndex", VECTORS_TO_COME),
-    ("s3vectors:CreateIndex", VECTORS_TO_COME),
-    ("s3vectors:PutVectors", VECTORS_TO_COME),
-    ("s3vectors:GetVectors", VECTORS_TO_COME),
     ("s3vectors:ListVectors", VECTORS_TO_COME),
-    ("s3vectors:QueryVectors", VECTORS_TO_COME),
-    ("s3vectors:DeleteVectors", VECTORS_TO_COME),
-    ("s3vectors:DeleteIndex", VECTORS_TO_COME),
 ];
 
-/// Why the vector index's calls other than `GetVectorBucket` (auth's readiness
-/// probe) are granted to no function yet: their callers are still to come (the
-/// storage and memory functions, the outbox's exports and erasure). Each will be
-/// granted on the vector buckets and their indexes (`!Sub "${VectorBucketN}/index/*"`)
-/// when its function lands.
-const VECTORS_TO_COME: &str = "no deployed function uses the vector index yet";
+/// Why the vector index's listing is granted to no function yet: storage's
+/// functions upsert, search, delete and drop namespaces (granted on the vector
+/// buckets' indexes, `!Sub "${VectorBucketN}/index/*"`); listing a namespace's
+/// vectors is for memory's exports, still to come.
+const VECTORS_TO_COME: &str = "no deployed function lists a namespace's vectors yet";
 
 /// A policy resource as [`Grant`] names it.
 fn resource_name(v: &Value) -> String {

@@ -10,6 +10,7 @@ pub mod email;
 pub mod idempotency;
 pub mod ids;
 pub mod metrics;
+pub mod org_data;
 pub mod outbox;
 pub mod ports;
 pub mod rate_limit;

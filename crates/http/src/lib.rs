@@ -66,13 +66,33 @@ pub fn lambda_app(group: Router<Services>, services: Services) -> Router {
 }
 
 /// Request headers a browser may send cross-origin: those some route reads.
-/// `x-seat-token` carries the seat token of the session heartbeat and release routes.
-pub const CORS_ALLOWED_HEADERS: [HeaderName; 5] = [
+/// `x-seat-token` carries the seat token of the session heartbeat and release routes;
+/// the conditional headers and `x-backup-*` are storage's.
+pub const CORS_ALLOWED_HEADERS: [HeaderName; 11] = [
     header::AUTHORIZATION,
     header::CONTENT_TYPE,
     HeaderName::from_static("x-request-id"),
     HeaderName::from_static("x-seat-token"),
     HeaderName::from_static("x-amz-checksum-sha256"),
+    header::IF_MATCH,
+    header::IF_NONE_MATCH,
+    header::IF_MODIFIED_SINCE,
+    HeaderName::from_static("x-backup-version"),
+    HeaderName::from_static("x-backup-timestamp"),
+    HeaderName::from_static("x-backup-checksum"),
+];
+
+/// Response headers a browser may read: the rate limiter's, and storage's
+/// integrity and backup headers.
+pub const CORS_EXPOSED_HEADERS: [HeaderName; 8] = [
+    HeaderName::from_static("x-request-id"),
+    header::RETRY_AFTER,
+    header::ETAG,
+    header::LAST_MODIFIED,
+    HeaderName::from_static("x-checksum"),
+    HeaderName::from_static("x-backup-version"),
+    HeaderName::from_static("x-backup-timestamp"),
+    HeaderName::from_static("x-backup-checksum"),
 ];
 
 fn cors(origins: &CorsOrigins) -> CorsLayer {
@@ -86,7 +106,7 @@ fn cors(origins: &CorsOrigins) -> CorsLayer {
             Method::OPTIONS,
         ])
         .allow_headers(CORS_ALLOWED_HEADERS)
-        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER]);
+        .expose_headers(CORS_EXPOSED_HEADERS);
     match origins {
         CorsOrigins::Any => base.allow_origin(AllowOrigin::any()),
         CorsOrigins::List(list) => base.allow_origin(AllowOrigin::list(

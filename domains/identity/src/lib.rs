@@ -20,6 +20,7 @@
 pub mod access_token;
 pub mod api_keys;
 pub mod audit;
+pub mod erasure;
 pub mod invitations;
 pub mod mail;
 pub mod names;
