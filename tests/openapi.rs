@@ -12,6 +12,8 @@ fn document() -> String {
         skiff_fn_billing::openapi(),
         skiff_fn_licensing::openapi(),
         skiff_fn_scripts::openapi(),
+        skiff_fn_admin::openapi(),
+        skiff_fn_storage::openapi(),
     ]);
     let mut json = doc.to_pretty_json().expect("the document serializes");
     json.push('\n');

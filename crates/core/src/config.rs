@@ -30,6 +30,8 @@ pub struct AwsResources {
     pub queue_url: String,
     pub dlq_url: String,
     pub secret_id: String,
+    /// S3 Vectors buckets (names or ARNs), in their fixed order.
+    pub vector_buckets: Vec<String>,
     /// `AWS_ENDPOINT_URL`, set only against an emulator.
     pub endpoint_url: Option<String>,
 }
@@ -63,6 +65,21 @@ pub struct Config {
     pub mail: MailSettings,
     /// How long the AWS backend trusts a read of its secret.
     pub secrets_cache: SecretsCache,
+    /// Serve `/metrics` (Prometheus text) on the local server (`SKIFF_METRICS`).
+    pub metrics: bool,
+    /// How log lines are written (`SKIFF_LOG_FORMAT`).
+    pub log_format: LogFormat,
+    /// Bytes of vectors the embedded vector index keeps in memory for its scans.
+    pub vector_cache_bytes: usize,
+}
+
+/// How log lines are written: JSON for machines, or lines for a person at a
+/// terminal. `Auto` picks pretty when stderr is a terminal, JSON otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Auto,
+    Json,
+    Pretty,
 }
 
 /// The AWS secret's cache (`SKIFF_SECRETS_*`): values set or rotated by an operator
@@ -221,6 +238,8 @@ impl Config {
                 queue_url: env.require("SKIFF_QUEUE_URL")?,
                 dlq_url: env.require("SKIFF_DLQ_URL")?,
                 secret_id: env.require("SKIFF_SECRET_ID")?,
+                vector_buckets: parse_list(&env.require("SKIFF_VECTOR_BUCKETS")?)
+                    .map_err(|r| env.bad("SKIFF_VECTOR_BUCKETS", r))?,
                 endpoint_url: env.get("AWS_ENDPOINT_URL").map(str::to_owned),
             }),
         };
@@ -259,6 +278,10 @@ impl Config {
                 "must be 1 to SKIFF_SECRETS_TTL_SECS".into(),
             ));
         }
+        let vector_cache_mb: usize = env.parse("SKIFF_VECTOR_CACHE_MB", "512")?;
+        if !(1..=1 << 20).contains(&vector_cache_mb) {
+            return Err(env.bad("SKIFF_VECTOR_CACHE_MB", "must be 1 to 1048576".into()));
+        }
         let jwt_issuer = env
             .get("SKIFF_JWT_ISSUER")
             .map(str::to_owned)
@@ -267,7 +290,20 @@ impl Config {
             .get("SKIFF_JWT_AUDIENCE")
             .unwrap_or("skiff-api")
             .to_owned();
+        let log_format = match env.get("SKIFF_LOG_FORMAT").map(str::trim) {
+            None | Some("") => LogFormat::Auto,
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                return Err(env.bad(
+                    "SKIFF_LOG_FORMAT",
+                    format!("`{other}` is not one of json, pretty"),
+                ));
+            }
+        };
         Ok(Config {
+            metrics: env.parse("SKIFF_METRICS", "false")?,
+            log_format,
             secrets_cache,
             jwt_issuer,
             jwt_audience,
@@ -294,6 +330,7 @@ impl Config {
             dev_clock: env.parse("SKIFF_DEV_CLOCK", "false")?,
             aws,
             mail: MailSettings::from_vars(&env, backend, environment)?,
+            vector_cache_bytes: vector_cache_mb << 20,
         })
     }
 
@@ -509,6 +546,15 @@ impl Vars<'_> {
     }
 }
 
+/// A comma-separated list of at least one non-empty item.
+fn parse_list(raw: &str) -> Result<Vec<String>, String> {
+    let items: Vec<String> = raw.split(',').map(|s| s.trim().to_owned()).collect();
+    if items.iter().any(String::is_empty) {
+        return Err("expected a comma-separated list of names, none empty".into());
+    }
+    Ok(items)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -573,6 +619,34 @@ mod tests {
         let e = Config::from_vars(vars(&[("SKIFF_BACKEND", "aws")])).unwrap_err();
         assert_eq!(e.variable, "SKIFF_TABLE");
         assert!(e.to_string().contains("SKIFF_TABLE"));
+        let aws = |buckets: &str| {
+            Config::from_vars(vars(&[
+                ("SKIFF_BACKEND", "aws"),
+                ("SKIFF_TABLE", "t"),
+                ("SKIFF_BLOB_BUCKET", "b"),
+                ("SKIFF_EXPORT_BUCKET", "e"),
+                ("SKIFF_QUEUE_URL", "q"),
+                ("SKIFF_DLQ_URL", "d"),
+                ("SKIFF_SECRET_ID", "s"),
+                ("SKIFF_VECTOR_BUCKETS", buckets),
+            ]))
+        };
+        for bad in ["", "a,,b", "a, "] {
+            assert_eq!(
+                aws(bad).unwrap_err().variable,
+                "SKIFF_VECTOR_BUCKETS",
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            aws("arn:aws:s3vectors:eu-west-1:1:bucket/x")
+                .unwrap()
+                .aws
+                .unwrap()
+                .vector_buckets
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -596,6 +670,22 @@ mod tests {
     }
 
     #[test]
+    fn metrics_are_off_and_logs_follow_the_terminal_by_default() {
+        let c = Config::from_vars(vec![]).unwrap();
+        assert!(!c.metrics);
+        assert_eq!(c.log_format, LogFormat::Auto);
+        let c = Config::from_vars(vars(&[
+            ("SKIFF_METRICS", "true"),
+            ("SKIFF_LOG_FORMAT", "pretty"),
+        ]))
+        .unwrap();
+        assert!(c.metrics);
+        assert_eq!(c.log_format, LogFormat::Pretty);
+        let e = Config::from_vars(vars(&[("SKIFF_LOG_FORMAT", "xml")])).unwrap_err();
+        assert_eq!(e.variable, "SKIFF_LOG_FORMAT");
+    }
+
+    #[test]
     fn cors_wildcard_needs_opt_in() {
         let e = Config::from_vars(vars(&[("SKIFF_CORS_ORIGINS", "*")])).unwrap_err();
         assert_eq!(e.variable, "SKIFF_CORS_ORIGINS");
@@ -615,9 +705,11 @@ mod tests {
             ("SKIFF_QUEUE_URL", "q"),
             ("SKIFF_DLQ_URL", "d"),
             ("SKIFF_SECRET_ID", "s"),
+            ("SKIFF_VECTOR_BUCKETS", "v0, v1"),
         ]))
         .unwrap();
         assert_eq!(c.mail.transport, MailTransport::Ses);
+        assert_eq!(c.aws.unwrap().vector_buckets, ["v0", "v1"]);
     }
 
     #[test]

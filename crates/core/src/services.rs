@@ -11,6 +11,7 @@ use crate::ports::mail::Mailer;
 use crate::ports::queue::Queue;
 use crate::ports::secrets::Secrets;
 use crate::ports::store::{ItemStore, StoreError};
+use crate::ports::vectors::VectorIndex;
 use crate::settings::Settings;
 use std::sync::Arc;
 
@@ -31,6 +32,8 @@ pub struct Services {
     pub queue: Arc<dyn Queue>,
     pub mailer: Arc<dyn Mailer>,
     pub secrets: Arc<dyn Secrets>,
+    /// Embeddings per namespace (storage's vectors, memory's memories).
+    pub vectors: Arc<dyn VectorIndex>,
     /// Asked by the write-lock layer before a locked route runs.
     pub write_gate: Arc<dyn WriteGate>,
     pub clock: SharedClock,
@@ -58,6 +61,9 @@ pub enum WriteRefusal {
         detail: String,
         extra: serde_json::Map<String, serde_json::Value>,
     },
+    /// The org is being erased (or was): it no longer takes writes.
+    #[error("the organization is being deleted")]
+    Gone,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

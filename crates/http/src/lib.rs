@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod json;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod principal;
@@ -37,6 +38,7 @@ pub fn with_common_layers(router: Router, config: &Config) -> Router {
     ];
     let mut router = router
         .fallback(|| async { ApiError::not_found("no such route").into_response() })
+        .layer(axum::middleware::from_fn(metrics::record))
         .layer(axum::middleware::from_fn(request_id::record_route))
         .layer(axum::middleware::from_fn(extract::reject_overlong_paths))
         .layer(axum::middleware::from_fn(extract::problem_rejections))
@@ -60,16 +62,37 @@ pub fn lambda_app(group: Router<Services>, services: Services) -> Router {
     let config = services.config.clone();
     let routes = write_lock::layer(health::router().merge(group), &services);
     with_common_layers(routes.with_state(services), &config)
+        .layer(axum::middleware::from_fn(metrics::flush_after))
 }
 
 /// Request headers a browser may send cross-origin: those some route reads.
-/// `x-seat-token` carries the seat token of the session heartbeat and release routes.
-pub const CORS_ALLOWED_HEADERS: [HeaderName; 5] = [
+/// `x-seat-token` carries the seat token of the session heartbeat and release routes;
+/// the conditional headers and `x-backup-*` are storage's.
+pub const CORS_ALLOWED_HEADERS: [HeaderName; 11] = [
     header::AUTHORIZATION,
     header::CONTENT_TYPE,
     HeaderName::from_static("x-request-id"),
     HeaderName::from_static("x-seat-token"),
     HeaderName::from_static("x-amz-checksum-sha256"),
+    header::IF_MATCH,
+    header::IF_NONE_MATCH,
+    header::IF_MODIFIED_SINCE,
+    HeaderName::from_static("x-backup-version"),
+    HeaderName::from_static("x-backup-timestamp"),
+    HeaderName::from_static("x-backup-checksum"),
+];
+
+/// Response headers a browser may read: the rate limiter's, and storage's
+/// integrity and backup headers.
+pub const CORS_EXPOSED_HEADERS: [HeaderName; 8] = [
+    HeaderName::from_static("x-request-id"),
+    header::RETRY_AFTER,
+    header::ETAG,
+    header::LAST_MODIFIED,
+    HeaderName::from_static("x-checksum"),
+    HeaderName::from_static("x-backup-version"),
+    HeaderName::from_static("x-backup-timestamp"),
+    HeaderName::from_static("x-backup-checksum"),
 ];
 
 fn cors(origins: &CorsOrigins) -> CorsLayer {
@@ -83,7 +106,7 @@ fn cors(origins: &CorsOrigins) -> CorsLayer {
             Method::OPTIONS,
         ])
         .allow_headers(CORS_ALLOWED_HEADERS)
-        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER]);
+        .expose_headers(CORS_EXPOSED_HEADERS);
     match origins {
         CorsOrigins::Any => base.allow_origin(AllowOrigin::any()),
         CorsOrigins::List(list) => base.allow_origin(AllowOrigin::list(

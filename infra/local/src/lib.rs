@@ -3,6 +3,7 @@
 //! dev-only helpers (mailbox, signed blob URLs, clock).
 
 pub mod admin;
+pub mod backup;
 pub mod blob_urls;
 pub mod dev;
 pub mod dev_mailbox;
@@ -56,10 +57,23 @@ pub fn api_router(services: &Services) -> axum::Router<Services> {
             skiff_billing::settings(services),
         ))
         .merge(skiff_fn_licensing::router())
+        .merge(skiff_fn_admin::router())
+        .merge(skiff_fn_storage::router())
         .merge(skiff_fn_scripts::router());
     // The same write lock every Lambda's surface has (see ARCHITECTURE.md,
     // Write-locking).
     skiff_http::write_lock::layer(groups, services)
+}
+
+/// `GET /metrics` (with `SKIFF_METRICS=true`): every counter in Prometheus text.
+async fn metrics() -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        skiff_core::metrics::render_prometheus(),
+    )
 }
 
 /// Build everything and start serving on `listener`.
@@ -75,12 +89,27 @@ pub async fn start(config: AppConfig, listener: TcpListener) -> anyhow::Result<R
     skiff_fn_scripts::startup_warnings(&services);
     let addr = listener.local_addr()?;
     let mut router = api_router(&services);
+    if config.metrics {
+        // The same counters every Lambda publishes as EMF, as Prometheus text.
+        skiff_core::metrics::set_mode(skiff_core::metrics::Mode::Prometheus);
+        router = router.route("/metrics", axum::routing::get(metrics));
+    }
     if config.is_dev() {
         router = router.merge(dev::services_router());
     }
     let router = router.with_state(services.clone());
+    // The filesystem buckets' signed URLs: storage hands them out (uploads,
+    // downloads, exports) in every environment.
+    let max_upload = skiff_storage::settings(&services).max_upload_bytes;
+    let router = router.merge(blob_urls::router(
+        buckets
+            .into_iter()
+            .map(|(name, b)| (name.to_owned(), b))
+            .collect(),
+        usize::try_from(max_upload).unwrap_or(usize::MAX),
+    ));
     let router = if config.is_dev() {
-        router.merge(dev::router(&config, mailbox, buckets, clock.clone()))
+        router.merge(dev::router(&config, mailbox, clock.clone()))
     } else {
         router
     };
