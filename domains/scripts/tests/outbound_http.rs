@@ -261,11 +261,25 @@ async fn the_dev_override_reaches_only_its_exact_targets_and_redirects_are_check
         "the redirect's target was refused before any connection"
     );
 
-    // With both allowed, the redirect is followed to the second server.
+    // With both allowed, the redirect is followed to the second server, without
+    // the credentials meant for the first (another origin).
     let w = world(&allow(&[first.port, second.port])).await;
     let answer = w
-        .call(&format!("http://127.0.0.1:{}/hop", first.port))
+        .call_with(json!({
+            "url": format!("http://127.0.0.1:{}/hop", first.port),
+            "opts": {"headers": {"authorization": "Bearer s3cret", "x-trace": "t-1"}},
+        }))
         .await;
+    assert!(
+        first
+            .last
+            .lock()
+            .unwrap()
+            .contains("authorization: bearer s3cret")
+    );
+    let forwarded = second.last.lock().unwrap().clone();
+    assert!(!forwarded.contains("s3cret"), "{forwarded}");
+    assert!(forwarded.contains("x-trace: t-1"), "{forwarded}");
     assert_eq!(
         answer,
         json!({"reached": true, "status": 200, "body": {"hello": second.port}})
