@@ -4,7 +4,6 @@
 
 use serde_json::{Value, json};
 use skiff_core::Services;
-use skiff_core::clock::OffsetClock;
 use skiff_core::ids::{OrgId, UserId};
 use skiff_identity::Role;
 use skiff_scripts::access::Actor;
@@ -30,29 +29,8 @@ async fn embedded() -> World {
 }
 
 async fn aws() -> World {
-    let sdk = skiff_adapters::testing::aws_sdk_config().await;
-    let prefix = skiff_adapters::testing::unique_name("scripts-data");
-    let res = skiff_adapters::provision::provision_all(&sdk, true, &prefix, &skiff_app::secrets())
-        .await
-        .expect("provision on the emulator");
-    let vars = [
-        ("SKIFF_BACKEND", "aws"),
-        ("SKIFF_TABLE", res.table.as_str()),
-        ("SKIFF_BLOB_BUCKET", res.blob_bucket.as_str()),
-        ("SKIFF_EXPORT_BUCKET", res.export_bucket.as_str()),
-        ("SKIFF_QUEUE_URL", res.queue_url.as_str()),
-        ("SKIFF_DLQ_URL", res.dlq_url.as_str()),
-        ("SKIFF_SECRET_ID", res.secret_id.as_str()),
-        ("AWS_ENDPOINT_URL", res.endpoint_url.as_deref().unwrap()),
-    ];
-    let config =
-        skiff_app::AppConfig::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-            .expect("an AWS configuration");
-    let services = skiff_app::services::aws_with_sdk(config, &sdk, OffsetClock::new())
-        .await
-        .expect("AWS services");
     World {
-        services,
+        services: skiff_app::testing::aws_services("scripts-data", None).await,
         actor: owner(),
         _dir: None,
     }

@@ -33,31 +33,11 @@ async fn world() -> World {
     world_over(embedded.services, clock, Some(dir)).await
 }
 
-/// The same over DynamoDB, S3 and SQS on the emulator.
+/// The same over DynamoDB, S3 and SQS on the emulator (on the system clock: the
+/// cases run there move no clock).
 async fn aws_world() -> World {
-    let sdk = skiff_adapters::testing::aws_sdk_config().await;
-    let prefix = skiff_adapters::testing::unique_name("scripts-trig");
-    let res = skiff_adapters::provision::provision_all(&sdk, true, &prefix, &skiff_app::secrets())
-        .await
-        .expect("provision on the emulator");
-    let vars = [
-        ("SKIFF_BACKEND", "aws"),
-        ("SKIFF_TABLE", res.table.as_str()),
-        ("SKIFF_BLOB_BUCKET", res.blob_bucket.as_str()),
-        ("SKIFF_EXPORT_BUCKET", res.export_bucket.as_str()),
-        ("SKIFF_QUEUE_URL", res.queue_url.as_str()),
-        ("SKIFF_DLQ_URL", res.dlq_url.as_str()),
-        ("SKIFF_SECRET_ID", res.secret_id.as_str()),
-        ("AWS_ENDPOINT_URL", res.endpoint_url.as_deref().unwrap()),
-    ];
-    let config =
-        skiff_app::AppConfig::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-            .expect("an AWS configuration");
-    let clock = skiff_core::clock::OffsetClock::new();
-    let services = skiff_app::services::aws_with_sdk(config, &sdk, clock.clone())
-        .await
-        .expect("AWS services");
-    world_over(services, clock, None).await
+    let services = skiff_app::testing::aws_services("scripts-trig", None).await;
+    world_over(services, skiff_core::clock::OffsetClock::new(), None).await
 }
 
 async fn world_over(
