@@ -79,6 +79,10 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
         )
         .map_err(|e| adapter(&e))?,
     );
+    let keywords = Arc::new(
+        adapters::sqlite_keywords::SqliteKeywords::open(&dir.join("keywords.db"))
+            .map_err(|e| adapter(&e))?,
+    );
     let mailbox = Arc::new(adapters::dev_mailbox::DevMailbox::new(
         store.clone(),
         clock.clone(),
@@ -110,6 +114,7 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
             queue,
             mailer,
             secrets,
+            keywords,
             write_gate: Arc::new(skiff_billing::service_profile::ServiceProfileGate),
             clock,
         },
@@ -156,12 +161,15 @@ pub async fn aws_with_sdk(
             config.mail_from.clone(),
         )),
     };
+    let store: Arc<dyn ItemStore> = Arc::new(adapters::dynamo_store::DynamoStore::new(
+        Lazy::from_sdk(sdk, aws_sdk_dynamodb::Client::new),
+        res.table.clone(),
+        clock.clone(),
+    ));
     Ok(Services {
-        store: Arc::new(adapters::dynamo_store::DynamoStore::new(
-            Lazy::from_sdk(sdk, aws_sdk_dynamodb::Client::new),
-            res.table.clone(),
-            clock.clone(),
-        )),
+        // Keyword search on AWS: an inverted index in the same table.
+        keywords: Arc::new(adapters::store_keywords::StoreKeywords::new(store.clone())),
+        store,
         blobs: Arc::new(adapters::s3_blobs::S3BlobStore::new(
             s3.clone(),
             res.blob_bucket.clone(),

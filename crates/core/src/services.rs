@@ -6,6 +6,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::ids::OrgId;
 use crate::ports::blobs::BlobStore;
+use crate::ports::keywords::KeywordIndex;
 use crate::ports::mail::Mailer;
 use crate::ports::queue::Queue;
 use crate::ports::secrets::Secrets;
@@ -30,6 +31,8 @@ pub struct Services {
     pub queue: Arc<dyn Queue>,
     pub mailer: Arc<dyn Mailer>,
     pub secrets: Arc<dyn Secrets>,
+    /// Full-text retrieval (agent memory's keyword search).
+    pub keywords: Arc<dyn KeywordIndex>,
     /// Asked by the write-lock layer before a locked route runs.
     pub write_gate: Arc<dyn WriteGate>,
     pub clock: SharedClock,

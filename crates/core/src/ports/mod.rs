@@ -2,6 +2,8 @@
 //! embedded and an AWS adapter (see ARCHITECTURE.md, Ports and adapters).
 
 pub mod blobs;
+pub mod embeddings;
+pub mod keywords;
 pub mod mail;
 pub mod payments;
 pub mod queue;
