@@ -18,6 +18,7 @@ pub mod smtp_mail;
 pub mod sqlite_keywords;
 pub mod sqlite_queue;
 pub mod sqlite_store;
+pub mod sqlite_vectors;
 mod sqlite_writer;
 pub mod sqs_queue;
 pub mod store_keywords;

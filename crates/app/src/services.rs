@@ -83,6 +83,13 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
         adapters::sqlite_keywords::SqliteKeywords::open(&dir.join("keywords.db"))
             .map_err(|e| adapter(&e))?,
     );
+    let vectors = Arc::new(
+        adapters::sqlite_vectors::SqliteVectors::open(
+            &dir.join("vectors.db"),
+            config.vector_cache_bytes,
+        )
+        .map_err(|e| adapter(&e))?,
+    );
     let mailbox = Arc::new(adapters::dev_mailbox::DevMailbox::new(
         store.clone(),
         clock.clone(),
@@ -115,6 +122,7 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
             mailer,
             secrets,
             keywords,
+            vectors,
             write_gate: Arc::new(skiff_billing::service_profile::ServiceProfileGate),
             clock,
         },
@@ -187,6 +195,7 @@ pub async fn aws_with_sdk(
         )),
         mailer,
         secrets,
+        vectors: Arc::new(VectorsNotOnAwsYet),
         write_gate: Arc::new(skiff_billing::service_profile::ServiceProfileGate),
         settings: Arc::new(config.settings),
         config: Arc::new(config.core),
@@ -217,4 +226,78 @@ async fn smtp_mailer(
     let mailer = adapters::smtp_mail::SmtpMailer::new(smtp, &config.mail_from, password)
         .map_err(|e| StartupError::Adapter(format!("SMTP mailer: {e}")))?;
     Ok(Arc::new(mailer))
+}
+
+/// Placeholder until the S3 Vectors adapter lands: every call is `Unavailable`.
+struct VectorsNotOnAwsYet;
+
+#[async_trait::async_trait]
+impl skiff_core::ports::vectors::VectorIndex for VectorsNotOnAwsYet {
+    async fn upsert(
+        &self,
+        _: &skiff_core::ports::vectors::Namespace,
+        _: Vec<skiff_core::ports::vectors::VectorRecord>,
+    ) -> Result<(), skiff_core::ports::vectors::VectorError> {
+        Err(not_yet())
+    }
+    async fn get(
+        &self,
+        _: &skiff_core::ports::vectors::Namespace,
+        _: &[skiff_core::ports::vectors::VectorId],
+    ) -> Result<
+        Vec<skiff_core::ports::vectors::VectorRecord>,
+        skiff_core::ports::vectors::VectorError,
+    > {
+        Err(not_yet())
+    }
+    async fn delete(
+        &self,
+        _: &skiff_core::ports::vectors::Namespace,
+        _: &[skiff_core::ports::vectors::VectorId],
+    ) -> Result<(), skiff_core::ports::vectors::VectorError> {
+        Err(not_yet())
+    }
+    async fn query(
+        &self,
+        _: &skiff_core::ports::vectors::Namespace,
+        _: &skiff_core::ports::vectors::VectorQuery,
+    ) -> Result<Vec<skiff_core::ports::vectors::Hit>, skiff_core::ports::vectors::VectorError> {
+        Err(not_yet())
+    }
+    async fn list(
+        &self,
+        _: &skiff_core::ports::vectors::Namespace,
+        _: Option<&str>,
+        _: usize,
+    ) -> Result<skiff_core::ports::vectors::VectorPage, skiff_core::ports::vectors::VectorError>
+    {
+        Err(not_yet())
+    }
+    async fn dimension(
+        &self,
+        _: &skiff_core::ports::vectors::Namespace,
+    ) -> Result<Option<usize>, skiff_core::ports::vectors::VectorError> {
+        Err(not_yet())
+    }
+    async fn count(
+        &self,
+        _: &skiff_core::ports::vectors::Namespace,
+    ) -> Result<u64, skiff_core::ports::vectors::VectorError> {
+        Err(not_yet())
+    }
+    async fn drop_namespace(
+        &self,
+        _: &skiff_core::ports::vectors::Namespace,
+    ) -> Result<(), skiff_core::ports::vectors::VectorError> {
+        Err(not_yet())
+    }
+    async fn check(&self) -> Result<(), skiff_core::ports::vectors::VectorError> {
+        Err(not_yet())
+    }
+}
+
+fn not_yet() -> skiff_core::ports::vectors::VectorError {
+    skiff_core::ports::vectors::VectorError::Unavailable(
+        "the S3 Vectors adapter is not wired yet".into(),
+    )
 }

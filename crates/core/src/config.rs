@@ -63,6 +63,8 @@ pub struct Config {
     pub mail: MailSettings,
     /// How long the AWS backend trusts a read of its secret.
     pub secrets_cache: SecretsCache,
+    /// Bytes of vectors the embedded vector index keeps in memory for its scans.
+    pub vector_cache_bytes: usize,
 }
 
 /// The AWS secret's cache (`SKIFF_SECRETS_*`): values set or rotated by an operator
@@ -259,6 +261,10 @@ impl Config {
                 "must be 1 to SKIFF_SECRETS_TTL_SECS".into(),
             ));
         }
+        let vector_cache_mb: usize = env.parse("SKIFF_VECTOR_CACHE_MB", "512")?;
+        if !(1..=1 << 20).contains(&vector_cache_mb) {
+            return Err(env.bad("SKIFF_VECTOR_CACHE_MB", "must be 1 to 1048576".into()));
+        }
         let jwt_issuer = env
             .get("SKIFF_JWT_ISSUER")
             .map(str::to_owned)
@@ -294,6 +300,7 @@ impl Config {
             dev_clock: env.parse("SKIFF_DEV_CLOCK", "false")?,
             aws,
             mail: MailSettings::from_vars(&env, backend, environment)?,
+            vector_cache_bytes: vector_cache_mb << 20,
         })
     }
 

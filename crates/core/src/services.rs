@@ -11,6 +11,7 @@ use crate::ports::mail::Mailer;
 use crate::ports::queue::Queue;
 use crate::ports::secrets::Secrets;
 use crate::ports::store::{ItemStore, StoreError};
+use crate::ports::vectors::VectorIndex;
 use crate::settings::Settings;
 use std::sync::Arc;
 
@@ -33,6 +34,8 @@ pub struct Services {
     pub secrets: Arc<dyn Secrets>,
     /// Full-text retrieval (agent memory's keyword search).
     pub keywords: Arc<dyn KeywordIndex>,
+    /// Embeddings per namespace (storage's vectors, memory's memories).
+    pub vectors: Arc<dyn VectorIndex>,
     /// Asked by the write-lock layer before a locked route runs.
     pub write_gate: Arc<dyn WriteGate>,
     pub clock: SharedClock,

@@ -120,9 +120,9 @@ impl From<StoreError> for MemoryError {
 impl From<VectorError> for MemoryError {
     fn from(e: VectorError) -> Self {
         match e {
-            VectorError::DimensionMismatch { expected, .. } => MemoryError::Invalid(format!(
-                "Embedding must contain exactly {expected} values"
-            )),
+            VectorError::DimensionMismatch { expected, .. } => {
+                MemoryError::Invalid(format!("Embedding must contain exactly {expected} values"))
+            }
             VectorError::Invalid(m) => MemoryError::Invalid(m),
             VectorError::Unavailable(m) => MemoryError::Unavailable(format!("vector index: {m}")),
             other => MemoryError::Internal(other.to_string()),

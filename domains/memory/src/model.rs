@@ -720,15 +720,23 @@ mod tests {
         assert_eq!(Relation::parse("relates_to"), Some(Relation::RelatesTo));
         assert_eq!(Relation::parse("EXPLAINS"), Some(Relation::Discovered));
         assert!(!Relation::SimilarTo.authorable());
-        assert!(Relation::not_authorable_message().starts_with("Relation type must be one of ['CONTRADICTS'"));
+        assert!(
+            Relation::not_authorable_message()
+                .starts_with("Relation type must be one of ['CONTRADICTS'")
+        );
     }
 
     #[test]
     fn numbers_and_embeddings_parse_like_automem() {
         assert_eq!(unit_number(None, "importance", 0.5).unwrap(), 0.5);
-        assert_eq!(unit_number(Some(&json!("0.7")), "importance", 0.5).unwrap(), 0.7);
         assert_eq!(
-            unit_number(Some(&json!(2)), "importance", 0.5).unwrap_err().to_string(),
+            unit_number(Some(&json!("0.7")), "importance", 0.5).unwrap(),
+            0.7
+        );
+        assert_eq!(
+            unit_number(Some(&json!(2)), "importance", 0.5)
+                .unwrap_err()
+                .to_string(),
             "'importance' must be between 0 and 1"
         );
         assert_eq!(

@@ -52,8 +52,13 @@ fn index_items(org: &OrgId, m: &Memory) -> Result<Vec<NewItem>, StoreError> {
 }
 
 fn memory_item(org: &OrgId, m: &Memory) -> Result<NewItem, StoreError> {
-    Ok(NewItem::from_record(keys::memory(org, &m.id), m)?
-        .index(keys::time_index(org, &m.id, &m.timestamp)))
+    Ok(
+        NewItem::from_record(keys::memory(org, &m.id), m)?.index(keys::time_index(
+            org,
+            &m.id,
+            &m.timestamp,
+        )),
+    )
 }
 
 /// A memory and the version it was read at.
@@ -332,7 +337,13 @@ pub async fn remove_edges(
     }
     if removed > 0 {
         store
-            .add(&keys::stats(org), "associations", -(removed as i64), None, None)
+            .add(
+                &keys::stats(org),
+                "associations",
+                -(removed as i64),
+                None,
+                None,
+            )
             .await?;
     }
     Ok(removed)

@@ -69,7 +69,11 @@ fn number(
     variable: &'static str,
     range: std::ops::RangeInclusive<u64>,
 ) -> Result<Option<u64>, ConfigError> {
-    match vars.get(variable).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+    match vars
+        .get(variable)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+    {
         None => Ok(None),
         Some(raw) => match raw.parse::<u64>() {
             Ok(n) if range.contains(&n) => Ok(Some(n)),
@@ -177,8 +181,8 @@ mod tests {
         assert_eq!(e.variable, "SKIFF_EMBEDDING_URL");
         let e = MemorySettings::from_vars(&vars(&[("SKIFF_EMBEDDINGS", "magic")])).unwrap_err();
         assert_eq!(e.variable, "SKIFF_EMBEDDINGS");
-        let e = MemorySettings::from_vars(&vars(&[("SKIFF_EMBEDDING_TIMEOUT_MS", "0")]))
-            .unwrap_err();
+        let e =
+            MemorySettings::from_vars(&vars(&[("SKIFF_EMBEDDING_TIMEOUT_MS", "0")])).unwrap_err();
         assert_eq!(e.variable, "SKIFF_EMBEDDING_TIMEOUT_MS");
         let s = MemorySettings::from_vars(&vars(&[
             ("SKIFF_EMBEDDINGS", "openai"),

@@ -19,6 +19,8 @@ pub const MAX_TOP_K: usize = 100;
 pub const MAX_BATCH: usize = 500;
 /// Largest metadata object, as compact JSON.
 pub const MAX_METADATA_BYTES: usize = 2048;
+/// Most vectors one `list` page holds.
+pub const MAX_LIST_PAGE: usize = 500;
 
 /// A namespace: `[a-z0-9._-]`, 1–128 bytes. A domain derives it from the
 /// authenticated principal (an org, or an org's user, plus the domain's own word),
@@ -137,7 +139,11 @@ pub fn validate_vector(vector: &[f32]) -> Result<(), VectorError> {
 
 /// A condition on metadata (the subset S3 Vectors and the embedded scan both
 /// evaluate the same way). A missing key fails every condition but `Exists(false)`
-/// and `Ne`/`NotIn`.
+/// and `Ne`/`NotIn`. Against an array value, `Eq`, `In` and the comparisons hold
+/// when one element does, and `Ne`/`NotIn` when `Eq`/`In` do not. Numbers compare
+/// as numbers (`1` equals `1.0`); values of different types are never equal.
+/// [`MetadataFilter::matches`] is the one evaluation every adapter and test
+/// emulator agrees with.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetadataFilter {
     Eq(String, Value),
@@ -163,6 +169,134 @@ pub struct VectorQuery {
     pub filter: Option<MetadataFilter>,
 }
 
+impl MetadataFilter {
+    /// Refuses what S3 Vectors refuses: an empty `And`/`Or`/`In`/`NotIn`, a value
+    /// that is not a string, number or boolean, a non-finite bound, an empty key.
+    pub fn validate(&self) -> Result<(), VectorError> {
+        let invalid = |why: String| Err(VectorError::Invalid(format!("filter: {why}")));
+        let key_ok = |key: &str| {
+            if key.is_empty() {
+                invalid("a metadata key is empty".into())
+            } else {
+                Ok(())
+            }
+        };
+        let scalar_ok = |key: &str, v: &Value| match v {
+            Value::String(_) | Value::Bool(_) | Value::Number(_) => Ok(()),
+            _ => invalid(format!(
+                "`{key}` must be compared with a string, number or boolean"
+            )),
+        };
+        match self {
+            Self::Eq(k, v) | Self::Ne(k, v) => {
+                key_ok(k)?;
+                scalar_ok(k, v)
+            }
+            Self::In(k, vs) | Self::NotIn(k, vs) => {
+                key_ok(k)?;
+                if vs.is_empty() {
+                    return invalid(format!("the list of values for `{k}` is empty"));
+                }
+                vs.iter().try_for_each(|v| scalar_ok(k, v))
+            }
+            Self::Gt(k, x) | Self::Gte(k, x) | Self::Lt(k, x) | Self::Lte(k, x) => {
+                key_ok(k)?;
+                if x.is_finite() {
+                    Ok(())
+                } else {
+                    invalid(format!("the bound for `{k}` must be a finite number"))
+                }
+            }
+            Self::Exists(k, _) => key_ok(k),
+            Self::And(fs) | Self::Or(fs) => {
+                if fs.is_empty() {
+                    return invalid("`and`/`or` needs at least one condition".into());
+                }
+                fs.iter().try_for_each(MetadataFilter::validate)
+            }
+        }
+    }
+
+    /// Whether `metadata` passes the filter.
+    pub fn matches(&self, metadata: &Metadata) -> bool {
+        match self {
+            Self::Eq(k, v) => any_element(metadata.get(k), |x| same_value(x, v)),
+            Self::Ne(k, v) => !any_element(metadata.get(k), |x| same_value(x, v)),
+            Self::In(k, vs) => {
+                any_element(metadata.get(k), |x| vs.iter().any(|v| same_value(x, v)))
+            }
+            Self::NotIn(k, vs) => {
+                !any_element(metadata.get(k), |x| vs.iter().any(|v| same_value(x, v)))
+            }
+            Self::Gt(k, b) => any_number(metadata.get(k), |x| x > *b),
+            Self::Gte(k, b) => any_number(metadata.get(k), |x| x >= *b),
+            Self::Lt(k, b) => any_number(metadata.get(k), |x| x < *b),
+            Self::Lte(k, b) => any_number(metadata.get(k), |x| x <= *b),
+            Self::Exists(k, present) => metadata.contains_key(k) == *present,
+            Self::And(fs) => fs.iter().all(|f| f.matches(metadata)),
+            Self::Or(fs) => fs.iter().any(|f| f.matches(metadata)),
+        }
+    }
+}
+
+/// Whether a stored value (or, for an array, one of its elements) passes `test`;
+/// false for a missing key.
+fn any_element(value: Option<&Value>, test: impl Fn(&Value) -> bool) -> bool {
+    match value {
+        None => false,
+        Some(Value::Array(items)) => items.iter().any(test),
+        Some(v) => test(v),
+    }
+}
+
+fn any_number(value: Option<&Value>, test: impl Fn(f64) -> bool) -> bool {
+    any_element(value, |v| v.as_f64().is_some_and(&test))
+}
+
+/// Equality of two scalars, numbers by value.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+impl VectorQuery {
+    /// Refuses a `top_k` outside 1 to [`MAX_TOP_K`], an invalid vector or filter.
+    pub fn validate(&self) -> Result<(), VectorError> {
+        if !(1..=MAX_TOP_K).contains(&self.top_k) {
+            return Err(VectorError::Invalid(format!(
+                "top_k must be 1 to {MAX_TOP_K}, not {}",
+                self.top_k
+            )));
+        }
+        validate_vector(&self.vector)?;
+        self.filter
+            .as_ref()
+            .map_or(Ok(()), MetadataFilter::validate)
+    }
+}
+
+/// Refuses a batch of more than [`MAX_BATCH`] ids or records.
+pub fn validate_batch(len: usize) -> Result<(), VectorError> {
+    if len > MAX_BATCH {
+        return Err(VectorError::Invalid(format!(
+            "a batch holds at most {MAX_BATCH} vectors, not {len}"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a list page size outside 1 to [`MAX_LIST_PAGE`].
+pub fn validate_page_size(limit: usize) -> Result<(), VectorError> {
+    if !(1..=MAX_LIST_PAGE).contains(&limit) {
+        return Err(VectorError::Invalid(format!(
+            "a page holds 1 to {MAX_LIST_PAGE} vectors, not {limit}"
+        )));
+    }
+    Ok(())
+}
+
 /// A query's answer: nearest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
@@ -172,7 +306,9 @@ pub struct Hit {
     pub metadata: Metadata,
 }
 
-/// A page of a namespace's vectors, in id order.
+/// A page of a namespace's vectors, in an order the adapter chooses (S3 Vectors
+/// lists in no documented order): each vector present throughout the listing
+/// appears exactly once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VectorPage {
     pub records: Vec<VectorRecord>,
@@ -200,7 +336,8 @@ pub enum VectorError {
 #[async_trait]
 pub trait VectorIndex: Send + Sync + 'static {
     /// Insert or replace up to [`MAX_BATCH`] vectors, all or an error. The first
-    /// vector of a namespace fixes its dimension.
+    /// vector of a namespace fixes its dimension. Of two records with one id in a
+    /// batch, the later wins.
     async fn upsert(&self, ns: &Namespace, records: Vec<VectorRecord>) -> Result<(), VectorError>;
 
     /// The vectors among `ids` that exist (any order).
@@ -215,7 +352,8 @@ pub trait VectorIndex: Send + Sync + 'static {
     /// than the namespace's is `DimensionMismatch`.
     async fn query(&self, ns: &Namespace, query: &VectorQuery) -> Result<Vec<Hit>, VectorError>;
 
-    /// Every vector of a namespace, page by page (exports).
+    /// Every vector of a namespace, page by page (exports): up to `limit` (1 to
+    /// [`MAX_LIST_PAGE`]) per page.
     async fn list(
         &self,
         ns: &Namespace,
@@ -223,7 +361,9 @@ pub trait VectorIndex: Send + Sync + 'static {
         limit: usize,
     ) -> Result<VectorPage, VectorError>;
 
-    /// The namespace's dimension, `None` while it holds nothing.
+    /// The namespace's dimension: `None` before its first vector and after
+    /// `drop_namespace`. Deleting every vector keeps it (an S3 Vectors index keeps
+    /// the dimension it was created with).
     async fn dimension(&self, ns: &Namespace) -> Result<Option<usize>, VectorError>;
 
     /// Number of vectors in a namespace.
@@ -280,5 +420,92 @@ mod tests {
                 .validate()
                 .is_err()
         );
+    }
+
+    fn meta(v: Value) -> Metadata {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn filters_follow_s3_vectors_semantics() {
+        use MetadataFilter::*;
+        use serde_json::json;
+        let m = meta(json!({"kind": "note", "tags": ["a", "b"], "n": 3, "ok": true, "xs": [1, 5]}));
+        let s = |v: &str| Value::from(v);
+        assert!(Eq("kind".into(), s("note")).matches(&m));
+        assert!(!Eq("kind".into(), s("Note")).matches(&m));
+        assert!(
+            Eq("tags".into(), s("b")).matches(&m),
+            "an array holds the value"
+        );
+        assert!(
+            Eq("n".into(), json!(3.0)).matches(&m),
+            "numbers compare by value"
+        );
+        assert!(
+            !Eq("n".into(), s("3")).matches(&m),
+            "no coercion between types"
+        );
+        assert!(Eq("ok".into(), json!(true)).matches(&m));
+        assert!(!Eq("missing".into(), s("x")).matches(&m));
+        assert!(Ne("kind".into(), s("task")).matches(&m));
+        assert!(
+            !Ne("tags".into(), s("a")).matches(&m),
+            "no element may equal"
+        );
+        assert!(Ne("missing".into(), s("x")).matches(&m));
+        assert!(In("kind".into(), vec![s("task"), s("note")]).matches(&m));
+        assert!(In("tags".into(), vec![s("z"), s("a")]).matches(&m));
+        assert!(!In("missing".into(), vec![s("x")]).matches(&m));
+        assert!(NotIn("kind".into(), vec![s("task")]).matches(&m));
+        assert!(!NotIn("tags".into(), vec![s("b")]).matches(&m));
+        assert!(NotIn("missing".into(), vec![s("x")]).matches(&m));
+        assert!(Gt("n".into(), 2.5).matches(&m) && !Gt("n".into(), 3.0).matches(&m));
+        assert!(Gte("n".into(), 3.0).matches(&m) && !Gte("n".into(), 3.1).matches(&m));
+        assert!(Lt("n".into(), 4.0).matches(&m) && !Lt("n".into(), 3.0).matches(&m));
+        assert!(Lte("n".into(), 3.0).matches(&m) && !Lte("n".into(), 2.0).matches(&m));
+        assert!(Gt("xs".into(), 4.0).matches(&m), "one element is enough");
+        assert!(!Gt("kind".into(), 0.0).matches(&m), "a string is no number");
+        assert!(!Lt("missing".into(), 1e9).matches(&m));
+        assert!(Exists("kind".into(), true).matches(&m));
+        assert!(Exists("missing".into(), false).matches(&m));
+        assert!(!Exists("kind".into(), false).matches(&m));
+        let both = And(vec![Eq("kind".into(), s("note")), Gt("n".into(), 1.0)]);
+        assert!(both.matches(&m));
+        assert!(!And(vec![both.clone(), Exists("missing".into(), true)]).matches(&m));
+        assert!(Or(vec![Exists("missing".into(), true), both]).matches(&m));
+    }
+
+    #[test]
+    fn malformed_filters_and_queries_are_refused() {
+        use MetadataFilter::*;
+        use serde_json::json;
+        assert!(And(vec![]).validate().is_err());
+        assert!(Or(vec![]).validate().is_err());
+        assert!(In("k".into(), vec![]).validate().is_err());
+        assert!(Eq("k".into(), json!({"a": 1})).validate().is_err());
+        assert!(Eq("k".into(), json!(["a"])).validate().is_err());
+        assert!(Eq("".into(), json!("a")).validate().is_err());
+        assert!(Gt("k".into(), f64::NAN).validate().is_err());
+        assert!(
+            And(vec![Or(vec![NotIn("k".into(), vec![json!(null)])])])
+                .validate()
+                .is_err()
+        );
+        assert!(
+            And(vec![Eq("k".into(), json!(1)), Exists("j".into(), false)])
+                .validate()
+                .is_ok()
+        );
+        let query = |top_k| VectorQuery {
+            vector: vec![1.0],
+            top_k,
+            filter: None,
+        };
+        assert!(query(0).validate().is_err());
+        assert!(query(MAX_TOP_K + 1).validate().is_err());
+        assert!(query(MAX_TOP_K).validate().is_ok());
+        assert!(validate_batch(MAX_BATCH).is_ok() && validate_batch(MAX_BATCH + 1).is_err());
+        assert!(validate_page_size(0).is_err() && validate_page_size(MAX_LIST_PAGE).is_ok());
     }
 }

@@ -1,0 +1,1 @@
+//! The `memory` function (in progress).
