@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
 
 /// Longest memory content, in characters.
 pub const CONTENT_HARD_LIMIT: usize = 2000;
@@ -82,27 +81,35 @@ impl Timestamp {
         if s.is_empty() {
             return Err("Timestamp must be a non-empty ISO formatted string".into());
         }
-        let s = s.replacen(' ', "T", 1);
-        if let Ok(t) = OffsetDateTime::parse(&s, &Rfc3339) {
+        let mut s = s.replacen(' ', "T", 1);
+        if s.len() == 10 {
+            s.push_str("T00:00:00");
+        }
+        let t_at = s
+            .find('T')
+            .ok_or_else(|| "Invalid ISO timestamp".to_owned())?;
+        // Split off the offset: `Z`, `±HH`, `±HHMM` or `±HH:MM`; none means UTC.
+        let (body, offset) = if let Some(b) = s.strip_suffix(['Z', 'z']) {
+            (b.to_owned(), "+00:00".to_owned())
+        } else if let Some(i) = s[t_at..].rfind(['+', '-']).map(|i| i + t_at) {
+            let digits: String = s[i + 1..].chars().filter(|c| *c != ':').collect();
+            let offset = match digits.len() {
+                2 => format!("{}{digits}:00", &s[i..=i]),
+                4 => format!("{}{}:{}", &s[i..=i], &digits[..2], &digits[2..]),
+                _ => return Err("Invalid ISO timestamp".into()),
+            };
+            (s[..i].to_owned(), offset)
+        } else {
+            (s.clone(), "+00:00".to_owned())
+        };
+        // Seconds are optional in ISO 8601, not in RFC 3339.
+        let body = if body.len() == t_at + 6 {
+            format!("{body}:00")
+        } else {
+            body
+        };
+        if let Ok(t) = OffsetDateTime::parse(&format!("{body}{offset}"), &Rfc3339) {
             return Self::bounded(t);
-        }
-        let with_offset = format_description!(
-            version = 2,
-            "[year]-[month]-[day]T[hour]:[minute][optional [:[second][optional [.[subsecond]]]]][first [Z][[offset_hour sign:mandatory][optional [:][offset_minute]]]]"
-        );
-        if let Ok(t) = OffsetDateTime::parse(&s, with_offset) {
-            return Self::bounded(t);
-        }
-        let naive = format_description!(
-            version = 2,
-            "[year]-[month]-[day]T[hour]:[minute][optional [:[second][optional [.[subsecond]]]]]"
-        );
-        if let Ok(t) = time::PrimitiveDateTime::parse(&s, naive) {
-            return Self::bounded(t.assume_utc());
-        }
-        let date = format_description!(version = 2, "[year]-[month]-[day]");
-        if let Ok(d) = time::Date::parse(&s, date) {
-            return Self::bounded(d.midnight().assume_utc());
         }
         Err("Invalid ISO timestamp".into())
     }
