@@ -11,6 +11,7 @@ fn document() -> String {
         skiff_fn_auth::openapi(),
         skiff_fn_billing::openapi(),
         skiff_fn_licensing::openapi(),
+        skiff_fn_memory::openapi(),
     ]);
     let mut json = doc.to_pretty_json().expect("the document serializes");
     json.push('\n');

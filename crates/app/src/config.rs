@@ -42,7 +42,8 @@ impl AppConfig {
         let licensing = skiff_licensing::config::LicensingConfig::from_lookup(|n| {
             vars.get(n).map(String::as_str)
         })?;
-        let settings = Settings::new().with(billing).with(licensing);
+        let memory = skiff_memory::settings::MemorySettings::from_vars(&vars)?;
+        let settings = Settings::new().with(billing).with(licensing).with(memory);
         Ok(Self { core, settings })
     }
 

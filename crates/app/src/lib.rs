@@ -21,6 +21,7 @@ use skiff_core::scheduler::Jobs;
 pub fn registry() -> Registry {
     let mut registry = Registry::core();
     skiff_identity::mail::register(&mut registry);
+    skiff_memory::register(&mut registry);
     registry
 }
 
@@ -29,6 +30,7 @@ pub fn jobs() -> Jobs {
     let mut jobs = Jobs::core();
     skiff_billing::register_jobs(&mut jobs);
     skiff_licensing::register_jobs(&mut jobs);
+    skiff_memory::register_jobs(&mut jobs);
     jobs
 }
 
@@ -40,6 +42,7 @@ pub fn secrets() -> Vec<SecretName> {
         skiff_identity::SECRETS,
         skiff_billing::SECRETS,
         skiff_licensing::SECRETS,
+        skiff_memory::SECRETS,
         &[skiff_adapters::smtp_mail::SMTP_PASSWORD],
     ]
     .concat()

@@ -113,7 +113,7 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
             (EXPORT_BUCKET, exports.clone()),
         ],
         services: Services {
-            settings: Arc::new(config.settings),
+            settings: Arc::new(with_embedder(config.settings, secrets.clone())?),
             config: Arc::new(config.core),
             store,
             blobs,
@@ -169,6 +169,7 @@ pub async fn aws_with_sdk(
             config.mail_from.clone(),
         )),
     };
+    let settings = with_embedder(config.settings, secrets.clone())?;
     let store: Arc<dyn ItemStore> = Arc::new(adapters::dynamo_store::DynamoStore::new(
         Lazy::from_sdk(sdk, aws_sdk_dynamodb::Client::new),
         res.table.clone(),
@@ -197,10 +198,44 @@ pub async fn aws_with_sdk(
         secrets,
         vectors: Arc::new(VectorsNotOnAwsYet),
         write_gate: Arc::new(skiff_billing::service_profile::ServiceProfileGate),
-        settings: Arc::new(config.settings),
+        settings: Arc::new(settings),
         config: Arc::new(config.core),
         clock,
     })
+}
+
+/// Memory's settings with the embedder its provider names (built here, where the
+/// adapters are known; the model itself loads on first use).
+fn with_embedder(
+    mut settings: skiff_core::settings::Settings,
+    secrets: Arc<dyn Secrets>,
+) -> Result<skiff_core::settings::Settings, StartupError> {
+    use skiff_memory::settings::{MemorySettings, Provider};
+    let mut memory: MemorySettings = settings.get::<MemorySettings>().clone();
+    memory.embedder = match &memory.provider {
+        Provider::None => None,
+        Provider::Hash { dimensions } => Some(Arc::new(adapters::embeddings::HashEmbedder::new(
+            *dimensions,
+        ))),
+        Provider::Static { dir } => Some(Arc::new(
+            adapters::embeddings::StaticEmbedder::new(dir)
+                .map_err(|e| StartupError::Adapter(format!("SKIFF_EMBEDDING_MODEL_DIR: {e}")))?,
+        )),
+        Provider::OpenAi {
+            url,
+            model,
+            dimensions,
+        } => Some(Arc::new(adapters::embeddings::OpenAiEmbedder::new(
+            url,
+            model,
+            *dimensions,
+            memory.embed_timeout,
+            secrets,
+            skiff_memory::EMBEDDING_API_KEY,
+        ))),
+    };
+    settings.insert(memory);
+    Ok(settings)
 }
 
 /// The SMTP mailer, its password (when a username is configured) read once from

@@ -254,3 +254,126 @@ impl Handler for SyncHandler {
             .map_err(HandlerError::new)
     }
 }
+
+/// Most memories `/admin/reembed` embeds within the request; more are queued.
+pub const REEMBED_INLINE: usize = 500;
+
+/// `POST /admin/reembed`: embed the org's memories again (all with `force`, else
+/// those without a vector). Up to [`REEMBED_INLINE`] inline (AutoMem's 200 with
+/// counts); more are handed to the outbox (202). `None` when no provider is
+/// configured (AutoMem's 503).
+pub async fn reembed(
+    services: &Services,
+    org: &OrgId,
+    payload: &Value,
+) -> Result<Option<(u16, Value)>, MemoryError> {
+    if !has_provider(services) {
+        return Ok(None);
+    }
+    let body = payload.as_object().cloned().unwrap_or_default();
+    let batch_size = body
+        .get("batch_size")
+        .and_then(Value::as_u64)
+        .unwrap_or(32)
+        .clamp(1, 100) as usize;
+    let limit = body
+        .get("limit")
+        .and_then(Value::as_u64)
+        .map(|l| l as usize)
+        .filter(|l| *l > 0);
+    let force = body.get("force").and_then(Value::as_bool).unwrap_or(false);
+    let mut targets: Vec<Memory> = vec![];
+    crate::stats::scan(services, org, usize::MAX, |m| {
+        if (force || m.vector != VectorState::Ready) && limit.is_none_or(|l| targets.len() < l) {
+            targets.push(m.clone());
+        }
+    })
+    .await?;
+    let total = targets.len();
+    if total == 0 {
+        return Ok(Some((
+            200,
+            json!({"status": "complete", "message": "No memories found to reembed", "processed": 0, "total": 0}),
+        )));
+    }
+    if total > REEMBED_INLINE {
+        for m in &targets {
+            services
+                .store
+                .update(
+                    &crate::keys::memory(org, &m.id),
+                    vec![skiff_core::ports::store::Change::set("vector", "pending")],
+                    Some(Condition::Exists),
+                )
+                .await
+                .ok();
+            enqueue_sync(services, org, &m.id).await?;
+        }
+        return Ok(Some((
+            202,
+            json!({"status": "queued", "queued": total, "total": total, "batch_size": batch_size}),
+        )));
+    }
+    let (mut processed, mut failed) = (0usize, 0usize);
+    let mut failed_ids: Vec<String> = vec![];
+    for chunk in targets.chunks(batch_size) {
+        let texts: Vec<String> = chunk.iter().map(|m| m.content.clone()).collect();
+        let outcome = match embed_within(services, &texts, BACKGROUND_TIMEOUT).await {
+            Ok(Some(vectors)) if vectors.len() == chunk.len() => {
+                let records = chunk
+                    .iter()
+                    .zip(vectors)
+                    .map(|(m, v)| VectorRecord {
+                        id: vector_id(&m.id),
+                        vector: v,
+                        metadata: vector_metadata(m),
+                    })
+                    .collect();
+                services
+                    .vectors
+                    .upsert(&namespace(org), records)
+                    .await
+                    .map_err(MemoryError::from)
+            }
+            Ok(_) => Err(MemoryError::Unavailable(
+                "the provider returned no vectors".into(),
+            )),
+            Err(e) => Err(e.into()),
+        };
+        match outcome {
+            Ok(()) => {
+                processed += chunk.len();
+                for m in chunk {
+                    let _ = services
+                        .store
+                        .update(
+                            &crate::keys::memory(org, &m.id),
+                            vec![skiff_core::ports::store::Change::set("vector", "ready")],
+                            Some(Condition::Exists),
+                        )
+                        .await;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reembed batch failed");
+                failed += chunk.len();
+                failed_ids.extend(chunk.iter().map(|m| m.id.to_string()));
+            }
+        }
+    }
+    let mut out = json!({
+        "status": "complete",
+        "processed": processed,
+        "failed": failed,
+        "total": total,
+        "batch_size": batch_size,
+        "metadata_preserved": true,
+    });
+    if !failed_ids.is_empty() {
+        out["failed_ids"] = json!(failed_ids.iter().take(10).collect::<Vec<_>>());
+        if failed_ids.len() > 10 {
+            out["failed_ids_truncated"] = true.into();
+        }
+    }
+    Ok(Some((200, out)))
+}
