@@ -30,6 +30,9 @@ pub const MAX_LIMIT: usize = 100;
 const OVERFETCH: usize = 4;
 /// Most candidates one channel contributes.
 const FETCH_CAP: usize = 200;
+/// Vector hits below this cosine similarity (about orthogonal to the query) are no
+/// evidence of anything and are left out.
+const MIN_SIMILARITY: f32 = 0.01;
 /// Memory types recall never shows (AutoMem's internal cluster summaries).
 const EXCLUDED_TYPES: &[&str] = &["MetaPattern"];
 
@@ -588,7 +591,7 @@ async fn run_query(
         };
         match services.vectors.query(&ns, &query).await {
             Ok(hits) => {
-                for h in hits {
+                for h in hits.into_iter().filter(|h| h.score >= MIN_SIMILARITY) {
                     let Ok(id) = MemoryId::parse(h.id.as_str()) else {
                         continue;
                     };

@@ -42,6 +42,8 @@ pub struct MemorySettings {
     pub stream_keepalive: Duration,
     /// Set by the wiring from [`Provider`]; `None` for [`Provider::None`].
     pub embedder: Option<Arc<dyn Embedder>>,
+    /// The `/stream` subscribers of this server.
+    pub events: Arc<crate::stream::Hub>,
 }
 
 impl std::fmt::Debug for MemorySettings {
@@ -147,6 +149,7 @@ impl MemorySettings {
             stream_max,
             stream_keepalive: Duration::from_secs(30),
             embedder: None,
+            events: Arc::default(),
         })
     }
 }

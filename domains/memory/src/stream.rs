@@ -12,39 +12,70 @@ use serde_json::{Value, json};
 use skiff_core::Services;
 use skiff_core::ids::OrgId;
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 use tokio::sync::broadcast;
 
 /// Events buffered per subscriber before the oldest are dropped.
 const BUFFER: usize = 100;
 
-fn hub() -> &'static Mutex<HashMap<OrgId, broadcast::Sender<String>>> {
-    static HUB: OnceLock<Mutex<HashMap<OrgId, broadcast::Sender<String>>>> = OnceLock::new();
-    HUB.get_or_init(Default::default)
+/// The subscribers of one server (one per process in production; each test
+/// server has its own). Closing it ends every open stream, so a server that shuts
+/// down is not held open by its event streams.
+#[derive(Default)]
+pub struct Hub {
+    orgs: Mutex<HashMap<OrgId, broadcast::Sender<String>>>,
+    closed: AtomicBool,
 }
 
-/// Receive the org's events from now on (each an SSE `data:` payload).
-pub fn subscribe(org: &OrgId) -> broadcast::Receiver<String> {
-    let mut hub = hub().lock().unwrap_or_else(PoisonError::into_inner);
-    hub.entry(org.clone())
-        .or_insert_with(|| broadcast::channel(BUFFER).0)
-        .subscribe()
+impl Hub {
+    /// Receive the org's events from now on (each an SSE `data:` payload); a closed
+    /// hub's receivers end at once.
+    pub fn subscribe(&self, org: &OrgId) -> broadcast::Receiver<String> {
+        if self.closed.load(Ordering::Acquire) {
+            return broadcast::channel(1).1;
+        }
+        let mut orgs = self.orgs.lock().unwrap_or_else(PoisonError::into_inner);
+        orgs.entry(org.clone())
+            .or_insert_with(|| broadcast::channel(BUFFER).0)
+            .subscribe()
+    }
+
+    fn send(&self, org: &OrgId, event: impl FnOnce() -> String) {
+        let mut orgs = self.orgs.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(sender) = orgs.get(org) else { return };
+        if sender.receiver_count() == 0 {
+            orgs.remove(org);
+            return;
+        }
+        let _ = sender.send(event());
+    }
+
+    /// End every stream (the server is stopping).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.orgs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
+/// Receive the org's events (see [`Hub::subscribe`]).
+pub fn subscribe(services: &Services, org: &OrgId) -> broadcast::Receiver<String> {
+    crate::settings(services).events.subscribe(org)
 }
 
 /// Send an event to the org's subscribers, if any.
 pub fn publish(services: &Services, org: &OrgId, kind: &str, data: Value) {
-    let mut hub = hub().lock().unwrap_or_else(PoisonError::into_inner);
-    let Some(sender) = hub.get(org) else { return };
-    if sender.receiver_count() == 0 {
-        hub.remove(org);
-        return;
-    }
-    let event = json!({
-        "type": kind,
-        "timestamp": crate::model::Timestamp::from_offset(services.clock.now()).render(),
-        "data": data,
+    crate::settings(services).events.send(org, || {
+        json!({
+            "type": kind,
+            "timestamp": crate::model::Timestamp::from_offset(services.clock.now()).render(),
+            "data": data,
+        })
+        .to_string()
     });
-    let _ = sender.send(event.to_string());
 }
 
 /// AutoMem's `memory.store` event.

@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use skiff_core::Services;
-use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
@@ -29,7 +28,7 @@ pub async fn stream(State(s): State<Services>, caller: Caller) -> Result<Respons
         settings.stream_keepalive,
         Instant::now() + settings.stream_max,
     );
-    let rx = skiff_memory::stream::subscribe(caller.org());
+    let rx = skiff_memory::stream::subscribe(&s, caller.org());
     let opening = futures::stream::once(async {
         Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"retry: 3000\n: connected\n\n"))
     });
@@ -59,7 +58,6 @@ pub async fn stream(State(s): State<Services>, caller: Caller) -> Result<Respons
             (rx, done),
         ))
     });
-    let _ = Duration::ZERO;
     let mut response =
         Body::from_stream(futures::StreamExt::chain(opening, events)).into_response();
     let h = response.headers_mut();

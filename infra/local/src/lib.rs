@@ -93,6 +93,7 @@ pub async fn start(config: AppConfig, listener: TcpListener) -> anyhow::Result<R
     let (stop, stopped) = watch::channel(false);
     let mut tasks = vec![];
     let mut until_stopped = stopped.clone();
+    let stream_services = services.clone();
     tasks.push(tokio::spawn(async move {
         let served = axum::serve(
             listener,
@@ -100,6 +101,8 @@ pub async fn start(config: AppConfig, listener: TcpListener) -> anyhow::Result<R
         )
         .with_graceful_shutdown(async move {
             let _ = until_stopped.wait_for(|s| *s).await;
+            // Open event streams would hold the shutdown for their whole window.
+            skiff_memory::settings(&stream_services).events.close();
         })
         .await;
         if let Err(e) = served {
