@@ -1002,3 +1002,120 @@ async fn preseed_is_for_operators_only() {
     assert_eq!(status, 403, "an org's own owner is not an operator");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_static_model_recalls_by_meaning() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../.tools/models/wordllama-l2-supercat-256");
+    assert!(
+        dir.join("model.safetensors").exists(),
+        "the test command fetches the model (scripts/fetch_model.sh)"
+    );
+    let app = spawn_app_with(&[
+        ("SKIFF_EMBEDDINGS", "static"),
+        ("SKIFF_EMBEDDING_MODEL_DIR", dir.to_str().unwrap()),
+    ])
+    .await;
+    let (_, t) = owner(&app, "ada@model.test", "Model").await;
+    let cat = store(
+        &app,
+        &t,
+        json!({"content": "The cat sat on the mat all afternoon"}),
+    )
+    .await;
+    store(
+        &app,
+        &t,
+        json!({"content": "Quarterly revenue grew by ten percent"}),
+    )
+    .await;
+    store(
+        &app,
+        &t,
+        json!({"content": "The deploy pipeline runs on every merge"}),
+    )
+    .await;
+    // No word in common with the cat memory: only the vector channel can find it.
+    let out = recall(&app, &t, "query=kitten%20resting%20on%20a%20rug&limit=1").await;
+    assert_eq!(ids(&out), [cat], "{out}");
+    assert_eq!(out["results"][0]["match_type"], "vector");
+    let (_, health) = req(&app, Method::GET, "/health", &t, None).await;
+    assert_eq!(health["vector_dimensions"]["collection"], 256, "{health}");
+    app.stop().await;
+}
+
+/// An OpenAI-compatible endpoint on a loopback port that answers each request
+/// after a delay (test infrastructure: a hosted provider cannot run here).
+async fn slow_embeddings(delay: std::time::Duration) -> String {
+    use axum::{Json, routing::post};
+    let app = axum::Router::new().route(
+        "/v1/embeddings",
+        post(move |Json(body): Json<Value>| async move {
+            tokio::time::sleep(delay).await;
+            let data: Vec<Value> = body["input"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    // One direction per distinct first letter: enough to search by.
+                    let c = text.as_str().unwrap().bytes().next().unwrap_or(b'a');
+                    let mut v = vec![0.0; 8];
+                    v[(c % 8) as usize] = 1.0;
+                    json!({"index": i, "embedding": v})
+                })
+                .collect();
+            Json(json!({"data": data}))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/v1")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_provider_never_holds_the_store_and_the_outbox_embeds_later() {
+    let url = slow_embeddings(std::time::Duration::from_millis(1500)).await;
+    let app = spawn_app_with(&[
+        ("SKIFF_EMBEDDINGS", "openai"),
+        ("SKIFF_EMBEDDING_URL", &url),
+        ("SKIFF_EMBEDDING_MODEL", "fixture"),
+        ("SKIFF_EMBEDDING_TIMEOUT_MS", "200"),
+    ])
+    .await;
+    let (_, t) = owner(&app, "ada@slow.test", "Slow").await;
+    let (status, out) = req(
+        &app,
+        Method::POST,
+        "/memory",
+        &t,
+        Some(json!({"content": "zebra crossing near the office"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{out}");
+    // The provider's answer did not come within its timeout: queued, not awaited.
+    assert_eq!(
+        (out["embedding_status"].as_str(), out["qdrant"].as_str()),
+        (Some("queued"), Some("queued")),
+        "{out}"
+    );
+    let id = out["memory_id"].as_str().unwrap().to_owned();
+    // Recallable by keyword at once.
+    assert_eq!(ids(&recall(&app, &t, "query=zebra").await), [id.clone()]);
+    // The outbox finishes the embedding.
+    app.wait_for_outbox_idle().await;
+    let (_, health) = req(&app, Method::GET, "/health", &t, None).await;
+    assert_eq!(health["vector_count"], 1, "{health}");
+    let mut probe = vec![0.0; 8];
+    probe[(b'z' % 8) as usize] = 1.0;
+    let probe = probe
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let out = recall(&app, &t, &format!("embedding={probe}&limit=1")).await;
+    assert_eq!(ids(&out), [id], "{out}");
+    assert_eq!(out["results"][0]["match_type"], "vector");
+    app.stop().await;
+}

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 /// An OpenAI-compatible `POST {base}/embeddings` endpoint (OpenAI, Azure-style
 /// gateways, Ollama, vLLM, LM Studio, …). The API key is the named secret, sent as
-/// a bearer token when configured (a local endpoint often needs none).
+/// a bearer token when configured (a local endpoint often needs none). `timeout`
+/// bounds any one call; callers that must answer sooner wrap the call in their own.
 pub struct OpenAiEmbedder {
     client: reqwest::Client,
     url: String,

@@ -229,7 +229,9 @@ fn with_embedder(
             url,
             model,
             *dimensions,
-            memory.embed_timeout,
+            // The longest any one call may take (the outbox's); a request waits
+            // only `embed_timeout` for it.
+            std::time::Duration::from_secs(60),
             secrets,
             skiff_memory::EMBEDDING_API_KEY,
         ))),
