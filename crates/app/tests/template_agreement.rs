@@ -442,7 +442,12 @@ fn variables_read_by_the_libraries() -> BTreeSet<String> {
         "crates/app",
     ]
     .into_iter()
-    .chain(["domains/identity", "domains/billing", "domains/licensing"]);
+    .chain([
+        "domains/identity",
+        "domains/billing",
+        "domains/licensing",
+        "domains/memory",
+    ]);
     for file in libraries.flat_map(|dir| rust_files(&repo_root().join(dir).join("src"))) {
         let text = non_test_source(&file);
         for piece in text.split('"').skip(1).step_by(2) {
@@ -1028,7 +1033,7 @@ fn each_http_function_declares_exactly_the_routes_its_code_serves() {
         !code_routes(&bins["auth"]).is_empty() && !code_routes(&bins["billing"]).is_empty(),
         "the source scan finds the HTTP routes"
     );
-    for bin in ["auth", "billing", "licensing"] {
+    for bin in ["auth", "billing", "licensing", "memory"] {
         assert!(
             code_routes(&bins[bin]).is_superset(&health_routes()),
             "`{bin}` mounts the health routes through http::lambda_app"
@@ -1361,10 +1366,22 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
     add("BillingFunction", vec![send.clone(), secret.clone()]);
     add("LicensingFunction", vec![secret.clone()]);
     add(
+        "MemoryFunction",
+        vec![
+            send.clone(),
+            secret.clone(),
+            g("dynamodb:DescribeTable", "Table"),
+            // Its exports' signed download links.
+            g("s3:GetObject", "ExportBucket/memory/*"),
+        ],
+    );
+    add(
         "OutboxFunction",
         vec![
             send.clone(),
             secret.clone(),
+            // Memory's export job.
+            g("s3:PutObject", "ExportBucket/memory/*"),
             // A failed record's retry delay.
             g("sqs:ChangeMessageVisibility", "OutboxQueue"),
             g(
@@ -1378,7 +1395,7 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
 }
 
 /// Actions the code needs that no deployed function is granted, and why.
-const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 6] = [
+const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 4] = [
     (
         "sqs:ReceiveMessage",
         "the SQS event source receives for the outbox function; `skiff dead-letters` (operator credentials) reads the DLQ",
@@ -1391,8 +1408,6 @@ const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 6] = [
         "secretsmanager:PutSecretValue",
         "`skiff admin rotate-signing-key` (operator credentials) writes the secret",
     ),
-    ("s3:PutObject", "no deployed function stores blobs yet"),
-    ("s3:GetObject", "no deployed function reads blobs yet"),
     ("s3:DeleteObject", "no deployed function deletes blobs yet"),
 ];
 

@@ -63,13 +63,22 @@ pub fn lambda_app(group: Router<Services>, services: Services) -> Router {
 }
 
 /// Request headers a browser may send cross-origin: those some route reads.
-/// `x-seat-token` carries the seat token of the session heartbeat and release routes.
-pub const CORS_ALLOWED_HEADERS: [HeaderName; 5] = [
+/// `x-seat-token` carries the seat token of the session heartbeat and release routes;
+/// memory's AutoMem routes take credentials in `x-api-key` and `x-admin-token` /
+/// `x-admin-api-key`, its MCP endpoint its session and protocol version, its event
+/// stream `last-event-id`.
+pub const CORS_ALLOWED_HEADERS: [HeaderName; 11] = [
     header::AUTHORIZATION,
     header::CONTENT_TYPE,
     HeaderName::from_static("x-request-id"),
     HeaderName::from_static("x-seat-token"),
     HeaderName::from_static("x-amz-checksum-sha256"),
+    HeaderName::from_static("x-api-key"),
+    HeaderName::from_static("x-admin-token"),
+    HeaderName::from_static("x-admin-api-key"),
+    HeaderName::from_static("mcp-session-id"),
+    HeaderName::from_static("mcp-protocol-version"),
+    HeaderName::from_static("last-event-id"),
 ];
 
 fn cors(origins: &CorsOrigins) -> CorsLayer {
@@ -83,7 +92,11 @@ fn cors(origins: &CorsOrigins) -> CorsLayer {
             Method::OPTIONS,
         ])
         .allow_headers(CORS_ALLOWED_HEADERS)
-        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER]);
+        .expose_headers([
+            HeaderName::from_static("x-request-id"),
+            header::RETRY_AFTER,
+            HeaderName::from_static("mcp-session-id"),
+        ]);
     match origins {
         CorsOrigins::Any => base.allow_origin(AllowOrigin::any()),
         CorsOrigins::List(list) => base.allow_origin(AllowOrigin::list(

@@ -56,7 +56,7 @@ pub fn router() -> axum::Router<Services> {
             "/api/v1/mcp",
             post(mcp::post).get(mcp::get).delete(mcp::delete),
         )
-        .route(&format!("{}/stream", routes::PREFIX), get(sse::stream))
+        .route("/api/v1/memory/stream", get(sse::stream))
 }
 
 /// The function's whole surface, as Lambda runs it.
