@@ -36,6 +36,11 @@ async fn recall(app: &TestApp, token: &str, query: &str) -> Value {
     out
 }
 
+/// One id, as [`ids`] lists it.
+fn one(id: &str) -> Vec<String> {
+    vec![id.to_owned()]
+}
+
 fn ids(out: &Value) -> Vec<String> {
     out["results"]
         .as_array()
@@ -100,7 +105,7 @@ async fn a_stored_memory_is_recalled_by_keyword_and_by_vector() {
     // Vector: the default hashing embedder finds the memory by shared words even
     // when the keyword channel has a stopword-only query to work with.
     let out = recall(&app, &t, "query=PostgreSQL%20user%20service&limit=1").await;
-    assert_eq!(ids(&out), [db.clone()]);
+    assert_eq!(ids(&out), one(&db));
     assert_eq!(out["results"][0]["match_type"], "vector", "{out}");
     assert!(
         out["results"][0]["score_components"]["vector"]
@@ -369,14 +374,14 @@ async fn time_windows_choose_what_is_recalled() {
     );
     assert_eq!(got[0], today);
     let out = recall(&app, &t, "query=standup&time_query=today&limit=10").await;
-    assert_eq!(ids(&out), [today.clone()]);
+    assert_eq!(ids(&out), one(&today));
     let out = recall(
         &app,
         &t,
         &format!("query=standup&end={}&limit=10", at(30).replace('+', "%2B")),
     )
     .await;
-    assert_eq!(ids(&out), [old.clone()]);
+    assert_eq!(ids(&out), one(&old));
     let (status, body) = req(&app, Method::GET, "/recall?start=yesterday-ish", &t, None).await;
     assert_automem_error(status, &body, 400, "Invalid start time");
     app.stop().await;
@@ -546,11 +551,11 @@ async fn two_orgs_never_see_each_others_memories() {
     for (t, mine, theirs) in [(&a, &ma, &mb), (&b, &mb, &ma)] {
         assert_eq!(
             ids(&recall(&app, t, "query=swordfish&limit=10").await),
-            [mine.clone()]
+            one(mine)
         );
         assert_eq!(
             ids(&recall(&app, t, "tags=secret&limit=10").await),
-            [mine.clone()]
+            one(mine)
         );
         let (_, by_tag) = req(&app, Method::GET, "/memory/by-tag?tags=secret", t, None).await;
         assert_eq!(by_tag["count"], 1);
@@ -573,7 +578,7 @@ async fn two_orgs_never_see_each_others_memories() {
             assert_eq!(status, 404, "{p}: {body}");
         }
         let out = recall(&app, t, &format!("query=swordfish&priority_ids={theirs}")).await;
-        assert_eq!(ids(&out), [mine.clone()], "{out}");
+        assert_eq!(ids(&out), one(mine), "{out}");
         let (_, stats) = app.call(Method::GET, "/api/v1/stats", Some(t), None).await;
         assert_eq!(stats["memories_stored"], 1, "{stats}");
         let (_, health) = req(&app, Method::GET, "/health", t, None).await;
@@ -723,7 +728,7 @@ async fn a_locked_org_cannot_write_but_still_recalls_and_exports() {
         assert_eq!(status, 423, "{p}: {body}");
     }
     // Reads stay open.
-    assert_eq!(ids(&recall(&app, &t, "query=backups").await), [id.clone()]);
+    assert_eq!(ids(&recall(&app, &t, "query=backups").await), one(&id));
     let (status, _) = req(&app, Method::GET, &format!("/memory/{id}"), &t, None).await;
     assert_eq!(status, 200);
     let (status, profile) = req(&app, Method::GET, "/service/profile", &t, None).await;
@@ -1102,12 +1107,12 @@ async fn a_slow_provider_never_holds_the_store_and_the_outbox_embeds_later() {
     );
     let id = out["memory_id"].as_str().unwrap().to_owned();
     // Recallable by keyword at once.
-    assert_eq!(ids(&recall(&app, &t, "query=zebra").await), [id.clone()]);
+    assert_eq!(ids(&recall(&app, &t, "query=zebra").await), one(&id));
     // The outbox finishes the embedding.
     app.wait_for_outbox_idle().await;
     let (_, health) = req(&app, Method::GET, "/health", &t, None).await;
     assert_eq!(health["vector_count"], 1, "{health}");
-    let mut probe = vec![0.0; 8];
+    let mut probe = [0.0; 8];
     probe[(b'z' % 8) as usize] = 1.0;
     let probe = probe
         .iter()

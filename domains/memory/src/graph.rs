@@ -58,10 +58,11 @@ pub fn parse_association(item: &Value) -> Result<NewAssociation, String> {
     let strength = unit_number(obj.get("strength"), "strength", 0.5).map_err(|e| e.to_string())?;
     let mut props = Map::new();
     for p in relation.properties() {
-        if let Some(v) = obj.get(*p) {
-            if *p != "strength" && *p != "updated_at" {
-                props.insert((*p).to_owned(), v.clone());
-            }
+        if let Some(v) = obj.get(*p)
+            && *p != "strength"
+            && *p != "updated_at"
+        {
+            props.insert((*p).to_owned(), v.clone());
         }
     }
     Ok(NewAssociation {
@@ -206,10 +207,10 @@ pub async fn relations_of(
 pub fn relation_types(raw: Option<&str>) -> Vec<Relation> {
     let mut named: Vec<Relation> = vec![];
     for part in raw.unwrap_or_default().split(',') {
-        if let Some(r) = Relation::parse(part) {
-            if !named.contains(&r) {
-                named.push(r);
-            }
+        if let Some(r) = Relation::parse(part)
+            && !named.contains(&r)
+        {
+            named.push(r);
         }
     }
     if named.is_empty() {
@@ -314,10 +315,10 @@ async fn first_active_successor(
         if !edge.relation().is_some_and(|r| r.supersedes()) {
             continue;
         }
-        if let Some((m, _)) = repo::get(services.store.as_ref(), org, &edge.other).await? {
-            if m.state_reason(now).is_none() {
-                return Ok(Some((m, edge)));
-            }
+        if let Some((m, _)) = repo::get(services.store.as_ref(), org, &edge.other).await?
+            && m.state_reason(now).is_none()
+        {
+            return Ok(Some((m, edge)));
         }
     }
     Ok(None)

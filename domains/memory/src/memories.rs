@@ -138,12 +138,12 @@ pub fn parse_new(payload: &Value, now: Timestamp) -> MemoryResult<NewMemory> {
 
 /// Check a client's embedding against the org's vector size (fixed by its first).
 pub async fn check_dimension(services: &Services, org: &OrgId, vector: &[f32]) -> MemoryResult<()> {
-    if let Some(d) = services.vectors.dimension(&namespace(org)).await? {
-        if d != vector.len() {
-            return Err(MemoryError::invalid(format!(
-                "Embedding must contain exactly {d} values"
-            )));
-        }
+    if let Some(d) = services.vectors.dimension(&namespace(org)).await?
+        && d != vector.len()
+    {
+        return Err(MemoryError::invalid(format!(
+            "Embedding must contain exactly {d} values"
+        )));
     }
     Ok(())
 }
@@ -334,10 +334,8 @@ async fn index_new(
             }
         }
     }
-    if needs_sync {
-        if let Err(e) = embed::enqueue_sync(services, org, &memory.id).await {
-            tracing::error!(error = %e, id = %memory.id, "could not queue the memory's indexing");
-        }
+    if needs_sync && let Err(e) = embed::enqueue_sync(services, org, &memory.id).await {
+        tracing::error!(error = %e, id = %memory.id, "could not queue the memory's indexing");
     }
     Stored {
         memory,
@@ -429,10 +427,10 @@ pub fn parse_batch(
         if let Some(Value::Object(m)) = obj.get("metadata") {
             clean.insert("metadata".into(), Value::Object(m.clone()));
         }
-        if let Some(t) = obj.get("timestamp").and_then(Value::as_str) {
-            if Timestamp::parse(t).is_ok() {
-                clean.insert("timestamp".into(), t.into());
-            }
+        if let Some(t) = obj.get("timestamp").and_then(Value::as_str)
+            && Timestamp::parse(t).is_ok()
+        {
+            clean.insert("timestamp".into(), t.into());
         }
         let mut new = parse_new(&Value::Object(clean), now).map_err(|e| match e {
             MemoryError::Invalid(m) => MemoryError::Invalid(format!("Memory at index {i}: {m}")),
@@ -619,10 +617,8 @@ async fn reindex_after_update(services: &Services, org: &OrgId, old: &Memory, ne
         // Same vector, new filterable metadata.
         needs_sync = true;
     }
-    if needs_sync {
-        if let Err(e) = embed::enqueue_sync(services, org, &new.id).await {
-            tracing::error!(error = %e, id = %new.id, "could not queue the memory's indexing");
-        }
+    if needs_sync && let Err(e) = embed::enqueue_sync(services, org, &new.id).await {
+        tracing::error!(error = %e, id = %new.id, "could not queue the memory's indexing");
     }
 }
 

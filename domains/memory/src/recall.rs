@@ -201,10 +201,10 @@ fn language_hint(explicit: &str, context: &str, query: &str, path: &str) -> Opti
     if let Some(l) = known(explicit).or_else(|| known(context)) {
         return Some(l);
     }
-    if let Some(ext) = path.rfind('.').map(|i| path[i..].to_lowercase()) {
-        if let Some((_, l)) = EXTENSIONS.iter().find(|(e, _)| *e == ext) {
-            return Some((*l).to_owned());
-        }
+    if let Some(ext) = path.rfind('.').map(|i| path[i..].to_lowercase())
+        && let Some((_, l)) = EXTENSIONS.iter().find(|(e, _)| *e == ext)
+    {
+        return Some((*l).to_owned());
     }
     let tokens = tokens_lower(query);
     LANGUAGES
@@ -579,7 +579,7 @@ async fn run_query(
 
     let mut fetch = limit.max((limit * OVERFETCH).min(FETCH_CAP));
     if !req.tags.is_empty() || !req.context.priority_tags.is_empty() {
-        fetch = limit.max(fetch.max(MAX_LIMIT).min(FETCH_CAP));
+        fetch = limit.max(fetch.clamp(MAX_LIMIT, FETCH_CAP));
     }
     let top_k = fetch.min(MAX_TOP_K);
 

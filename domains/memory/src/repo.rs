@@ -214,6 +214,7 @@ pub enum Direction {
 
 /// Create or update `from -[rel]-> to`. `Ok(None)` when either memory is missing;
 /// `Ok(Some(true))` when the edge is new.
+#[allow(clippy::too_many_arguments)]
 pub async fn associate(
     store: &dyn ItemStore,
     org: &OrgId,

@@ -59,17 +59,80 @@ impl Rng {
 }
 
 const TOPICS: [&str; 24] = [
-    "database", "deploy", "cache", "billing", "auth", "search", "queue", "frontend", "backend",
-    "latency", "migration", "schema", "invoice", "release", "testing", "logging", "metrics",
-    "kubernetes", "postgres", "redis", "rust", "typescript", "python", "security",
+    "database",
+    "deploy",
+    "cache",
+    "billing",
+    "auth",
+    "search",
+    "queue",
+    "frontend",
+    "backend",
+    "latency",
+    "migration",
+    "schema",
+    "invoice",
+    "release",
+    "testing",
+    "logging",
+    "metrics",
+    "kubernetes",
+    "postgres",
+    "redis",
+    "rust",
+    "typescript",
+    "python",
+    "security",
 ];
 const WORDS: [&str; 48] = [
-    "decided", "prefer", "because", "team", "customer", "incident", "rollback", "config",
-    "service", "endpoint", "timeout", "retry", "index", "query", "replica", "backup",
-    "token", "session", "upgrade", "version", "feature", "flag", "budget", "review",
-    "pattern", "bug", "fix", "root", "cause", "cluster", "region", "storage", "pipeline",
-    "build", "cost", "owner", "policy", "alert", "dashboard", "trace", "error", "warning",
-    "throughput", "memory", "cpu", "disk", "network", "contract",
+    "decided",
+    "prefer",
+    "because",
+    "team",
+    "customer",
+    "incident",
+    "rollback",
+    "config",
+    "service",
+    "endpoint",
+    "timeout",
+    "retry",
+    "index",
+    "query",
+    "replica",
+    "backup",
+    "token",
+    "session",
+    "upgrade",
+    "version",
+    "feature",
+    "flag",
+    "budget",
+    "review",
+    "pattern",
+    "bug",
+    "fix",
+    "root",
+    "cause",
+    "cluster",
+    "region",
+    "storage",
+    "pipeline",
+    "build",
+    "cost",
+    "owner",
+    "policy",
+    "alert",
+    "dashboard",
+    "trace",
+    "error",
+    "warning",
+    "throughput",
+    "memory",
+    "cpu",
+    "disk",
+    "network",
+    "contract",
 ];
 
 fn sentence(rng: &mut Rng) -> String {
@@ -111,7 +174,13 @@ struct Bench {
 }
 
 impl Bench {
-    async fn call(&self, method: &str, uri: &str, key: &str, body: Option<&Value>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        key: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
         let request = Request::builder()
             .method(method)
             .uri(uri)
@@ -122,7 +191,10 @@ impl Bench {
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     /// An org with an owner and a read/write API key.
@@ -132,7 +204,8 @@ impl Bench {
         let (user, org) = registration::register(
             &self.services,
             registration::Registration {
-                email: skiff_identity::EmailAddress::parse(&format!("owner{i}@bench.test")).unwrap(),
+                email: skiff_identity::EmailAddress::parse(&format!("owner{i}@bench.test"))
+                    .unwrap(),
                 password: Password::new("Correct1horse", "password").unwrap(),
                 full_name: Name::parse("Owner", "full_name").unwrap(),
                 company: Name::parse(&format!("Bench {i}"), "company_name").unwrap(),
@@ -178,7 +251,12 @@ fn print(name: &str, unit: &str, latencies: &mut [Duration], elapsed: Duration) 
 }
 
 /// Store `total` memories spread over `keys` with `clients` concurrent clients.
-async fn store_all(bench: &Arc<Bench>, keys: &Arc<Vec<String>>, total: usize, clients: usize) -> (Vec<Duration>, Duration) {
+async fn store_all(
+    bench: &Arc<Bench>,
+    keys: &Arc<Vec<String>>,
+    total: usize,
+    clients: usize,
+) -> (Vec<Duration>, Duration) {
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let tasks: Vec<_> = (0..clients)
@@ -195,7 +273,9 @@ async fn store_all(bench: &Arc<Bench>, keys: &Arc<Vec<String>>, total: usize, cl
                     let key = &keys[i % keys.len()];
                     let body = memory(&mut rng);
                     let t = Instant::now();
-                    let (status, out) = bench.call("POST", "/api/v1/memory/memory", key, Some(&body)).await;
+                    let (status, out) = bench
+                        .call("POST", "/api/v1/memory/memory", key, Some(&body))
+                        .await;
                     assert_eq!(status, StatusCode::CREATED, "{out}");
                     lat.push(t.elapsed());
                 }
@@ -210,7 +290,12 @@ async fn store_all(bench: &Arc<Bench>, keys: &Arc<Vec<String>>, total: usize, cl
 }
 
 /// Recall for `secs` with `clients` concurrent clients, each request to a random key.
-async fn recall_for(bench: &Arc<Bench>, keys: &Arc<Vec<String>>, clients: usize, secs: u64) -> (Vec<Duration>, Duration, usize) {
+async fn recall_for(
+    bench: &Arc<Bench>,
+    keys: &Arc<Vec<String>>,
+    clients: usize,
+    secs: u64,
+) -> (Vec<Duration>, Duration, usize) {
     let start = Instant::now();
     let until = start + Duration::from_secs(secs);
     let tasks: Vec<_> = (0..clients)
@@ -252,24 +337,35 @@ fn main() {
 
 async fn run() {
     let one_org = knob("MEMORY_BENCH_ONE_ORG", 10_000);
-    let (orgs, per_org) = (knob("MEMORY_BENCH_ORGS", 100), knob("MEMORY_BENCH_PER_ORG", 1_000));
+    let (orgs, per_org) = (
+        knob("MEMORY_BENCH_ORGS", 100),
+        knob("MEMORY_BENCH_PER_ORG", 1_000),
+    );
     let secs = knob("MEMORY_BENCH_SECS", 5) as u64;
     let dir = tempfile::tempdir().unwrap();
     let plans = dir.path().join("plans.json");
-    let mut catalog: Value = serde_json::from_str(include_str!("../../../domains/billing/plans.json")).unwrap();
+    let mut catalog: Value =
+        serde_json::from_str(include_str!("../../../domains/billing/plans.json")).unwrap();
     for p in catalog["plans"].as_array_mut().unwrap() {
         p["entitlements"]["max_memories"] = json!(-1);
     }
     std::fs::write(&plans, catalog.to_string()).unwrap();
-    let model = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/models/wordllama-l2-supercat-256");
+    let model = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.tools/models/wordllama-l2-supercat-256");
     let mut vars = vec![
-        ("SKIFF_DATA_DIR".to_owned(), dir.path().join("data").display().to_string()),
+        (
+            "SKIFF_DATA_DIR".to_owned(),
+            dir.path().join("data").display().to_string(),
+        ),
         ("SKIFF_PLANS_FILE".to_owned(), plans.display().to_string()),
         ("SKIFF_LOG".to_owned(), "off".to_owned()),
     ];
     let embedder = if model.join("model.safetensors").exists() {
         vars.push(("SKIFF_EMBEDDINGS".into(), "static".into()));
-        vars.push(("SKIFF_EMBEDDING_MODEL_DIR".into(), model.display().to_string()));
+        vars.push((
+            "SKIFF_EMBEDDING_MODEL_DIR".into(),
+            model.display().to_string(),
+        ));
         "static model wordllama l2_supercat_256 (256 dims)"
     } else {
         "hashing embedder (256 dims): run scripts/fetch_model.sh for the static model"
@@ -288,11 +384,25 @@ async fn run() {
     // 1–2: one org.
     let keys = Arc::new(vec![bench.org(0).await]);
     let (mut lat, took) = store_all(&bench, &keys, one_org, 8).await;
-    print(&format!("store into one org ({one_org}), 8 clients"), "stores/s", &mut lat, took);
+    print(
+        &format!("store into one org ({one_org}), 8 clients"),
+        "stores/s",
+        &mut lat,
+        took,
+    );
     for clients in [1, 8] {
         let (mut lat, took, found) = recall_for(&bench, &keys, clients, secs).await;
-        print(&format!("recall, one org of {one_org}, {clients} client(s)"), "recalls/s", &mut lat, took);
-        println!("{:<44} {:.1} results per recall", "", found as f64 / lat.len() as f64);
+        print(
+            &format!("recall, one org of {one_org}, {clients} client(s)"),
+            "recalls/s",
+            &mut lat,
+            took,
+        );
+        println!(
+            "{:<44} {:.1} results per recall",
+            "",
+            found as f64 / lat.len() as f64
+        );
     }
 
     // 3: many orgs.
@@ -302,9 +412,19 @@ async fn run() {
     }
     let many = Arc::new(many);
     let (mut lat, took) = store_all(&bench, &many, orgs * per_org, 8).await;
-    print(&format!("store into {orgs} orgs × {per_org}, 8 clients"), "stores/s", &mut lat, took);
+    print(
+        &format!("store into {orgs} orgs × {per_org}, 8 clients"),
+        "stores/s",
+        &mut lat,
+        took,
+    );
     for clients in [1, 8] {
         let (mut lat, took, _) = recall_for(&bench, &many, clients, secs).await;
-        print(&format!("recall, {orgs} orgs × {per_org}, {clients} client(s)"), "recalls/s", &mut lat, took);
+        print(
+            &format!("recall, {orgs} orgs × {per_org}, {clients} client(s)"),
+            "recalls/s",
+            &mut lat,
+            took,
+        );
     }
 }

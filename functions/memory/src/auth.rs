@@ -36,12 +36,12 @@ fn query_param(parts: &Parts, name: &str) -> Option<String> {
 
 /// The credential of a request, where AutoMem clients put it.
 pub fn credential(parts: &Parts) -> Option<String> {
-    if let Some(auth) = header(parts, "authorization") {
-        if let Some((scheme, rest)) = auth.split_once(' ') {
-            if scheme.eq_ignore_ascii_case("bearer") && !rest.trim().is_empty() {
-                return Some(rest.trim().to_owned());
-            }
-        }
+    if let Some(auth) = header(parts, "authorization")
+        && let Some((scheme, rest)) = auth.split_once(' ')
+        && scheme.eq_ignore_ascii_case("bearer")
+        && !rest.trim().is_empty()
+    {
+        return Some(rest.trim().to_owned());
     }
     header(parts, "x-api-key")
         .map(str::to_owned)

@@ -68,17 +68,17 @@ pub async fn post(
             "Parse error: the body is not JSON",
         );
     };
-    if let Some(v) = headers.get(VERSION_HEADER).and_then(|v| v.to_str().ok()) {
-        if !PROTOCOL_VERSIONS.contains(&v) {
-            return http_error(
-                StatusCode::BAD_REQUEST,
-                INVALID_REQUEST,
-                &format!(
-                    "Unsupported MCP-Protocol-Version `{v}`; this server speaks {}",
-                    PROTOCOL_VERSIONS.join(", ")
-                ),
-            );
-        }
+    if let Some(v) = headers.get(VERSION_HEADER).and_then(|v| v.to_str().ok())
+        && !PROTOCOL_VERSIONS.contains(&v)
+    {
+        return http_error(
+            StatusCode::BAD_REQUEST,
+            INVALID_REQUEST,
+            &format!(
+                "Unsupported MCP-Protocol-Version `{v}`; this server speaks {}",
+                PROTOCOL_VERSIONS.join(", ")
+            ),
+        );
     }
     let (messages, batch) = match message {
         Value::Array(items) if !items.is_empty() => (items, true),
@@ -184,10 +184,10 @@ pub async fn post(
     } else {
         Json(answers.remove(0)).into_response()
     };
-    if let Some(id) = opened {
-        if let Ok(v) = HeaderValue::from_str(&id) {
-            response.headers_mut().insert(SESSION_HEADER, v);
-        }
+    if let Some(id) = opened
+        && let Ok(v) = HeaderValue::from_str(&id)
+    {
+        response.headers_mut().insert(SESSION_HEADER, v);
     }
     response
 }
