@@ -5,6 +5,14 @@ the GIL; serving one request at a time makes every DynamoDB conditional write an
 transaction truly atomic, so the concurrency cases of the conformance suites are
 deterministic. Usage: moto_server.py PORT_FILE  (the chosen port is written there
 once the server listens).
+
+TEST INFRASTRUCTURE: moto 5.2.5 emulates S3 Vectors' buckets, indexes and
+Put/Get/List/Delete, but not QueryVectors, and it neither pages ListVectors nor
+refuses a second CreateIndex of one name (it silently replaces the index and its
+vectors). `S3VectorsTestAnswers` (scripts/s3vectors_test_answers.py) answers those
+three calls from moto's own stored vectors, the way S3 Vectors documents them, so
+the vector index's conformance suite can run the S3 Vectors adapter. Nothing of it
+is part of Skiff.
 """
 
 import os
@@ -18,10 +26,12 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from s3vectors_test_answers import S3VectorsTestAnswers
+
 
 def main() -> None:
     port_file = sys.argv[1]
-    app = DomainDispatcherApplication(create_backend_app)
+    app = S3VectorsTestAnswers(DomainDispatcherApplication(create_backend_app))
     server = make_server(
         "127.0.0.1", 0, app, threaded=False, request_handler=MotoRequestHandler
     )

@@ -12,6 +12,7 @@ fn document() -> String {
         skiff_fn_billing::openapi(),
         skiff_fn_licensing::openapi(),
         skiff_fn_memory::openapi(),
+        skiff_fn_storage::openapi(),
     ]);
     let mut json = doc.to_pretty_json().expect("the document serializes");
     json.push('\n');

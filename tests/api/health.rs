@@ -16,7 +16,7 @@ async fn readiness_checks_store_blobs_and_queue() {
     let r = app.get("/readyz").await;
     assert_eq!(r.status(), 200);
     let body: serde_json::Value = r.json().await.unwrap();
-    for check in ["store", "blobs", "queue"] {
+    for check in ["store", "blobs", "queue", "vectors"] {
         assert_eq!(body["checks"][check]["status"], "ok", "{check}");
     }
     app.stop().await;

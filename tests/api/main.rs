@@ -13,3 +13,5 @@ mod memory;
 mod outbox;
 mod pages;
 mod pagination;
+mod storage;
+mod storage_data;

@@ -131,10 +131,36 @@ impl FsBlobStore {
         )
     }
 
-    fn sign(&self, key: &BlobKey, op: SignedOp, exp: i64) -> String {
+    /// The canonical string of a signed upload bound to one size and SHA-256: a
+    /// plain signed PUT's, plus both, so neither can be dropped or changed.
+    fn canonical_upload(&self, key: &BlobKey, exp: i64, size: u64, sha256: &str) -> String {
+        format!(
+            "{}\n{size}\n{sha256}",
+            self.canonical_string(key, SignedOp::Put, exp)
+        )
+    }
+
+    fn mac_hex(&self, canonical: &str) -> String {
         let mut mac = self.mac.clone();
-        mac.update(self.canonical_string(key, op, exp).as_bytes());
+        mac.update(canonical.as_bytes());
         hex::encode(mac.finalize().into_bytes())
+    }
+
+    fn sign(&self, key: &BlobKey, op: SignedOp, exp: i64) -> String {
+        self.mac_hex(&self.canonical_string(key, op, exp))
+    }
+
+    /// Check a signed upload's parameters (see [`FsBlobStore::verify_signed`]): the
+    /// signature covers the size and SHA-256 the upload must have.
+    pub fn verify_signed_upload(
+        &self,
+        key: &BlobKey,
+        exp: i64,
+        size: u64,
+        sha256: &str,
+        sig: &str,
+    ) -> Result<(), BlobError> {
+        self.verify_canonical(&self.canonical_upload(key, exp, size, sha256), exp, sig)
     }
 
     /// Check a signed URL's parameters: the signature must match (compared in
@@ -147,10 +173,14 @@ impl FsBlobStore {
         exp: i64,
         sig: &str,
     ) -> Result<(), BlobError> {
+        self.verify_canonical(&self.canonical_string(key, op, exp), exp, sig)
+    }
+
+    fn verify_canonical(&self, canonical: &str, exp: i64, sig: &str) -> Result<(), BlobError> {
         let bad = || BlobError::SignatureRejected("bad signature");
         let sig = hex::decode(sig).map_err(|_| bad())?;
         let mut mac = self.mac.clone();
-        mac.update(self.canonical_string(key, op, exp).as_bytes());
+        mac.update(canonical.as_bytes());
         mac.verify_slice(&sig).map_err(|_| bad())?;
         if self.clock.unix() >= exp {
             return Err(BlobError::SignatureRejected("expired"));
@@ -295,6 +325,158 @@ fn write_blob(root: &Path, loc: &Location, header: &[u8], bytes: &[u8]) -> io::R
     published
 }
 
+/// Room left for the header of a streamed blob, whose size and SHA-256 are known
+/// only at the end: filled with the JSON header and spaces (JSON whitespace).
+const STREAMED_HEADER_ROOM: usize = 512;
+
+/// Chunks a streamed read or write keeps in flight between the async side and its
+/// blocking file thread.
+const STREAM_DEPTH: usize = 4;
+/// Size of the chunks a streamed read yields.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Write a streamed blob: the chunks arrive through `chunks` and go to a temp file
+/// behind a reserved header; once all are in and match `expected`, the header is
+/// filled in and the file published by the same rename as a whole put.
+fn write_streamed(
+    root: &Path,
+    loc: &Location,
+    key: &BlobKey,
+    content_type: String,
+    expected: Expected,
+    mut chunks: tokio::sync::mpsc::Receiver<Result<Bytes, BlobError>>,
+) -> Result<BlobMeta, BlobError> {
+    use sha2::Digest;
+    use std::io::{Seek, SeekFrom};
+    let io = |e: io::Error| io_error(format!("writing blob `{key}`"), e);
+    let mut attempt = 0;
+    let (tmp, mut file) = loop {
+        let tmp = loc
+            .dir
+            .join(format!("{}{}", loc.tmp_stem, uuid::Uuid::new_v4().simple()));
+        match ensure_dirs(root, &loc.dirs).and_then(|()| File::create_new(&tmp)) {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < DIR_RACE_RETRIES => {
+                attempt += 1;
+            }
+            Err(e) => return Err(io(e)),
+        }
+    };
+    let written = (|| {
+        file.write_all(MAGIC).map_err(io)?;
+        file.write_all(&[b' '; STREAMED_HEADER_ROOM]).map_err(io)?;
+        file.write_all(b"\n").map_err(io)?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        while let Some(chunk) = chunks.blocking_recv() {
+            let chunk = chunk?;
+            size += chunk.len() as u64;
+            if expected.size.is_some_and(|max| size > max) {
+                return Err(BlobError::SizeMismatch {
+                    expected: expected.size.unwrap_or_default(),
+                    actual: size,
+                });
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk).map_err(io)?;
+        }
+        if let Some(expected) = expected.size.filter(|e| *e != size) {
+            return Err(BlobError::SizeMismatch {
+                expected,
+                actual: size,
+            });
+        }
+        let sha256 = hex::encode(hasher.finalize());
+        if let Some(expected) = expected.sha256.filter(|e| !e.eq_ignore_ascii_case(&sha256)) {
+            return Err(BlobError::ChecksumMismatch {
+                expected,
+                actual: sha256,
+            });
+        }
+        let header = serde_json::to_vec(&Header {
+            size,
+            sha256: sha256.clone(),
+            content_type: content_type.clone(),
+        })
+        .map_err(|e| BlobError::Fatal(format!("encoding blob header: {e}")))?;
+        if header.len() > STREAMED_HEADER_ROOM {
+            return Err(BlobError::Invalid("blob header too long".into()));
+        }
+        file.seek(SeekFrom::Start(MAGIC.len() as u64)).map_err(io)?;
+        file.write_all(&header).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        Ok(BlobMeta {
+            key: key.clone(),
+            size,
+            sha256,
+            content_type,
+        })
+    })();
+    let published = written.and_then(|meta| {
+        drop(file);
+        fs::rename(&tmp, &loc.file).map_err(io)?;
+        fsync_dir_if_present(&loc.dir).map_err(io)?;
+        Ok(meta)
+    });
+    if published.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    published
+}
+
+/// Read a blob file's bytes after its header into `out`, a chunk at a time,
+/// hashing as they go; the last item is `Corrupt` instead of the end if the
+/// bytes do not match the header.
+fn read_streamed(
+    mut file: File,
+    offset: u64,
+    key: BlobKey,
+    header: Header,
+    out: tokio::sync::mpsc::Sender<Result<Bytes, BlobError>>,
+) {
+    use sha2::Digest;
+    use std::io::{Seek, SeekFrom};
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    if let Err(e) = file.seek(SeekFrom::Start(offset)) {
+        let _ = out.blocking_send(Err(io_error(format!("reading blob `{key}`"), e)));
+        return;
+    }
+    loop {
+        let mut buf = vec![0u8; READ_CHUNK];
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let _ = out.blocking_send(Err(io_error(format!("reading blob `{key}`"), e)));
+                return;
+            }
+        };
+        buf.truncate(n);
+        hasher.update(&buf);
+        size += n as u64;
+        if out.blocking_send(Ok(Bytes::from(buf))).is_err() {
+            return; // the reader went away
+        }
+    }
+    let actual = hex::encode(hasher.finalize());
+    if actual != header.sha256 || size != header.size {
+        let _ = out.blocking_send(Err(BlobError::Corrupt {
+            key,
+            expected: header.sha256,
+            actual,
+        }));
+    }
+}
+
+/// The receiving end of a chunk channel as a stream.
+fn receiver_stream(rx: tokio::sync::mpsc::Receiver<Result<Bytes, BlobError>>) -> ByteStream {
+    Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }))
+}
+
 /// Split a blob file into its header and the offset of the bytes; `None` if the
 /// file does not have the expected shape.
 fn parse_header(buf: &[u8]) -> Option<(Header, usize)> {
@@ -419,6 +601,72 @@ impl BlobStore for FsBlobStore {
         .await
     }
 
+    async fn put_stream(
+        &self,
+        key: &BlobKey,
+        mut body: ByteStream,
+        content_type: &str,
+        expected: Expected,
+    ) -> Result<BlobMeta, BlobError> {
+        use futures::StreamExt;
+        let loc = self.locate(key)?;
+        let content_type = checked_content_type(content_type)?;
+        let (tx, rx) = tokio::sync::mpsc::channel(STREAM_DEPTH);
+        let root = self.root.clone();
+        let key = key.clone();
+        let writer = tokio::task::spawn_blocking(move || {
+            write_streamed(&root, &loc, &key, content_type, expected, rx)
+        });
+        while let Some(chunk) = body.next().await {
+            let failed = chunk.is_err();
+            // A closed channel means the writer stopped early; its answer says why.
+            if tx.send(chunk).await.is_err() || failed {
+                break;
+            }
+        }
+        drop(tx);
+        writer
+            .await
+            .map_err(|e| BlobError::Fatal(format!("blob IO task failed: {e}")))?
+    }
+
+    async fn get_stream(&self, key: &BlobKey) -> Result<BlobReader, BlobError> {
+        let loc = self.locate(key)?;
+        let key = key.clone();
+        let (file, header, offset) = Self::blocking({
+            let key = key.clone();
+            move || {
+                let mut file = match File::open(&loc.file) {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        return Err(BlobError::NotFound(key));
+                    }
+                    Err(e) => return Err(io_error(format!("reading blob `{key}`"), e)),
+                };
+                let mut head = Vec::with_capacity(512);
+                (&mut file)
+                    .take((MAGIC.len() + MAX_HEADER_BYTES + 1) as u64)
+                    .read_to_end(&mut head)
+                    .map_err(|e| io_error(format!("reading blob `{key}`"), e))?;
+                let (header, offset) = parse_header(&head).ok_or_else(|| unreadable(&key))?;
+                Ok((file, header, offset as u64))
+            }
+        })
+        .await?;
+        let meta = BlobMeta {
+            key: key.clone(),
+            size: header.size,
+            sha256: header.sha256.clone(),
+            content_type: header.content_type.clone(),
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel(STREAM_DEPTH);
+        tokio::task::spawn_blocking(move || read_streamed(file, offset, key, header, tx));
+        Ok(BlobReader {
+            meta,
+            body: receiver_stream(rx),
+        })
+    }
+
     async fn get(&self, key: &BlobKey) -> Result<Blob, BlobError> {
         let loc = self.locate(key)?;
         let key = key.clone();
@@ -533,6 +781,34 @@ impl BlobStore for FsBlobStore {
                 op_name(op)
             ),
             method: method_of(op).to_owned(),
+            expires_at: exp,
+        })
+    }
+
+    async fn signed_upload(
+        &self,
+        key: &BlobKey,
+        ttl: Duration,
+        size: u64,
+        sha256: &str,
+    ) -> Result<SignedUpload, BlobError> {
+        self.locate(key)?;
+        let checksum = sha256_base64(sha256)
+            .ok_or_else(|| BlobError::Invalid("a signed upload needs a hex SHA-256".into()))?;
+        let sha256 = sha256.to_ascii_lowercase();
+        let exp = self.clock.unix() + ttl_secs(ttl)? as i64;
+        let sig = self.mac_hex(&self.canonical_upload(key, exp, size, &sha256));
+        Ok(SignedUpload {
+            url: format!(
+                "{}/{key}?op=put&exp={exp}&size={size}&sha256={sha256}&sig={sig}",
+                self.url_base
+            ),
+            method: "PUT".into(),
+            headers: [
+                (CHECKSUM_HEADER.to_owned(), checksum),
+                ("content-length".to_owned(), size.to_string()),
+            ]
+            .into(),
             expires_at: exp,
         })
     }

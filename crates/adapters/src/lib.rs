@@ -12,6 +12,7 @@ pub mod fs_blobs;
 pub mod provision;
 pub(crate) mod queue_rules;
 pub mod s3_blobs;
+pub mod s3_vectors;
 pub(crate) mod sdk_retry;
 pub mod ses_mail;
 pub mod smtp_mail;

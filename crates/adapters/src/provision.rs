@@ -675,6 +675,51 @@ pub async fn create_secret(
     Ok(())
 }
 
+// ------------------------------------------------------------------ vector buckets
+
+/// An S3 Vectors bucket encrypted with SSE-S3 (the template's setting). Indexes are
+/// the vector adapter's business: it creates one per namespace on first use. A
+/// bucket of that name that this account cannot read is an error.
+pub async fn create_vector_bucket(
+    client: &aws_sdk_s3vectors::Client,
+    name: &str,
+) -> Result<(), ProvisionError> {
+    use aws_sdk_s3vectors::error::ProvideErrorMetadata;
+    use aws_sdk_s3vectors::types::{EncryptionConfiguration, SseType};
+    let created = client
+        .create_vector_bucket()
+        .vector_bucket_name(name)
+        .encryption_configuration(
+            EncryptionConfiguration::builder()
+                .sse_type(SseType::Aes256)
+                .build(),
+        )
+        .send()
+        .await;
+    match created {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some("ConflictException") => {
+            // Exists: ours only if we can read it.
+            client
+                .get_vector_bucket()
+                .vector_bucket_name(name)
+                .send()
+                .await
+                .map_err(|ge| {
+                    fail(
+                        name,
+                        format!(
+                            "the vector bucket exists but cannot be read ({})",
+                            DisplayErrorContext(ge)
+                        ),
+                    )
+                })?;
+            Ok(())
+        }
+        Err(e) => Err(sdk_fail(name, e)),
+    }
+}
+
 // ------------------------------------------------------------------ all
 
 /// Everything, named `<prefix>-…`. Buckets get the TLS-only policy unless the
@@ -690,6 +735,9 @@ pub async fn provision_all(
     let blob_bucket = format!("{prefix}-blobs");
     let export_bucket = format!("{prefix}-exports");
     let secret_id = format!("{prefix}-secret");
+    let vector_buckets: Vec<String> = (0..skiff_core::resources::vectors::BUCKETS)
+        .map(|i| format!("{prefix}-vectors-{i}"))
+        .collect();
     create_table(&aws_sdk_dynamodb::Client::new(sdk), &table_name).await?;
     let s3 = crate::aws::s3_client(sdk, path_style_s3);
     create_blob_bucket(&s3, &blob_bucket).await?;
@@ -711,6 +759,10 @@ pub async fn provision_all(
         secrets,
     )
     .await?;
+    let s3vectors = aws_sdk_s3vectors::Client::new(sdk);
+    for bucket in &vector_buckets {
+        create_vector_bucket(&s3vectors, bucket).await?;
+    }
     Ok(AwsResources {
         table: table_name,
         blob_bucket,
@@ -718,6 +770,7 @@ pub async fn provision_all(
         queue_url,
         dlq_url,
         secret_id,
+        vector_buckets,
         endpoint_url: sdk.endpoint_url().map(str::to_owned),
     })
 }

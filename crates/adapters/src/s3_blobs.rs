@@ -237,8 +237,346 @@ impl S3BlobStore {
     }
 }
 
+/// Size of the parts of a streamed upload (S3's minimum part is 5 MiB; a body
+/// smaller than one part goes up in one PutObject). With S3's limit of 10,000
+/// parts, a streamed object may reach about 78 GiB.
+pub const PART_SIZE: usize = 8 * 1024 * 1024;
+
+impl S3BlobStore {
+    /// One multipart upload: parts of [`PART_SIZE`], each with its SHA-256 (S3
+    /// checks every part), the whole object hashed on the way; `expected` is
+    /// checked before completion, and any failure aborts the upload, so nothing is
+    /// stored.
+    async fn multipart(
+        &self,
+        key: &BlobKey,
+        first: Vec<u8>,
+        mut body: skiff_core::ports::blobs::ByteStream,
+        content_type: &str,
+        expected: Expected,
+    ) -> Result<BlobMeta, BlobError> {
+        use futures::StreamExt;
+        use sha2::{Digest, Sha256};
+        let create = self
+            .retrying("CreateMultipartUpload", || async {
+                self.client
+                    .create_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(key.as_str())
+                    .content_type(content_type)
+                    .server_side_encryption(ServerSideEncryption::Aes256)
+                    .checksum_algorithm(ChecksumAlgorithm::Sha256)
+                    .set_metadata(expected.sha256.as_ref().map(|sha| {
+                        HashMap::from([(SHA256_METADATA.to_owned(), sha.to_ascii_lowercase())])
+                    }))
+                    .send()
+                    .await
+                    .map_err(|e| classify("CreateMultipartUpload", e))
+            })
+            .await?;
+        let upload_id = create
+            .upload_id()
+            .ok_or_else(|| BlobError::Fatal("CreateMultipartUpload without an upload id".into()))?
+            .to_owned();
+        let mut whole = Sha256::new();
+        let mut size = 0u64;
+        let mut parts = vec![];
+        let mut buffer = first;
+        let uploaded: Result<(), BlobError> = async {
+            let mut ended = false;
+            while !ended {
+                while buffer.len() < PART_SIZE {
+                    match body.next().await {
+                        Some(chunk) => buffer.extend_from_slice(&chunk?),
+                        None => {
+                            ended = true;
+                            break;
+                        }
+                    }
+                }
+                if buffer.is_empty() && !parts.is_empty() {
+                    break;
+                }
+                let part = std::mem::take(&mut buffer);
+                size += part.len() as u64;
+                if let Some(max) = expected.size.filter(|max| size > *max) {
+                    return Err(BlobError::SizeMismatch {
+                        expected: max,
+                        actual: size,
+                    });
+                }
+                whole.update(&part);
+                let number = parts.len() as i32 + 1;
+                let checksum = BASE64.encode(Sha256::digest(&part));
+                let part = Bytes::from(part);
+                let out = self
+                    .retrying("UploadPart", || async {
+                        self.client
+                            .upload_part()
+                            .bucket(&self.bucket)
+                            .key(key.as_str())
+                            .upload_id(&upload_id)
+                            .part_number(number)
+                            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+                            .checksum_sha256(&checksum)
+                            .body(ByteStream::from(part.clone()))
+                            .send()
+                            .await
+                            .map_err(|e| classify("UploadPart", e))
+                    })
+                    .await?;
+                parts.push(
+                    aws_sdk_s3::types::CompletedPart::builder()
+                        .part_number(number)
+                        .set_e_tag(out.e_tag().map(str::to_owned))
+                        .checksum_sha256(checksum)
+                        .build(),
+                );
+            }
+            Ok(())
+        }
+        .await;
+        let sha256 = hex::encode(whole.finalize());
+        let verdict = uploaded.and_then(|()| check_expected(&expected, size, &sha256));
+        if let Err(e) = verdict {
+            self.abort(key, &upload_id).await;
+            return Err(e);
+        }
+        let completed = self
+            .retrying("CompleteMultipartUpload", || async {
+                self.client
+                    .complete_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(key.as_str())
+                    .upload_id(&upload_id)
+                    .multipart_upload(
+                        aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                            .set_parts(Some(parts.clone()))
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| classify("CompleteMultipartUpload", e))
+            })
+            .await;
+        if let Err(e) = completed {
+            self.abort(key, &upload_id).await;
+            return Err(e);
+        }
+        Ok(BlobMeta {
+            key: key.clone(),
+            size,
+            sha256,
+            content_type: content_type.to_owned(),
+        })
+    }
+
+    /// Abort an unfinished multipart upload (its parts are then deleted); a
+    /// failure is logged: the bucket's lifecycle rule removes what is left.
+    async fn abort(&self, key: &BlobKey, upload_id: &str) {
+        let aborted = self
+            .retrying("AbortMultipartUpload", || async {
+                self.client
+                    .abort_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(key.as_str())
+                    .upload_id(upload_id)
+                    .send()
+                    .await
+                    .map_err(|e| classify("AbortMultipartUpload", e))
+            })
+            .await;
+        if let Err(e) = aborted {
+            tracing::warn!(bucket = %self.bucket, error = %e, "could not abort a multipart upload");
+        }
+    }
+}
+
+/// `ChecksumMismatch` or `SizeMismatch` unless the body is what was expected.
+fn check_expected(expected: &Expected, size: u64, sha256: &str) -> Result<(), BlobError> {
+    if let Some(e) = expected.size.filter(|e| *e != size) {
+        return Err(BlobError::SizeMismatch {
+            expected: e,
+            actual: size,
+        });
+    }
+    if let Some(e) = expected
+        .sha256
+        .as_ref()
+        .filter(|e| !e.eq_ignore_ascii_case(sha256))
+    {
+        return Err(BlobError::ChecksumMismatch {
+            expected: e.clone(),
+            actual: sha256.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Hash the chunks of a downloaded body as they pass; end with `Corrupt` when the
+/// whole does not match `recorded`.
+fn verified_stream(
+    key: BlobKey,
+    recorded: Option<String>,
+    body: aws_sdk_s3::primitives::ByteStream,
+) -> skiff_core::ports::blobs::ByteStream {
+    use futures::StreamExt;
+    use sha2::{Digest, Sha256};
+    struct State {
+        body: Option<aws_sdk_s3::primitives::ByteStream>,
+        hasher: Sha256,
+        key: BlobKey,
+        recorded: Option<String>,
+    }
+    let state = State {
+        body: Some(body),
+        hasher: Sha256::new(),
+        key,
+        recorded,
+    };
+    futures::stream::unfold(state, |mut st| async move {
+        let body = st.body.as_mut()?;
+        match body.next().await {
+            Some(Ok(chunk)) => {
+                st.hasher.update(&chunk);
+                Some((Ok(chunk), st))
+            }
+            Some(Err(e)) => {
+                st.body = None;
+                let err = if is_checksum_failure(&e) {
+                    BlobError::Corrupt {
+                        key: st.key.clone(),
+                        expected: st.recorded.clone().unwrap_or_default(),
+                        actual: "bytes failing S3's checksum validation".into(),
+                    }
+                } else {
+                    BlobError::Unavailable(format!("reading GetObject body: {e}"))
+                };
+                Some((Err(err), st))
+            }
+            None => {
+                st.body = None;
+                let actual = hex::encode(std::mem::take(&mut st.hasher).finalize());
+                match st.recorded.take() {
+                    Some(expected) if expected != actual => Some((
+                        Err(BlobError::Corrupt {
+                            key: st.key.clone(),
+                            expected,
+                            actual,
+                        }),
+                        st,
+                    )),
+                    _ => None,
+                }
+            }
+        }
+    })
+    .boxed()
+}
+
 #[async_trait]
 impl BlobStore for S3BlobStore {
+    async fn put_stream(
+        &self,
+        key: &BlobKey,
+        mut body: skiff_core::ports::blobs::ByteStream,
+        content_type: &str,
+        expected: Expected,
+    ) -> Result<BlobMeta, BlobError> {
+        use futures::StreamExt;
+        let content_type = checked_content_type(content_type)?;
+        // Up to one part's worth decides: a small body is one PutObject.
+        let mut first = Vec::new();
+        while first.len() < PART_SIZE {
+            match body.next().await {
+                Some(chunk) => first.extend_from_slice(&chunk?),
+                None => {
+                    let sha256 = sha256_hex(&first);
+                    check_expected(&expected, first.len() as u64, &sha256)?;
+                    return self.put(key, Bytes::from(first), &content_type).await;
+                }
+            }
+        }
+        self.multipart(key, first, body, &content_type, expected)
+            .await
+    }
+
+    async fn get_stream(&self, key: &BlobKey) -> Result<BlobReader, BlobError> {
+        let out = self
+            .retrying("GetObject", || async {
+                self.client
+                    .get_object()
+                    .bucket(&self.bucket)
+                    .key(key.as_str())
+                    .checksum_mode(ChecksumMode::Enabled)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        let missing = e.as_service_error().is_some_and(|s| s.is_no_such_key())
+                            || status_of(&e) == Some(404);
+                        if missing {
+                            Failure::Final(BlobError::NotFound(key.clone()))
+                        } else {
+                            classify("GetObject", e)
+                        }
+                    })
+            })
+            .await?;
+        let recorded = recorded_sha256(out.metadata(), out.checksum_sha256());
+        let meta = BlobMeta {
+            key: key.clone(),
+            size: out.content_length().unwrap_or_default().max(0) as u64,
+            sha256: recorded.clone().unwrap_or_default(),
+            content_type: content_type_or_default(out.content_type()),
+        };
+        Ok(BlobReader {
+            meta,
+            body: verified_stream(key.clone(), recorded, out.body),
+        })
+    }
+
+    async fn signed_upload(
+        &self,
+        key: &BlobKey,
+        ttl: Duration,
+        size: u64,
+        sha256: &str,
+    ) -> Result<SignedUpload, BlobError> {
+        let checksum = sha256_base64(sha256)
+            .ok_or_else(|| BlobError::Invalid("a signed upload needs a hex SHA-256".into()))?;
+        let secs = ttl_secs(ttl)?;
+        let now = self.clock.now();
+        let config = PresigningConfig::builder()
+            .start_time(SystemTime::from(now))
+            .expires_in(Duration::from_secs(secs))
+            .build()
+            .map_err(|e| BlobError::Invalid(format!("presigning: {e}")))?;
+        // The checksum and length become signed headers: S3 refuses a request
+        // without them, and refuses bytes whose SHA-256 differs.
+        let presigned = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_length(size as i64)
+            .checksum_sha256(&checksum)
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .presigned(config)
+            .await
+            .map_err(presign_failed("PutObject"))?;
+        let mut headers: std::collections::BTreeMap<String, String> = presigned
+            .headers()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
+            .collect();
+        headers.insert(CHECKSUM_HEADER.to_owned(), checksum);
+        Ok(SignedUpload {
+            url: presigned.uri().to_owned(),
+            method: "PUT".into(),
+            headers,
+            expires_at: now.unix_timestamp() + secs as i64,
+        })
+    }
+
     async fn put(
         &self,
         key: &BlobKey,

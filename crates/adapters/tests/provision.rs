@@ -282,6 +282,33 @@ async fn buckets_are_private_encrypted_with_lifecycle_rules() {
 }
 
 #[tokio::test]
+async fn vector_buckets_exist_encrypted_one_per_declared_shard() {
+    let (sdk, p) = provision_twice().await;
+    assert_eq!(
+        p.vector_buckets.len(),
+        skiff_core::resources::vectors::BUCKETS
+    );
+    let client = aws_sdk_s3vectors::Client::new(&sdk);
+    for name in &p.vector_buckets {
+        let out = client
+            .get_vector_bucket()
+            .vector_bucket_name(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let sse = out
+            .vector_bucket()
+            .and_then(|b| b.encryption_configuration())
+            .map(|e| e.sse_type());
+        assert_eq!(
+            sse,
+            Some(&aws_sdk_s3vectors::types::SseType::Aes256),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn secret_holds_every_generated_key_and_keeps_it_across_runs() {
     let sdk = aws_sdk_config().await;
     let prefix = unique_name("prov");

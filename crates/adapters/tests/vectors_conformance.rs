@@ -27,6 +27,42 @@ impl Harness {
             _dir: Some(dir),
         }
     }
+
+    /// Two fresh vector buckets on the emulator, so namespaces are spread over both.
+    async fn s3() -> Self {
+        Self {
+            index: Arc::new(s3_index(false).await),
+            _dir: None,
+        }
+    }
+}
+
+/// The S3 Vectors adapter over two fresh buckets, named by name or by ARN.
+async fn s3_index(by_arn: bool) -> skiff_adapters::s3_vectors::S3Vectors {
+    let sdk = skiff_adapters::testing::aws_sdk_config().await;
+    let client = aws_sdk_s3vectors::Client::new(&sdk);
+    let mut buckets = vec![];
+    for _ in 0..2 {
+        let name = skiff_adapters::testing::unique_name("vec");
+        skiff_adapters::provision::create_vector_bucket(&client, &name)
+            .await
+            .expect("create a vector bucket");
+        buckets.push(if by_arn {
+            let out = client
+                .get_vector_bucket()
+                .vector_bucket_name(&name)
+                .send()
+                .await
+                .unwrap();
+            out.vector_bucket()
+                .expect("the bucket")
+                .vector_bucket_arn()
+                .to_owned()
+        } else {
+            name
+        });
+    }
+    skiff_adapters::s3_vectors::S3Vectors::new(client, buckets)
 }
 
 /// A namespace no other test uses (the emulator's buckets are shared by the run).
@@ -101,7 +137,7 @@ async fn upsert_get_delete_round_trip(h: &Harness) {
 
     let got = h
         .index
-        .get(&n, &[id("a"), id("doc#b/1"), id("absent")])
+        .get(&n, &[id("a"), id("doc#b/1"), id("absent"), id("a")])
         .await
         .unwrap();
     assert_eq!(
@@ -781,7 +817,7 @@ async fn readiness_check_answers(h: &Harness) {
 }
 
 skiff_adapters::conformance_suite! {
-    adapters { sqlite => &super::Harness::sqlite().await }
+    adapters { sqlite => &super::Harness::sqlite().await, s3 => &super::Harness::s3().await }
     cases {
         upsert_get_delete_round_trip,
         re_upsert_replaces_vector_and_metadata,
@@ -798,4 +834,66 @@ skiff_adapters::conformance_suite! {
         concurrent_upserts_lose_nothing,
         readiness_check_answers,
     }
+}
+
+/// A deployment names its vector buckets by ARN (CloudFormation's `!Ref`): the same
+/// calls address indexes by ARN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_buckets_named_by_arn_work_alike() {
+    let index = s3_index(true).await;
+    let h = Harness {
+        index: Arc::new(index),
+        _dir: None,
+    };
+    upsert_get_delete_round_trip(&h).await;
+    query_answers_nearest_first_with_cosine_scores(&h).await;
+    drop_namespace_removes_everything(&h).await;
+    readiness_check_answers(&h).await;
+}
+
+/// Namespaces land in the bucket their hash names, each in its own index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_namespaces_are_spread_over_the_buckets_one_index_each() {
+    let index = s3_index(false).await;
+    let sdk = skiff_adapters::testing::aws_sdk_config().await;
+    let client = aws_sdk_s3vectors::Client::new(&sdk);
+    let names: Vec<Namespace> = (0..12).map(|i| ns(&format!("spread{i}"))).collect();
+    for n in &names {
+        index
+            .upsert(n, vec![rec("v", &[1.0, 2.0], json!({}))])
+            .await
+            .unwrap();
+    }
+    let mut used = BTreeSet::new();
+    for n in &names {
+        let at = index.location(n);
+        used.insert(at.bucket.clone());
+        let out = client
+            .get_index()
+            .vector_bucket_name(&at.bucket)
+            .index_name(&at.index)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{n} → {at:?}: {e:?}"));
+        let got = out.index().unwrap();
+        assert_eq!(got.dimension(), 2);
+        assert_eq!(
+            got.distance_metric(),
+            &aws_sdk_s3vectors::types::DistanceMetric::Cosine
+        );
+    }
+    assert_eq!(used.len(), 2, "twelve namespaces use both buckets");
+}
+
+/// Readiness fails, naming the bucket, when a configured vector bucket is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_readiness_fails_for_a_missing_bucket() {
+    let sdk = skiff_adapters::testing::aws_sdk_config().await;
+    let missing = skiff_adapters::testing::unique_name("gone");
+    let index = skiff_adapters::s3_vectors::S3Vectors::new(
+        aws_sdk_s3vectors::Client::new(&sdk),
+        vec![missing.clone()],
+    );
+    let err = index.check().await.unwrap_err();
+    assert!(err.to_string().contains(&missing), "{err}");
 }

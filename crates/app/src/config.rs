@@ -43,7 +43,13 @@ impl AppConfig {
             vars.get(n).map(String::as_str)
         })?;
         let memory = skiff_memory::settings::MemorySettings::from_vars(&vars)?;
-        let settings = Settings::new().with(billing).with(licensing).with(memory);
+        let storage =
+            skiff_storage::StorageSettings::from_lookup(|n| vars.get(n).map(String::as_str))?;
+        let settings = Settings::new()
+            .with(billing)
+            .with(licensing)
+            .with(memory)
+            .with(storage);
         Ok(Self { core, settings })
     }
 

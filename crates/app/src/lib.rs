@@ -22,7 +22,21 @@ pub fn registry() -> Registry {
     let mut registry = Registry::core();
     skiff_identity::mail::register(&mut registry);
     skiff_memory::register(&mut registry);
+    skiff_identity::erasure::register(&mut registry, org_data());
+    skiff_storage::register(&mut registry, org_data());
     registry
+}
+
+/// Each domain's part of an org's data, which exports write and erasure removes
+/// (see ARCHITECTURE.md, Where to add). Erasure purges them in reverse order.
+pub fn org_data() -> skiff_core::org_data::OrgDataParts {
+    let mut parts = skiff_core::org_data::OrgDataParts::new();
+    parts.register(skiff_identity::erasure::IdentityData);
+    parts.register(skiff_billing::org_data::BillingData::new());
+    parts.register(skiff_licensing::org_data::LicensingData);
+    parts.register(skiff_storage::org_data::StorageData);
+    parts.register(skiff_memory::org_data::MemoryData);
+    parts
 }
 
 /// Every periodic job: the core's and each domain's.
@@ -31,6 +45,7 @@ pub fn jobs() -> Jobs {
     skiff_billing::register_jobs(&mut jobs);
     skiff_licensing::register_jobs(&mut jobs);
     skiff_memory::register_jobs(&mut jobs);
+    skiff_storage::register_jobs(&mut jobs);
     jobs
 }
 

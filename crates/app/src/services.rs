@@ -123,13 +123,13 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
             secrets,
             keywords,
             vectors,
-            write_gate: Arc::new(skiff_billing::service_profile::ServiceProfileGate),
+            write_gate: write_gate(),
             clock,
         },
     })
 }
 
-/// DynamoDB, S3, SQS, SES v2 and Secrets Manager; each client built on its first
+/// DynamoDB, S3, S3 Vectors, SQS, SES v2 and Secrets Manager; each client built on its first
 /// use and kept, with region and credentials from the environment.
 pub async fn aws(config: AppConfig, clock: SharedClock) -> Result<Services, StartupError> {
     let endpoint = config.aws.as_ref().and_then(|a| a.endpoint_url.clone());
@@ -196,8 +196,11 @@ pub async fn aws_with_sdk(
         )),
         mailer,
         secrets,
-        vectors: Arc::new(VectorsNotOnAwsYet),
-        write_gate: Arc::new(skiff_billing::service_profile::ServiceProfileGate),
+        vectors: Arc::new(adapters::s3_vectors::S3Vectors::new(
+            Lazy::from_sdk(sdk, aws_sdk_s3vectors::Client::new),
+            res.vector_buckets.clone(),
+        )),
+        write_gate: write_gate(),
         settings: Arc::new(settings),
         config: Arc::new(config.core),
         clock,
@@ -240,6 +243,14 @@ fn with_embedder(
     Ok(settings)
 }
 
+/// The write gate: an org being erased takes no writes; otherwise its service
+/// profile decides.
+fn write_gate() -> Arc<dyn skiff_core::services::WriteGate> {
+    Arc::new(skiff_identity::erasure::ErasureGate(
+        skiff_billing::service_profile::ServiceProfileGate,
+    ))
+}
+
 /// The SMTP mailer, its password (when a username is configured) read once from
 /// the secrets port.
 async fn smtp_mailer(
@@ -263,78 +274,4 @@ async fn smtp_mailer(
     let mailer = adapters::smtp_mail::SmtpMailer::new(smtp, &config.mail_from, password)
         .map_err(|e| StartupError::Adapter(format!("SMTP mailer: {e}")))?;
     Ok(Arc::new(mailer))
-}
-
-/// Placeholder until the S3 Vectors adapter lands: every call is `Unavailable`.
-struct VectorsNotOnAwsYet;
-
-#[async_trait::async_trait]
-impl skiff_core::ports::vectors::VectorIndex for VectorsNotOnAwsYet {
-    async fn upsert(
-        &self,
-        _: &skiff_core::ports::vectors::Namespace,
-        _: Vec<skiff_core::ports::vectors::VectorRecord>,
-    ) -> Result<(), skiff_core::ports::vectors::VectorError> {
-        Err(not_yet())
-    }
-    async fn get(
-        &self,
-        _: &skiff_core::ports::vectors::Namespace,
-        _: &[skiff_core::ports::vectors::VectorId],
-    ) -> Result<
-        Vec<skiff_core::ports::vectors::VectorRecord>,
-        skiff_core::ports::vectors::VectorError,
-    > {
-        Err(not_yet())
-    }
-    async fn delete(
-        &self,
-        _: &skiff_core::ports::vectors::Namespace,
-        _: &[skiff_core::ports::vectors::VectorId],
-    ) -> Result<(), skiff_core::ports::vectors::VectorError> {
-        Err(not_yet())
-    }
-    async fn query(
-        &self,
-        _: &skiff_core::ports::vectors::Namespace,
-        _: &skiff_core::ports::vectors::VectorQuery,
-    ) -> Result<Vec<skiff_core::ports::vectors::Hit>, skiff_core::ports::vectors::VectorError> {
-        Err(not_yet())
-    }
-    async fn list(
-        &self,
-        _: &skiff_core::ports::vectors::Namespace,
-        _: Option<&str>,
-        _: usize,
-    ) -> Result<skiff_core::ports::vectors::VectorPage, skiff_core::ports::vectors::VectorError>
-    {
-        Err(not_yet())
-    }
-    async fn dimension(
-        &self,
-        _: &skiff_core::ports::vectors::Namespace,
-    ) -> Result<Option<usize>, skiff_core::ports::vectors::VectorError> {
-        Err(not_yet())
-    }
-    async fn count(
-        &self,
-        _: &skiff_core::ports::vectors::Namespace,
-    ) -> Result<u64, skiff_core::ports::vectors::VectorError> {
-        Err(not_yet())
-    }
-    async fn drop_namespace(
-        &self,
-        _: &skiff_core::ports::vectors::Namespace,
-    ) -> Result<(), skiff_core::ports::vectors::VectorError> {
-        Err(not_yet())
-    }
-    async fn check(&self) -> Result<(), skiff_core::ports::vectors::VectorError> {
-        Err(not_yet())
-    }
-}
-
-fn not_yet() -> skiff_core::ports::vectors::VectorError {
-    skiff_core::ports::vectors::VectorError::Unavailable(
-        "the S3 Vectors adapter is not wired yet".into(),
-    )
 }

@@ -14,7 +14,7 @@ use skiff_billing::catalog::Catalog;
 use skiff_billing::settings::PaymentsMode;
 use skiff_core::config::Backend;
 use skiff_core::ports::secrets::Generate;
-use skiff_core::resources::{buckets, queue, table};
+use skiff_core::resources::{buckets, queue, table, vectors};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -375,6 +375,32 @@ fn buckets_are_encrypted_private_and_tls_only() {
     }
 }
 
+// ------------------------------------------------------------------ vector buckets
+
+#[test]
+fn vector_buckets_are_the_declared_shards_encrypted_and_retained() {
+    let t = template();
+    let declared = resources_of_type(&t, "AWS::S3Vectors::VectorBucket");
+    let names: BTreeSet<&str> = declared.iter().map(|(n, _)| *n).collect();
+    let expected: BTreeSet<String> = (0..vectors::BUCKETS)
+        .map(|i| format!("VectorBucket{i}"))
+        .collect();
+    assert_eq!(
+        names,
+        expected.iter().map(String::as_str).collect(),
+        "resources::vectors::BUCKETS buckets, numbered in the order namespaces are hashed over"
+    );
+    for (name, r) in declared {
+        assert_eq!(
+            str_of(at(r, &["Properties", "EncryptionConfiguration", "SseType"])),
+            "AES256",
+            "{name}"
+        );
+        assert_eq!(str_of(at(r, &["DeletionPolicy"])), "Retain", "{name}");
+        assert_eq!(str_of(at(r, &["UpdateReplacePolicy"])), "Retain", "{name}");
+    }
+}
+
 // ------------------------------------------------------------------ environment
 
 /// The variables every function gets (Globals) merged with a function's own.
@@ -447,6 +473,7 @@ fn variables_read_by_the_libraries() -> BTreeSet<String> {
         "domains/billing",
         "domains/licensing",
         "domains/memory",
+        "domains/storage",
     ]);
     for file in libraries.flat_map(|dir| rust_files(&repo_root().join(dir).join("src"))) {
         let text = non_test_source(&file);
@@ -510,6 +537,14 @@ fn deployed_value(t: &Value, v: &Value, samples: &BTreeMap<&str, &str>) -> Optio
             2
         };
         return deployed_value(t, &args[branch], samples);
+    }
+    if let Some(args) = intrinsic(v, "Join") {
+        let args = seq(args);
+        let parts: Vec<String> = seq(&args[1])
+            .iter()
+            .filter_map(|part| deployed_value(t, part, samples))
+            .collect();
+        return Some(parts.join(str_of(&args[0])));
     }
     let target = match v {
         Value::String(s) => return Some(s.clone()),
@@ -620,6 +655,13 @@ fn environment_names_are_read_by_the_libraries_and_cover_what_config_requires() 
             assert_eq!(aws.secret_id, "deployed-SkiffSecret");
             assert_eq!(aws.blob_bucket, "deployed-BlobBucket");
             assert_eq!(aws.export_bucket, "deployed-ExportBucket");
+            let vector_buckets: Vec<String> = (0..vectors::BUCKETS)
+                .map(|i| format!("deployed-VectorBucket{i}"))
+                .collect();
+            assert_eq!(
+                aws.vector_buckets, vector_buckets,
+                "every vector bucket, in order"
+            );
             assert_eq!(
                 aws.endpoint_url, None,
                 "no emulator endpoint in a deployment"
@@ -1033,7 +1075,7 @@ fn each_http_function_declares_exactly_the_routes_its_code_serves() {
         !code_routes(&bins["auth"]).is_empty() && !code_routes(&bins["billing"]).is_empty(),
         "the source scan finds the HTTP routes"
     );
-    for bin in ["auth", "billing", "licensing", "memory"] {
+    for bin in ["auth", "billing", "licensing", "memory", "storage"] {
         assert!(
             code_routes(&bins[bin]).is_superset(&health_routes()),
             "`{bin}` mounts the health routes through http::lambda_app"
@@ -1239,9 +1281,10 @@ fn no_policy_statement_allows_every_resource() {
 type Grant = (String, String);
 
 /// The adapters that call AWS, each with its service's IAM prefix.
-const AWS_ADAPTERS: [(&str, &str); 5] = [
+const AWS_ADAPTERS: [(&str, &str); 6] = [
     ("dynamo_store", "dynamodb"),
     ("s3_blobs", "s3"),
+    ("s3_vectors", "s3vectors"),
     ("sqs_queue", "sqs"),
     ("ses_mail", "ses"),
     ("aws_secrets", "secretsmanager"),
@@ -1290,6 +1333,12 @@ fn iam_actions(service: &str, op: &str) -> Vec<String> {
         }
         ("s3", "head_bucket" | "list_objects_v2") => vec!["ListBucket"],
         ("s3", "head_object") => vec!["GetObject"],
+        // A multipart upload is authorized as PutObject, part by part.
+        ("s3", "create_multipart_upload" | "upload_part" | "complete_multipart_upload") => {
+            vec!["PutObject"]
+        }
+        // A query that filters or returns metadata also needs GetVectors.
+        ("s3vectors", "query_vectors") => vec!["QueryVectors", "GetVectors"],
         (_, _) if camel.ends_with("Batch") => vec![camel.trim_end_matches("Batch")],
         _ => vec![camel.as_str()],
     };
@@ -1352,6 +1401,9 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
         g("s3:ListBucket", "BlobBucket"),
         g("sqs:GetQueueAttributes", "OutboxQueue"),
     ];
+    let readiness = readiness.into_iter().chain(
+        (0..vectors::BUCKETS).map(|i| g("s3vectors:GetVectorBucket", &format!("VectorBucket{i}"))),
+    );
     let mut out = BTreeMap::new();
     let mut add = |f: &'static str, extra: Vec<Grant>| {
         out.insert(f, items().into_iter().chain(extra).collect());
@@ -1365,37 +1417,117 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
     );
     add("BillingFunction", vec![send.clone(), secret.clone()]);
     add("LicensingFunction", vec![secret.clone()]);
+    // The vector buckets' indexes (an index per namespace).
+    let indexes = |actions: &[&str]| {
+        (0..vectors::BUCKETS)
+            .flat_map(|i| {
+                actions
+                    .iter()
+                    .map(move |a| g(a, &format!("${{VectorBucket{i}}}/index/*")))
+            })
+            .collect::<Vec<_>>()
+    };
+    let objects = |bucket: &str, actions: &[&str]| {
+        actions
+            .iter()
+            .map(|a| g(a, &format!("{bucket}/*")))
+            .collect::<Vec<_>>()
+    };
+    add(
+        "StorageFunction",
+        [send.clone(), secret.clone()]
+            .into_iter()
+            .chain(objects(
+                "BlobBucket",
+                &[
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    "s3:AbortMultipartUpload",
+                ],
+            ))
+            .chain(objects("ExportBucket", &["s3:GetObject"]))
+            .chain(indexes(&[
+                "s3vectors:GetIndex",
+                "s3vectors:CreateIndex",
+                "s3vectors:PutVectors",
+                "s3vectors:GetVectors",
+                "s3vectors:QueryVectors",
+                "s3vectors:DeleteVectors",
+            ]))
+            .collect(),
+    );
+    let memory_vectors = [
+        "s3vectors:GetIndex",
+        "s3vectors:CreateIndex",
+        "s3vectors:PutVectors",
+        "s3vectors:GetVectors",
+        "s3vectors:QueryVectors",
+        "s3vectors:DeleteVectors",
+    ];
     add(
         "MemoryFunction",
-        vec![
+        [
             send.clone(),
             secret.clone(),
+            // Its /health: the table and the vector buckets.
             g("dynamodb:DescribeTable", "Table"),
             // Its exports' signed download links.
             g("s3:GetObject", "ExportBucket/memory/*"),
-        ],
+        ]
+        .into_iter()
+        .chain(
+            (0..vectors::BUCKETS)
+                .map(|i| g("s3vectors:GetVectorBucket", &format!("VectorBucket{i}"))),
+        )
+        .chain(indexes(&memory_vectors))
+        .collect(),
     );
     add(
         "OutboxFunction",
         vec![
             send.clone(),
             secret.clone(),
-            // Memory's export job.
-            g("s3:PutObject", "ExportBucket/memory/*"),
             // A failed record's retry delay.
             g("sqs:ChangeMessageVisibility", "OutboxQueue"),
             g(
                 "ses:SendEmail",
                 "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}",
             ),
-        ],
+            // Exports read blobs and write the archive; erasure lists and deletes.
+            g("s3:ListBucket", "BlobBucket"),
+            g("s3:ListBucket", "ExportBucket"),
+        ]
+        .into_iter()
+        .chain(objects("BlobBucket", &["s3:GetObject", "s3:DeleteObject"]))
+        .chain(objects(
+            "ExportBucket",
+            &[
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload",
+            ],
+        ))
+        // Erasure drops the org's users' indexes.
+        .chain(indexes(&["s3vectors:DeleteIndex"]))
+        // Memory's deferred embeddings and its exports (which list a namespace).
+        .chain(indexes(&memory_vectors))
+        .chain(indexes(&["s3vectors:ListVectors"]))
+        .collect(),
     );
-    add("SchedulerFunction", vec![send, secret]);
+    add(
+        "SchedulerFunction",
+        [send, secret]
+            .into_iter()
+            .chain(objects("BlobBucket", &["s3:DeleteObject"]))
+            .collect(),
+    );
     out
 }
 
 /// Actions the code needs that no deployed function is granted, and why.
-const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 4] = [
+const NOT_CALLED_BY_A_FUNCTION: &[(&str, &str)] = &[
     (
         "sqs:ReceiveMessage",
         "the SQS event source receives for the outbox function; `skiff dead-letters` (operator credentials) reads the DLQ",
@@ -1408,7 +1540,6 @@ const NOT_CALLED_BY_A_FUNCTION: [(&str, &str); 4] = [
         "secretsmanager:PutSecretValue",
         "`skiff admin rotate-signing-key` (operator credentials) writes the secret",
     ),
-    ("s3:DeleteObject", "no deployed function deletes blobs yet"),
 ];
 
 /// A policy resource as [`Grant`] names it.
@@ -1503,7 +1634,7 @@ fn every_sdk_call_of_the_adapters_is_granted_to_a_function_or_run_by_an_operator
         .flatten()
         .map(|(action, _)| action)
         .collect();
-    let elsewhere: BTreeMap<&str, &str> = NOT_CALLED_BY_A_FUNCTION.into_iter().collect();
+    let elsewhere: BTreeMap<&str, &str> = NOT_CALLED_BY_A_FUNCTION.iter().copied().collect();
     for (action, call) in &needed {
         assert!(
             granted.contains(action) || elsewhere.contains_key(action.as_str()),

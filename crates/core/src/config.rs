@@ -30,6 +30,8 @@ pub struct AwsResources {
     pub queue_url: String,
     pub dlq_url: String,
     pub secret_id: String,
+    /// S3 Vectors buckets (names or ARNs), in their fixed order.
+    pub vector_buckets: Vec<String>,
     /// `AWS_ENDPOINT_URL`, set only against an emulator.
     pub endpoint_url: Option<String>,
 }
@@ -223,6 +225,8 @@ impl Config {
                 queue_url: env.require("SKIFF_QUEUE_URL")?,
                 dlq_url: env.require("SKIFF_DLQ_URL")?,
                 secret_id: env.require("SKIFF_SECRET_ID")?,
+                vector_buckets: parse_list(&env.require("SKIFF_VECTOR_BUCKETS")?)
+                    .map_err(|r| env.bad("SKIFF_VECTOR_BUCKETS", r))?,
                 endpoint_url: env.get("AWS_ENDPOINT_URL").map(str::to_owned),
             }),
         };
@@ -516,6 +520,15 @@ impl Vars<'_> {
     }
 }
 
+/// A comma-separated list of at least one non-empty item.
+fn parse_list(raw: &str) -> Result<Vec<String>, String> {
+    let items: Vec<String> = raw.split(',').map(|s| s.trim().to_owned()).collect();
+    if items.iter().any(String::is_empty) {
+        return Err("expected a comma-separated list of names, none empty".into());
+    }
+    Ok(items)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,6 +593,34 @@ mod tests {
         let e = Config::from_vars(vars(&[("SKIFF_BACKEND", "aws")])).unwrap_err();
         assert_eq!(e.variable, "SKIFF_TABLE");
         assert!(e.to_string().contains("SKIFF_TABLE"));
+        let aws = |buckets: &str| {
+            Config::from_vars(vars(&[
+                ("SKIFF_BACKEND", "aws"),
+                ("SKIFF_TABLE", "t"),
+                ("SKIFF_BLOB_BUCKET", "b"),
+                ("SKIFF_EXPORT_BUCKET", "e"),
+                ("SKIFF_QUEUE_URL", "q"),
+                ("SKIFF_DLQ_URL", "d"),
+                ("SKIFF_SECRET_ID", "s"),
+                ("SKIFF_VECTOR_BUCKETS", buckets),
+            ]))
+        };
+        for bad in ["", "a,,b", "a, "] {
+            assert_eq!(
+                aws(bad).unwrap_err().variable,
+                "SKIFF_VECTOR_BUCKETS",
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            aws("arn:aws:s3vectors:eu-west-1:1:bucket/x")
+                .unwrap()
+                .aws
+                .unwrap()
+                .vector_buckets
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -622,9 +663,11 @@ mod tests {
             ("SKIFF_QUEUE_URL", "q"),
             ("SKIFF_DLQ_URL", "d"),
             ("SKIFF_SECRET_ID", "s"),
+            ("SKIFF_VECTOR_BUCKETS", "v0, v1"),
         ]))
         .unwrap();
         assert_eq!(c.mail.transport, MailTransport::Ses);
+        assert_eq!(c.aws.unwrap().vector_buckets, ["v0", "v1"]);
     }
 
     #[test]

@@ -126,6 +126,24 @@ prefixed_id!(
     "seat_"
 );
 
+prefixed_id!(
+    /// A stored record (storage): one client-encrypted blob and its metadata.
+    RecordId,
+    "rec_"
+);
+
+prefixed_id!(
+    /// A backup (storage): one client-encrypted snapshot.
+    BackupId,
+    "bak_"
+);
+
+prefixed_id!(
+    /// An export of an org's data.
+    ExportId,
+    "exp_"
+);
+
 /// A subscription at the payment provider (`sub_…`): the provider chooses the rest,
 /// so only the prefix and a bounded alphanumeric tail are checked. It is the
 /// idempotency key of license issuance, so a malformed one never reaches the store.

@@ -8,6 +8,7 @@ pub mod config;
 pub mod email;
 pub mod idempotency;
 pub mod ids;
+pub mod org_data;
 pub mod outbox;
 pub mod ports;
 pub mod rate_limit;

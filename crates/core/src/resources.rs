@@ -26,6 +26,15 @@ pub mod queue {
     pub const RETENTION_SECS: u32 = 4 * 24 * 3600;
 }
 
+/// The vector index's S3 Vectors buckets.
+pub mod vectors {
+    /// Vector buckets of a deployment. A bucket holds at most 10,000 indexes (one
+    /// per namespace), and a namespace's bucket is `hash(namespace) mod BUCKETS`,
+    /// so this is chosen when a deployment is created: changing it later moves
+    /// most namespaces to another bucket.
+    pub const BUCKETS: usize = 4;
+}
+
 /// Buckets, with the lifecycle rules the template declares.
 pub mod buckets {
     /// Incomplete multipart uploads are aborted after this many days.

@@ -61,6 +61,9 @@ pub enum WriteRefusal {
         detail: String,
         extra: serde_json::Map<String, serde_json::Value>,
     },
+    /// The org is being erased (or was): it no longer takes writes.
+    #[error("the organization is being deleted")]
+    Gone,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

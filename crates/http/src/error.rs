@@ -275,6 +275,8 @@ impl From<BlobError> for ApiError {
             BlobError::ChecksumMismatch { .. } => {
                 ApiError::bad_request("CHECKSUM_MISMATCH", e.to_string())
             }
+            BlobError::SizeMismatch { .. } => ApiError::bad_request("SIZE_MISMATCH", e.to_string()),
+            BlobError::Body(_) => ApiError::bad_request("BODY_UNREADABLE", e.to_string()),
             BlobError::Unavailable(_) => ApiError::Unavailable(
                 "The blob store is temporarily unavailable; retry shortly.".into(),
             ),

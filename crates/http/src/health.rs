@@ -1,5 +1,5 @@
-//! Health: `/livez` and `/healthz` (the process answers), `/readyz` (store, blobs and
-//! queue answer; 503 naming the failing one), `/version`.
+//! Health: `/livez` and `/healthz` (the process answers), `/readyz` (store, blobs,
+//! queue and vector index answer; 503 naming the failing one), `/version`.
 
 use axum::Json;
 use axum::extract::State;
@@ -63,8 +63,9 @@ async fn probe<E: std::fmt::Display>(
     }
 }
 
-/// The store, the blob bucket and the queue answer (each probed with its cheapest
-/// read: DescribeTable, HeadBucket, GetQueueAttributes on AWS).
+/// The store, the blob bucket, the queue and the vector index answer (each probed
+/// with its cheapest read: DescribeTable, HeadBucket, GetQueueAttributes,
+/// GetVectorBucket on AWS).
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -75,14 +76,20 @@ async fn probe<E: std::fmt::Display>(
     )
 )]
 async fn readyz(State(s): State<Services>) -> Response {
-    let (store, blobs, queue) = tokio::join!(
+    let (store, blobs, queue, vectors) = tokio::join!(
         probe(s.store.check()),
         probe(s.blobs.check()),
         probe(s.queue.check()),
+        probe(s.vectors.check()),
     );
     let mut checks = serde_json::Map::new();
     let mut failed = vec![];
-    for (name, result) in [("store", store), ("blobs", blobs), ("queue", queue)] {
+    for (name, result) in [
+        ("store", store),
+        ("blobs", blobs),
+        ("queue", queue),
+        ("vectors", vectors),
+    ] {
         match result {
             Ok(()) => {
                 checks.insert(name.into(), json!({ "status": "ok" }));

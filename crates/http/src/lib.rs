@@ -64,21 +64,41 @@ pub fn lambda_app(group: Router<Services>, services: Services) -> Router {
 
 /// Request headers a browser may send cross-origin: those some route reads.
 /// `x-seat-token` carries the seat token of the session heartbeat and release routes;
-/// memory's AutoMem routes take credentials in `x-api-key` and `x-admin-token` /
-/// `x-admin-api-key`, its MCP endpoint its session and protocol version, its event
-/// stream `last-event-id`.
-pub const CORS_ALLOWED_HEADERS: [HeaderName; 11] = [
+/// the conditional headers and `x-backup-*` are storage's; memory's AutoMem routes
+/// take credentials in `x-api-key` and `x-admin-token` / `x-admin-api-key`, its MCP
+/// endpoint its session and protocol version, its event stream `last-event-id`.
+pub const CORS_ALLOWED_HEADERS: [HeaderName; 17] = [
     header::AUTHORIZATION,
     header::CONTENT_TYPE,
     HeaderName::from_static("x-request-id"),
     HeaderName::from_static("x-seat-token"),
     HeaderName::from_static("x-amz-checksum-sha256"),
+    header::IF_MATCH,
+    header::IF_NONE_MATCH,
+    header::IF_MODIFIED_SINCE,
+    HeaderName::from_static("x-backup-version"),
+    HeaderName::from_static("x-backup-timestamp"),
+    HeaderName::from_static("x-backup-checksum"),
     HeaderName::from_static("x-api-key"),
     HeaderName::from_static("x-admin-token"),
     HeaderName::from_static("x-admin-api-key"),
     HeaderName::from_static("mcp-session-id"),
     HeaderName::from_static("mcp-protocol-version"),
     HeaderName::from_static("last-event-id"),
+];
+
+/// Response headers a browser may read: the rate limiter's, storage's integrity
+/// and backup headers, and the MCP session memory's endpoint opens.
+pub const CORS_EXPOSED_HEADERS: [HeaderName; 9] = [
+    HeaderName::from_static("x-request-id"),
+    header::RETRY_AFTER,
+    header::ETAG,
+    header::LAST_MODIFIED,
+    HeaderName::from_static("x-checksum"),
+    HeaderName::from_static("x-backup-version"),
+    HeaderName::from_static("x-backup-timestamp"),
+    HeaderName::from_static("x-backup-checksum"),
+    HeaderName::from_static("mcp-session-id"),
 ];
 
 fn cors(origins: &CorsOrigins) -> CorsLayer {
@@ -92,11 +112,7 @@ fn cors(origins: &CorsOrigins) -> CorsLayer {
             Method::OPTIONS,
         ])
         .allow_headers(CORS_ALLOWED_HEADERS)
-        .expose_headers([
-            HeaderName::from_static("x-request-id"),
-            header::RETRY_AFTER,
-            HeaderName::from_static("mcp-session-id"),
-        ]);
+        .expose_headers(CORS_EXPOSED_HEADERS);
     match origins {
         CorsOrigins::Any => base.allow_origin(AllowOrigin::any()),
         CorsOrigins::List(list) => base.allow_origin(AllowOrigin::list(

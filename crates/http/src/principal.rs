@@ -29,6 +29,9 @@ pub struct Principal {
     pub session_id: Option<SessionId>,
     /// The key, for API keys.
     pub api_key_id: Option<ApiKeyId>,
+    /// The person the call acts for: the token's user, or an API key's creator
+    /// (whose data a key of theirs reads and writes).
+    pub acting_user: UserId,
 }
 
 impl Principal {
@@ -122,6 +125,7 @@ pub async fn authenticate(services: &Services, credential: &str) -> Result<Princ
             scopes: key.scopes(),
             session_id: None,
             api_key_id: Some(key.id),
+            acting_user: key.created_by,
         });
     }
     let kid = access_token::kid_of(credential).map_err(token_error)?;
@@ -134,6 +138,7 @@ pub async fn authenticate(services: &Services, credential: &str) -> Result<Princ
     )
     .map_err(token_error)?;
     Ok(Principal {
+        acting_user: verified.user_id.clone(),
         user_id: Some(verified.user_id),
         org_id: verified.org_id,
         role: verified.role,

@@ -24,9 +24,51 @@ use skiff_core::services::{Services, WriteRefusal};
 /// Path prefix of the org administration routes (rename, members, invitations).
 pub const ORG_ADMIN_PREFIX: &str = "/api/v1/orgs/current";
 
+/// Path prefixes of the storage function's records and vectors, and of backups.
+pub const STORAGE_PREFIX: &str = "/api/v1/storage";
+pub const BACKUP_PREFIX: &str = "/api/v1/backup";
+
 /// Every path prefix whose mutations obey the write gate. A new domain whose
 /// writes a locked org must not make adds its prefix here.
-pub const LOCKED_PREFIXES: &[&str] = &[ORG_ADMIN_PREFIX];
+pub const LOCKED_PREFIXES: &[&str] = &[ORG_ADMIN_PREFIX, STORAGE_PREFIX, BACKUP_PREFIX];
+
+/// Which paths an exception covers.
+pub enum Paths {
+    Exactly(&'static str),
+    Under(&'static str),
+}
+
+impl Paths {
+    fn covers(&self, path: &str) -> bool {
+        match self {
+            Paths::Exactly(p) => path == *p,
+            Paths::Under(p) => path.starts_with(p),
+        }
+    }
+}
+
+/// Mutations under a locked prefix that a locked org may still make: removing its
+/// own data, a search (a POST that only reads), and erasing the org (which must
+/// never wait for a payment). Exports sit under no locked prefix: an org can
+/// always take its data.
+pub const OPEN_MUTATIONS: &[(Method, Paths)] = &[
+    (Method::DELETE, Paths::Under(STORAGE_PREFIX)),
+    (Method::DELETE, Paths::Under(BACKUP_PREFIX)),
+    (
+        Method::POST,
+        Paths::Exactly("/api/v1/storage/vectors/search"),
+    ),
+    (Method::DELETE, Paths::Exactly(ORG_ADMIN_PREFIX)),
+];
+
+/// Does the write gate decide this request?
+pub fn is_locked(method: &Method, path: &str) -> bool {
+    is_mutating(method)
+        && LOCKED_PREFIXES.iter().any(|p| path.starts_with(p))
+        && !OPEN_MUTATIONS
+            .iter()
+            .any(|(m, paths)| m == method && paths.covers(path))
+}
 
 /// Wrap every route of `router` (apply after adding the routes).
 pub fn layer<S: Clone + Send + Sync + 'static>(
@@ -46,7 +88,7 @@ pub fn is_mutating(method: &Method) -> bool {
 
 async fn enforce(State(services): State<Services>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if !is_mutating(request.method()) || !LOCKED_PREFIXES.iter().any(|p| path.starts_with(p)) {
+    if !is_locked(request.method(), path) {
         return next.run(request).await;
     }
     let credential = request
@@ -87,6 +129,31 @@ pub fn refused(refusal: WriteRefusal) -> ApiError {
             detail,
             extra,
         })),
+        WriteRefusal::Gone => ApiError::not_found("organization not found"),
         WriteRefusal::Store(e) => e.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_locks_writes_and_leaves_reads_deletes_and_erasure_open() {
+        let locked = |m: Method, p: &str| is_locked(&m, p);
+        assert!(locked(Method::POST, "/api/v1/storage/records"));
+        assert!(locked(Method::PUT, "/api/v1/storage/records/rec_1"));
+        assert!(locked(Method::POST, "/api/v1/storage/uploads"));
+        assert!(locked(Method::POST, "/api/v1/storage/vectors/upsert"));
+        assert!(locked(Method::PUT, "/api/v1/backup"));
+        assert!(locked(Method::PATCH, "/api/v1/orgs/current"));
+        assert!(!locked(Method::GET, "/api/v1/storage/records"));
+        assert!(!locked(Method::DELETE, "/api/v1/storage/records/rec_1"));
+        assert!(!locked(Method::DELETE, "/api/v1/storage/vectors"));
+        assert!(!locked(Method::DELETE, "/api/v1/backup/bak_1"));
+        assert!(!locked(Method::POST, "/api/v1/storage/vectors/search"));
+        assert!(!locked(Method::DELETE, "/api/v1/orgs/current"));
+        assert!(locked(Method::DELETE, "/api/v1/orgs/current/members/usr_1"));
+        assert!(!locked(Method::POST, "/api/v1/exports"));
     }
 }

@@ -8,6 +8,7 @@ pub mod emails;
 pub mod entitlements;
 pub mod keys;
 pub mod money;
+pub mod org_data;
 pub mod service;
 pub mod service_profile;
 pub mod settings;

@@ -564,6 +564,14 @@ pub async fn process_event(s: &Services, event: &StripeEvent) -> BillingResult<W
             }
         },
     };
+    // An erased org's events (the cancellation its erasure asked for among them)
+    // must not bring its billing items back after the purge.
+    if skiff_identity::erasure::is_erased(s.store.as_ref(), &org_id).await? {
+        tracing::info!(event_id = %event.id, %org_id, "event of an erased organization ignored");
+        return Ok(WebhookOutcome::Ignored(
+            "the organization was erased".into(),
+        ));
+    }
     let meta = EventMeta {
         id: event.id.clone(),
         created: event.created,

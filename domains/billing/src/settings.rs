@@ -190,6 +190,7 @@ mod tests {
             ("SKIFF_QUEUE_URL", "q"),
             ("SKIFF_DLQ_URL", "d"),
             ("SKIFF_SECRET_ID", "s"),
+            ("SKIFF_VECTOR_BUCKETS", "v"),
         ];
         let mut v = aws.to_vec();
         v.push(("SKIFF_PAYMENTS", "simulator"));

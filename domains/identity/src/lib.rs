@@ -19,6 +19,7 @@
 
 pub mod access_token;
 pub mod api_keys;
+pub mod erasure;
 pub mod invitations;
 pub mod mail;
 pub mod names;

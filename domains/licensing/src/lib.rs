@@ -12,6 +12,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod mail;
 pub mod model;
+pub mod org_data;
 pub mod repo;
 pub mod seats;
 pub mod signing;

@@ -8,7 +8,7 @@
 //! MEMEDGE#<org>#<id>     / O#<TYPE>#<other>         an association from this memory (I#… into it)
 //! MEMORG#<org>           / STATS                    counters: memories (bounded by the plan), associations
 //! MEMORG#<org>           / EXPORT#<id>              an export job
-//! MCPSESSION#<id>        / SESSION                  an MCP session (expires)
+//! MEMORG#<org>           / MCPSESSION#<id>          an MCP session (expires)
 //! ```
 
 use crate::model::{MemoryId, Relation, Timestamp};
@@ -68,16 +68,21 @@ pub fn edge_in(org: &OrgId, to: &MemoryId, rel: Relation, from: &MemoryId) -> Ke
     )
 }
 
+/// The org's own items: counters, export jobs, MCP sessions.
+pub fn org_partition(org: &OrgId) -> String {
+    format!("MEMORG#{org}")
+}
+
 pub fn stats(org: &OrgId) -> Key {
-    Key::new(format!("MEMORG#{org}"), "STATS")
+    Key::new(org_partition(org), "STATS")
 }
 
 pub fn export(org: &OrgId, id: &str) -> Key {
-    Key::new(format!("MEMORG#{org}"), format!("EXPORT#{id}"))
+    Key::new(org_partition(org), format!("EXPORT#{id}"))
 }
 
-pub fn mcp_session(id: &str) -> Key {
-    Key::new(format!("MCPSESSION#{id}"), "SESSION")
+pub fn mcp_session(org: &OrgId, id: &str) -> Key {
+    Key::new(org_partition(org), format!("MCPSESSION#{id}"))
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod mcp_sessions;
 pub mod memories;
 pub mod model;
+pub mod org_data;
 pub mod preseed;
 pub mod recall;
 pub mod repo;

@@ -38,7 +38,7 @@ pub async fn open(
     services
         .store
         .put(
-            NewItem::from_record(keys::mcp_session(&session.id), &session)?
+            NewItem::from_record(keys::mcp_session(org, &session.id), &session)?
                 .expires_at(services.clock.unix() + TTL_SECS),
             Some(Condition::Absent),
         )
@@ -51,7 +51,7 @@ pub async fn find(services: &Services, org: &OrgId, id: &str) -> MemoryResult<Op
     if !valid_id(id) {
         return Ok(None);
     }
-    let Some(item) = services.store.get(&keys::mcp_session(id)).await? else {
+    let Some(item) = services.store.get(&keys::mcp_session(org, id)).await? else {
         return Ok(None);
     };
     let session: Session = item.parse()?;
@@ -63,6 +63,9 @@ pub async fn end(services: &Services, org: &OrgId, id: &str) -> MemoryResult<boo
     if find(services, org, id).await?.is_none() {
         return Ok(false);
     }
-    services.store.delete(&keys::mcp_session(id), None).await?;
+    services
+        .store
+        .delete(&keys::mcp_session(org, id), None)
+        .await?;
     Ok(true)
 }

@@ -36,6 +36,7 @@ skiff_http::endpoints!(
     sessions::switch_org,
     orgs::current,
     orgs::rename,
+    orgs::erase,
     orgs::members,
     orgs::invite,
     orgs::list_invitations,

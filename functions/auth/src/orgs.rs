@@ -579,3 +579,72 @@ pub async fn remove_member(
     tracing::info!(org = %principal.org_id, user = %user_id, "member removed");
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct EraseRequest {
+    /// The organization's name, exactly: the confirmation.
+    confirm: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EraseAccepted {
+    org_id: OrgId,
+    /// `requested`, `purging` or `complete`.
+    status: String,
+    /// RFC 3339.
+    requested_at: String,
+}
+
+/// Delete the organization and all of its data (owner only; `confirm` is the
+/// org's name). Licenses are deactivated and the subscription cancelled at the
+/// payment provider, then a job purges every item and blob of the org; members
+/// left without any org lose their account. Allowed in every service mode.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/orgs/current",
+    tag = crate::TAG_ORGS,
+    security(("bearer" = [])),
+    request_body = EraseRequest,
+    responses(
+        (status = 202, body = EraseAccepted),
+        (status = 401, body = skiff_http::openapi::ProblemDetails),
+        (status = 403, description = "INSUFFICIENT_ROLE: owners only", body = skiff_http::openapi::ProblemDetails),
+        (status = 404, body = skiff_http::openapi::ProblemDetails),
+        (status = 415, body = skiff_http::openapi::ProblemDetails),
+        (status = 422, description = "`confirm` is not the org's name", body = skiff_http::openapi::ProblemDetails),
+    )
+)]
+pub async fn erase(
+    State(services): State<Services>,
+    CurrentMember(principal): CurrentMember,
+    JsonBody(body): JsonBody<EraseRequest>,
+) -> ApiResult<(StatusCode, Json<EraseAccepted>)> {
+    use skiff_identity::erasure::{self, EraseError};
+    principal.require_scope("org:write")?;
+    principal.require_user()?;
+    principal.require_role(Role::Owner)?;
+    let erasure = erasure::request(&services, &principal.org_id, &body.confirm)
+        .await
+        .map_err(|e| match e {
+            EraseError::NotFound => ApiError::not_found("organization not found"),
+            EraseError::NotConfirmed => {
+                ApiError::invalid_field("confirm", "NOT_CONFIRMED", e.to_string())
+            }
+            EraseError::Store(e) => e.into(),
+            EraseError::Queue(e) => e.into(),
+        })?;
+    let status = match erasure.status {
+        erasure::Status::Requested => "requested",
+        erasure::Status::Purging => "purging",
+        erasure::Status::Complete => "complete",
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(EraseAccepted {
+            org_id: erasure.org_id,
+            status: status.into(),
+            requested_at: rfc3339(erasure.requested_at),
+        }),
+    ))
+}

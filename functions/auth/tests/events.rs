@@ -92,7 +92,7 @@ async fn health_fixtures_are_answered_by_the_handler_with_the_common_layers() {
         match route {
             "readyz" => {
                 assert_eq!(body["status"], "ready");
-                for check in ["store", "blobs", "queue"] {
+                for check in ["store", "blobs", "queue", "vectors"] {
                     assert_eq!(body["checks"][check]["status"], "ok", "{check}");
                 }
             }
@@ -124,6 +124,7 @@ async fn aws_app(queue_url: Option<&str>) -> axum::Router {
         ("SKIFF_QUEUE_URL", queue_url.unwrap_or(&res.queue_url)),
         ("SKIFF_DLQ_URL", res.dlq_url.as_str()),
         ("SKIFF_SECRET_ID", res.secret_id.as_str()),
+        ("SKIFF_VECTOR_BUCKETS", &res.vector_buckets.join(",")),
         ("AWS_ENDPOINT_URL", res.endpoint_url.as_deref().unwrap()),
     ];
     let config =
@@ -144,7 +145,7 @@ async fn the_readiness_fixture_probes_the_aws_resources() {
     let app = aws_app(None).await;
     let (status, body, _) = send(&app, event("health/readyz.json")).await;
     assert_eq!(status, 200, "{body}");
-    for check in ["store", "blobs", "queue"] {
+    for check in ["store", "blobs", "queue", "vectors"] {
         assert_eq!(body["checks"][check]["status"], "ok", "{check}: {body}");
     }
 

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use skiff_core::Services;
 use skiff_core::ids::OrgId;
+use skiff_core::services::WriteRefusal;
 use skiff_http::principal::PlatformAdmin;
 use skiff_memory::{embed, export, graph, health, memories, preseed, recall, stats};
 
@@ -64,11 +65,37 @@ pub async fn writable(services: &Services, caller: &Caller) -> Result<()> {
     locked(services, caller.org()).await
 }
 
-/// 423 when the org's service profile is not active.
+/// The write gate's answer (billing's service profile, an erasure under way) in
+/// AutoMem's shape: 423 with the mode, tier, reason, capabilities and where to
+/// upgrade, as AutoMem's hosted service answers a locked pod.
 pub async fn locked(services: &Services, org: &OrgId) -> Result<()> {
-    match health::locked_body(services, org).await? {
-        Some(body) => Err(AutoMemError::body(StatusCode::LOCKED, body)),
-        None => Ok(()),
+    match services.write_gate.check(services, org).await {
+        Ok(()) => Ok(()),
+        Err(WriteRefusal::Locked {
+            code,
+            detail,
+            extra,
+        }) => {
+            let field = |k: &str| extra.get(k).cloned().unwrap_or(Value::Null);
+            let mut e = AutoMemError::new(StatusCode::LOCKED, detail);
+            e.extra.insert("error".into(), code.clone().into());
+            for (ours, theirs) in [("service_mode", "mode"), ("service_tier", "tier")] {
+                e.extra.insert(ours.into(), field(theirs));
+                e.extra.insert(theirs.into(), field(theirs));
+            }
+            for k in ["capabilities", "upgrade_url"] {
+                e.extra.insert(k.into(), field(k));
+            }
+            if code == "trial_expired" {
+                e.extra.insert("reason".into(), "trial_expired".into());
+            }
+            Err(e)
+        }
+        Err(WriteRefusal::Gone) => Err(AutoMemError::new(
+            StatusCode::NOT_FOUND,
+            "Organization not found",
+        )),
+        Err(WriteRefusal::Store(e)) => Err(e.into()),
     }
 }
 

@@ -18,9 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use http_body_util::BodyExt;
+use futures::StreamExt;
 use skiff_adapters::fs_blobs::{DEFAULT_CONTENT_TYPE, FsBlobStore};
-use skiff_core::ports::blobs::{BlobError, BlobKey, BlobMeta, BlobStore, SignedOp};
+use skiff_core::ports::blobs::{BlobError, BlobKey, BlobMeta, BlobStore, Expected, SignedOp};
 use skiff_http::error::{ApiError, Problem};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,7 +29,10 @@ use std::sync::Arc;
 /// `{public_url}/_blobs/{name}`.
 pub const ROUTE: &str = "/_blobs/{bucket}/{*key}";
 /// The S3-compatible header carrying a base64 SHA-256 of the body.
-pub const CHECKSUM_HEADER: &str = "x-amz-checksum-sha256";
+pub use skiff_core::ports::blobs::CHECKSUM_HEADER;
+/// Why a streamed upload stopped at the size limit.
+const TOO_LARGE: &str = "upload over the size limit";
+
 /// Upload size limit used when the caller has no better figure.
 pub const DEFAULT_MAX_PUT_BYTES: usize = 64 * 1024 * 1024;
 
@@ -39,12 +42,21 @@ struct BlobUrls {
     max_put_bytes: usize,
 }
 
-/// The query of a signed URL.
+/// The query of a signed URL; a signed upload also names the size and SHA-256 the
+/// body must have.
 #[derive(Debug, serde::Deserialize)]
 struct Signed {
     op: SignedOp,
     exp: i64,
     sig: String,
+    size: Option<u64>,
+    sha256: Option<String>,
+}
+
+/// What a signed upload's URL binds the body to.
+struct Bound {
+    size: u64,
+    sha256: String,
 }
 
 /// A router answering signed URLs for the given buckets (name → store); uploads
@@ -65,7 +77,7 @@ impl BlobUrls {
         path: Result<Path<(String, String)>, PathRejection>,
         query: Result<Query<Signed>, QueryRejection>,
         op: SignedOp,
-    ) -> Result<(Arc<FsBlobStore>, BlobKey), ApiError> {
+    ) -> Result<(Arc<FsBlobStore>, BlobKey, Option<Bound>), ApiError> {
         let Path((bucket, key)) =
             path.map_err(|e| ApiError::bad_request("INVALID_PATH", e.body_text()))?;
         let store = self
@@ -82,8 +94,18 @@ impl BlobUrls {
         if signed.op != op {
             return Err(BlobError::SignatureRejected("URL not signed for this method").into());
         }
-        store.verify_signed(&key, op, signed.exp, &signed.sig)?;
-        Ok((store, key))
+        let bound = match (op, signed.size, signed.sha256) {
+            (SignedOp::Put, Some(size), Some(sha256)) => {
+                store.verify_signed_upload(&key, signed.exp, size, &sha256, &signed.sig)?;
+                Some(Bound { size, sha256 })
+            }
+            (_, None, None) => {
+                store.verify_signed(&key, op, signed.exp, &signed.sig)?;
+                None
+            }
+            _ => return Err(BlobError::SignatureRejected("bad signature").into()),
+        };
+        Ok((store, key, bound))
     }
 }
 
@@ -121,7 +143,7 @@ async fn download(
     path: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<Signed>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let (store, key) = urls.authorize(path, query, SignedOp::Get)?;
+    let (store, key, _) = urls.authorize(path, query, SignedOp::Get)?;
     let blob = store.get(&key).await.map_err(refusal)?;
     let mut response = blob.bytes.into_response();
     let headers = response.headers_mut();
@@ -146,7 +168,21 @@ async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (store, key) = urls.authorize(path, query, SignedOp::Put)?;
+    let (store, key, bound) = urls.authorize(path, query, SignedOp::Put)?;
+    if let Some(bound) = &bound {
+        // As S3 does for a presigned PUT with a signed checksum: the header must be
+        // sent, and say what the URL was signed for.
+        let sent = headers
+            .get(CHECKSUM_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(skiff_core::ports::blobs::sha256_from_base64);
+        if sent.as_deref() != Some(bound.sha256.as_str()) {
+            return Err(BlobError::SignatureRejected(
+                "this upload needs the signed x-amz-checksum-sha256 header",
+            )
+            .into());
+        }
+    }
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -154,45 +190,50 @@ async fn upload(
     if declared.is_some_and(|n| n > urls.max_put_bytes as u64) {
         return Err(ApiError::PayloadTooLarge);
     }
-    let bytes = http_body_util::Limited::new(body, urls.max_put_bytes)
-        .collect()
-        .await
-        .map_err(|e| {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::bad_request("BODY_UNREADABLE", "the request body could not be read")
-            }
-        })?
-        .to_bytes();
-    if let Some(sent) = headers.get(CHECKSUM_HEADER) {
-        let expected = sent
-            .to_str()
-            .ok()
-            .and_then(|v| BASE64.decode(v.trim()).ok())
-            .filter(|raw| raw.len() == 32)
-            .map(hex::encode)
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "INVALID_CHECKSUM",
-                    format!("{CHECKSUM_HEADER} must be a base64 SHA-256"),
-                )
-            })?;
-        let actual = skiff_core::ports::blobs::sha256_hex(&bytes);
-        if expected != actual {
-            return Err(BlobError::ChecksumMismatch { expected, actual }.into());
-        }
-    }
+    let sent = match headers.get(CHECKSUM_HEADER) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(skiff_core::ports::blobs::sha256_from_base64)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "INVALID_CHECKSUM",
+                        format!("{CHECKSUM_HEADER} must be a base64 SHA-256"),
+                    )
+                })?,
+        ),
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or(DEFAULT_CONTENT_TYPE);
+        .unwrap_or(DEFAULT_CONTENT_TYPE)
+        .to_owned();
+    // Streamed to the store, which checks the size and SHA-256 and stores
+    // nothing otherwise; past the size limit the stream itself fails.
+    let limit = urls.max_put_bytes as u64;
+    let mut seen = 0u64;
+    let stream: skiff_core::ports::blobs::ByteStream =
+        Box::pin(body.into_data_stream().map(move |chunk| {
+            let chunk = chunk.map_err(|e| BlobError::Body(e.to_string()))?;
+            seen += chunk.len() as u64;
+            if seen > limit {
+                return Err(BlobError::Body(TOO_LARGE.into()));
+            }
+            Ok(chunk)
+        }));
+    let expected = Expected {
+        size: bound.as_ref().map(|b| b.size),
+        sha256: sent,
+    };
     let meta = store
-        .put(&key, bytes, content_type)
+        .put_stream(&key, stream, &content_type, expected)
         .await
         .map_err(|e| match e {
+            BlobError::Body(why) if why == TOO_LARGE => ApiError::PayloadTooLarge,
+            BlobError::Body(_) => {
+                ApiError::bad_request("BODY_UNREADABLE", "the request body could not be read")
+            }
             BlobError::Invalid(detail) => ApiError::bad_request("INVALID_BLOB", detail),
             other => refusal(other),
         })?;

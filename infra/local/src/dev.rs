@@ -1,5 +1,5 @@
 //! Dev-only routes of the local server (never mounted with `SKIFF_ENV=prod`): the
-//! mailbox, signed blob URLs, running the scheduler's jobs now, and — with
+//! mailbox, running the scheduler's jobs now, and — with
 //! `SKIFF_DEV_CLOCK=true` — moving the clock.
 
 use axum::Json;
@@ -8,7 +8,6 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use skiff_adapters::dev_mailbox::DevMailbox;
-use skiff_adapters::fs_blobs::FsBlobStore;
 use skiff_core::clock::{Clock, OffsetClock};
 use skiff_core::config::Config;
 use skiff_core::services::Services;
@@ -16,21 +15,8 @@ use skiff_http::error::ApiError;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub fn router(
-    config: &Config,
-    mailbox: Arc<DevMailbox>,
-    buckets: Vec<(&'static str, Arc<FsBlobStore>)>,
-    clock: Arc<OffsetClock>,
-) -> axum::Router {
-    let mut router = axum::Router::new()
-        .merge(crate::dev_mailbox::router(mailbox))
-        .merge(crate::blob_urls::router(
-            buckets
-                .into_iter()
-                .map(|(name, b)| (name.to_owned(), b))
-                .collect(),
-            crate::blob_urls::DEFAULT_MAX_PUT_BYTES,
-        ));
+pub fn router(config: &Config, mailbox: Arc<DevMailbox>, clock: Arc<OffsetClock>) -> axum::Router {
+    let mut router = axum::Router::new().merge(crate::dev_mailbox::router(mailbox));
     if config.dev_clock {
         router = router.merge(
             axum::Router::new()

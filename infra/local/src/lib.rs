@@ -56,7 +56,8 @@ pub fn api_router(services: &Services) -> axum::Router<Services> {
             skiff_billing::settings(services),
         ))
         .merge(skiff_fn_licensing::router())
-        .merge(skiff_fn_memory::router());
+        .merge(skiff_fn_memory::router())
+        .merge(skiff_fn_storage::router());
     // The same write lock every Lambda's surface has (see ARCHITECTURE.md,
     // Write-locking).
     skiff_http::write_lock::layer(groups, services)
@@ -78,8 +79,18 @@ pub async fn start(config: AppConfig, listener: TcpListener) -> anyhow::Result<R
         router = router.merge(dev::services_router());
     }
     let router = router.with_state(services.clone());
+    // The filesystem buckets' signed URLs: storage hands them out (uploads,
+    // downloads, exports) in every environment.
+    let max_upload = skiff_storage::settings(&services).max_upload_bytes;
+    let router = router.merge(blob_urls::router(
+        buckets
+            .into_iter()
+            .map(|(name, b)| (name.to_owned(), b))
+            .collect(),
+        usize::try_from(max_upload).unwrap_or(usize::MAX),
+    ));
     let router = if config.is_dev() {
-        router.merge(dev::router(&config, mailbox, buckets, clock.clone()))
+        router.merge(dev::router(&config, mailbox, clock.clone()))
     } else {
         router
     };

@@ -162,6 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("SKIFF_QUEUE_URL={}", p.queue_url);
             println!("SKIFF_DLQ_URL={}", p.dlq_url);
             println!("SKIFF_SECRET_ID={}", p.secret_id);
+            println!("SKIFF_VECTOR_BUCKETS={}", p.vector_buckets.join(","));
             Ok(())
         }
         Command::DeadLetters { action, data_dir } => {

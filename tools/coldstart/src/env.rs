@@ -47,6 +47,10 @@ pub fn function_env(name: &str, runtime_api: &str, endpoint: &str) -> Vec<(Strin
         ("SKIFF_QUEUE_URL", queue("skiff-outbox")),
         ("SKIFF_DLQ_URL", queue("skiff-outbox-dlq")),
         ("SKIFF_SECRET_ID", "skiff".into()),
+        (
+            "SKIFF_VECTOR_BUCKETS",
+            "skiff-vectors-0,skiff-vectors-1,skiff-vectors-2,skiff-vectors-3".into(),
+        ),
         ("SKIFF_PUBLIC_URL", "https://api.example.com".into()),
         ("SKIFF_APP_URL", "https://app.example.com".into()),
         ("SKIFF_MAIL_FROM", "Skiff <no-reply@example.com>".into()),

@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Longest lifetime a signed URL may have (S3's SigV4 limit).
@@ -75,6 +77,43 @@ pub struct Blob {
     pub bytes: Bytes,
 }
 
+/// A body that arrives (or leaves) a chunk at a time, so memory does not grow with
+/// its size.
+pub type ByteStream = BoxStream<'static, Result<Bytes, BlobError>>;
+
+/// A blob being read as a stream. Its SHA-256 is checked as the bytes pass: a
+/// mismatch ends the stream with [`BlobError::Corrupt`] instead of its last chunk,
+/// so a reader that sees the stream end cleanly has read the recorded bytes.
+pub struct BlobReader {
+    pub meta: BlobMeta,
+    pub body: ByteStream,
+}
+
+/// What a streamed put must receive; otherwise nothing is stored (the old object,
+/// if any, stays).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected {
+    /// Exact size in bytes.
+    pub size: Option<u64>,
+    /// Lowercase hex SHA-256.
+    pub sha256: Option<String>,
+}
+
+/// A signed upload: the URL, and the headers the client must send with it (the
+/// SHA-256 among them, so the store itself refuses other bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedUpload {
+    pub url: String,
+    pub method: String,
+    pub headers: BTreeMap<String, String>,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// Header carrying the base64 SHA-256 of an upload (S3's, and the filesystem
+/// store's signed URLs).
+pub const CHECKSUM_HEADER: &str = "x-amz-checksum-sha256";
+
 /// What a signed URL allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -108,6 +147,12 @@ pub enum BlobError {
     /// The caller supplied a checksum and the bytes do not match it.
     #[error("checksum mismatch: expected sha256 {expected}, got {actual}")]
     ChecksumMismatch { expected: String, actual: String },
+    /// A streamed put received another number of bytes than it was told.
+    #[error("size mismatch: expected {expected} bytes, got {actual}")]
+    SizeMismatch { expected: u64, actual: u64 },
+    /// The body being streamed in failed (the client went away); nothing was stored.
+    #[error("the body could not be read: {0}")]
+    Body(String),
     #[error("signed URL refused: {0}")]
     SignatureRejected(&'static str),
     #[error("invalid blob request: {0}")]
@@ -130,8 +175,22 @@ pub trait BlobStore: Send + Sync + 'static {
         content_type: &str,
     ) -> Result<BlobMeta, BlobError>;
 
+    /// Store a body that arrives as a stream, holding only a bounded part of it in
+    /// memory. Atomic like [`BlobStore::put`]; a body that fails, or breaks
+    /// `expected`, stores nothing (`Body`, `SizeMismatch`, `ChecksumMismatch`).
+    async fn put_stream(
+        &self,
+        key: &BlobKey,
+        body: ByteStream,
+        content_type: &str,
+        expected: Expected,
+    ) -> Result<BlobMeta, BlobError>;
+
     /// Read and verify the bytes; `NotFound` or `Corrupt` are typed outcomes.
     async fn get(&self, key: &BlobKey) -> Result<Blob, BlobError>;
+
+    /// Read as a stream (see [`BlobReader`]): memory does not grow with the size.
+    async fn get_stream(&self, key: &BlobKey) -> Result<BlobReader, BlobError>;
 
     /// Metadata without the bytes; `None` if absent.
     async fn head(&self, key: &BlobKey) -> Result<Option<BlobMeta>, BlobError>;
@@ -150,8 +209,41 @@ pub trait BlobStore: Send + Sync + 'static {
         ttl: Duration,
     ) -> Result<SignedUrl, BlobError>;
 
+    /// A URL that accepts one upload to `key` until `now + ttl`, and only of `size`
+    /// bytes whose SHA-256 is `sha256` (hex): the store refuses other bytes.
+    async fn signed_upload(
+        &self,
+        key: &BlobKey,
+        ttl: Duration,
+        size: u64,
+        sha256: &str,
+    ) -> Result<SignedUpload, BlobError>;
+
     /// Readiness probe.
     async fn check(&self) -> Result<(), BlobError>;
+}
+
+/// A stream of whole bytes (tests, small bodies).
+pub fn stream_of(bytes: Bytes) -> ByteStream {
+    Box::pin(futures::stream::once(async move { Ok(bytes) }))
+}
+
+/// Base64 (standard) of a hex SHA-256, as `x-amz-checksum-sha256` carries it;
+/// `None` unless `hex` is 64 hex digits.
+pub fn sha256_base64(hex: &str) -> Option<String> {
+    use base64::Engine;
+    let raw = ::hex::decode(hex).ok().filter(|r| r.len() == 32)?;
+    Some(base64::engine::general_purpose::STANDARD.encode(raw))
+}
+
+/// Hex of a base64 SHA-256 (the inverse of [`sha256_base64`]).
+pub fn sha256_from_base64(b64: &str) -> Option<String> {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()
+        .filter(|r| r.len() == 32)?;
+    Some(::hex::encode(raw))
 }
 
 /// Lowercase hex SHA-256.
