@@ -1124,3 +1124,119 @@ async fn a_slow_provider_never_holds_the_store_and_the_outbox_embeds_later() {
     assert_eq!(out["results"][0]["match_type"], "vector");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_org_export_holds_the_memories_and_erasure_removes_them() {
+    let app = spawn_app().await;
+    let (org, t) = app.verified_owner("ada@orgdata.test", "OrgData").await;
+    let a = store(
+        &app,
+        &t,
+        json!({"content": "Exported memory one", "tags": ["kept"]}),
+    )
+    .await;
+    let b = store(&app, &t, json!({"content": "Exported memory two"})).await;
+    let (status, _) = req(
+        &app,
+        Method::POST,
+        "/associate",
+        &t,
+        Some(json!({"memory1_id": a, "memory2_id": b, "type": "LEADS_TO"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, m) = req(&app, Method::POST, "/admin/exports", &t, Some(json!({}))).await;
+    assert_eq!(status, 202);
+    let memory_export = m["export_id"].as_str().unwrap().to_owned();
+
+    // The org's export (storage's job) has memory's part.
+    let (status, queued) = app
+        .call(Method::POST, "/api/v1/exports", Some(&t), Some(json!({})))
+        .await;
+    assert_eq!(status, 202, "{queued}");
+    let id = queued["export_id"].as_str().unwrap();
+    app.wait_for_outbox_idle().await;
+    let (_, done) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/exports/{id}"),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(done["status"], "complete", "{done}");
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/exports/{id}/download")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    let archive = app
+        .client
+        .get(r.headers()["location"].to_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut files = std::collections::BTreeMap::new();
+    let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(&archive[..]));
+    for entry in tar.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().display().to_string();
+        let mut content = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut content).unwrap_or_default();
+        files.insert(path, content);
+    }
+    let find = |name: &str| {
+        files
+            .iter()
+            .find(|(p, _)| p.contains("memory/") && p.contains(name))
+            .map(|(_, c)| c.clone())
+    };
+    let memories = find("memories-").expect("memory's memories file");
+    assert!(memories.contains(&a) && memories.contains(&b), "{memories}");
+    assert!(
+        find("associations-")
+            .expect("associations")
+            .contains("LEADS_TO")
+    );
+    assert!(find("vectors-").expect("vectors").contains(&a));
+    let manifest: Value = serde_json::from_str(&files["manifest.json"]).unwrap();
+    assert_eq!(manifest["counts"]["memories"], 2, "{manifest}");
+
+    // Erasure removes the memories, their indexes and the memory exports.
+    let (status, body) = app
+        .call(
+            Method::DELETE,
+            "/api/v1/orgs/current",
+            Some(&t),
+            Some(json!({"confirm": "OrgData"})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    app.wait_for_outbox_idle().await;
+    let s = app.services();
+    let org_id = skiff_core::ids::OrgId::parse(&org).unwrap();
+    let left = s
+        .store
+        .query(skiff_core::ports::store::Query::partition(format!(
+            "MEM#{org}"
+        )))
+        .await
+        .unwrap();
+    assert!(left.items.is_empty(), "{:?}", left.items);
+    let ns = skiff_memory::namespace(&org_id);
+    assert_eq!(s.keywords.count(&ns).await.unwrap(), 0);
+    assert_eq!(s.vectors.count(&ns).await.unwrap(), 0);
+    let bundles = s.exports.list(&format!("memory/{org}/"), 10).await.unwrap();
+    assert!(bundles.is_empty(), "{bundles:?} ({memory_export})");
+    let erasure = skiff_identity::erasure::get(s.store.as_ref(), &org_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(erasure.removed["memory"] >= 2, "{:?}", erasure.removed);
+    app.stop().await;
+}
