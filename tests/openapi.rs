@@ -13,6 +13,7 @@ fn document() -> String {
         skiff_fn_licensing::openapi(),
         skiff_fn_memory::openapi(),
         skiff_fn_storage::openapi(),
+        skiff_fn_admin::openapi(),
     ]);
     let mut json = doc.to_pretty_json().expect("the document serializes");
     json.push('\n');

@@ -1,9 +1,12 @@
 //! Black-box API tests, one module per area.
 
 mod access;
+mod admin;
 mod auth;
+mod backup;
 mod billing;
 mod blobs;
+mod console;
 mod dev_routes;
 mod edge;
 mod health;

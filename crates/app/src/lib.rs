@@ -46,6 +46,7 @@ pub fn jobs() -> Jobs {
     skiff_licensing::register_jobs(&mut jobs);
     skiff_memory::register_jobs(&mut jobs);
     skiff_storage::register_jobs(&mut jobs);
+    skiff_admin::register_jobs(&mut jobs);
     jobs
 }
 
@@ -78,7 +79,9 @@ pub async fn start_billing_lambda() -> Result<skiff_core::Services, BoxError> {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn start(config: AppConfig) -> Result<skiff_core::Services, BoxError> {
-    telemetry::init(&config.log_filter);
+    telemetry::init_with_format(&config.log_filter, config.log_format);
+    // Every Lambda publishes its counters as CloudWatch EMF after each invocation.
+    skiff_core::metrics::set_mode(skiff_core::metrics::Mode::Emf);
     let clock = std::sync::Arc::new(skiff_core::clock::SystemClock);
     Ok(services::from_config(config, clock).await?)
 }

@@ -30,6 +30,14 @@ pub enum StartupError {
     Adapter(String),
 }
 
+/// Makes aws-lc-rs the process's TLS crypto provider, the one the AWS SDK and the
+/// Stripe client use: HTTP clients built later (reqwest has no provider of its own
+/// here) take it, so no binary links a second crypto library.
+fn install_tls_provider() {
+    // An error means it is installed already.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
 /// Build the services the configuration asks for.
 pub async fn from_config(config: AppConfig, clock: SharedClock) -> Result<Services, StartupError> {
     match config.backend {
@@ -40,6 +48,7 @@ pub async fn from_config(config: AppConfig, clock: SharedClock) -> Result<Servic
 
 /// SQLite + filesystem under `config.data_dir`.
 pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded, StartupError> {
+    install_tls_provider();
     let dir = config.data_dir.clone();
     let data_dir_error = |reason: String| StartupError::DataDir {
         path: dir.display().to_string(),
@@ -144,6 +153,7 @@ pub async fn aws_with_sdk(
     sdk: &aws_config::SdkConfig,
     clock: SharedClock,
 ) -> Result<Services, StartupError> {
+    install_tls_provider();
     let res = config
         .aws
         .clone()

@@ -474,6 +474,7 @@ fn variables_read_by_the_libraries() -> BTreeSet<String> {
         "domains/licensing",
         "domains/memory",
         "domains/storage",
+        "domains/admin",
     ]);
     for file in libraries.flat_map(|dir| rust_files(&repo_root().join(dir).join("src"))) {
         let text = non_test_source(&file);
@@ -1075,7 +1076,7 @@ fn each_http_function_declares_exactly_the_routes_its_code_serves() {
         !code_routes(&bins["auth"]).is_empty() && !code_routes(&bins["billing"]).is_empty(),
         "the source scan finds the HTTP routes"
     );
-    for bin in ["auth", "billing", "licensing", "memory", "storage"] {
+    for bin in ["auth", "billing", "licensing", "memory", "storage", "admin"] {
         assert!(
             code_routes(&bins[bin]).is_superset(&health_routes()),
             "`{bin}` mounts the health routes through http::lambda_app"
@@ -1518,29 +1519,31 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
     );
     add(
         "SchedulerFunction",
-        [send, secret]
+        [send.clone(), secret.clone()]
             .into_iter()
             .chain(objects("BlobBucket", &["s3:DeleteObject"]))
             .collect(),
+    );
+    // The operators' API: dead letters walked, replayed (sent to the outbox queue)
+    // and resolved on the DLQ.
+    add(
+        "AdminFunction",
+        vec![
+            send,
+            secret,
+            g("sqs:ReceiveMessage", "OutboxDLQ"),
+            g("sqs:ChangeMessageVisibility", "OutboxDLQ"),
+            g("sqs:DeleteMessage", "OutboxDLQ"),
+        ],
     );
     out
 }
 
 /// Actions the code needs that no deployed function is granted, and why.
-const NOT_CALLED_BY_A_FUNCTION: &[(&str, &str)] = &[
-    (
-        "sqs:ReceiveMessage",
-        "the SQS event source receives for the outbox function; `skiff dead-letters` (operator credentials) reads the DLQ",
-    ),
-    (
-        "sqs:DeleteMessage",
-        "the SQS event source deletes for the outbox function; `skiff dead-letters` (operator credentials) resolves",
-    ),
-    (
-        "secretsmanager:PutSecretValue",
-        "`skiff admin rotate-signing-key` (operator credentials) writes the secret",
-    ),
-];
+const NOT_CALLED_BY_A_FUNCTION: &[(&str, &str)] = &[(
+    "secretsmanager:PutSecretValue",
+    "`skiff admin rotate-signing-key` (operator credentials) writes the secret",
+)];
 
 /// A policy resource as [`Grant`] names it.
 fn resource_name(v: &Value) -> String {

@@ -67,6 +67,19 @@ pub struct Config {
     pub secrets_cache: SecretsCache,
     /// Bytes of vectors the embedded vector index keeps in memory for its scans.
     pub vector_cache_bytes: usize,
+    /// Serve `/metrics` (Prometheus text) on the local server (`SKIFF_METRICS`).
+    pub metrics: bool,
+    /// How log lines are written (`SKIFF_LOG_FORMAT`).
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written: JSON for machines, or lines for a person at a
+/// terminal. `Auto` picks pretty when stderr is a terminal, JSON otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Auto,
+    Json,
+    Pretty,
 }
 
 /// The AWS secret's cache (`SKIFF_SECRETS_*`): values set or rotated by an operator
@@ -277,7 +290,20 @@ impl Config {
             .get("SKIFF_JWT_AUDIENCE")
             .unwrap_or("skiff-api")
             .to_owned();
+        let log_format = match env.get("SKIFF_LOG_FORMAT").map(str::trim) {
+            None | Some("") => LogFormat::Auto,
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                return Err(env.bad(
+                    "SKIFF_LOG_FORMAT",
+                    format!("`{other}` is not one of json, pretty"),
+                ));
+            }
+        };
         Ok(Config {
+            metrics: env.parse("SKIFF_METRICS", "false")?,
+            log_format,
             secrets_cache,
             jwt_issuer,
             jwt_audience,
@@ -641,6 +667,22 @@ mod tests {
             let e = Config::from_vars(vars(&[("SKIFF_RATE_REGISTER_PER_IP", bad)])).unwrap_err();
             assert_eq!(e.variable, "SKIFF_RATE_REGISTER_PER_IP", "{bad}");
         }
+    }
+
+    #[test]
+    fn metrics_are_off_and_logs_follow_the_terminal_by_default() {
+        let c = Config::from_vars(vec![]).unwrap();
+        assert!(!c.metrics);
+        assert_eq!(c.log_format, LogFormat::Auto);
+        let c = Config::from_vars(vars(&[
+            ("SKIFF_METRICS", "true"),
+            ("SKIFF_LOG_FORMAT", "pretty"),
+        ]))
+        .unwrap();
+        assert!(c.metrics);
+        assert_eq!(c.log_format, LogFormat::Pretty);
+        let e = Config::from_vars(vars(&[("SKIFF_LOG_FORMAT", "xml")])).unwrap_err();
+        assert_eq!(e.variable, "SKIFF_LOG_FORMAT");
     }
 
     #[test]

@@ -3,11 +3,13 @@
 //! and scheduler machinery. It names no adapter, no HTTP type and no domain; see
 //! ARCHITECTURE.md for the crates above it.
 
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod email;
 pub mod idempotency;
 pub mod ids;
+pub mod metrics;
 pub mod org_data;
 pub mod outbox;
 pub mod ports;

@@ -160,6 +160,40 @@ impl Outcome {
     }
 }
 
+/// [`process`] one delivery and count its outcome by kind
+/// (`skiff_core::metrics::OUTBOX_MESSAGES`): a failure of the last delivery the
+/// queue allows (`receive_count` ≥ `SKIFF_QUEUE_MAX_RECEIVES`) counts as
+/// `dead_lettered`, since the queue moves the message to its DLQ next.
+pub async fn process_delivery(
+    services: &Services,
+    registry: &Registry,
+    body: &str,
+    receive_count: u32,
+) -> Outcome {
+    let outcome = process(services, registry, body).await;
+    #[derive(Deserialize)]
+    struct KindOnly {
+        kind: String,
+    }
+    let kind = serde_json::from_str::<KindOnly>(body)
+        .ok()
+        .and_then(|k| {
+            registry
+                .handlers
+                .get_key_value(k.kind.as_str())
+                .map(|(k, _)| *k)
+        })
+        .unwrap_or("unknown");
+    let label = match &outcome {
+        Outcome::Done => "processed",
+        Outcome::Duplicate => "duplicate",
+        Outcome::Retry(_) if receive_count >= services.config.queue_max_receives => "dead_lettered",
+        Outcome::Retry(_) => "retried",
+    };
+    crate::metrics::OUTBOX_MESSAGES.inc(&[kind, label]);
+    outcome
+}
+
 /// Process one message body, exactly once per envelope id.
 pub async fn process(services: &Services, registry: &Registry, body: &str) -> Outcome {
     let envelope: Envelope = match serde_json::from_str(body) {

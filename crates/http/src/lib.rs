@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod json;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod principal;
@@ -37,6 +38,7 @@ pub fn with_common_layers(router: Router, config: &Config) -> Router {
     ];
     let mut router = router
         .fallback(|| async { ApiError::not_found("no such route").into_response() })
+        .layer(axum::middleware::from_fn(metrics::record))
         .layer(axum::middleware::from_fn(request_id::record_route))
         .layer(axum::middleware::from_fn(extract::reject_overlong_paths))
         .layer(axum::middleware::from_fn(extract::problem_rejections))
@@ -60,6 +62,7 @@ pub fn lambda_app(group: Router<Services>, services: Services) -> Router {
     let config = services.config.clone();
     let routes = write_lock::layer(health::router().merge(group), &services);
     with_common_layers(routes.with_state(services), &config)
+        .layer(axum::middleware::from_fn(metrics::flush_after))
 }
 
 /// Request headers a browser may send cross-origin: those some route reads.

@@ -220,7 +220,9 @@ impl FromRequestParts<Services> for CurrentMember {
 
 /// A platform operator (the `platform_admin` flag, set only by `skiff admin grant`):
 /// the only way into `/api/v1/admin/*`. The flag is read from the store on every
-/// request, never trusted from a token.
+/// request, never trusted from a token. To everyone else — no credential, a bad
+/// one, an API key, a user without the flag — the operators' routes do not exist:
+/// 404, as for any unknown path, so they cannot even be found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlatformAdmin(pub Principal);
 
@@ -228,18 +230,15 @@ impl FromRequestParts<Services> for PlatformAdmin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, services: &Services) -> Result<Self, ApiError> {
-        let principal =
-            <Principal as FromRequestParts<Services>>::from_request_parts(parts, services).await?;
-        let denied = || {
-            ApiError::forbidden(
-                "PLATFORM_ADMIN_REQUIRED",
-                "this route is for platform operators",
-            )
-        };
-        let user = principal.require_user().map_err(|_| denied())?;
+        let hidden = || ApiError::not_found("no such route");
+        let credential = bearer(parts).map_err(|_| hidden())?.ok_or_else(hidden)?;
+        let principal = authenticate(services, credential)
+            .await
+            .map_err(|_| hidden())?;
+        let user = principal.user_id.as_ref().ok_or_else(hidden)?;
         match users::get(services.store.as_ref(), user).await? {
-            Some(u) if u.platform_admin => Ok(PlatformAdmin(principal)),
-            _ => Err(denied()),
+            Some(u) if u.platform_admin && !u.is_suspended() => Ok(PlatformAdmin(principal)),
+            _ => Err(hidden()),
         }
     }
 }

@@ -63,7 +63,7 @@ impl Entitlements {
         })
     }
 
-    fn all(&self) -> [(&'static str, Limit); 6] {
+    pub fn all(&self) -> [(&'static str, Limit); 6] {
         [
             ("max_seats", self.max_seats),
             ("storage_gb", self.storage_gb),

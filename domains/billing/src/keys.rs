@@ -1,6 +1,7 @@
 //! Item keys of billing. Tenant items live in the org's partition (`ORG#<id>`);
-//! the only global items are the Stripe customer → org map and the scheduler's
-//! deadline index.
+//! the only global items are the Stripe customer → org map, the scheduler's
+//! deadline index and the subscriptions directory (a copy of every org's
+//! subscription, written with it, that operators' analytics read in one partition).
 
 use skiff_core::ids::OrgId;
 use skiff_core::ports::store::{IndexKey, Key};
@@ -56,4 +57,12 @@ pub fn due(deadline: i64, org_id: &OrgId) -> IndexKey {
 /// Index sort keys strictly below this are due at `now`.
 pub fn due_before(now: i64) -> String {
     format!("{:012}", now + 1)
+}
+
+/// Partition of the subscriptions directory.
+pub const SUBSCRIPTIONS_PK: &str = "BILLING#SUBSCRIPTIONS";
+
+/// The org's entry in the subscriptions directory.
+pub fn subscription_entry(org_id: &OrgId) -> Key {
+    Key::new(SUBSCRIPTIONS_PK, org_id.as_str())
 }

@@ -19,7 +19,9 @@ use super::webhook::{self, OrgRef, Parsed, StripeEvent};
 use crate::{BillingError, BillingResult};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use skiff_core::audit;
 use skiff_core::idempotency::{self, Claim};
+use skiff_core::metrics::WEBHOOK_EVENTS;
 use skiff_core::outbox::{Envelope, Message, SendEmail};
 use skiff_core::ports::payments::{CheckoutRequest, CheckoutSession, NewCustomer, Payments};
 use skiff_core::ports::store::{
@@ -402,6 +404,28 @@ pub async fn audit_log(
     Ok((entries, page.next))
 }
 
+/// One page of the subscriptions directory (every org's current subscription, in
+/// org-id order) and the store position after it.
+pub async fn subscriptions_page(
+    store: &dyn skiff_core::ports::store::ItemStore,
+    limit: usize,
+    position: Option<String>,
+) -> Result<(Vec<Subscription>, Option<String>), StoreError> {
+    let page = store
+        .query(
+            Query::partition(keys::SUBSCRIPTIONS_PK)
+                .limit(limit.max(1))
+                .after(position),
+        )
+        .await?;
+    let subs = page
+        .items
+        .iter()
+        .map(Item::parse)
+        .collect::<Result<_, _>>()?;
+    Ok((subs, page.next))
+}
+
 // ---------------------------------------------------------------- cancel / portal
 
 /// Cancel at period end (the change arrives back as a webhook).
@@ -509,11 +533,21 @@ pub async fn handle_webhook(
     .map_err(BillingError::from)?;
     let lease = match claim {
         Claim::Acquired(lease) => lease,
-        Claim::Done { .. } => return Ok(WebhookOutcome::Duplicate),
-        Claim::InProgress => return Ok(WebhookOutcome::InProgress),
+        Claim::Done { .. } => {
+            WEBHOOK_EVENTS.inc(&["duplicate"]);
+            return Ok(WebhookOutcome::Duplicate);
+        }
+        Claim::InProgress => {
+            WEBHOOK_EVENTS.inc(&["in_progress"]);
+            return Ok(WebhookOutcome::InProgress);
+        }
     };
     match process_event(s, &event).await {
         Ok(outcome) => {
+            WEBHOOK_EVENTS.inc(&[match &outcome {
+                WebhookOutcome::Ignored(_) => "ignored",
+                _ => "processed",
+            }]);
             let result = match &outcome {
                 WebhookOutcome::Ignored(why) => json!({"status": "ignored", "reason": why}),
                 _ => json!({"status": "processed"}),
@@ -525,6 +559,7 @@ pub async fn handle_webhook(
             Ok(outcome)
         }
         Err(e) => {
+            WEBHOOK_EVENTS.inc(&["failed"]);
             tracing::warn!(error = %e, event_id = %event.id, kind = %event.kind, "webhook processing failed; released for retry");
             if let Err(e) = lease.release(s.store.as_ref()).await {
                 tracing::warn!(error = %e, "could not release the event claim; it expires with its lease");
@@ -726,10 +761,13 @@ fn state_writes(
 ) -> Result<Vec<Write>, StoreError> {
     let now = s.clock.unix();
     let profile = ServiceProfile::derive(&next.org_id, Some(next), now);
-    let mut writes = vec![Write::Put {
-        item: profile.to_item()?,
-        condition: None,
-    }];
+    let mut writes = vec![
+        profile.derived_write()?,
+        Write::Put {
+            item: NewItem::from_record(keys::subscription_entry(&next.org_id), next)?,
+            condition: None,
+        },
+    ];
     for action in audit {
         let entry = AuditEntry {
             action: (*action).to_owned(),
@@ -744,8 +782,15 @@ fn state_writes(
                 "mode": profile.mode,
             }),
         };
+        let item = NewItem::from_record(keys::audit(&next.org_id, now, &meta.id, action), &entry)?;
         writes.push(Write::Put {
-            item: NewItem::from_record(keys::audit(&next.org_id, now, &meta.id, action), &entry)?,
+            item: audit::tag(
+                item,
+                "billing",
+                Some(&next.org_id),
+                now,
+                &format!("{}#{action}", meta.id),
+            ),
             condition: None,
         });
     }

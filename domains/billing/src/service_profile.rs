@@ -1,14 +1,15 @@
 //! The service profile: an org's tier and mode with capability flags, derived from
 //! its subscription and stored beside it in the same transaction, so the write-lock
-//! middleware reads one item (see ARCHITECTURE.md, Write-locking). Only billing
-//! changes it.
+//! middleware reads one item (see ARCHITECTURE.md, Write-locking). Billing changes
+//! the derived part; an operator's hold ([`OperatorHold`]) sits on the same item,
+//! beside it, and billing's writes never touch it, so no payment event lifts a hold.
 
 use super::catalog::{Catalog, Entitlements, FREE_PLAN};
 use super::keys;
 use super::subscription::{CancelReason, Status, Subscription};
 use serde::{Deserialize, Serialize};
-use skiff_core::ids::OrgId;
-use skiff_core::ports::store::{ItemStore, NewItem, StoreError};
+use skiff_core::ids::{OrgId, UserId};
+use skiff_core::ports::store::{Change, Condition, ItemStore, NewItem, StoreError, Write};
 use skiff_core::services::{Services, WriteGate, WriteRefusal};
 
 /// What an org may do.
@@ -39,6 +40,8 @@ pub enum Reason {
     PaymentFailed,
     TrialExpired,
     Canceled,
+    /// A platform operator put the org on hold.
+    OperatorHold,
 }
 
 impl Reason {
@@ -47,8 +50,21 @@ impl Reason {
             Reason::PaymentFailed => "payment_failed",
             Reason::TrialExpired => "trial_expired",
             Reason::Canceled => "canceled",
+            Reason::OperatorHold => "operator_hold",
         }
     }
+}
+
+/// An operator's hold: the org is read-only, whatever its subscription, until an
+/// operator releases it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorHold {
+    /// Unix seconds.
+    pub since: i64,
+    /// The operator who placed it.
+    pub by: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Capability flags of a mode (and plan).
@@ -72,6 +88,9 @@ pub struct ServiceProfile {
     pub reason: Option<Reason>,
     pub trialing: bool,
     pub updated_at: i64,
+    /// Set and cleared only by operators ([`set_hold`]); billing never writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<OperatorHold>,
 }
 
 impl ServiceProfile {
@@ -84,7 +103,21 @@ impl ServiceProfile {
             reason: None,
             trialing: false,
             updated_at: 0,
+            hold: None,
         }
+    }
+
+    /// The profile as it applies: a held org is read-only (an archived one stays
+    /// archived) for the reason `operator_hold`, over what billing derived.
+    pub fn effective(&self) -> Self {
+        let mut p = self.clone();
+        if p.hold.is_some() {
+            if p.mode != Mode::Archived {
+                p.mode = Mode::ReadOnly;
+            }
+            p.reason = Some(Reason::OperatorHold);
+        }
+        p
     }
 
     /// Derive the profile from the subscription (the only input).
@@ -154,10 +187,10 @@ impl ServiceProfile {
 
     /// The code a locked org's 423 carries.
     pub fn lock_code(&self) -> &'static str {
-        if self.reason == Some(Reason::TrialExpired) {
-            "trial_expired"
-        } else {
-            "service_locked"
+        match self.reason {
+            Some(Reason::TrialExpired) => "trial_expired",
+            Some(Reason::OperatorHold) => "operator_hold",
+            _ => "service_locked",
         }
     }
 
@@ -165,6 +198,9 @@ impl ServiceProfile {
     pub fn lock_message(&self) -> &'static str {
         match (self.mode, self.reason) {
             (Mode::Active, _) => "The service is active.",
+            (_, Some(Reason::OperatorHold)) => {
+                "The service's operators have put this organization on hold: it is read-only until they release it."
+            }
             (_, Some(Reason::TrialExpired)) => {
                 "Your trial has ended. Your data is archived and can be exported; choose a plan to continue."
             }
@@ -180,6 +216,80 @@ impl ServiceProfile {
     pub fn to_item(&self) -> Result<NewItem, StoreError> {
         NewItem::from_record(keys::profile(&self.org_id), self)
     }
+
+    /// Billing's write of a derived profile: every field but the operator's hold,
+    /// which stays as it is.
+    pub fn derived_write(&self) -> Result<Write, StoreError> {
+        let mut changes = vec![
+            Change::set("org_id", self.org_id.as_str()),
+            Change::set("tier", self.tier.clone()),
+            Change::set("mode", self.mode.as_str()),
+            Change::set("trialing", self.trialing),
+            Change::set("updated_at", self.updated_at),
+        ];
+        changes.push(match self.reason {
+            Some(r) => Change::set("reason", r.as_str()),
+            None => Change::set("reason", serde_json::Value::Null),
+        });
+        Ok(Write::Update {
+            key: keys::profile(&self.org_id),
+            changes,
+            condition: None,
+        })
+    }
+}
+
+/// Put an operator's hold on the org (`Some`) or release it (`None`); returns the
+/// stored profile after the change and whether it changed anything. An org without
+/// a stored profile gets the free/active default with the hold.
+pub async fn set_hold(
+    store: &dyn ItemStore,
+    org_id: &OrgId,
+    hold: Option<OperatorHold>,
+    now: i64,
+) -> Result<(ServiceProfile, bool), StoreError> {
+    for _ in 0..5 {
+        let current = store.get(&keys::profile(org_id)).await?;
+        let profile: ServiceProfile = match &current {
+            Some(item) => item.parse()?,
+            None => ServiceProfile::default_for(org_id),
+        };
+        if profile.hold.is_some() == hold.is_some() {
+            return Ok((profile, false));
+        }
+        let mut next = profile.clone();
+        next.hold = hold.clone();
+        let write = match &current {
+            None => {
+                next.updated_at = now;
+                store.put(next.to_item()?, Some(Condition::Absent)).await
+            }
+            Some(item) => {
+                let change = match &hold {
+                    Some(h) => Change::set(
+                        "hold",
+                        serde_json::to_value(h).map_err(|e| StoreError::Invalid(e.to_string()))?,
+                    ),
+                    None => Change::Remove("hold".into()),
+                };
+                store
+                    .update(
+                        &keys::profile(org_id),
+                        vec![change],
+                        Some(Condition::VersionIs(item.version)),
+                    )
+                    .await
+            }
+        };
+        match write {
+            Ok(item) => return Ok((item.parse()?, true)),
+            Err(e) if e.is_condition_failed() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Unavailable(
+        "the service profile kept changing; retry".into(),
+    ))
 }
 
 /// The org's stored profile, or the free/active default.
@@ -198,7 +308,7 @@ pub struct ServiceProfileGate;
 #[async_trait::async_trait]
 impl WriteGate for ServiceProfileGate {
     async fn check(&self, services: &Services, org_id: &OrgId) -> Result<(), WriteRefusal> {
-        let profile = load(services.store.as_ref(), org_id).await?;
+        let profile = load(services.store.as_ref(), org_id).await?.effective();
         if profile.mode == Mode::Active {
             return Ok(());
         }

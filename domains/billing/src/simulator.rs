@@ -102,6 +102,9 @@ pub struct Delivery {
 
 impl Simulator {
     pub fn new(services: Services) -> Self {
+        // reqwest brings no TLS provider of its own; Skiff's is aws-lc-rs (an error
+        // means the wiring installed it already).
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         Self {
             services,
             http: reqwest::Client::builder()

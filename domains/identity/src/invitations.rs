@@ -294,6 +294,8 @@ pub async fn accept(
                 email_verified: true,
                 created_at: now,
                 platform_admin: false,
+                company: None,
+                suspended_at: None,
                 default_org: org_id.clone(),
             };
             (user, true)
@@ -338,6 +340,16 @@ pub async fn accept(
         Err(e) => return Err(e.into()),
     }
     tracing::info!(user = %user.id, org = %org_id, created, "invitation accepted");
+    crate::audit::record(
+        store,
+        clock,
+        Some(&user.id),
+        "INVITATION_ACCEPTED",
+        Some(&org_id),
+        user.id.as_str(),
+        serde_json::json!({ "role": role, "new_account": created }),
+    )
+    .await;
     Ok(Accepted {
         user,
         org_id,

@@ -6,9 +6,9 @@
 //!
 //! | pk | sk | what |
 //! |---|---|---|
-//! | `USER#<usr>` | `PROFILE` | a user ([`users`]) |
+//! | `USER#<usr>` | `PROFILE` | a user ([`users`]); gsi1 `USERS` / `<created_at>#<usr>` (the operators' directory) |
 //! | `EMAIL#<lowercased>` | `EMAIL` | e-mail uniqueness → user id |
-//! | `ORG#<org>` | `META` | an organization, with its owner count ([`orgs`]) |
+//! | `ORG#<org>` | `META` | an organization, with its owner count ([`orgs`]); gsi1 `ORGS` / `<created_at>#<org>` |
 //! | `ORG#<org>` | `MEMBER#<usr>` | a membership; gsi1 `USER#<usr>` / `ORG#<org>` |
 //! | `ORG#<org>` | `APIKEY#<key>` | an API key's listing ([`api_keys`]) |
 //! | `APIKEY#<lookup>` | `APIKEY` | an API key's hashed secret |
@@ -19,6 +19,7 @@
 
 pub mod access_token;
 pub mod api_keys;
+pub mod audit;
 pub mod erasure;
 pub mod invitations;
 pub mod mail;
@@ -31,6 +32,7 @@ pub mod roles;
 pub mod secrets;
 pub mod sessions;
 pub mod signing_keys;
+pub mod suspension;
 pub mod users;
 
 pub use ids::{ApiKeyId, InvitationId, OrgId, SessionId, UserId};

@@ -38,6 +38,10 @@ pub fn org_key(id: &OrgId) -> Key {
     Key::new(format!("ORG#{id}"), "META")
 }
 
+/// Index partition listing every org by `created_at` (`<unix:012>#<id>`): the
+/// operators' org directory.
+pub const DIRECTORY_PK: &str = "ORGS";
+
 pub fn member_key(org: &OrgId, user: &UserId) -> Key {
     Key::new(format!("ORG#{org}"), format!("MEMBER#{user}"))
 }
@@ -63,7 +67,10 @@ pub enum MembershipError {
 pub fn create_writes(org: &Org, owner: &Membership) -> Result<Vec<Write>, StoreError> {
     Ok(vec![
         Write::Put {
-            item: NewItem::from_record(org_key(&org.id), org)?,
+            item: NewItem::from_record(org_key(&org.id), org)?.index(IndexKey::new(
+                DIRECTORY_PK,
+                format!("{:012}#{}", org.created_at, org.id),
+            )),
             condition: Some(Condition::Absent),
         },
         membership_put(owner)?,

@@ -42,6 +42,8 @@ pub async fn register(services: &Services, r: Registration) -> Result<(User, Org
         created_at: now,
         platform_admin: false,
         default_org: OrgId::new(),
+        company: Some(r.company.as_str().to_owned()),
+        suspended_at: None,
     };
     let org = Org {
         id: user.default_org.clone(),
@@ -65,6 +67,16 @@ pub async fn register(services: &Services, r: Registration) -> Result<(User, Org
         Err(e) => return Err(e.into()),
     }
     tracing::info!(user = %user.id, org = %org.id, "user registered");
+    crate::audit::record(
+        store,
+        clock,
+        Some(&user.id),
+        "USER_REGISTERED",
+        Some(&org.id),
+        user.id.as_str(),
+        serde_json::json!({ "org_name": org.name }),
+    )
+    .await;
     if let Err(e) = mail::send_verification(services, &user).await {
         tracing::warn!(error = %e, "could not queue the verification e-mail; the user can ask again");
     }

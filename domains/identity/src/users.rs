@@ -13,7 +13,9 @@
 use super::email::EmailAddress;
 use super::ids::{OrgId, UserId};
 use serde::{Deserialize, Serialize};
-use skiff_core::ports::store::{Change, Condition, ItemStore, Key, NewItem, StoreError, Write};
+use skiff_core::ports::store::{
+    Change, Condition, IndexKey, ItemStore, Key, NewItem, StoreError, Write,
+};
 
 /// A user as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +33,26 @@ pub struct User {
     pub platform_admin: bool,
     /// The org a login lands in.
     pub default_org: OrgId,
+    /// The company named at sign-up (the org's first name), for operators' search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    /// Set by an operator: the account may not sign in (see [`crate::suspension`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_at: Option<i64>,
+}
+
+impl User {
+    pub fn is_suspended(&self) -> bool {
+        self.suspended_at.is_some()
+    }
+}
+
+/// Index partition listing every account by `created_at` (`<unix:012>#<id>`, so a
+/// range of sign-up times is one query): the operators' user directory.
+pub const DIRECTORY_PK: &str = "USERS";
+
+fn directory_entry(user: &User) -> IndexKey {
+    IndexKey::new(DIRECTORY_PK, format!("{:012}#{}", user.created_at, user.id))
 }
 
 pub fn user_key(id: &UserId) -> Key {
@@ -60,7 +82,7 @@ pub fn create_writes(user: &User) -> Result<Vec<Write>, StoreError> {
             condition: Some(Condition::Absent),
         },
         Write::Put {
-            item: NewItem::from_record(user_key(&user.id), user)?,
+            item: NewItem::from_record(user_key(&user.id), user)?.index(directory_entry(user)),
             condition: Some(Condition::Absent),
         },
     ])

@@ -41,6 +41,8 @@ fn user(email: &str) -> User {
         email_verified: true,
         created_at: 0,
         platform_admin: false,
+        company: None,
+        suspended_at: None,
         default_org: OrgId::new(),
     }
 }

@@ -22,6 +22,10 @@ pub enum Action {
     LicenseSuspended,
     LicenseDeactivated,
     MachineDeactivated,
+    /// An operator suspended the license (an overlay billing does not lift).
+    LicenseHeld,
+    /// An operator lifted their suspension.
+    LicenseReinstated,
 }
 
 /// One audit entry.
@@ -30,7 +34,8 @@ pub struct Entry {
     pub id: String,
     pub action: Action,
     pub license_id: LicenseId,
-    /// `user:<id>`, `client` (a key holder, unauthenticated), `billing` or `system`.
+    /// `user:<id>`, `client` (a key holder, unauthenticated), `billing`, `system` or
+    /// `operator:<id>`.
     pub actor: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -47,6 +52,8 @@ pub enum Actor {
     Client,
     Billing,
     System,
+    /// A platform operator.
+    Operator(UserId),
 }
 
 impl Actor {
@@ -63,6 +70,7 @@ impl Actor {
             Actor::Client => "client".into(),
             Actor::Billing => "billing".into(),
             Actor::System => "system".into(),
+            Actor::Operator(u) => format!("operator:{u}"),
         }
     }
 }
@@ -106,10 +114,15 @@ fn entry_item(
         at: now,
         detail,
     };
-    Ok(
-        NewItem::from_record(Key::new(audit_pk(org_id), id), &entry)?
-            .expires_at(now + AUDIT_RETENTION_SECS),
-    )
+    let item = NewItem::from_record(Key::new(audit_pk(org_id), id.clone()), &entry)?
+        .expires_at(now + AUDIT_RETENTION_SECS);
+    Ok(skiff_core::audit::tag(
+        item,
+        "licensing",
+        Some(org_id),
+        now,
+        &id,
+    ))
 }
 
 /// Write an entry on its own.

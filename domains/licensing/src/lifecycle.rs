@@ -184,3 +184,80 @@ pub async fn set_grace_org(
     }
     Ok(())
 }
+
+/// What an operator's suspension or reinstatement did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperatorChange {
+    pub license: License,
+    /// `false` when the license already was so.
+    pub changed: bool,
+    pub sessions_ended: usize,
+}
+
+/// An operator suspends a license: it refuses validation, activation and seats
+/// whatever billing does to it, and its sessions end, until [`operator_reinstate`].
+/// Safe to repeat (sessions left by an interrupted call are ended again).
+pub async fn operator_suspend(
+    store: &dyn ItemStore,
+    clock: &dyn Clock,
+    lic: &super::model::LicenseRef,
+    operator: &skiff_core::ids::UserId,
+) -> Result<Option<OperatorChange>, SeatError> {
+    if repo::get(store, lic).await?.is_none() {
+        return Ok(None);
+    }
+    let changed = repo::set_operator_hold(store, clock, lic, true).await?;
+    let ended = seats::end_all(store, clock, lic, EndReason::Suspended).await?;
+    let Some(license) = repo::get(store, lic).await? else {
+        return Ok(None);
+    };
+    if changed {
+        audit::record_logged(
+            store,
+            clock,
+            &license.org_id,
+            &license.license_id,
+            Action::LicenseHeld,
+            &Actor::Operator(operator.clone()),
+            &RequestMeta::default(),
+            json!({ "sessions_ended": ended.len() }),
+        )
+        .await;
+    }
+    Ok(Some(OperatorChange {
+        license,
+        changed,
+        sessions_ended: ended.len(),
+    }))
+}
+
+/// Lift an operator's suspension: the license is again what billing made it.
+pub async fn operator_reinstate(
+    store: &dyn ItemStore,
+    clock: &dyn Clock,
+    lic: &super::model::LicenseRef,
+    operator: &skiff_core::ids::UserId,
+) -> Result<Option<OperatorChange>, SeatError> {
+    let changed = repo::set_operator_hold(store, clock, lic, false).await?;
+    let Some(license) = repo::get(store, lic).await? else {
+        return Ok(None);
+    };
+    if changed {
+        audit::record_logged(
+            store,
+            clock,
+            &license.org_id,
+            &license.license_id,
+            Action::LicenseReinstated,
+            &Actor::Operator(operator.clone()),
+            &RequestMeta::default(),
+            json!({ "status": license.effective_status(clock.unix()) }),
+        )
+        .await;
+    }
+    Ok(Some(OperatorChange {
+        license,
+        changed,
+        sessions_ended: 0,
+    }))
+}

@@ -4,7 +4,7 @@
 //!
 //! | pk | sk | what |
 //! |---|---|---|
-//! | `{org}#LIC` | `{license_id}` | the license, with the seat counter `seats_used` |
+//! | `{org}#LIC` | `{license_id}` | the license, with the seat counter `seats_used`; gsi1 `LICENSES` / `{license_id}` (the operators' directory) |
 //! | `{org}#LIC#{license_id}#SEAT` | `{sha256(hardware id)}` | one live seat session per machine (no store TTL: its lease is an attribute) |
 //! | `{org}#LIC#{license_id}#HIST` | `{session_id}` | an ended session (kept [`HISTORY_RETENTION_SECS`]) |
 //! | `{org}#LIC#{license_id}#MACHINE` | `{sha256(hardware id)}` | a bound (activated) machine |
@@ -145,6 +145,10 @@ pub struct License {
     pub expires_at: i64,
     pub subscription_id: SubscriptionId,
     pub updated_at: i64,
+    /// Set by a platform operator (unix seconds): the license is suspended whatever
+    /// its status says, which billing keeps moving; only an operator lifts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_hold: Option<i64>,
 }
 
 impl License {
@@ -154,6 +158,9 @@ impl License {
 
     /// Validity at `now`, without the machine check.
     pub fn validity(&self, now: i64) -> Validity {
+        if self.operator_hold.is_some() && self.status != Status::Inactive {
+            return Validity::Suspended;
+        }
         match self.status {
             Status::Suspended => Validity::Suspended,
             Status::Inactive => Validity::Inactive,
@@ -170,10 +177,12 @@ impl License {
         }
     }
 
-    /// The status to show: `expired` once `expires_at` passed outside a grace period.
+    /// The status to show: `expired` once `expires_at` passed outside a grace period,
+    /// `suspended` while an operator holds it.
     pub fn effective_status(&self, now: i64) -> Status {
         match self.validity(now) {
             Validity::Expired => Status::Expired,
+            Validity::Suspended => Status::Suspended,
             _ => self.status,
         }
     }
@@ -226,6 +235,10 @@ impl LicenseRef {
         Key::new(self.machines_pk(), hw_hash)
     }
 }
+
+/// Index partition listing every license, newest first by id (ids are
+/// time-ordered): the operators' directory and analytics read it.
+pub const DIRECTORY_PK: &str = "LICENSES";
 
 /// Partition of an org's licenses.
 pub fn licenses_pk(org_id: &OrgId) -> String {

@@ -5,13 +5,13 @@
 use super::hooks::Entitlement;
 use super::keys::{HardwareId, LicenseKey};
 use super::model::{
-    License, LicenseRef, Machine, RequestMeta, Status, key_index_key, license_key, licenses_pk,
-    subscription_key,
+    DIRECTORY_PK, License, LicenseRef, Machine, RequestMeta, Status, key_index_key, license_key,
+    licenses_pk, subscription_key,
 };
 use skiff_core::clock::Clock;
 use skiff_core::ids::{LicenseId, OrgId, SubscriptionId};
 use skiff_core::ports::store::{
-    Change, Cmp, Condition, ItemStore, NewItem, Query, StoreError, Write,
+    Change, Cmp, Condition, IndexKey, ItemStore, NewItem, Query, StoreError, Write,
 };
 
 /// Most machines a license with unlimited seats can bind (keeps an abusive client
@@ -99,6 +99,7 @@ pub async fn issue(
             expires_at: entitlement.expires_at,
             subscription_id: entitlement.subscription_id.clone(),
             updated_at: now,
+            operator_hold: None,
         };
         let writes = vec![
             Write::Put {
@@ -112,7 +113,8 @@ pub async fn issue(
                 condition: Some(Condition::Absent),
             },
             Write::Put {
-                item: NewItem::from_record(license_key(org, &license.license_id), &license)?,
+                item: NewItem::from_record(license_key(org, &license.license_id), &license)?
+                    .index(IndexKey::new(DIRECTORY_PK, license.license_id.as_str())),
                 condition: Some(Condition::Absent),
             },
         ];
@@ -276,6 +278,62 @@ pub async fn set_grace(
     ];
     let condition = not_inactive();
     changed(store.update(&lic.key(), changes, Some(condition)).await)
+}
+
+/// Put an operator's hold on a license (`Some(now)`) or lift it (`None`); `false`
+/// when it already was so (or the license does not exist).
+pub async fn set_operator_hold(
+    store: &dyn ItemStore,
+    clock: &dyn Clock,
+    lic: &LicenseRef,
+    hold: bool,
+) -> Result<bool, StoreError> {
+    let now = clock.unix();
+    let (change, condition) = if hold {
+        (
+            Change::set("operator_hold", now),
+            Condition::All(vec![
+                Condition::Exists,
+                Condition::AttrMissing("operator_hold".into()),
+            ]),
+        )
+    } else {
+        (
+            Change::Remove("operator_hold".into()),
+            Condition::attr("operator_hold", Cmp::Ge, 0),
+        )
+    };
+    changed(
+        store
+            .update(
+                &lic.key(),
+                vec![change, Change::set("updated_at", now)],
+                Some(condition),
+            )
+            .await,
+    )
+}
+
+/// One page of every license (newest first) and the store position after it.
+pub async fn directory_page(
+    store: &dyn ItemStore,
+    limit: usize,
+    position: Option<String>,
+) -> Result<(Vec<License>, Option<String>), StoreError> {
+    let page = store
+        .query(
+            Query::gsi1(DIRECTORY_PK)
+                .descending()
+                .limit(limit.max(1))
+                .after(position),
+        )
+        .await?;
+    let licenses = page
+        .items
+        .iter()
+        .map(|i| i.parse())
+        .collect::<Result<_, _>>()?;
+    Ok((licenses, page.next))
 }
 
 /// Claim the right to send the "license issued" e-mail (once per license).

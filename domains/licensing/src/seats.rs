@@ -28,6 +28,7 @@ use super::model::{
 use serde_json::json;
 use skiff_core::clock::Clock;
 use skiff_core::ids::SeatSessionId;
+use skiff_core::metrics::SEATS;
 use skiff_core::ports::store::{
     Change, Cmp, Condition, Item, ItemStore, NewItem, Query, SortKey, StoreError, Write,
 };
@@ -186,6 +187,7 @@ fn expired_session(session_id: &SeatSessionId, now: i64) -> Condition {
 fn license_admits(now: i64, cmp: Cmp) -> Condition {
     Condition::All(vec![
         attr("status", Cmp::Eq, Status::Active.as_str()),
+        Condition::AttrMissing("operator_hold".into()),
         Condition::Any(vec![
             attr("expires_at", Cmp::Gt, now),
             attr("grace_period_ends_at", Cmp::Gt, now),
@@ -255,8 +257,31 @@ pub async fn usage(
 
 /// Take a seat of `lic` for machine `hw` (or refresh the machine's live session).
 /// The audit entries of the new session (and of an expired one it replaces) are
-/// written in the same transaction.
+/// written in the same transaction. Counted in `skiff_seats_total`.
 pub async fn acquire(
+    store: &dyn ItemStore,
+    clock: &dyn Clock,
+    lic: &LicenseRef,
+    hardware_id: &super::keys::HardwareId,
+    meta: &RequestMeta,
+) -> Result<Acquired, SeatError> {
+    let result = acquire_seat(store, clock, lic, hardware_id, meta).await;
+    match &result {
+        Ok(a) => {
+            if !a.refreshed {
+                SEATS.inc(&["acquired"]);
+            }
+            if a.reclaimed.is_some() {
+                SEATS.inc(&["expired"]);
+            }
+        }
+        Err(SeatError::Exhausted { .. } | SeatError::NotActive(_)) => SEATS.inc(&["refused"]),
+        Err(_) => {}
+    }
+    result
+}
+
+async fn acquire_seat(
     store: &dyn ItemStore,
     clock: &dyn Clock,
     lic: &LicenseRef,
@@ -908,5 +933,6 @@ pub async fn sweep_expired(
     for (license, seats) in found {
         ended.extend(end_expired(store, &license, seats, now).await?);
     }
+    SEATS.add(&["expired"], ended.len() as u64);
     Ok(ended)
 }

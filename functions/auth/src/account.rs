@@ -373,6 +373,16 @@ pub async fn reset_password(
     }
     let revoked = sessions::revoke_all(store, clock, &user_id, None).await?;
     tracing::info!(user = %user_id, revoked, "password reset");
+    skiff_identity::audit::record(
+        store,
+        clock,
+        Some(&user_id),
+        "PASSWORD_RESET",
+        None,
+        user_id.as_str(),
+        serde_json::json!({ "sessions_revoked": revoked }),
+    )
+    .await;
     if let Some(user) = users::get(store, &user_id).await? {
         mail::send_logged(&services, mail::password_changed_email(&user)).await;
     }
@@ -555,6 +565,16 @@ pub async fn change_password(
     let revoked =
         sessions::revoke_all(store, clock, user_id, principal.session_id.as_ref()).await?;
     tracing::info!(user = %user_id, revoked, "password changed");
+    skiff_identity::audit::record(
+        store,
+        clock,
+        Some(user_id),
+        "PASSWORD_CHANGED",
+        None,
+        user_id.as_str(),
+        serde_json::json!({ "sessions_revoked": revoked }),
+    )
+    .await;
     mail::send_logged(&services, mail::password_changed_email(&user)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -156,6 +156,11 @@ pub async fn create(
         .and_then(|raw| checks.check(parse_expiry(raw, now)));
     checks.finish()?;
     let scopes = scopes.expect("checked");
+    // A suspended account's access token outlives its sessions by minutes; it
+    // must not mint a credential that would outlive the suspension.
+    if let Some(account) = skiff_identity::users::get(services.store.as_ref(), user).await? {
+        crate::sessions::refuse_suspended(&account)?;
+    }
     let (key, secret) = api_keys::create(
         services.store.as_ref(),
         now,
@@ -170,6 +175,16 @@ pub async fn create(
     )
     .await?;
     tracing::info!(org = %principal.org_id, key = %key.id, "API key created");
+    skiff_identity::audit::record(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        Some(user),
+        "API_KEY_CREATED",
+        Some(&principal.org_id),
+        key.id.as_str(),
+        serde_json::json!({ "name": key.name, "role": key.role, "scopes": key.scopes }),
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         Json(CreatedKeyResponse {
@@ -245,6 +260,16 @@ pub async fn delete(
     let id = ApiKeyId::parse(&id).map_err(|_| not_found())?;
     if api_keys::delete(services.store.as_ref(), &principal.org_id, &id).await? {
         tracing::info!(org = %principal.org_id, key = %id, "API key deleted");
+        skiff_identity::audit::record(
+            services.store.as_ref(),
+            services.clock.as_ref(),
+            principal.user_id.as_ref(),
+            "API_KEY_DELETED",
+            Some(&principal.org_id),
+            id.as_str(),
+            serde_json::Value::Null,
+        )
+        .await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found())

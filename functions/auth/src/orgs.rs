@@ -89,6 +89,16 @@ pub async fn rename(
     principal.require_role(Role::Admin)?;
     let name = Name::parse(&body.name, "name").map_err(|e| ApiError::validation(vec![e]))?;
     orgs::rename(services.store.as_ref(), &principal.org_id, name.as_str()).await?;
+    skiff_identity::audit::record(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        principal.user_id.as_ref(),
+        "ORG_RENAMED",
+        Some(&principal.org_id),
+        principal.org_id.as_str(),
+        serde_json::json!({ "name": name.as_str() }),
+    )
+    .await;
     Ok(Json(org_response(&services, &principal).await?))
 }
 
@@ -287,6 +297,16 @@ pub async fn invite(
     )
     .await;
     tracing::info!(org = %org.id, invitation = %invitation.id, "invitation sent");
+    skiff_identity::audit::record(
+        services.store.as_ref(),
+        services.clock.as_ref(),
+        principal.user_id.as_ref(),
+        "MEMBER_INVITED",
+        Some(&org.id),
+        invitation.id.as_str(),
+        serde_json::json!({ "role": role.as_str() }),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(invitation_response(invitation))))
 }
 
@@ -539,6 +559,16 @@ pub async fn change_role(
     let updated = orgs::change_role(store, &principal.org_id, &user_id, role)
         .await
         .map_err(membership_error)?;
+    skiff_identity::audit::record(
+        store,
+        services.clock.as_ref(),
+        principal.user_id.as_ref(),
+        "MEMBER_ROLE_CHANGED",
+        Some(&principal.org_id),
+        user_id.as_str(),
+        serde_json::json!({ "from": current.role, "to": role }),
+    )
+    .await;
     let user = users::get(store, &user_id)
         .await?
         .ok_or_else(|| ApiError::not_found("member not found"))?;
@@ -577,6 +607,16 @@ pub async fn remove_member(
         .map_err(membership_error)?;
     sessions::revoke_in_org(store, clock, &user_id, &principal.org_id).await?;
     tracing::info!(org = %principal.org_id, user = %user_id, "member removed");
+    skiff_identity::audit::record(
+        store,
+        clock,
+        principal.user_id.as_ref(),
+        "MEMBER_REMOVED",
+        Some(&principal.org_id),
+        user_id.as_str(),
+        serde_json::Value::Null,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

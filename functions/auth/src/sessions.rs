@@ -90,6 +90,18 @@ pub struct LoginRequest {
     password: String,
 }
 
+/// 403 `ACCOUNT_SUSPENDED` for an account an operator suspended (told only to
+/// someone who proved the password, or holds a token of the account).
+pub(crate) fn refuse_suspended(user: &User) -> ApiResult<()> {
+    if user.is_suspended() {
+        return Err(ApiError::forbidden(
+            "ACCOUNT_SUSPENDED",
+            "this account is suspended; contact the service's operators",
+        ));
+    }
+    Ok(())
+}
+
 fn invalid_credentials() -> ApiError {
     ApiError::unauthorized(
         "INVALID_CREDENTIALS",
@@ -106,6 +118,7 @@ fn invalid_credentials() -> ApiError {
     responses(
         (status = 200, body = TokenPair),
         (status = 401, description = "INVALID_CREDENTIALS (same answer and timing for unknown e-mails)", body = skiff_http::openapi::ProblemDetails),
+        (status = 403, description = "ACCOUNT_SUSPENDED (an operator suspended the account; only after the right password) or NO_MEMBERSHIP", body = skiff_http::openapi::ProblemDetails),
         (status = 429, description = "Rate limited per e-mail and per IP; see Retry-After", body = skiff_http::openapi::ProblemDetails),
     )
 )]
@@ -143,6 +156,7 @@ pub async fn login(
         Some(u) if ok => u,
         _ => return Err(invalid_credentials()),
     };
+    refuse_suspended(&user)?;
     let membership = landing(&services, &user).await?;
     tracing::info!(user = %user.id, org = %membership.org_id, "signed in");
     Ok(Json(sign_in(&services, &membership).await?))
@@ -278,5 +292,8 @@ pub async fn switch_org(
     let membership = orgs::membership(services.store.as_ref(), &org, user)
         .await?
         .ok_or_else(not_found)?;
+    if let Some(account) = users::get(services.store.as_ref(), user).await? {
+        refuse_suspended(&account)?;
+    }
     Ok(Json(sign_in(&services, &membership).await?))
 }

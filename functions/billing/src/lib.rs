@@ -570,7 +570,8 @@ pub struct ServiceProfileView {
     tier: String,
     /// `active`, `read_only` or `archived`.
     mode: String,
-    /// Why the mode is not `active`: `payment_failed`, `trial_expired`, `canceled`.
+    /// Why the mode is not `active`: `payment_failed`, `trial_expired`, `canceled`,
+    /// `operator_hold`.
     reason: Option<String>,
     trialing: bool,
     capabilities: CapabilitiesView,
@@ -591,7 +592,9 @@ pub async fn service_profile_route(
     State(s): State<Services>,
     principal: Principal,
 ) -> ApiResult<Json<ServiceProfileView>> {
-    let profile = service_profile::load(s.store.as_ref(), &principal.org_id).await?;
+    let profile = service_profile::load(s.store.as_ref(), &principal.org_id)
+        .await?
+        .effective();
     let catalog = &skiff_billing::settings(&s).catalog;
     let plan = catalog.get(&profile.tier).unwrap_or_else(|| catalog.free());
     Ok(Json(ServiceProfileView {

@@ -124,6 +124,8 @@ async fn the_checkout_fixture_returns_a_simulator_checkout_url() {
         email_verified: true,
         created_at: now,
         platform_admin: false,
+        company: None,
+        suspended_at: None,
         default_org: org_id.clone(),
     };
     let org = Org {

@@ -16,7 +16,8 @@ pub async fn handle_batch(
 ) -> SqsBatchResponse {
     let outcomes = join_all(event.records.iter().map(|record| async move {
         let body = record.body.as_deref().unwrap_or_default();
-        let outcome = outbox::process(services, registry, body).await;
+        let outcome =
+            outbox::process_delivery(services, registry, body, receive_count(record)).await;
         if let (Outcome::Retry(_), Some(receipt)) = (&outcome, record.receipt_handle.as_deref()) {
             backoff(services, receipt, record).await;
         }
@@ -31,7 +32,18 @@ pub async fn handle_batch(
             response.batch_item_failures.push(failure);
         }
     }
+    // Publish this batch's counters (EMF on Lambda).
+    skiff_core::metrics::flush_emf();
     response
+}
+
+/// How many times SQS has delivered the record, this delivery included.
+fn receive_count(record: &aws_lambda_events::event::sqs::SqsMessage) -> u32 {
+    record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(1)
 }
 
 /// Delay the retry of a failed record (doubling with its receive count) instead of
@@ -41,11 +53,7 @@ async fn backoff(
     receipt: &str,
     record: &aws_lambda_events::event::sqs::SqsMessage,
 ) {
-    let count = record
-        .attributes
-        .get("ApproximateReceiveCount")
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(1);
+    let count = receive_count(record);
     let cap = Duration::from_secs(services.config.queue_visibility_secs);
     if let Err(e) = services
         .queue

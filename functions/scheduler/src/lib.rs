@@ -29,6 +29,8 @@ pub async fn handle_tick(
     event: &Value,
 ) -> Result<Vec<JobReport>, String> {
     let reports = jobs.run(services, &requested_jobs(event)).await;
+    // Publish what the jobs counted (EMF on Lambda).
+    skiff_core::metrics::flush_emf();
     let failed: Vec<_> = reports
         .iter()
         .filter(|r| !r.ok)

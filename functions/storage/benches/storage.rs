@@ -80,6 +80,8 @@ async fn owner_and_token(s: &Services) -> (Owner, String) {
         created_at: now,
         platform_admin: false,
         default_org: org_id.clone(),
+        company: None,
+        suspended_at: None,
     };
     let org = Org {
         id: org_id.clone(),

@@ -58,6 +58,8 @@ async fn owner_token(s: &Services) -> String {
         created_at: now,
         platform_admin: false,
         default_org: org_id.clone(),
+        company: None,
+        suspended_at: None,
     };
     let org = Org {
         id: org_id.clone(),

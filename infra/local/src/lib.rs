@@ -3,6 +3,7 @@
 //! dev-only helpers (mailbox, signed blob URLs, clock).
 
 pub mod admin;
+pub mod backup;
 pub mod blob_urls;
 pub mod dev;
 pub mod dev_mailbox;
@@ -57,10 +58,22 @@ pub fn api_router(services: &Services) -> axum::Router<Services> {
         ))
         .merge(skiff_fn_licensing::router())
         .merge(skiff_fn_memory::router())
-        .merge(skiff_fn_storage::router());
+        .merge(skiff_fn_storage::router())
+        .merge(skiff_fn_admin::router());
     // The same write lock every Lambda's surface has (see ARCHITECTURE.md,
     // Write-locking).
     skiff_http::write_lock::layer(groups, services)
+}
+
+/// `GET /metrics` (with `SKIFF_METRICS=true`): every counter in Prometheus text.
+async fn metrics() -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        skiff_core::metrics::render_prometheus(),
+    )
 }
 
 /// Build everything and start serving on `listener`.
@@ -75,6 +88,11 @@ pub async fn start(config: AppConfig, listener: TcpListener) -> anyhow::Result<R
         .context("starting the embedded services")?;
     let addr = listener.local_addr()?;
     let mut router = api_router(&services);
+    if config.metrics {
+        // The same counters every Lambda publishes as EMF, as Prometheus text.
+        skiff_core::metrics::set_mode(skiff_core::metrics::Mode::Prometheus);
+        router = router.route("/metrics", axum::routing::get(metrics));
+    }
     if config.is_dev() {
         router = router.merge(dev::services_router());
     }

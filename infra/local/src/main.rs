@@ -56,6 +56,33 @@ enum Command {
         #[arg(long, global = true)]
         data_dir: Option<PathBuf>,
     },
+    /// Back up the embedded data dir, also while the server runs: every SQLite database
+    /// through SQLite's online backup, every other file as it is, each with its SHA-256
+    /// in manifest.json. Secrets only with --include-secrets.
+    Backup {
+        /// A new directory, or a file ending in .tar.
+        #[arg(long)]
+        to: PathBuf,
+        /// The data dir to back up (default: SKIFF_DATA_DIR, else ./.skiff).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Also copy the secrets (signing keys, Stripe's keys): needed for a restore
+        /// that keeps issued license files and tokens valid. Keep such a backup safe.
+        #[arg(long)]
+        include_secrets: bool,
+    },
+    /// Restore a backup into a new data dir, after checking every part's SHA-256.
+    Restore {
+        /// A backup directory or .tar file made by `skiff backup`.
+        #[arg(long)]
+        from: PathBuf,
+        /// The data dir to restore into; it must be empty unless --force.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Replace what a non-empty data dir holds (never while a server uses it).
+        #[arg(long)]
+        force: bool,
+    },
     /// Set, list or delete the embedded backend's operator secrets (e.g. Stripe's
     /// keys), stored as files of mode 0600 under <data dir>/secrets.
     Secrets {
@@ -126,7 +153,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { addr, data_dir } => {
             let config = config_with(addr, data_dir)?;
-            skiff_app::telemetry::init(&config.log_filter);
+            skiff_app::telemetry::init_with_format(&config.log_filter, config.log_format);
             let listener = tokio::net::TcpListener::bind(config.listen_addr)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen_addr))?;
@@ -225,6 +252,68 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Backup {
+            to,
+            data_dir,
+            include_secrets,
+        } => {
+            skiff_app::telemetry::init("warn");
+            let data_dir = embedded_data_dir(data_dir, "backup")?;
+            let started = std::time::Instant::now();
+            let mut progress = skiff_local::backup::progress_for_stderr();
+            let manifest = skiff_local::backup::backup(
+                &skiff_local::backup::BackupOptions {
+                    data_dir,
+                    to: to.clone(),
+                    include_secrets,
+                },
+                progress.as_mut(),
+            )?;
+            println!(
+                "backed up {} parts ({} bytes) to {} in {:.1} s{}",
+                manifest.parts.len(),
+                manifest.total_bytes(),
+                to.display(),
+                started.elapsed().as_secs_f64(),
+                if include_secrets {
+                    "; it holds the secrets: keep it safe"
+                } else {
+                    "; secrets not included"
+                }
+            );
+            Ok(())
+        }
+        Command::Restore {
+            from,
+            data_dir,
+            force,
+        } => {
+            skiff_app::telemetry::init("warn");
+            let started = std::time::Instant::now();
+            let mut progress = skiff_local::backup::progress_for_stderr();
+            let manifest = skiff_local::backup::restore(
+                &skiff_local::backup::RestoreOptions {
+                    from,
+                    data_dir: data_dir.clone(),
+                    force,
+                },
+                progress.as_mut(),
+            )?;
+            println!(
+                "restored {} parts ({} bytes), every checksum verified, into {} in {:.1} s",
+                manifest.parts.len(),
+                manifest.total_bytes(),
+                data_dir.display(),
+                started.elapsed().as_secs_f64()
+            );
+            if !manifest.include_secrets {
+                println!(
+                    "the backup held no secrets: new ones are generated on first start \
+                     (issued license files and tokens will not verify)"
+                );
+            }
+            Ok(())
+        }
         Command::Secrets { action, data_dir } => {
             let dir = secrets_dir(data_dir)?;
             skiff_app::telemetry::init("warn");
@@ -255,6 +344,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The embedded data dir a command works on (`--data-dir`, else `SKIFF_DATA_DIR`,
+/// else ./.skiff), without parsing the rest of the configuration.
+fn embedded_data_dir(data_dir: Option<PathBuf>, command: &str) -> anyhow::Result<PathBuf> {
+    if std::env::var("SKIFF_BACKEND").is_ok_and(|b| b != "embedded") {
+        anyhow::bail!(
+            "`skiff {command}` copies the embedded backend's data dir; on AWS use DynamoDB's \
+             point-in-time recovery and the blob bucket's versions (README, Backups)"
+        );
+    }
+    Ok(data_dir
+        .or_else(|| std::env::var_os("SKIFF_DATA_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("./.skiff")))
 }
 
 /// Where the embedded data lives, without parsing the rest of the configuration:

@@ -29,7 +29,8 @@ pub async fn outbox_loop(services: Services, registry: Registry, mut stop: watch
             }
         };
         for m in messages {
-            let outcome = outbox::process(&services, &registry, &m.body).await;
+            let outcome =
+                outbox::process_delivery(&services, &registry, &m.body, m.receive_count).await;
             let result = match &outcome {
                 Outcome::Done | Outcome::Duplicate => services.queue.delete(&m.receipt).await,
                 Outcome::Retry(_) => {

@@ -1,7 +1,8 @@
 //! Cold-start and size meter: starts each Lambda binary against a local Runtime API
 //! emulator and times spawn → first `/next` poll, the init a cold start pays before
-//! the first event. Prints a markdown table with sizes and each median's ratio to
-//! the bare `lambda_http` baseline.
+//! the first event, both as wall time and as the CPU time the process spent to get
+//! there (steady even while other work shares the machine). Prints a markdown table
+//! with sizes and each median's ratio to the bare `lambda_http` baseline.
 //!
 //! Usage: `coldstart [--runs N] [--baseline PATH] [--timeout-secs S] [--env K=V]... BINARY...`
 //! (`scripts/coldstart.sh` builds everything and starts moto). `AWS_ENDPOINT_URL`
@@ -124,26 +125,23 @@ fn measure_all(
     for bin in &all {
         time_init(api, bin, endpoint, &args.extra_env, scratch, args.timeout)?;
     }
-    let mut times = vec![Vec::with_capacity(args.runs); all.len()];
+    let mut walls = vec![Vec::with_capacity(args.runs); all.len()];
+    let mut cpus = walls.clone();
     for run in 1..=args.runs {
         eprintln!("coldstart: run {run}/{}", args.runs);
-        for (bin, times) in all.iter().zip(&mut times) {
-            times.push(time_init(
-                api,
-                bin,
-                endpoint,
-                &args.extra_env,
-                scratch,
-                args.timeout,
-            )?);
+        for ((bin, walls), cpus) in all.iter().zip(&mut walls).zip(&mut cpus) {
+            let init = time_init(api, bin, endpoint, &args.extra_env, scratch, args.timeout)?;
+            walls.push(init.wall);
+            cpus.push(init.cpu);
         }
     }
     let mut rows = Vec::with_capacity(all.len());
-    for (bin, times) in all.iter().zip(&times) {
+    for ((bin, walls), cpus) in all.iter().zip(&walls).zip(&cpus) {
         let (stripped_bytes, gzip_bytes) = sizes(bin, scratch)?;
         rows.push(Row {
             name: name_of(bin),
-            init: summarize(times).ok_or("no runs")?,
+            init: summarize(walls).ok_or("no runs")?,
+            cpu: summarize(cpus).ok_or("no runs")?,
             stripped_bytes,
             gzip_bytes,
         });
@@ -159,6 +157,14 @@ fn name_of(bin: &Path) -> String {
     )
 }
 
+/// What one cold start cost.
+struct Init {
+    /// Spawn → the first `/next` poll.
+    wall: Duration,
+    /// CPU time of the process's threads up to that poll.
+    cpu: Duration,
+}
+
 /// One cold start: spawn → the first `/next` poll. The process is killed after.
 fn time_init(
     api: &RuntimeApi,
@@ -167,7 +173,7 @@ fn time_init(
     extra_env: &[(String, String)],
     scratch: &Path,
     timeout: Duration,
-) -> Result<Duration, String> {
+) -> Result<Init, String> {
     let name = name_of(bin);
     let mut vars = function_env(&name, &api.addr().to_string(), endpoint);
     for (k, v) in extra_env {
@@ -187,7 +193,10 @@ fn time_init(
         .stderr(log2)
         .spawn()
         .map_err(|e| format!("{name}: cannot start {}: {e}", bin.display()))?;
-    let ready = await_first_poll(api, &mut child, start, timeout);
+    let ready = await_first_poll(api, &mut child, start, timeout).and_then(|wall| {
+        let cpu = cpu_time(child.id())?;
+        Ok(Init { wall, cpu })
+    });
     let _ = child.kill();
     let _ = child.wait();
     ready.map_err(|why| {
@@ -223,6 +232,29 @@ fn await_first_poll(
             return Err(format!("no poll for an event within {timeout:?}"));
         }
     }
+}
+
+/// The CPU time the live threads of a process have run, from the scheduler's
+/// per-thread nanosecond counters (`/proc/<pid>/task/<tid>/schedstat`). The
+/// process is parked on its held `/next` request when this is read, so nothing
+/// after init is counted.
+fn cpu_time(pid: u32) -> Result<Duration, String> {
+    let tasks = format!("/proc/{pid}/task");
+    let mut total = 0u64;
+    for task in std::fs::read_dir(&tasks).map_err(|e| format!("{tasks}: {e}"))? {
+        let path = task.map_err(|e| e.to_string())?.path().join("schedstat");
+        // A thread may have ended since the directory was read.
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let ns: u64 = text
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("{}: unreadable", path.display()))?;
+        total += ns;
+    }
+    Ok(Duration::from_nanos(total))
 }
 
 /// The stripped size (release binaries are stripped already; stripping a copy

@@ -7,7 +7,10 @@ use std::fmt::Write as _;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub name: String,
+    /// Wall time, spawn → first `/next`.
     pub init: Summary,
+    /// CPU time the process spent in that stretch.
+    pub cpu: Summary,
     /// Size after `strip --strip-all`, in bytes.
     pub stripped_bytes: u64,
     /// Size of the stripped binary through `gzip -9`, in bytes: close to what a
@@ -15,32 +18,38 @@ pub struct Row {
     pub gzip_bytes: u64,
 }
 
-/// A markdown table, one row per binary; the ratio column divides each median by
+/// A markdown table, one row per binary; the ratio columns divide each median by
 /// the baseline's. Sizes are in MB of 10^6 bytes.
 pub fn table(baseline: &Row, rows: &[Row]) -> String {
-    let base = baseline.init.median.as_secs_f64();
     let mut out = String::from(
-        "| binary | init median (ms) | min (ms) | max (ms) | stripped (MB) | gzip -9 (MB) | median / hello |\n\
-         |---|---:|---:|---:|---:|---:|---:|\n",
+        "| binary | init median (ms) | min (ms) | max (ms) | median / hello | init CPU median (ms) | CPU / hello | stripped (MB) | gzip -9 (MB) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for row in std::iter::once(baseline).chain(rows) {
-        let ratio = if base > 0.0 {
-            format!("{:.2}", row.init.median.as_secs_f64() / base)
-        } else {
-            "—".to_owned()
-        };
         let _ = writeln!(
             out,
-            "| {} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {ratio} |",
+            "| {} | {:.1} | {:.1} | {:.1} | {} | {:.1} | {} | {:.2} | {:.2} |",
             row.name,
             ms(row.init.median),
             ms(row.init.min),
             ms(row.init.max),
+            ratio(&row.init, &baseline.init),
+            ms(row.cpu.median),
+            ratio(&row.cpu, &baseline.cpu),
             mb(row.stripped_bytes),
             mb(row.gzip_bytes),
         );
     }
     out
+}
+
+fn ratio(of: &Summary, base: &Summary) -> String {
+    let base = base.median.as_secs_f64();
+    if base > 0.0 {
+        format!("{:.2}", of.median.as_secs_f64() / base)
+    } else {
+        "—".to_owned()
+    }
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -56,14 +65,19 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    fn summary(median_us: u64) -> Summary {
+        Summary {
+            median: Duration::from_micros(median_us),
+            min: Duration::from_micros(median_us - 200),
+            max: Duration::from_micros(median_us + 1_000),
+        }
+    }
+
     fn row(name: &str, median_us: u64, stripped: u64, gzip: u64) -> Row {
         Row {
             name: name.into(),
-            init: Summary {
-                median: Duration::from_micros(median_us),
-                min: Duration::from_micros(median_us - 200),
-                max: Duration::from_micros(median_us + 1_000),
-            },
+            init: summary(median_us),
+            cpu: summary(median_us / 2),
             stripped_bytes: stripped,
             gzip_bytes: gzip,
         }
@@ -77,20 +91,24 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 4);
         assert!(lines[1].starts_with("|---|"));
-        assert_eq!(lines[2], "| hello | 2.0 | 1.8 | 3.0 | 1.50 | 0.60 | 1.00 |");
-        assert_eq!(lines[3], "| auth | 5.0 | 4.8 | 6.0 | 20.25 | 7.13 | 2.50 |");
+        assert_eq!(
+            lines[2],
+            "| hello | 2.0 | 1.8 | 3.0 | 1.00 | 1.0 | 1.00 | 1.50 | 0.60 |"
+        );
+        assert_eq!(
+            lines[3],
+            "| auth | 5.0 | 4.8 | 6.0 | 2.50 | 2.5 | 2.50 | 20.25 | 7.13 |"
+        );
     }
 
     #[test]
     fn a_zero_baseline_prints_no_ratio() {
         let mut hello = row("hello", 1_000, 1, 1);
         hello.init.median = Duration::ZERO;
-        assert!(
-            table(&hello, &[])
-                .lines()
-                .nth(2)
-                .unwrap()
-                .ends_with("| — |")
+        let line = table(&hello, &[]).lines().nth(2).unwrap().to_owned();
+        assert_eq!(
+            line,
+            "| hello | 0.0 | 0.8 | 2.0 | — | 0.5 | 1.00 | 0.00 | 0.00 |"
         );
     }
 }

@@ -1,0 +1,11 @@
+//! Lambda entry point of the `admin` function: the services are built once per
+//! container, outside the handler; the handler is [`skiff_fn_admin::app`], which the
+//! event-fixture tests drive too.
+
+#[global_allocator]
+static ALLOCATOR: skiff_app::alloc::Allocator = skiff_app::alloc::Allocator;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::run(skiff_fn_admin::app(skiff_app::start_lambda().await?)).await
+}
