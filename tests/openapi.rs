@@ -11,9 +11,9 @@ fn document() -> String {
         skiff_fn_auth::openapi(),
         skiff_fn_billing::openapi(),
         skiff_fn_licensing::openapi(),
-        skiff_fn_memory::openapi(),
-        skiff_fn_storage::openapi(),
         skiff_fn_admin::openapi(),
+        skiff_fn_storage::openapi(),
+        skiff_fn_memory::openapi(),
     ]);
     let mut json = doc.to_pretty_json().expect("the document serializes");
     json.push('\n');

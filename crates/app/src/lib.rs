@@ -44,9 +44,9 @@ pub fn jobs() -> Jobs {
     let mut jobs = Jobs::core();
     skiff_billing::register_jobs(&mut jobs);
     skiff_licensing::register_jobs(&mut jobs);
-    skiff_memory::register_jobs(&mut jobs);
-    skiff_storage::register_jobs(&mut jobs);
     skiff_admin::register_jobs(&mut jobs);
+    skiff_storage::register_jobs(&mut jobs);
+    skiff_memory::register_jobs(&mut jobs);
     jobs
 }
 

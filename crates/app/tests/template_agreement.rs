@@ -472,9 +472,9 @@ fn variables_read_by_the_libraries() -> BTreeSet<String> {
         "domains/identity",
         "domains/billing",
         "domains/licensing",
-        "domains/memory",
-        "domains/storage",
         "domains/admin",
+        "domains/storage",
+        "domains/memory",
     ]);
     for file in libraries.flat_map(|dir| rust_files(&repo_root().join(dir).join("src"))) {
         let text = non_test_source(&file);
@@ -1076,7 +1076,7 @@ fn each_http_function_declares_exactly_the_routes_its_code_serves() {
         !code_routes(&bins["auth"]).is_empty() && !code_routes(&bins["billing"]).is_empty(),
         "the source scan finds the HTTP routes"
     );
-    for bin in ["auth", "billing", "licensing", "memory", "storage", "admin"] {
+    for bin in ["auth", "billing", "licensing", "storage", "admin", "memory"] {
         assert!(
             code_routes(&bins[bin]).is_superset(&health_routes()),
             "`{bin}` mounts the health routes through http::lambda_app"
@@ -1529,8 +1529,8 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
     add(
         "AdminFunction",
         vec![
-            send,
-            secret,
+            send.clone(),
+            secret.clone(),
             g("sqs:ReceiveMessage", "OutboxDLQ"),
             g("sqs:ChangeMessageVisibility", "OutboxDLQ"),
             g("sqs:DeleteMessage", "OutboxDLQ"),

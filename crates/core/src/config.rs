@@ -65,12 +65,12 @@ pub struct Config {
     pub mail: MailSettings,
     /// How long the AWS backend trusts a read of its secret.
     pub secrets_cache: SecretsCache,
-    /// Bytes of vectors the embedded vector index keeps in memory for its scans.
-    pub vector_cache_bytes: usize,
     /// Serve `/metrics` (Prometheus text) on the local server (`SKIFF_METRICS`).
     pub metrics: bool,
     /// How log lines are written (`SKIFF_LOG_FORMAT`).
     pub log_format: LogFormat,
+    /// Bytes of vectors the embedded vector index keeps in memory for its scans.
+    pub vector_cache_bytes: usize,
 }
 
 /// How log lines are written: JSON for machines, or lines for a person at a

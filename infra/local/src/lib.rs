@@ -57,9 +57,9 @@ pub fn api_router(services: &Services) -> axum::Router<Services> {
             skiff_billing::settings(services),
         ))
         .merge(skiff_fn_licensing::router())
-        .merge(skiff_fn_memory::router())
+        .merge(skiff_fn_admin::router())
         .merge(skiff_fn_storage::router())
-        .merge(skiff_fn_admin::router());
+        .merge(skiff_fn_memory::router());
     // The same write lock every Lambda's surface has (see ARCHITECTURE.md,
     // Write-locking).
     skiff_http::write_lock::layer(groups, services)
