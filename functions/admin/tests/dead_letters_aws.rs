@@ -19,6 +19,7 @@ async fn aws_services() -> Services {
     let res = skiff_adapters::provision::provision_all(&sdk, true, &prefix, &skiff_app::secrets())
         .await
         .expect("provision on the emulator");
+    let vector_buckets = res.vector_buckets.join(",");
     let vars = [
         ("SKIFF_BACKEND", "aws"),
         ("SKIFF_TABLE", res.table.as_str()),
@@ -27,6 +28,7 @@ async fn aws_services() -> Services {
         ("SKIFF_QUEUE_URL", res.queue_url.as_str()),
         ("SKIFF_DLQ_URL", res.dlq_url.as_str()),
         ("SKIFF_SECRET_ID", res.secret_id.as_str()),
+        ("SKIFF_VECTOR_BUCKETS", vector_buckets.as_str()),
         ("AWS_ENDPOINT_URL", res.endpoint_url.as_deref().unwrap()),
     ];
     let config =
