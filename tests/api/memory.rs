@@ -1001,10 +1001,85 @@ async fn preseed_is_for_operators_only() {
             Method::POST,
             &format!("/api/v1/preseed?org_id={org}"),
             Some(&t),
-            Some(body),
+            Some(body.clone()),
         )
         .await;
     assert_eq!(status, 403, "an org's own owner is not an operator");
+
+    // A platform operator seeds the org: tagged `onboarding`, linked by index.
+    app.verified_owner("op@seed.test", "Operators").await;
+    skiff_local::admin::set_platform_admin(app.services(), "op@seed.test", true)
+        .await
+        .expect("grant");
+    let op = app.login("op@seed.test").await;
+    let seed = |org: &str, body: Value| {
+        let (app, op, path) = (&app, op.clone(), format!("/api/v1/preseed?org_id={org}"));
+        async move { app.call(Method::POST, &path, Some(&op), Some(body)).await }
+    };
+    let bad =
+        json!({"memories": [{"content": "a"}], "associations": [{"from_index": 0, "to_index": 3}]});
+    let (status, out) = seed(&org, bad).await;
+    assert_automem_error(status, &out, 400, "references an out-of-range memory index");
+    let (status, out) = seed(&uuid::Uuid::new_v4().to_string(), body.clone()).await;
+    assert_automem_error(status, &out, 404, "Organization not found");
+    let (_, stats) = app.call(Method::GET, "/api/v1/stats", Some(&t), None).await;
+    assert_eq!(
+        stats["memories_stored"], 0,
+        "a refused seed wrote nothing: {stats}"
+    );
+
+    let (status, out) = seed(&org, body).await;
+    assert_eq!(status, 201, "{out}");
+    assert_eq!(
+        (
+            out["memories_created"].as_u64(),
+            out["associations_created"].as_u64()
+        ),
+        (Some(2), Some(1)),
+        "{out}"
+    );
+    let seeded: Vec<String> = out["memory_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let (_, by_tag) = req(
+        &app,
+        Method::GET,
+        "/memory/by-tag?tags=onboarding",
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(
+        by_tag["count"], 2,
+        "the org's owner sees the seeded memories: {by_tag}"
+    );
+    let (status, out) = req(
+        &app,
+        Method::GET,
+        &format!("/memories/{}/related", seeded[0]),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(
+        out["related_memories"][0]["id"],
+        seeded[1].as_str(),
+        "{out}"
+    );
+    // The operator's own org holds none of them.
+    let (_, mine) = req(
+        &app,
+        Method::GET,
+        "/memory/by-tag?tags=onboarding",
+        &op,
+        None,
+    )
+    .await;
+    assert_eq!(mine["count"], 0, "{mine}");
     app.stop().await;
 }
 

@@ -150,7 +150,7 @@ async fn store_recall_patch_delete_and_tags_on_aws() {
     assert_eq!(ids(&out)[0], db, "{out}");
     // Vector: S3 Vectors holds the hashing embedder's vectors.
     let out = recall(&s, &key, "query=PostgreSQL%20user%20service&limit=1").await;
-    assert_eq!(ids(&out), [db.clone()], "{out}");
+    assert_eq!(ids(&out), [db.as_str()], "{out}");
     assert_eq!(out["results"][0]["match_type"], "vector", "{out}");
     assert_eq!(out["vector_search"]["enabled"], true, "{out}");
 
@@ -164,7 +164,7 @@ async fn store_recall_patch_delete_and_tags_on_aws() {
     )
     .await;
     assert_eq!(status, 200, "{out}");
-    assert_eq!(ids(&recall(&s, &key, "query=canary").await), [db.clone()]);
+    assert_eq!(ids(&recall(&s, &key, "query=canary").await), [db.as_str()]);
     assert!(!ids(&recall(&s, &key, "query=transaction").await).contains(&db));
 
     // by-tag pages and bulk delete.
@@ -238,7 +238,7 @@ async fn two_orgs_never_see_each_others_memories_on_aws() {
             "query=launch%20code%20swordfish&limit=10",
             "tags=secret",
         ] {
-            assert_eq!(ids(&recall(&s, k, q).await), [mine.clone()], "{q}");
+            assert_eq!(ids(&recall(&s, k, q).await), [mine.as_str()], "{q}");
         }
         for (m, p) in [
             ("GET", format!("/memory/{theirs}")),
