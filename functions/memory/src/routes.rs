@@ -418,8 +418,9 @@ pub async fn export_download(
     params(("org_id" = String, Query, description = "the org to seed")),
     request_body(content = Object, description = "memories: [...], associations: [{from_index, to_index, type, strength}]"),
     responses((status = 201, body = Object), (status = 400, body = Errors), (status = 401, body = Errors),
-        (status = 403, description = "not a platform operator, or the plan's max_memories reached", body = Errors),
-        (status = 404, body = Errors), (status = 423, body = Errors)),
+        (status = 403, description = "the plan's max_memories reached", body = Errors),
+        (status = 404, description = "not a platform operator (the route is hidden), or no such org", body = Errors),
+        (status = 423, body = Errors)),
     security(("bearer" = [])))]
 pub async fn preseed(
     State(s): State<Services>,
