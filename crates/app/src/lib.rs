@@ -4,6 +4,7 @@
 //! write gate and the payments connector. Every Lambda `main` and the local server
 //! start through here and contain nothing else.
 
+pub mod absent;
 pub mod alloc;
 pub mod config;
 pub mod services;
@@ -11,7 +12,7 @@ pub mod telemetry;
 pub mod testing;
 
 pub use config::AppConfig;
-pub use services::{Embedded, StartupError};
+pub use services::{AwsPorts, Embedded, StartupError, ports};
 
 use skiff_core::outbox::Registry;
 use skiff_core::ports::secrets::{BLOB_URL_KEY, SecretName};
@@ -65,23 +66,27 @@ pub fn secrets() -> Vec<SecretName> {
 }
 
 /// Configuration from the environment, logging, the services: what every Lambda
-/// `main` does before it hands its handler to the runtime.
-pub async fn start_lambda() -> Result<skiff_core::Services, BoxError> {
-    start(AppConfig::without_payments(std::env::vars())?).await
+/// `main` does before it hands its handler to the runtime. `P` names the optional
+/// adapters the function calls ([`ports`]); its binary links no others.
+pub async fn start_lambda<P: AwsPorts>() -> Result<skiff_core::Services, BoxError> {
+    start::<P>(AppConfig::without_payments(std::env::vars())?).await
 }
 
 /// [`start_lambda`] for the billing function, the one that takes payments: with
 /// the Stripe connector (which the other functions' binaries then do not link).
 pub async fn start_billing_lambda() -> Result<skiff_core::Services, BoxError> {
-    start(AppConfig::from_env()?).await
+    start::<ports::Core>(AppConfig::from_env()?).await
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-async fn start(config: AppConfig) -> Result<skiff_core::Services, BoxError> {
+async fn start<P: AwsPorts>(config: AppConfig) -> Result<skiff_core::Services, BoxError> {
     telemetry::init_with_format(&config.log_filter, config.log_format);
     // Every Lambda publishes its counters as CloudWatch EMF after each invocation.
     skiff_core::metrics::set_mode(skiff_core::metrics::Mode::Emf);
+    if config.backend != skiff_core::config::Backend::Aws {
+        return Err("the Lambda functions run on the AWS backend: set SKIFF_BACKEND=aws".into());
+    }
     let clock = std::sync::Arc::new(skiff_core::clock::SystemClock);
-    Ok(services::from_config(config, clock).await?)
+    Ok(services::aws_for::<P>(config, clock).await?)
 }

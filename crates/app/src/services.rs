@@ -1,14 +1,17 @@
 //! The services from configuration: the embedded adapters (SQLite + filesystem)
 //! or the AWS ones, built once per process.
 
+use crate::absent::Absent;
 use crate::config::AppConfig;
 use skiff_adapters as adapters;
 use skiff_adapters::aws::Lazy;
 use skiff_core::clock::SharedClock;
 use skiff_core::config::{Backend, Config, MailTransport, SmtpSettings};
+use skiff_core::ports::blobs::BlobStore;
 use skiff_core::ports::mail::Mailer;
 use skiff_core::ports::secrets::{BLOB_URL_KEY, Secrets, SecretsError};
 use skiff_core::ports::store::ItemStore;
+use skiff_core::ports::vectors::VectorIndex;
 use skiff_core::services::{BLOB_BUCKET, EXPORT_BUCKET, Services};
 use std::sync::Arc;
 use std::time::Duration;
@@ -138,12 +141,65 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
     })
 }
 
-/// DynamoDB, S3, S3 Vectors, SQS, SES v2 and Secrets Manager; each client built on its first
-/// use and kept, with region and credentials from the environment.
+/// The optional AWS adapters a Lambda function's binary includes. The item store,
+/// the queue and the secrets are always there; S3, S3 Vectors and the mailer are
+/// linked only into the functions that name them (the calls the template grants
+/// each), and the others hold [`Absent`] in their place: a function links only
+/// what its domain calls. Constants, so the compiler drops what a function leaves
+/// out.
+pub trait AwsPorts {
+    /// The blob and export buckets (S3).
+    const BLOBS: bool;
+    /// The vector index (S3 Vectors).
+    const VECTORS: bool;
+    /// The mailer (SES v2, or SMTP when configured).
+    const MAIL: bool;
+}
+
+/// The port sets of the functions.
+pub mod ports {
+    macro_rules! port_set {
+        ($($(#[$doc:meta])* $name:ident: $blobs:literal, $vectors:literal, $mail:literal;)*) => {$(
+            $(#[$doc])*
+            pub struct $name;
+            impl super::AwsPorts for $name {
+                const BLOBS: bool = $blobs;
+                const VECTORS: bool = $vectors;
+                const MAIL: bool = $mail;
+            }
+        )*};
+    }
+    port_set! {
+        /// Every adapter (the outbox sends mail, writes exports and erases).
+        All: true, true, true;
+        /// The store, the queue and the secrets only.
+        Core: false, false, false;
+        /// Readiness probes the buckets and the vector index.
+        Auth: true, true, false;
+        /// Records, uploads, exports' downloads and vectors.
+        Storage: true, true, false;
+        /// Sweeps delete abandoned uploads.
+        Scheduler: true, false, false;
+        /// Memories' vectors, health's probe of the vector buckets, signed links to
+        /// memory exports.
+        Memory: true, true, false;
+    }
+}
+
+/// DynamoDB, S3, S3 Vectors, SQS, SES v2 and Secrets Manager; each client built on
+/// its first use and kept, with region and credentials from the environment.
 pub async fn aws(config: AppConfig, clock: SharedClock) -> Result<Services, StartupError> {
+    aws_for::<ports::All>(config, clock).await
+}
+
+/// [`aws`] with only the adapters `P` names (the rest [`Absent`]).
+pub async fn aws_for<P: AwsPorts>(
+    config: AppConfig,
+    clock: SharedClock,
+) -> Result<Services, StartupError> {
     let endpoint = config.aws.as_ref().and_then(|a| a.endpoint_url.clone());
     let sdk = adapters::aws::sdk_config(endpoint.as_deref()).await;
-    aws_with_sdk(config, &sdk, clock).await
+    aws_with_sdk_for::<P>(config, &sdk, clock).await
 }
 
 /// The AWS services over an SDK configuration the caller loaded (tests pass the
@@ -153,16 +209,19 @@ pub async fn aws_with_sdk(
     sdk: &aws_config::SdkConfig,
     clock: SharedClock,
 ) -> Result<Services, StartupError> {
+    aws_with_sdk_for::<ports::All>(config, sdk, clock).await
+}
+
+async fn aws_with_sdk_for<P: AwsPorts>(
+    config: AppConfig,
+    sdk: &aws_config::SdkConfig,
+    clock: SharedClock,
+) -> Result<Services, StartupError> {
     install_tls_provider();
     let res = config
         .aws
         .clone()
         .ok_or_else(|| StartupError::Adapter("AWS resources not configured".into()))?;
-    let path_style = res.endpoint_url.is_some();
-    let s3 = {
-        let sdk = sdk.clone();
-        Lazy::new(move || adapters::aws::s3_client(&sdk, path_style))
-    };
     let secrets: Arc<dyn Secrets> = Arc::new(adapters::aws_secrets::AwsSecrets::with_policy(
         Lazy::from_sdk(sdk, aws_sdk_secretsmanager::Client::new),
         res.secret_id.clone(),
@@ -173,11 +232,43 @@ pub async fn aws_with_sdk(
         clock.clone(),
     ));
     let mailer: Arc<dyn Mailer> = match &config.mail.transport {
+        _ if !P::MAIL => Arc::new(Absent("mailer")),
         MailTransport::Smtp(smtp) => smtp_mailer(&config, smtp, secrets.as_ref()).await?,
         MailTransport::Dev | MailTransport::Ses => Arc::new(adapters::ses_mail::SesMailer::new(
             Lazy::from_sdk(sdk, aws_sdk_sesv2::Client::new),
             config.mail_from.clone(),
         )),
+    };
+    let (blobs, exports): (Arc<dyn BlobStore>, Arc<dyn BlobStore>) = if P::BLOBS {
+        let path_style = res.endpoint_url.is_some();
+        let s3 = {
+            let sdk = sdk.clone();
+            Lazy::new(move || adapters::aws::s3_client(&sdk, path_style))
+        };
+        let bucket = |s3: Lazy<aws_sdk_s3::Client>, name: &str| {
+            Arc::new(adapters::s3_blobs::S3BlobStore::new(
+                s3,
+                name.to_owned(),
+                clock.clone(),
+            ))
+        };
+        (
+            bucket(s3.clone(), &res.blob_bucket),
+            bucket(s3, &res.export_bucket),
+        )
+    } else {
+        (
+            Arc::new(Absent("blob store")),
+            Arc::new(Absent("export store")),
+        )
+    };
+    let vectors: Arc<dyn VectorIndex> = if P::VECTORS {
+        Arc::new(adapters::s3_vectors::S3Vectors::new(
+            Lazy::from_sdk(sdk, aws_sdk_s3vectors::Client::new),
+            res.vector_buckets.clone(),
+        ))
+    } else {
+        Arc::new(Absent("vector index"))
     };
     let settings = with_embedder(config.settings, secrets.clone())?;
     let store: Arc<dyn ItemStore> = Arc::new(adapters::dynamo_store::DynamoStore::new(
@@ -189,16 +280,8 @@ pub async fn aws_with_sdk(
         // Keyword search on AWS: an inverted index in the same table.
         keywords: Arc::new(adapters::store_keywords::StoreKeywords::new(store.clone())),
         store,
-        blobs: Arc::new(adapters::s3_blobs::S3BlobStore::new(
-            s3.clone(),
-            res.blob_bucket.clone(),
-            clock.clone(),
-        )),
-        exports: Arc::new(adapters::s3_blobs::S3BlobStore::new(
-            s3,
-            res.export_bucket.clone(),
-            clock.clone(),
-        )),
+        blobs,
+        exports,
         queue: Arc::new(adapters::sqs_queue::SqsQueue::new(
             Lazy::from_sdk(sdk, aws_sdk_sqs::Client::new),
             res.queue_url.clone(),
@@ -206,10 +289,7 @@ pub async fn aws_with_sdk(
         )),
         mailer,
         secrets,
-        vectors: Arc::new(adapters::s3_vectors::S3Vectors::new(
-            Lazy::from_sdk(sdk, aws_sdk_s3vectors::Client::new),
-            res.vector_buckets.clone(),
-        )),
+        vectors,
         write_gate: write_gate(),
         settings: Arc::new(settings),
         config: Arc::new(config.core),

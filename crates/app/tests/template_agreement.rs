@@ -1752,3 +1752,54 @@ fn samconfig_sets_every_parameter_without_a_default() {
         }
     }
 }
+
+/// The optional adapters a function's `main` builds it with (`start_lambda::<ports::X>`;
+/// the billing function's start names its own set).
+fn port_set_of(main_rs: &str) -> (bool, bool, bool) {
+    use skiff_app::{AwsPorts, ports};
+    fn of<P: AwsPorts>() -> (bool, bool, bool) {
+        (P::BLOBS, P::VECTORS, P::MAIL)
+    }
+    if main_rs.contains("start_billing_lambda") {
+        return of::<ports::Core>();
+    }
+    let name = main_rs
+        .split("ports::")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_alphanumeric()).next())
+        .unwrap_or_else(|| panic!("a Lambda main names its port set: {main_rs}"));
+    match name {
+        "All" => of::<ports::All>(),
+        "Core" => of::<ports::Core>(),
+        "Auth" => of::<ports::Auth>(),
+        "Storage" => of::<ports::Storage>(),
+        "Scheduler" => of::<ports::Scheduler>(),
+        "Memory" => of::<ports::Memory>(),
+        other => panic!("port set {other} is not known to this test"),
+    }
+}
+
+#[test]
+fn each_function_links_the_adapters_it_is_granted_and_no_others() {
+    let t = template();
+    let declared = declared_grants();
+    let bins = function_binaries();
+    for (name, f) in resources_of_type(&t, "AWS::Serverless::Function") {
+        let dir = &bins[binary_of(f)];
+        let main_rs = std::fs::read_to_string(dir.join("src/main.rs")).expect("main.rs");
+        let (blobs, vectors, mail) = port_set_of(&main_rs);
+        // Auth's readiness probe lists the blob bucket and reads the vector buckets.
+        let calls = |service: &str| declared[name].iter().any(|(a, _)| a.starts_with(service));
+        assert_eq!(
+            blobs,
+            calls("s3:"),
+            "{name}: S3 adapters linked ⇔ S3 granted"
+        );
+        assert_eq!(
+            vectors,
+            calls("s3vectors:"),
+            "{name}: S3 Vectors linked ⇔ granted"
+        );
+        assert_eq!(mail, calls("ses:"), "{name}: mailer linked ⇔ SES granted");
+    }
+}

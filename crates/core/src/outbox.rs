@@ -87,6 +87,11 @@ impl HandlerError {
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
     async fn handle(&self, services: &Services, envelope: &Envelope) -> Result<(), HandlerError>;
+
+    /// The last delivery the queue allows has failed (`why`): the message goes to
+    /// the dead-letter queue next. A kind whose progress a user watches records the
+    /// failure here, so it does not look as if it were still running.
+    async fn given_up(&self, _services: &Services, _envelope: &Envelope, _why: &str) {}
 }
 
 /// Message kinds → handlers.
@@ -187,11 +192,25 @@ pub async fn process_delivery(
     let label = match &outcome {
         Outcome::Done => "processed",
         Outcome::Duplicate => "duplicate",
-        Outcome::Retry(_) if receive_count >= services.config.queue_max_receives => "dead_lettered",
+        Outcome::Retry(why) if receive_count >= services.config.queue_max_receives => {
+            give_up(services, registry, body, why).await;
+            "dead_lettered"
+        }
         Outcome::Retry(_) => "retried",
     };
     crate::metrics::OUTBOX_MESSAGES.inc(&[kind, label]);
     outcome
+}
+
+/// Tell the message's handler that its message is being dead-lettered.
+async fn give_up(services: &Services, registry: &Registry, body: &str, why: &str) {
+    let Ok(envelope) = serde_json::from_str::<Envelope>(body) else {
+        return;
+    };
+    if let Some(handler) = registry.handlers.get(envelope.kind.as_str()) {
+        tracing::error!(message_id = %envelope.id, kind = %envelope.kind, error = %why, "message dead-lettered");
+        handler.given_up(services, &envelope, why).await;
+    }
 }
 
 /// Process one message body, exactly once per envelope id.

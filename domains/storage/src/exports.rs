@@ -257,6 +257,18 @@ impl Handler for ExportHandler {
             .await
             .map_err(HandlerError::new)
     }
+
+    /// The job keeps failing: the export ends `failed` (the cause stays in the logs
+    /// and the dead letter; the caller may request a new export).
+    async fn given_up(&self, services: &Services, envelope: &Envelope, _why: &str) {
+        let Ok(step) = outbox::payload::<ExportStep>(envelope) else {
+            return;
+        };
+        let why = "the export could not be completed; request a new one";
+        if let Err(e) = fail(services.store.as_ref(), &step.org_id, &step.export_id, why).await {
+            tracing::warn!(export = %step.export_id, error = %e, "could not mark the export failed");
+        }
+    }
 }
 
 /// Run one step of an export's job: chunks until `budget` is spent, then either
@@ -519,7 +531,7 @@ async fn finish(
     Ok(())
 }
 
-/// Mark an export failed (an operator resolved its dead letter, or it cannot go on).
+/// Mark an export failed (its job was given up).
 pub async fn fail(
     store: &dyn ItemStore,
     org: &OrgId,

@@ -7,5 +7,8 @@ static ALLOCATOR: skiff_app::alloc::Allocator = skiff_app::alloc::Allocator;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::run(skiff_fn_licensing::app(skiff_app::start_lambda().await?)).await
+    lambda_http::run(skiff_fn_licensing::app(
+        skiff_app::start_lambda::<skiff_app::ports::Core>().await?,
+    ))
+    .await
 }

@@ -21,10 +21,12 @@ impl Message for Flaky {
     const KIND: &'static str = "flaky";
 }
 
-/// Fails its first `fail_times` calls, then succeeds; counts calls.
+/// Fails its first `fail_times` calls, then succeeds; counts calls and the times
+/// it was told its message is given up.
 struct FlakyHandler {
     calls: Arc<AtomicU32>,
     fail_times: u32,
+    given_up: Arc<AtomicU32>,
 }
 
 #[async_trait]
@@ -37,18 +39,116 @@ impl Handler for FlakyHandler {
             Ok(())
         }
     }
+
+    async fn given_up(&self, _s: &Services, _e: &Envelope, _why: &str) {
+        self.given_up.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 fn registry(calls: &Arc<AtomicU32>, fail_times: u32) -> Registry {
+    registry_counting(calls, fail_times, &Arc::default())
+}
+
+fn registry_counting(
+    calls: &Arc<AtomicU32>,
+    fail_times: u32,
+    given_up: &Arc<AtomicU32>,
+) -> Registry {
     let mut r = skiff_app::registry();
     r.register(
         Flaky::KIND,
         FlakyHandler {
             calls: calls.clone(),
             fail_times,
+            given_up: given_up.clone(),
         },
     );
     r
+}
+
+/// Receive and process every delivery the queue allows, as the consumer does.
+async fn deliver_until_dead_lettered(
+    s: &Services,
+    reg: &Registry,
+    clock: &skiff_core::clock::OffsetClock,
+) {
+    for attempt in 1..=s.config.queue_max_receives {
+        let got = s
+            .queue
+            .receive(10, VISIBILITY, Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1, "delivery {attempt}");
+        let outcome = outbox::process_delivery(s, reg, &got[0].body, got[0].receive_count).await;
+        assert!(
+            matches!(outcome, Outcome::Retry(_)),
+            "delivery {attempt}: {outcome:?}"
+        );
+        clock.advance(VISIBILITY + Duration::from_secs(1));
+    }
+    // The next receive finds it past its last delivery and moves it aside.
+    let after = s
+        .queue
+        .receive(10, VISIBILITY, Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(after.is_empty());
+    assert_eq!(s.queue.dead_letters(10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_handler_hears_once_that_its_message_is_given_up_at_the_last_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let (embedded, clock) = embedded_services(dir.path()).await;
+    let s = embedded.services;
+    let (calls, given_up) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+    let reg = registry_counting(&calls, u32::MAX, &given_up);
+    outbox::enqueue(&s, &Flaky).await.unwrap();
+    let max = s.config.queue_max_receives;
+    for attempt in 1..max {
+        let got = s
+            .queue
+            .receive(10, VISIBILITY, Duration::ZERO)
+            .await
+            .unwrap();
+        outbox::process_delivery(&s, &reg, &got[0].body, got[0].receive_count).await;
+        assert_eq!(
+            given_up.load(Ordering::SeqCst),
+            0,
+            "not before the last delivery ({attempt})"
+        );
+        clock.advance(VISIBILITY + Duration::from_secs(1));
+    }
+    let got = s
+        .queue
+        .receive(10, VISIBILITY, Duration::ZERO)
+        .await
+        .unwrap();
+    outbox::process_delivery(&s, &reg, &got[0].body, got[0].receive_count).await;
+    assert_eq!(given_up.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn an_export_whose_job_keeps_failing_ends_failed_instead_of_running_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let (embedded, clock) = embedded_services(dir.path()).await;
+    let mut s = embedded.services;
+    // The export bucket refuses every write, so each step fails.
+    s.exports = Arc::new(skiff_app::absent::Absent("export store"));
+    let (org, user) = (
+        skiff_core::ids::OrgId::new(),
+        skiff_core::ids::UserId::new(),
+    );
+    let export = skiff_storage::exports::request(&s, &org, &user)
+        .await
+        .unwrap();
+    deliver_until_dead_lettered(&s, &skiff_app::registry(), &clock).await;
+    let now = s.clock.unix();
+    let after = skiff_storage::exports::get(s.store.as_ref(), &org, &export.id, now)
+        .await
+        .unwrap();
+    assert_eq!(after.status, skiff_storage::exports::Status::Failed);
+    assert!(after.error.is_some_and(|e| e.contains("request a new one")));
 }
 
 #[tokio::test]

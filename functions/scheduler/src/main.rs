@@ -8,7 +8,10 @@ static ALLOCATOR: skiff_app::alloc::Allocator = skiff_app::alloc::Allocator;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let (services, jobs) = (&skiff_app::start_lambda().await?, &skiff_app::jobs());
+    let (services, jobs) = (
+        &skiff_app::start_lambda::<skiff_app::ports::Scheduler>().await?,
+        &skiff_app::jobs(),
+    );
     lambda_runtime::run(service_fn(
         |event: LambdaEvent<serde_json::Value>| async move {
             let reports = skiff_fn_scheduler::handle_tick(services, jobs, &event.payload).await?;
