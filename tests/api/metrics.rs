@@ -31,6 +31,19 @@ async fn metrics_are_prometheus_text_only_when_switched_on() {
     }
     assert_eq!(acquire(&app, &token, &key, "laptop-0004-dddd").await.0, 429);
     app.simulate(&token, &org, "renew").await;
+    // Five bytes of "ciphertext" stored as a record.
+    let (status, _) = post(
+        &app,
+        "/api/v1/storage/records",
+        Some(&token),
+        json!({
+            "table": "notes",
+            "blob": "aGVsbG8=",
+            "checksum": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+        }),
+    )
+    .await;
+    assert_eq!(status, 201);
     app.wait_for_outbox_idle().await;
 
     let r = app.get("/metrics").await;
@@ -57,6 +70,10 @@ async fn metrics_are_prometheus_text_only_when_switched_on() {
     };
     assert_eq!(value("skiff_seats_total", &[("outcome", "acquired")]), 3.0);
     assert_eq!(value("skiff_seats_total", &[("outcome", "refused")]), 1.0);
+    assert_eq!(
+        value("skiff_storage_bytes_stored_total", &[("kind", "record")]),
+        5.0
+    );
     assert!(value("skiff_webhook_events_total", &[("outcome", "processed")]) >= 2.0);
     assert!(
         value(

@@ -195,6 +195,7 @@ pub async fn put(
         )
         .await?;
     enforce_retention(ports, owner, retention).await;
+    crate::BYTES_STORED.add(&["backup"], backup.size);
     Ok(backup)
 }
 

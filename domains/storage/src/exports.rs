@@ -205,6 +205,7 @@ pub async fn request(services: &Services, org: &OrgId, user: &UserId) -> Storage
         )
         .await?;
     enqueue_step(services, &export, 0).await?;
+    crate::EXPORTS.inc(&["requested"]);
     Ok(export)
 }
 
@@ -265,6 +266,7 @@ impl Handler for ExportHandler {
             return;
         };
         let why = "the export could not be completed; request a new one";
+        crate::EXPORTS.inc(&["failed"]);
         if let Err(e) = fail(services.store.as_ref(), &step.org_id, &step.export_id, why).await {
             tracing::warn!(export = %step.export_id, error = %e, "could not mark the export failed");
         }
@@ -527,6 +529,7 @@ async fn finish(
         10_000,
     )
     .await?;
+    crate::EXPORTS.inc(&["complete"]);
     tracing::info!(export = %export.id, size = export.size, "export complete");
     Ok(())
 }

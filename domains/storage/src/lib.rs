@@ -41,6 +41,22 @@ pub mod vectors;
 pub use model::{Checksum, Owner, TableName};
 pub use settings::StorageSettings;
 
+use skiff_core::metrics::Counter;
+
+/// Ciphertext bytes accepted, by what holds them (`record`, `backup`).
+pub static BYTES_STORED: Counter = Counter::new(
+    "skiff_storage_bytes_stored_total",
+    "Ciphertext bytes storage accepted, by kind",
+    &["kind"],
+);
+
+/// Org exports by outcome (`requested`, `complete`, `failed`).
+pub static EXPORTS: Counter = Counter::new(
+    "skiff_exports_total",
+    "Org exports by outcome",
+    &["outcome"],
+);
+
 use skiff_core::ports::blobs::BlobError;
 use skiff_core::ports::queue::QueueError;
 use skiff_core::ports::store::StoreError;

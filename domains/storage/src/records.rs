@@ -288,7 +288,9 @@ pub async fn create(
         release(ports, owner, &record, &item).await;
         return Err(e.into());
     }
-    confirm(ports, record, &item).await
+    let record = confirm(ports, record, &item).await?;
+    crate::BYTES_STORED.add(&["record"], record.size);
+    Ok(record)
 }
 
 /// One page of the user's ready records (of one table, if given), in id order
@@ -406,6 +408,7 @@ pub async fn replace(
         .blobs
         .put(&mine.blob_key, bytes, "application/octet-stream")
         .await?;
+    crate::BYTES_STORED.add(&["record"], size);
     // 3. Point the record at it: what it named becomes stale, its charge the
     //    largest revision still in flight.
     for attempt in 0..ATTEMPTS {
@@ -574,5 +577,7 @@ pub async fn commit(ports: Ports<'_>, owner: &Owner, id: &RecordId) -> StorageRe
         ports.blobs.delete(&record.blob_key).await?;
         return Err(StorageError::ChecksumMismatch);
     }
-    confirm(ports, record, &item).await
+    let record = confirm(ports, record, &item).await?;
+    crate::BYTES_STORED.add(&["record"], record.size);
+    Ok(record)
 }

@@ -14,33 +14,7 @@ use std::time::Duration;
 use tower::ServiceExt;
 
 async fn aws_services() -> Services {
-    let sdk = skiff_adapters::testing::aws_sdk_config().await;
-    let prefix = skiff_adapters::testing::unique_name("admin");
-    let res = skiff_adapters::provision::provision_all(&sdk, true, &prefix, &skiff_app::secrets())
-        .await
-        .expect("provision on the emulator");
-    let vector_buckets = res.vector_buckets.join(",");
-    let vars = [
-        ("SKIFF_BACKEND", "aws"),
-        ("SKIFF_TABLE", res.table.as_str()),
-        ("SKIFF_BLOB_BUCKET", res.blob_bucket.as_str()),
-        ("SKIFF_EXPORT_BUCKET", res.export_bucket.as_str()),
-        ("SKIFF_QUEUE_URL", res.queue_url.as_str()),
-        ("SKIFF_DLQ_URL", res.dlq_url.as_str()),
-        ("SKIFF_SECRET_ID", res.secret_id.as_str()),
-        ("SKIFF_VECTOR_BUCKETS", vector_buckets.as_str()),
-        ("AWS_ENDPOINT_URL", res.endpoint_url.as_deref().unwrap()),
-    ];
-    let config =
-        skiff_app::AppConfig::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-            .expect("an AWS configuration");
-    skiff_app::services::aws_with_sdk(
-        config,
-        &sdk,
-        std::sync::Arc::new(skiff_core::clock::SystemClock),
-    )
-    .await
-    .expect("AWS services")
+    skiff_app::testing::aws_services("admin", None).await
 }
 
 /// A platform operator in the table, with an access token.

@@ -111,32 +111,7 @@ async fn health_fixtures_are_answered_by_the_handler_with_the_common_layers() {
 /// The auth function's handler over the AWS adapters on the emulator, with `queue_url`
 /// in place of the provisioned queue when given.
 async fn aws_app(queue_url: Option<&str>) -> axum::Router {
-    let sdk = skiff_adapters::testing::aws_sdk_config().await;
-    let prefix = skiff_adapters::testing::unique_name("ready");
-    let res = skiff_adapters::provision::provision_all(&sdk, true, &prefix, &skiff_app::secrets())
-        .await
-        .expect("provision on the emulator");
-    let vars = [
-        ("SKIFF_BACKEND", "aws"),
-        ("SKIFF_TABLE", res.table.as_str()),
-        ("SKIFF_BLOB_BUCKET", res.blob_bucket.as_str()),
-        ("SKIFF_EXPORT_BUCKET", res.export_bucket.as_str()),
-        ("SKIFF_QUEUE_URL", queue_url.unwrap_or(&res.queue_url)),
-        ("SKIFF_DLQ_URL", res.dlq_url.as_str()),
-        ("SKIFF_SECRET_ID", res.secret_id.as_str()),
-        ("SKIFF_VECTOR_BUCKETS", &res.vector_buckets.join(",")),
-        ("AWS_ENDPOINT_URL", res.endpoint_url.as_deref().unwrap()),
-    ];
-    let config =
-        skiff_app::AppConfig::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-            .expect("an AWS configuration");
-    let services = skiff_app::services::aws_with_sdk(
-        config,
-        &sdk,
-        std::sync::Arc::new(skiff_core::clock::SystemClock),
-    )
-    .await
-    .expect("AWS services");
+    let services = skiff_app::testing::aws_services("ready", queue_url).await;
     skiff_fn_auth::app(services)
 }
 
