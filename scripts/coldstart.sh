@@ -12,14 +12,14 @@
 # there for a call that init should not make.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FUNCTIONS=(admin auth billing licensing outbox scheduler storage)
+FUNCTIONS=(admin auth billing licensing memory outbox scheduler storage)
 TARGET=${CARGO_TARGET_DIR:-target}
 if [[ -n "${SKIFF_COLDSTART_BIN_DIR:-}" ]]; then
   cargo build --release -p skiff-coldstart
   BIN_DIR=$SKIFF_COLDSTART_BIN_DIR
 else
   cargo build --release -p skiff-fn-admin -p skiff-fn-auth -p skiff-fn-billing -p skiff-fn-licensing -p skiff-fn-outbox \
-    -p skiff-fn-scheduler -p skiff-fn-storage -p skiff-coldstart
+    -p skiff-fn-scheduler -p skiff-fn-storage -p skiff-fn-memory -p skiff-coldstart
   BIN_DIR=$TARGET/release
 fi
 BINS=()

@@ -14,6 +14,7 @@ fn document() -> String {
         skiff_fn_scripts::openapi(),
         skiff_fn_admin::openapi(),
         skiff_fn_storage::openapi(),
+        skiff_fn_memory::openapi(),
     ]);
     let mut json = doc.to_pretty_json().expect("the document serializes");
     json.push('\n');

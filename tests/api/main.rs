@@ -11,6 +11,8 @@ mod dev_routes;
 mod edge;
 mod health;
 mod licensing;
+mod mcp;
+mod memory;
 mod outbox;
 mod pages;
 mod pagination;

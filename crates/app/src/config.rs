@@ -43,11 +43,13 @@ impl AppConfig {
             vars.get(n).map(String::as_str)
         })?;
         let scripts = skiff_scripts::settings::ScriptsSettings::from_vars(&vars, &core)?;
+        let memory = skiff_memory::settings::MemorySettings::from_vars(&vars)?;
         let storage =
             skiff_storage::StorageSettings::from_lookup(|n| vars.get(n).map(String::as_str))?;
         let settings = Settings::new()
             .with(billing)
             .with(licensing)
+            .with(memory)
             .with(storage)
             .with(scripts);
         Ok(Self { core, settings })

@@ -22,6 +22,7 @@ use skiff_core::scheduler::Jobs;
 pub fn registry() -> Registry {
     let mut registry = Registry::core();
     skiff_identity::mail::register(&mut registry);
+    skiff_memory::register(&mut registry);
     skiff_identity::erasure::register(&mut registry, org_data());
     skiff_storage::register(&mut registry, org_data());
     skiff_scripts::register(&mut registry);
@@ -36,6 +37,7 @@ pub fn org_data() -> skiff_core::org_data::OrgDataParts {
     parts.register(skiff_billing::org_data::BillingData::new());
     parts.register(skiff_licensing::org_data::LicensingData);
     parts.register(skiff_storage::org_data::StorageData);
+    parts.register(skiff_memory::org_data::MemoryData);
     parts
 }
 
@@ -47,6 +49,7 @@ pub fn jobs() -> Jobs {
     skiff_admin::register_jobs(&mut jobs);
     skiff_storage::register_jobs(&mut jobs);
     skiff_scripts::register_jobs(&mut jobs);
+    skiff_memory::register_jobs(&mut jobs);
     jobs
 }
 
@@ -58,6 +61,7 @@ pub fn secrets() -> Vec<SecretName> {
         skiff_identity::SECRETS,
         skiff_billing::SECRETS,
         skiff_licensing::SECRETS,
+        skiff_memory::SECRETS,
         &[skiff_adapters::smtp_mail::SMTP_PASSWORD],
     ]
     .concat()

@@ -91,6 +91,10 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
         )
         .map_err(|e| adapter(&e))?,
     );
+    let keywords = Arc::new(
+        adapters::sqlite_keywords::SqliteKeywords::open(&dir.join("keywords.db"))
+            .map_err(|e| adapter(&e))?,
+    );
     let vectors = Arc::new(
         adapters::sqlite_vectors::SqliteVectors::open(
             &dir.join("vectors.db"),
@@ -121,7 +125,7 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
             (EXPORT_BUCKET, exports.clone()),
         ],
         services: Services {
-            settings: Arc::new(config.settings),
+            settings: Arc::new(with_embedder(config.settings, secrets.clone())?),
             config: Arc::new(config.core),
             store,
             blobs,
@@ -129,6 +133,7 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
             queue,
             mailer,
             secrets,
+            keywords,
             vectors,
             write_gate: write_gate(),
             clock,
@@ -178,6 +183,9 @@ pub mod ports {
         Scheduler: true, false, false;
         /// Scripts' files.
         Scripts: true, false, false;
+        /// Memories' vectors, health's probe of the vector buckets, signed links to
+        /// memory exports.
+        Memory: true, true, false;
     }
 }
 
@@ -265,12 +273,16 @@ async fn aws_with_sdk_for<P: AwsPorts>(
     } else {
         Arc::new(Absent("vector index"))
     };
+    let settings = with_embedder(config.settings, secrets.clone())?;
+    let store: Arc<dyn ItemStore> = Arc::new(adapters::dynamo_store::DynamoStore::new(
+        Lazy::from_sdk(sdk, aws_sdk_dynamodb::Client::new),
+        res.table.clone(),
+        clock.clone(),
+    ));
     Ok(Services {
-        store: Arc::new(adapters::dynamo_store::DynamoStore::new(
-            Lazy::from_sdk(sdk, aws_sdk_dynamodb::Client::new),
-            res.table.clone(),
-            clock.clone(),
-        )),
+        // Keyword search on AWS: an inverted index in the same table.
+        keywords: Arc::new(adapters::store_keywords::StoreKeywords::new(store.clone())),
+        store,
         blobs,
         exports,
         queue: Arc::new(adapters::sqs_queue::SqsQueue::new(
@@ -282,11 +294,47 @@ async fn aws_with_sdk_for<P: AwsPorts>(
         secrets,
         vectors,
         write_gate: write_gate(),
-        settings: Arc::new(config.settings),
+        settings: Arc::new(settings),
         config: Arc::new(config.core),
         clock,
         resolver: Arc::new(adapters::system_dns::SystemResolver::new()),
     })
+}
+
+/// Memory's settings with the embedder its provider names (built here, where the
+/// adapters are known; the model itself loads on first use).
+fn with_embedder(
+    mut settings: skiff_core::settings::Settings,
+    secrets: Arc<dyn Secrets>,
+) -> Result<skiff_core::settings::Settings, StartupError> {
+    use skiff_memory::settings::{MemorySettings, Provider};
+    let mut memory: MemorySettings = settings.get::<MemorySettings>().clone();
+    memory.embedder = match &memory.provider {
+        Provider::None => None,
+        Provider::Hash { dimensions } => Some(Arc::new(adapters::embeddings::HashEmbedder::new(
+            *dimensions,
+        ))),
+        Provider::Static { dir } => Some(Arc::new(
+            adapters::embeddings::StaticEmbedder::new(dir)
+                .map_err(|e| StartupError::Adapter(format!("SKIFF_EMBEDDING_MODEL_DIR: {e}")))?,
+        )),
+        Provider::OpenAi {
+            url,
+            model,
+            dimensions,
+        } => Some(Arc::new(adapters::embeddings::OpenAiEmbedder::new(
+            url,
+            model,
+            *dimensions,
+            // The longest any one call may take (the outbox's); a request waits
+            // only `embed_timeout` for it.
+            std::time::Duration::from_secs(60),
+            secrets,
+            skiff_memory::EMBEDDING_API_KEY,
+        ))),
+    };
+    settings.insert(memory);
+    Ok(settings)
 }
 
 /// The write gate: an org being erased takes no writes; otherwise its service

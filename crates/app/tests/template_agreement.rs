@@ -475,6 +475,7 @@ fn variables_read_by_the_libraries() -> BTreeSet<String> {
         "domains/admin",
         "domains/storage",
         "domains/scripts",
+        "domains/memory",
     ]);
     for file in libraries.flat_map(|dir| rust_files(&repo_root().join(dir).join("src"))) {
         let text = non_test_source(&file);
@@ -1120,7 +1121,7 @@ fn each_http_function_declares_exactly_the_routes_its_code_serves() {
         !code_routes(&bins["auth"]).is_empty() && !code_routes(&bins["billing"]).is_empty(),
         "the source scan finds the HTTP routes"
     );
-    for bin in ["auth", "billing", "licensing", "storage", "admin"] {
+    for bin in ["auth", "billing", "licensing", "storage", "admin", "memory"] {
         assert!(
             code_routes(&bins[bin]).is_superset(&health_routes()),
             "`{bin}` mounts the health routes through http::lambda_app"
@@ -1514,6 +1515,32 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
             ]))
             .collect(),
     );
+    let memory_vectors = [
+        "s3vectors:GetIndex",
+        "s3vectors:CreateIndex",
+        "s3vectors:PutVectors",
+        "s3vectors:GetVectors",
+        "s3vectors:QueryVectors",
+        "s3vectors:DeleteVectors",
+    ];
+    add(
+        "MemoryFunction",
+        [
+            send.clone(),
+            secret.clone(),
+            // Its /health: the table and the vector buckets.
+            g("dynamodb:DescribeTable", "Table"),
+            // Its exports' signed download links.
+            g("s3:GetObject", "ExportBucket/memory/*"),
+        ]
+        .into_iter()
+        .chain(
+            (0..vectors::BUCKETS)
+                .map(|i| g("s3vectors:GetVectorBucket", &format!("VectorBucket{i}"))),
+        )
+        .chain(indexes(&memory_vectors))
+        .collect(),
+    );
     add(
         "OutboxFunction",
         vec![
@@ -1546,6 +1573,9 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
         ))
         // Erasure drops the org's users' indexes.
         .chain(indexes(&["s3vectors:DeleteIndex"]))
+        // Memory's deferred embeddings and its exports (which list a namespace).
+        .chain(indexes(&memory_vectors))
+        .chain(indexes(&["s3vectors:ListVectors"]))
         .collect(),
     );
     add(
@@ -1571,19 +1601,10 @@ fn declared_grants() -> BTreeMap<&'static str, BTreeSet<Grant>> {
 }
 
 /// Actions the code needs that no deployed function is granted, and why.
-const NOT_CALLED_BY_A_FUNCTION: &[(&str, &str)] = &[
-    (
-        "secretsmanager:PutSecretValue",
-        "`skiff admin rotate-signing-key` (operator credentials) writes the secret",
-    ),
-    ("s3vectors:ListVectors", VECTORS_TO_COME),
-];
-
-/// Why the vector index's listing is granted to no function yet: storage's
-/// functions upsert, search, delete and drop namespaces (granted on the vector
-/// buckets' indexes, `!Sub "${VectorBucketN}/index/*"`); listing a namespace's
-/// vectors is for memory's exports, still to come.
-const VECTORS_TO_COME: &str = "no deployed function lists a namespace's vectors yet";
+const NOT_CALLED_BY_A_FUNCTION: &[(&str, &str)] = &[(
+    "secretsmanager:PutSecretValue",
+    "`skiff admin rotate-signing-key` (operator credentials) writes the secret",
+)];
 
 /// A policy resource as [`Grant`] names it.
 fn resource_name(v: &Value) -> String {
@@ -1815,6 +1836,7 @@ fn port_set_of(main_rs: &str) -> (bool, bool, bool) {
         "Storage" => of::<ports::Storage>(),
         "Scheduler" => of::<ports::Scheduler>(),
         "Scripts" => of::<ports::Scripts>(),
+        "Memory" => of::<ports::Memory>(),
         other => panic!("port set {other} is not known to this test"),
     }
 }

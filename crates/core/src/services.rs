@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::ids::OrgId;
 use crate::ports::blobs::BlobStore;
 use crate::ports::dns::Resolver;
+use crate::ports::keywords::KeywordIndex;
 use crate::ports::mail::Mailer;
 use crate::ports::queue::Queue;
 use crate::ports::secrets::Secrets;
@@ -32,6 +33,8 @@ pub struct Services {
     pub queue: Arc<dyn Queue>,
     pub mailer: Arc<dyn Mailer>,
     pub secrets: Arc<dyn Secrets>,
+    /// Full-text retrieval (agent memory's keyword search).
+    pub keywords: Arc<dyn KeywordIndex>,
     /// Embeddings per namespace (storage's vectors, memory's memories).
     pub vectors: Arc<dyn VectorIndex>,
     /// Asked by the write-lock layer before a locked route runs.

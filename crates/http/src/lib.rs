@@ -67,8 +67,10 @@ pub fn lambda_app(group: Router<Services>, services: Services) -> Router {
 
 /// Request headers a browser may send cross-origin: those some route reads.
 /// `x-seat-token` carries the seat token of the session heartbeat and release routes;
-/// the conditional headers and `x-backup-*` are storage's.
-pub const CORS_ALLOWED_HEADERS: [HeaderName; 11] = [
+/// the conditional headers and `x-backup-*` are storage's; memory's AutoMem routes
+/// take credentials in `x-api-key` and `x-admin-token` / `x-admin-api-key`, its MCP
+/// endpoint its session and protocol version, its event stream `last-event-id`.
+pub const CORS_ALLOWED_HEADERS: [HeaderName; 17] = [
     header::AUTHORIZATION,
     header::CONTENT_TYPE,
     HeaderName::from_static("x-request-id"),
@@ -80,11 +82,17 @@ pub const CORS_ALLOWED_HEADERS: [HeaderName; 11] = [
     HeaderName::from_static("x-backup-version"),
     HeaderName::from_static("x-backup-timestamp"),
     HeaderName::from_static("x-backup-checksum"),
+    HeaderName::from_static("x-api-key"),
+    HeaderName::from_static("x-admin-token"),
+    HeaderName::from_static("x-admin-api-key"),
+    HeaderName::from_static("mcp-session-id"),
+    HeaderName::from_static("mcp-protocol-version"),
+    HeaderName::from_static("last-event-id"),
 ];
 
-/// Response headers a browser may read: the rate limiter's, and storage's
-/// integrity and backup headers.
-pub const CORS_EXPOSED_HEADERS: [HeaderName; 8] = [
+/// Response headers a browser may read: the rate limiter's, storage's integrity
+/// and backup headers, and the MCP session memory's endpoint opens.
+pub const CORS_EXPOSED_HEADERS: [HeaderName; 9] = [
     HeaderName::from_static("x-request-id"),
     header::RETRY_AFTER,
     header::ETAG,
@@ -93,6 +101,7 @@ pub const CORS_EXPOSED_HEADERS: [HeaderName; 8] = [
     HeaderName::from_static("x-backup-version"),
     HeaderName::from_static("x-backup-timestamp"),
     HeaderName::from_static("x-backup-checksum"),
+    HeaderName::from_static("mcp-session-id"),
 ];
 
 fn cors(origins: &CorsOrigins) -> CorsLayer {

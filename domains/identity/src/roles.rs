@@ -83,6 +83,7 @@ pub const KNOWN_SCOPES: &[&str] = &[
     "storage:write",
     "memory:read",
     "memory:write",
+    "memory:admin",
     "scripts:read",
     "scripts:write",
 ];

@@ -59,7 +59,8 @@ pub fn api_router(services: &Services) -> axum::Router<Services> {
         .merge(skiff_fn_licensing::router())
         .merge(skiff_fn_admin::router())
         .merge(skiff_fn_storage::router())
-        .merge(skiff_fn_scripts::router());
+        .merge(skiff_fn_scripts::router())
+        .merge(skiff_fn_memory::router());
     // The same write lock every Lambda's surface has (see ARCHITECTURE.md,
     // Write-locking).
     skiff_http::write_lock::layer(groups, services)
@@ -125,6 +126,7 @@ pub async fn start(config: AppConfig, listener: TcpListener) -> anyhow::Result<R
     let (stop, stopped) = watch::channel(false);
     let mut tasks = vec![];
     let mut until_stopped = stopped.clone();
+    let stream_services = services.clone();
     tasks.push(tokio::spawn(async move {
         let served = axum::serve(
             listener,
@@ -132,6 +134,8 @@ pub async fn start(config: AppConfig, listener: TcpListener) -> anyhow::Result<R
         )
         .with_graceful_shutdown(async move {
             let _ = until_stopped.wait_for(|s| *s).await;
+            // Open event streams would hold the shutdown for their whole window.
+            skiff_memory::settings(&stream_services).events.close();
         })
         .await;
         if let Err(e) = served {

@@ -3,6 +3,8 @@
 
 pub mod blobs;
 pub mod dns;
+pub mod embeddings;
+pub mod keywords;
 pub mod mail;
 pub mod payments;
 pub mod queue;
