@@ -550,7 +550,7 @@ async fn a_saturated_gate_answers_503_with_retry_after() {
     )
     .await;
     let quick = endpoint(&app, &token, "busy", "quick", "1").await;
-    let slow_run = {
+    let start_slow = || {
         let (client, url, token) = (
             app.client.clone(),
             app.url(&format!(
@@ -570,8 +570,11 @@ async fn a_saturated_gate_answers_503_with_retry_after() {
                 .status()
         })
     };
+    // The slow run and the quick ones race for the only runner: when a quick run
+    // takes it first, the slow run is the one refused, and it starts again.
+    let mut slow_run = start_slow();
     let mut refused = None;
-    for _ in 0..200 {
+    for _ in 0..500 {
         let (status, body, headers) = app
             .request(
                 Method::POST,
@@ -585,7 +588,12 @@ async fn a_saturated_gate_answers_503_with_retry_after() {
             break;
         }
         if slow_run.is_finished() {
-            break;
+            assert_eq!(
+                slow_run.await.unwrap(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the slow run ended before a quick run was refused, and not by losing the race"
+            );
+            slow_run = start_slow();
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
