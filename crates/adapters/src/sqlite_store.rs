@@ -827,6 +827,17 @@ impl ItemStore for SqliteStore {
         self.read(move |conn, now| load(conn, &key, now)).await
     }
 
+    /// One reader connection and one trip to the blocking pool for all the keys.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        validate_batch_get(keys)?;
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
+        let keys = keys.to_vec();
+        self.read(move |conn, now| keys.iter().map(|key| load(conn, key, now)).collect())
+            .await
+    }
+
     async fn put(&self, item: NewItem, condition: Option<Condition>) -> Result<Item, StoreError> {
         let put = EncodedPut::new(item)?;
         self.write(move |conn, now| saved(conn, put_row(conn, now, put, condition.as_ref())?))

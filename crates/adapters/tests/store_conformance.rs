@@ -16,6 +16,7 @@ skiff_adapters::conformance_suite! {
     cases {
         put_get_round_trip,
         get_of_missing_item_is_none,
+        get_many_answers_each_key_in_order,
         put_replaces_the_whole_item,
         update_applies_every_change,
         update_creates_an_absent_item,
@@ -136,6 +137,27 @@ async fn put_get_round_trip(h: &Harness) {
 async fn get_of_missing_item_is_none(h: &Harness) {
     assert_eq!(get(h, "nope").await, None);
     assert_eq!(h.store.get(&Key::new("other", "a")).await.unwrap(), None);
+}
+
+async fn get_many_answers_each_key_in_order(h: &Harness) {
+    let b = put(h, "b", json!({"n": 2})).await;
+    let a = put(h, "a", json!({"n": 1})).await;
+    h.store
+        .put(
+            NewItem::new(key("gone")).attr("n", 3).expires_at(h.now() - 1),
+            None,
+        )
+        .await
+        .unwrap();
+    let keys = [key("b"), key("missing"), key("a"), key("gone"), key("b")];
+    let got = h.store.get_many(&keys).await.unwrap();
+    assert_eq!(got, [Some(b.clone()), None, Some(a), None, Some(b)]);
+    assert!(h.store.get_many(&[]).await.unwrap().is_empty());
+    let too_many: Vec<Key> = (0..=MAX_BATCH_GET).map(|i| key(&format!("k{i}"))).collect();
+    assert!(matches!(
+        h.store.get_many(&too_many).await,
+        Err(StoreError::Invalid(_))
+    ));
 }
 
 async fn put_replaces_the_whole_item(h: &Harness) {

@@ -23,6 +23,10 @@ pub const MAX_TRANSACTION_WRITES: usize = 100;
 
 /// Most items one query page returns, whatever the caller asks.
 pub const MAX_PAGE_SIZE: usize = 1000;
+/// Most keys one `get_many` reads.
+pub const MAX_BATCH_GET: usize = 1000;
+/// Reads in flight at once in the default `get_many`.
+const PARALLEL_GETS: usize = 32;
 
 /// Primary key of an item.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -93,6 +97,13 @@ impl Item {
 
     pub fn get_i64(&self, name: &str) -> Option<i64> {
         self.attrs.get(name).and_then(Value::as_i64)
+    }
+
+    /// Deserialize all attributes into a record type, consuming the item (no copy).
+    pub fn into_record<T: serde::de::DeserializeOwned>(self) -> Result<T, StoreError> {
+        let Key { pk, sk } = self.key;
+        serde_json::from_value(Value::Object(self.attrs))
+            .map_err(|e| StoreError::Fatal(format!("item {pk}/{sk} does not parse: {e}")))
     }
 
     /// Deserialize all attributes into a record type.
@@ -470,6 +481,20 @@ pub trait ItemStore: Send + Sync + 'static {
     /// The live item, or `None` if it is absent or expired. Strongly consistent.
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
 
+    /// The live items at `keys` (at most [`MAX_BATCH_GET`]), each `None` if absent
+    /// or expired, in the order asked. Each is strongly consistent; the set is not
+    /// one snapshot. By default one `get` per key, a few at a time; an adapter that
+    /// can read many in one call does.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        validate_batch_get(keys)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(PARALLEL_GETS) {
+            let reads: Vec<_> = chunk.iter().map(|key| self.get(key)).collect();
+            out.extend(futures::future::try_join_all(reads).await?);
+        }
+        Ok(out)
+    }
+
     /// Replace (or create) the whole item if the condition holds.
     async fn put(&self, item: NewItem, condition: Option<Condition>) -> Result<Item, StoreError>;
 
@@ -514,6 +539,17 @@ pub trait ItemStore: Send + Sync + 'static {
 
     /// Readiness probe.
     async fn check(&self) -> Result<(), StoreError>;
+}
+
+/// Refuse a `get_many` over [`MAX_BATCH_GET`] keys or with an invalid key.
+pub fn validate_batch_get(keys: &[Key]) -> Result<(), StoreError> {
+    if keys.len() > MAX_BATCH_GET {
+        return Err(StoreError::Invalid(format!(
+            "a batch read takes at most {MAX_BATCH_GET} keys, not {}",
+            keys.len()
+        )));
+    }
+    keys.iter().try_for_each(validate_key)
 }
 
 /// Check a write before it reaches a backend: reserved names, size.
