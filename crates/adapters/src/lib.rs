@@ -9,6 +9,7 @@ pub mod dynamo_store;
 pub mod embeddings;
 pub mod file_secrets;
 pub mod fs_blobs;
+mod keyword_postings;
 pub mod provision;
 pub(crate) mod queue_rules;
 pub mod s3_blobs;

@@ -100,12 +100,12 @@ thread_local! {
     static STEMMER: Stemmer = Stemmer::create(Algorithm::English);
 }
 
-fn stem(word: &str) -> String {
+pub(crate) fn stem(word: &str) -> String {
     STEMMER.with(|s| s.stem(word).into_owned())
 }
 
 /// The stems of a text with their counts, and the number of indexed words.
-fn analyze(text: &str) -> (HashMap<String, u32>, u32) {
+pub(crate) fn analyze(text: &str) -> (HashMap<String, u32>, u32) {
     let mut tf = HashMap::new();
     let mut len = 0;
     for w in words(text) {

@@ -1,5 +1,5 @@
 //! The keyword index port's conformance suite: every case runs on the embedded
-//! adapter (SQLite FTS5), on the item-store inverted index over DynamoDB (moto) —
+//! adapter (SQLite FTS5, searched in memory, and searched with FTS5 itself), on the item-store inverted index over DynamoDB (moto) —
 //! what the AWS backend runs — and on the same index over the SQLite item store.
 
 use skiff_adapters::sqlite_keywords::SqliteKeywords;
@@ -18,6 +18,17 @@ struct Harness {
 async fn fts5() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let index = SqliteKeywords::open(&dir.path().join("keywords.db")).unwrap();
+    Harness {
+        index: Arc::new(index),
+        _store: None,
+        _dir: Some(dir),
+    }
+}
+
+/// The embedded adapter with no room for in-memory indexes: every search is FTS5's.
+async fn fts5_only() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SqliteKeywords::open_with_cache(&dir.path().join("keywords.db"), 0).unwrap();
     Harness {
         index: Arc::new(index),
         _store: None,
@@ -238,6 +249,7 @@ async fn concurrent_writers_all_land(h: &Harness) {
 skiff_adapters::conformance_suite! {
     adapters {
         embedded => &super::fts5().await,
+        embedded_fts5_search => &super::fts5_only().await,
         dynamodb => &super::dynamodb().await,
         item_store_on_sqlite => &super::sqlite_items().await,
     }
