@@ -349,6 +349,8 @@ struct Written {
     before: Option<i64>,
     /// Its generation after (`None`: unchanged).
     after: Option<i64>,
+    /// The dimension of the namespace this write created, if it did.
+    created: Option<usize>,
 }
 
 impl SqliteVectors {
@@ -451,11 +453,27 @@ impl Inner {
         let Some(after) = written.after else {
             return Ok(());
         };
-        match slot.as_mut() {
-            Some(cached) if Some(cached.generation) == written.before => {
+        match (slot.as_mut(), written.created) {
+            (Some(cached), _) if Some(cached.generation) == written.before => {
                 apply(cached);
                 cached.generation = after;
                 entry.bytes.store(cached.bytes(), Ordering::Relaxed);
+            }
+            // A namespace this write created starts warm: its cache is the write.
+            (None, Some(dim)) => {
+                let mut cached = Cached {
+                    generation: after,
+                    dim,
+                    ids: vec![],
+                    units: vec![],
+                    metadata: vec![],
+                    slots: HashMap::new(),
+                };
+                apply(&mut cached);
+                entry.bytes.store(cached.bytes(), Ordering::Relaxed);
+                *slot = Some(cached);
+                drop(slot);
+                self.evict_beyond_budget(&entry);
             }
             _ => {
                 *slot = None;
@@ -609,6 +627,7 @@ impl VectorIndex for SqliteVectors {
                     Ok(Written {
                         before: current.map(|(_, g)| g),
                         after: Some(after),
+                        created: current.is_none().then_some(dim),
                     })
                 },
                 |cached| {
@@ -672,6 +691,7 @@ impl VectorIndex for SqliteVectors {
                         return Ok(Written {
                             before: None,
                             after: None,
+                            created: None,
                         });
                     };
                     let mut stmt = tx
@@ -687,6 +707,7 @@ impl VectorIndex for SqliteVectors {
                         return Ok(Written {
                             before: Some(before),
                             after: None,
+                            created: None,
                         });
                     }
                     let after = next_generation(tx)?;
@@ -694,6 +715,7 @@ impl VectorIndex for SqliteVectors {
                     Ok(Written {
                         before: Some(before),
                         after: Some(after),
+                        created: None,
                     })
                 },
                 |cached| ids.iter().for_each(|id| cached.remove(id)),
@@ -801,6 +823,7 @@ impl VectorIndex for SqliteVectors {
                     Ok(Written {
                         before: None,
                         after: before.map(|_| after),
+                        created: None,
                     })
                 },
                 |_| {},
@@ -922,6 +945,14 @@ mod tests {
             .upsert(&n, vec![record("a", &[1.0, 0.0])])
             .await
             .unwrap();
+        assert_eq!(nearest(&index, &n, &[1.0, 0.0]).await, ["a"]);
+        assert_eq!(
+            index.inner.loads.load(Ordering::Relaxed),
+            0,
+            "the write that created the namespace left its cache warm"
+        );
+        // Dropped (as after an eviction), the next query loads it.
+        *index.inner.entry(&n).slot.write().unwrap() = None;
         assert_eq!(nearest(&index, &n, &[1.0, 0.0]).await, ["a"]);
         assert_eq!(index.inner.loads.load(Ordering::Relaxed), 1);
         index
