@@ -171,14 +171,16 @@ async fn associate_batch(
     Ok((if all_ok { 201 } else { 207 }, body))
 }
 
-/// A relation as recall lists it: type, strength and the other memory's summary.
-pub async fn relations_of(
+/// The relations recall lists for a memory — type, strength and the other
+/// memory's summary — from its outgoing edges already read (most recently updated
+/// first), at most `limit`.
+pub async fn relations_among(
     services: &Services,
     org: &OrgId,
-    id: &MemoryId,
+    edges: &[(Direction, Edge)],
     limit: usize,
 ) -> MemoryResult<Vec<Value>> {
-    let edges = repo::edges(services.store.as_ref(), org, id, Direction::Out, limit).await?;
+    let edges = &edges[..edges.len().min(limit)];
     let ids: Vec<MemoryId> = edges.iter().map(|(_, e)| e.other).collect();
     let others: HashMap<MemoryId, Memory> = repo::get_many(services.store.as_ref(), org, &ids)
         .await?
@@ -277,40 +279,43 @@ pub async fn related(
 
 /// The current head of the superseding chain leaving `id` (over INVALIDATED_BY and
 /// EVOLVED_INTO, at most [`MAX_CHAIN`] hops, cycle-safe), with the first edge's
-/// type and strength; `None` when nothing current supersedes it.
-pub async fn replacement(
+/// type and strength; `None` when nothing current supersedes it. `edges`: all of
+/// `id`'s outgoing edges, already read.
+pub async fn replacement_among(
     services: &Services,
     org: &OrgId,
     id: &MemoryId,
+    edges: &[(Direction, Edge)],
     now: Timestamp,
 ) -> MemoryResult<Option<(Memory, Edge)>> {
-    let store = services.store.as_ref();
     let mut visited = HashSet::from([*id]);
     let mut head: Option<(Memory, Edge)> = None;
-    let mut at = *id;
+    let mut next = first_active_successor(services, org, edges, now).await?;
     for _ in 0..MAX_CHAIN {
-        let next = first_active_successor(services, org, &at, now).await?;
         let Some((memory, edge)) = next else { break };
         if !visited.insert(memory.id) {
             break;
         }
-        at = memory.id;
+        let at = memory.id;
         head = Some(match head {
             None => (memory, edge),
             Some((_, first)) => (memory, first),
         });
+        if visited.len() > MAX_CHAIN {
+            break;
+        }
+        let edges = repo::edges(services.store.as_ref(), org, &at, Direction::Out, 0).await?;
+        next = first_active_successor(services, org, &edges, now).await?;
     }
-    let _ = store;
     Ok(head)
 }
 
 async fn first_active_successor(
     services: &Services,
     org: &OrgId,
-    id: &MemoryId,
+    edges: &[(Direction, Edge)],
     now: Timestamp,
 ) -> MemoryResult<Option<(Memory, Edge)>> {
-    let edges = repo::edges(services.store.as_ref(), org, id, Direction::Out, 0).await?;
     for (_, edge) in edges {
         if !edge.relation().is_some_and(|r| r.supersedes()) {
             continue;
@@ -318,7 +323,7 @@ async fn first_active_successor(
         if let Some((m, _)) = repo::get(services.store.as_ref(), org, &edge.other).await?
             && m.state_reason(now).is_none()
         {
-            return Ok(Some((m, edge)));
+            return Ok(Some((m, edge.clone())));
         }
     }
     Ok(None)

@@ -1081,6 +1081,26 @@ async fn expand(
     Ok(expansions)
 }
 
+/// The outgoing edges of the memories one recall looked at, read once each (the
+/// current-state filter and the relations listed both need them).
+#[derive(Default)]
+struct OutEdges(HashMap<MemoryId, Vec<(Direction, repo::Edge)>>);
+
+impl OutEdges {
+    async fn of(
+        &mut self,
+        services: &Services,
+        org: &OrgId,
+        id: &MemoryId,
+    ) -> MemoryResult<&[(Direction, repo::Edge)]> {
+        if !self.0.contains_key(id) {
+            let edges = repo::edges(services.store.as_ref(), org, id, Direction::Out, 0).await?;
+            self.0.insert(*id, edges);
+        }
+        Ok(&self.0[id])
+    }
+}
+
 /// Hide what is not current state, putting the head of a superseding chain in its
 /// place (AutoMem's current-state filter).
 async fn current_state(
@@ -1089,6 +1109,7 @@ async fn current_state(
     req: &RecallRequest,
     hits: Vec<Hit>,
     now: Timestamp,
+    out_edges: &mut OutEdges,
 ) -> MemoryResult<(Vec<Hit>, Value)> {
     let mut seen: HashSet<MemoryId> = hits.iter().map(Hit::id).collect();
     let mut out = vec![];
@@ -1096,7 +1117,8 @@ async fn current_state(
     let (mut suppressed_debug, mut replaced_debug) = (vec![], vec![]);
     for h in hits {
         let mut reason = h.memory.state_reason(now);
-        let replacement = graph::replacement(services, org, &h.id(), now).await?;
+        let edges = out_edges.of(services, org, &h.id()).await?;
+        let replacement = graph::replacement_among(services, org, &h.id(), edges, now).await?;
         if replacement.is_some() && reason.is_none() {
             reason = Some("superseded");
         }
@@ -1225,8 +1247,10 @@ pub async fn recall(services: &Services, org: &OrgId, req: RecallRequest) -> Mem
         results.extend(expanded);
     }
     let mut state_filter = None;
+    let mut out_edges = OutEdges::default();
     if req.current_only {
-        let (kept, info) = current_state(services, org, &req, results, now).await?;
+        let (kept, info) =
+            current_state(services, org, &req, results, now, &mut out_edges).await?;
         results = kept;
         state_filter = Some(info);
     }
@@ -1288,7 +1312,9 @@ pub async fn recall(services: &Services, org: &OrgId, req: RecallRequest) -> Mem
     let filtered = pre_filter - results.len();
     for h in results.iter_mut() {
         if h.relations.is_empty() {
-            h.relations = graph::relations_of(services, org, &h.id(), req.relation_limit).await?;
+            let edges = out_edges.of(services, org, &h.id()).await?;
+            h.relations =
+                graph::relations_among(services, org, edges, req.relation_limit).await?;
         }
     }
 

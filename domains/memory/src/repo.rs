@@ -4,16 +4,12 @@
 
 use crate::keys;
 use crate::model::{Memory, MemoryId, Relation, index_tags, parse_time};
-use futures::{StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use skiff_core::ids::OrgId;
 use skiff_core::ports::store::{
-    Condition, ItemStore, Key, NewItem, Query, StoreError, Version, Write,
+    Condition, ItemStore, Key, MAX_BATCH_GET, NewItem, Query, StoreError, Version, Write,
 };
-
-/// Reads in flight at once when loading many memories.
-const PARALLEL_READS: usize = 32;
 
 /// The entry of a memory in an importance-ordered index.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,23 +64,29 @@ pub async fn get(
     id: &MemoryId,
 ) -> Result<Option<(Memory, Version)>, StoreError> {
     match store.get(&keys::memory(org, id)).await? {
-        Some(item) => Ok(Some((item.parse()?, item.version))),
+        Some(item) => {
+            let version = item.version;
+            Ok(Some((item.into_record()?, version)))
+        }
         None => Ok(None),
     }
 }
 
-/// The memories among `ids` that exist, in the order asked.
+/// The memories among `ids` that exist, in the order asked (one batch read per
+/// [`MAX_BATCH_GET`] ids).
 pub async fn get_many(
     store: &dyn ItemStore,
     org: &OrgId,
     ids: &[MemoryId],
 ) -> Result<Vec<Memory>, StoreError> {
-    let found: Vec<Option<Memory>> = stream::iter(ids.iter().copied())
-        .map(|id| async move { get(store, org, &id).await.map(|m| m.map(|(m, _)| m)) })
-        .buffered(PARALLEL_READS)
-        .try_collect()
-        .await?;
-    Ok(found.into_iter().flatten().collect())
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_BATCH_GET) {
+        let keys: Vec<Key> = chunk.iter().map(|id| keys::memory(org, id)).collect();
+        for item in store.get_many(&keys).await?.into_iter().flatten() {
+            out.push(item.into_record()?);
+        }
+    }
+    Ok(out)
 }
 
 /// Write a new memory and its index entries, all or nothing; `ConditionFailed`
