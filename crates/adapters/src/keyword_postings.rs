@@ -201,7 +201,11 @@ mod tests {
                 let mut sorted = items.clone();
                 sorted.sort_by(|a, b| b.cmp(a));
                 sorted.truncate(k);
-                assert_eq!(top_k(items.clone(), k, |a, b| b.cmp(a)), sorted, "n={n} k={k}");
+                assert_eq!(
+                    top_k(items.clone(), k, |a, b| b.cmp(a)),
+                    sorted,
+                    "n={n} k={k}"
+                );
             }
         }
     }

@@ -485,24 +485,23 @@ impl KeywordIndex for SqliteKeywords {
                 &ns,
                 |tx| {
                     for doc in &docs {
-                        let rowid = match rowid_of(tx, ns.as_str(), doc.id.as_str())
-                            .map_err(sql_error)?
-                        {
-                            Some(rowid) => {
-                                tx.prepare_cached("DELETE FROM fts WHERE rowid = ?1")
-                                    .and_then(|mut s| s.execute([rowid]))
-                                    .map_err(sql_error)?;
-                                rowid
-                            }
-                            None => {
-                                tx.prepare_cached("INSERT INTO docs (ns, id) VALUES (?1, ?2)")
-                                    .and_then(|mut s| {
-                                        s.execute(params![ns.as_str(), doc.id.as_str()])
-                                    })
-                                    .map_err(sql_error)?;
-                                tx.last_insert_rowid()
-                            }
-                        };
+                        let rowid =
+                            match rowid_of(tx, ns.as_str(), doc.id.as_str()).map_err(sql_error)? {
+                                Some(rowid) => {
+                                    tx.prepare_cached("DELETE FROM fts WHERE rowid = ?1")
+                                        .and_then(|mut s| s.execute([rowid]))
+                                        .map_err(sql_error)?;
+                                    rowid
+                                }
+                                None => {
+                                    tx.prepare_cached("INSERT INTO docs (ns, id) VALUES (?1, ?2)")
+                                        .and_then(|mut s| {
+                                            s.execute(params![ns.as_str(), doc.id.as_str()])
+                                        })
+                                        .map_err(sql_error)?;
+                                    tx.last_insert_rowid()
+                                }
+                            };
                         tx.prepare_cached(
                             "INSERT INTO fts (rowid, nskey, body) VALUES (?1, ?2, ?3)",
                         )
@@ -683,7 +682,10 @@ mod tests {
         *index.inner.entry(&n).slot.write().unwrap() = None;
         assert_eq!(found(&index, &n, "alpha").await, ["a"]);
         assert_eq!(index.inner.loads.load(Ordering::Relaxed), 1);
-        index.upsert(&n, vec![doc("b", "alpha beta")]).await.unwrap();
+        index
+            .upsert(&n, vec![doc("b", "alpha beta")])
+            .await
+            .unwrap();
         index
             .delete(&n, &[DocId::parse("a").unwrap()])
             .await

@@ -144,7 +144,9 @@ async fn get_many_answers_each_key_in_order(h: &Harness) {
     let a = put(h, "a", json!({"n": 1})).await;
     h.store
         .put(
-            NewItem::new(key("gone")).attr("n", 3).expires_at(h.now() - 1),
+            NewItem::new(key("gone"))
+                .attr("n", 3)
+                .expires_at(h.now() - 1),
             None,
         )
         .await

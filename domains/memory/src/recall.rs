@@ -1249,8 +1249,7 @@ pub async fn recall(services: &Services, org: &OrgId, req: RecallRequest) -> Mem
     let mut state_filter = None;
     let mut out_edges = OutEdges::default();
     if req.current_only {
-        let (kept, info) =
-            current_state(services, org, &req, results, now, &mut out_edges).await?;
+        let (kept, info) = current_state(services, org, &req, results, now, &mut out_edges).await?;
         results = kept;
         state_filter = Some(info);
     }
@@ -1313,8 +1312,7 @@ pub async fn recall(services: &Services, org: &OrgId, req: RecallRequest) -> Mem
     for h in results.iter_mut() {
         if h.relations.is_empty() {
             let edges = out_edges.of(services, org, &h.id()).await?;
-            h.relations =
-                graph::relations_among(services, org, edges, req.relation_limit).await?;
+            h.relations = graph::relations_among(services, org, edges, req.relation_limit).await?;
         }
     }
 
