@@ -79,7 +79,8 @@ struct Inner {
     cache: Mutex<HashMap<Namespace, Arc<Entry>>>,
     /// Bytes the in-memory indexes may hold together.
     budget: usize,
-    /// Ticks of a logical clock that orders searches, for eviction.
+    /// Ticks of a logical clock that orders searches, for eviction (0: never
+    /// searched, so an index a write warmed goes first).
     tick: AtomicU64,
     /// Namespaces loaded from the database so far (tests watch it).
     loads: AtomicU64,
@@ -407,9 +408,10 @@ impl Inner {
         let limit = limit.min(MAX_HITS);
         let current = generation(&self.reader(), ns)?;
         let entry = self.entry(ns);
-        entry
-            .last_used
-            .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        entry.last_used.store(
+            self.tick.fetch_add(1, Ordering::Relaxed) + 1,
+            Ordering::Relaxed,
+        );
         loop {
             {
                 let slot = entry.slot.read().unwrap_or_else(PoisonError::into_inner);

@@ -69,7 +69,8 @@ struct Inner {
     cache: Mutex<HashMap<Namespace, Arc<Entry>>>,
     /// Bytes of vectors the caches may hold together.
     budget: usize,
-    /// Ticks of a logical clock that orders queries, for eviction.
+    /// Ticks of a logical clock that orders queries, for eviction (0: never
+    /// queried, so a cache a write warmed goes first).
     tick: AtomicU64,
     /// Namespaces loaded from the database so far (tests watch it).
     loads: AtomicU64,
@@ -496,9 +497,10 @@ impl Inner {
             });
         }
         let entry = self.entry(ns);
-        entry
-            .last_used
-            .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        entry.last_used.store(
+            self.tick.fetch_add(1, Ordering::Relaxed) + 1,
+            Ordering::Relaxed,
+        );
         loop {
             {
                 let slot = entry.slot.read().unwrap_or_else(PoisonError::into_inner);
