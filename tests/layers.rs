@@ -7,7 +7,9 @@
 //!   HTTP framework, adapter, AWS SDK or SQLite, directly or not;
 //! - the HTTP crate depends only on the core and on identity (for the principal);
 //! - the wiring crate depends on no function crate and not on the local server;
-//! - a function crate never depends on another function crate.
+//! - a function crate never depends on another function crate;
+//! - a client SDK (`clients/`) depends on no workspace crate and links no server
+//!   framework, adapter, AWS SDK or SQLite.
 //!
 //! Dev-dependencies are not arrows of the product (a test may boot the wiring).
 
@@ -23,6 +25,7 @@ enum Layer {
     Http,
     App,
     Function,
+    Client,
     Other,
 }
 
@@ -34,6 +37,7 @@ fn layer(dir: &str) -> Layer {
         "crates/app" => Layer::App,
         d if d.starts_with("domains/") => Layer::Domain,
         d if d.starts_with("functions/") => Layer::Function,
+        d if d.starts_with("clients/") => Layer::Client,
         _ => Layer::Other,
     }
 }
@@ -95,7 +99,8 @@ fn violations(packages: &[Package]) -> Vec<String> {
                 Layer::Domain => matches!(to, Layer::Core | Layer::Domain),
                 Layer::Http => to == Layer::Core || dep_dir == "domains/identity",
                 Layer::App => !matches!(to, Layer::Function | Layer::Other),
-                Layer::Function => to != Layer::Function && to != Layer::Other,
+                Layer::Function => !matches!(to, Layer::Function | Layer::Client | Layer::Other),
+                Layer::Client => false,
                 Layer::Other => true,
             };
             if !allowed {
@@ -187,6 +192,36 @@ fn no_domain_crate_links_http_or_an_adapter() {
         ]);
         assert!(tree.contains(&p.name), "cargo tree lists {}", p.name);
         let found = forbidden_in(&tree);
+        assert!(found.is_empty(), "{} links {found:?}", p.name);
+    }
+}
+
+#[test]
+fn a_client_sdk_links_no_server_crate() {
+    let clients: Vec<_> = workspace()
+        .into_iter()
+        .filter(|p| layer(&p.dir) == Layer::Client)
+        .collect();
+    assert!(!clients.is_empty(), "the client crates are found");
+    for p in clients {
+        let tree = cargo(&[
+            "tree",
+            "-p",
+            &p.name,
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--offline",
+        ]);
+        assert!(tree.contains(&p.name), "cargo tree lists {}", p.name);
+        let mut found = forbidden_in(&tree);
+        found.extend(
+            tree.lines()
+                .filter_map(|l| l.split_whitespace().next())
+                .filter(|name| name.starts_with("skiff-") && *name != p.name)
+                .map(str::to_owned),
+        );
         assert!(found.is_empty(), "{} links {found:?}", p.name);
     }
 }
