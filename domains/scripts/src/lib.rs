@@ -24,6 +24,7 @@ pub mod logs;
 pub mod model;
 pub mod modules;
 pub mod net;
+pub mod org_data;
 pub mod routes;
 pub mod run;
 pub mod runtime;
