@@ -607,6 +607,83 @@ async fn a_saturated_gate_answers_503_with_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_org_deletes_its_scripts_but_changes_and_runs_nothing() {
+    let app = spawn_app().await;
+    let (org, token) = owner(&app, "dev@locked.example", Some("pro")).await;
+    new_app(&app, &token, "locked-shop").await;
+    new_app(&app, &token, "locked-other").await;
+    let routed = endpoint(&app, &token, "locked-shop", "routed", "1").await;
+    let (status, route) = post(
+        &app,
+        &format!("/api/v1/scripts/{routed}/routes"),
+        Some(&token),
+        json!({"method": "GET", "path": "/hello"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{route}");
+    let (status, trigger) = post(
+        &app,
+        "/api/v1/apps/locked-shop/triggers/kv",
+        Some(&token),
+        json!({"script_id": routed, "collection": "orders"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{trigger}");
+    let kept = endpoint(&app, &token, "locked-shop", "kept", "1").await;
+    endpoint(&app, &token, "locked-other", "doomed", "1").await;
+    app.simulate(&token, &org, "renew").await;
+    for _ in 0..3 {
+        app.simulate(&token, &org, "fail").await;
+    }
+
+    // Changes and runs: 423.
+    for (method, path, body) in [
+        (
+            Method::POST,
+            "/api/v1/apps/locked-shop/scripts".to_owned(),
+            json!({"name": "new", "source": "1"}),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/scripts/{kept}/execute"),
+            json!({}),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/scripts/{kept}"),
+            json!({"source": "2"}),
+        ),
+    ] {
+        let (status, problem) = call(&app, method, &path, &token, Some(body)).await;
+        assert_eq!(status, 423, "{path}: {problem}");
+        assert_eq!(problem["code"], "service_locked");
+    }
+    // Reads and deletes: open, so a locked org can reduce what it keeps.
+    let (status, _) = get(&app, &format!("/api/v1/scripts/{kept}"), &token).await;
+    assert_eq!(status, 200);
+    for path in [
+        format!(
+            "/api/v1/scripts/{routed}/routes/{}",
+            route["id"].as_str().unwrap()
+        ),
+        format!(
+            "/api/v1/apps/locked-shop/triggers/{}",
+            trigger["id"].as_str().unwrap()
+        ),
+        format!("/api/v1/scripts/{routed}"),
+        "/api/v1/apps/locked-other?force=true".to_owned(),
+    ] {
+        let (status, body) = call(&app, Method::DELETE, &path, &token, None).await;
+        assert_eq!(status, 204, "{path}: {body}");
+    }
+    let (status, _) = get(&app, &format!("/api/v1/scripts/{routed}"), &token).await;
+    assert_eq!(status, 404);
+    let (status, _) = get(&app, "/api/v1/apps/locked-other", &token).await;
+    assert_eq!(status, 404);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apps_roles_and_tenants_are_kept_apart() {
     let app = spawn_app().await;
     let (_, owner_a) = owner(&app, "a@tenants.example", None).await;
