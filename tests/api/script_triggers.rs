@@ -1,7 +1,8 @@
 //! Scripts' triggers and dead letters, black-box over HTTP: a route stores an
 //! order in documents and its docs trigger runs through the outbox; what a
 //! trigger create refuses (and why); roles and tenant isolation on triggers and
-//! dead letters; a failing trigger dead-letters, replays and is resolved.
+//! dead letters; a failing trigger dead-letters, replays and is resolved; the org
+//! export's scripts part, and the org's erasure taking every app with it.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
