@@ -13,8 +13,8 @@
 
 use crate::model::{Checksum, Owner, TableName};
 use crate::quota::{self, Counter, Limits};
-use crate::sweep;
 use crate::{StorageError, StorageResult};
+use crate::{sweep, uploads};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use skiff_core::clock::Clock;
@@ -47,8 +47,6 @@ impl<'a> Ports<'a> {
 /// How long a JSON write may take between reserving and confirming before the
 /// sweep takes the reservation back.
 pub const PENDING_WRITE_SECS: i64 = 15 * 60;
-/// After a signed upload's URL expires, how long its commit may still come.
-pub const COMMIT_GRACE_SECS: i64 = 15 * 60;
 /// Attempts of one read-modify-write of a record racing other writers of it
 /// (each attempt is a read and a conditional write: no blob moves in the loop).
 const ATTEMPTS: usize = 50;
@@ -535,13 +533,9 @@ pub async fn upload(
     checksum: Checksum,
     ttl: Duration,
 ) -> StorageResult<Upload> {
-    let until = ports.clock.unix() + ttl.as_secs() as i64 + COMMIT_GRACE_SECS;
+    let until = uploads::deadline(ports.clock.unix(), ttl);
     let (record, item) = reserve(ports, owner, limits, table, size, checksum, until).await?;
-    match ports
-        .blobs
-        .signed_upload(&record.blob_key, ttl, size, record.checksum.as_str())
-        .await
-    {
+    match uploads::sign(ports.blobs, &record.blob_key, ttl, size, &record.checksum).await {
         Ok(signed) => Ok(Upload { record, signed }),
         Err(e) => {
             release(ports, owner, &record, &item).await;
@@ -560,23 +554,10 @@ pub async fn commit(ports: Ports<'_>, owner: &Owner, id: &RecordId) -> StorageRe
         Some((r, item)) if r.state == State::Pending => (r, item),
         _ => return Err(StorageError::NotFound("record")),
     };
-    if record.until.is_some_and(|u| u <= ports.clock.unix()) {
+    if uploads::lapsed(record.until, ports.clock.unix()) {
         return Err(StorageError::NotFound("record"));
     }
-    let Some(meta) = ports.blobs.head(&record.blob_key).await? else {
-        return Err(StorageError::UploadIncomplete);
-    };
-    if meta.size != record.size {
-        ports.blobs.delete(&record.blob_key).await?;
-        return Err(StorageError::SizeMismatch {
-            expected: record.size,
-            actual: meta.size,
-        });
-    }
-    if !record.checksum.same_as_hex(&meta.sha256) {
-        ports.blobs.delete(&record.blob_key).await?;
-        return Err(StorageError::ChecksumMismatch);
-    }
+    uploads::check_arrived(ports.blobs, &record.blob_key, record.size, &record.checksum).await?;
     let record = confirm(ports, record, &item).await?;
     crate::BYTES_STORED.add(&["record"], record.size);
     Ok(record)

@@ -1,6 +1,8 @@
 //! `/api/v1/storage/records` and `/api/v1/storage/uploads`.
 
-use crate::{Problems, TAG_RECORDS, entity_tags, json_body, owner, problem};
+use crate::{
+    Problems, SignedUploadBody, TAG_RECORDS, entity_tags, json_body, owner, problem, upload_size,
+};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -20,7 +22,6 @@ use skiff_storage::model::{decode_blob, verified};
 use skiff_storage::quota;
 use skiff_storage::records::{self, Ports, Record};
 use skiff_storage::{Checksum, StorageError, TableName};
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// Header carrying a record's SHA-256 (hex) on downloads.
@@ -110,12 +111,8 @@ pub struct UploadRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UploadStarted {
     record_id: RecordId,
-    /// Send the bytes here, with `method` and every header of `headers`.
-    upload_url: String,
-    method: String,
-    headers: BTreeMap<String, String>,
-    /// RFC 3339: the URL stops working then.
-    expires_at: String,
+    #[serde(flatten)]
+    upload: SignedUploadBody,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -488,7 +485,6 @@ pub async fn upload(
     JsonBody(body): JsonBody<UploadRequest>,
 ) -> ApiResult<(StatusCode, Json<UploadStarted>)> {
     let owner = owner(&principal, "storage:write")?;
-    let settings = skiff_storage::settings(&services);
     let mut errors = vec![];
     let table = TableName::parse(&body.table);
     let checksum = Checksum::parse(&body.checksum, "checksum");
@@ -500,13 +496,7 @@ pub async fn upload(
             errors.extend(f.iter().cloned());
         }
     }
-    if body.size == 0 || body.size > settings.max_upload_bytes {
-        errors.push(skiff_http::error::FieldError::new(
-            "size",
-            "OUT_OF_RANGE",
-            format!("`size` must be 1 to {} bytes", settings.max_upload_bytes),
-        ));
-    }
+    errors.extend(upload_size(&services, body.size));
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -524,7 +514,7 @@ pub async fn upload(
         table,
         body.size,
         checksum,
-        settings.upload_url_ttl,
+        skiff_storage::settings(&services).upload_url_ttl,
     )
     .await
     .map_err(|e| problem(&services, e))?;
@@ -532,10 +522,7 @@ pub async fn upload(
         StatusCode::CREATED,
         Json(UploadStarted {
             record_id: up.record.id,
-            upload_url: up.signed.url,
-            method: up.signed.method,
-            headers: up.signed.headers,
-            expires_at: rfc3339(up.signed.expires_at),
+            upload: up.signed.into(),
         }),
     ))
 }
