@@ -236,7 +236,7 @@ async fn release(ports: Ports<'_>, owner: &Owner, record: &Record, item: &Item) 
     }
 }
 
-/// Make a pending record ready.
+/// Make a pending record ready, and count its bytes as stored.
 async fn confirm(ports: Ports<'_>, mut record: Record, item: &Item) -> StorageResult<Record> {
     record.state = State::Ready;
     record.until = None;
@@ -249,7 +249,10 @@ async fn confirm(ports: Ports<'_>, mut record: Record, item: &Item) -> StorageRe
         )
         .await
     {
-        Ok(_) => Ok(record),
+        Ok(_) => {
+            crate::BYTES_STORED.add(&["record"], record.size);
+            Ok(record)
+        }
         // The sweep took the reservation back meanwhile (the write came too late).
         Err(e) if e.is_condition_failed() => Err(StorageError::NotFound("record")),
         Err(e) => Err(e.into()),
@@ -286,9 +289,7 @@ pub async fn create(
         release(ports, owner, &record, &item).await;
         return Err(e.into());
     }
-    let record = confirm(ports, record, &item).await?;
-    crate::BYTES_STORED.add(&["record"], record.size);
-    Ok(record)
+    confirm(ports, record, &item).await
 }
 
 /// One page of the user's ready records (of one table, if given), in id order
@@ -558,7 +559,5 @@ pub async fn commit(ports: Ports<'_>, owner: &Owner, id: &RecordId) -> StorageRe
         return Err(StorageError::NotFound("record"));
     }
     uploads::check_arrived(ports.blobs, &record.blob_key, record.size, &record.checksum).await?;
-    let record = confirm(ports, record, &item).await?;
-    crate::BYTES_STORED.add(&["record"], record.size);
-    Ok(record)
+    confirm(ports, record, &item).await
 }
