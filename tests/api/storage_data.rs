@@ -1,6 +1,6 @@
 //! Backups, vectors, exports and org erasure, black-box over HTTP.
 
-use crate::storage::{create, encrypt, sha256_hex};
+use crate::storage::{create, encrypt, sha256_hex, sweep_after_the_deadlines, usage_of};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use reqwest::{Method, StatusCode};
@@ -115,11 +115,10 @@ async fn backups_stream_in_and_out_with_history_and_retention() {
     assert_eq!(listed, [ids[2].0.as_str(), ids[1].0.as_str()], "{history}");
     assert_eq!(history[0]["version"], "v2");
     assert_eq!(history[0]["timestamp"], 1_700_000_000_002i64);
-    let org_id = skiff_core::ids::OrgId::parse(&org).unwrap();
-    let used = skiff_storage::quota::usage(app.services().store.as_ref(), &org_id)
-        .await
-        .unwrap();
-    assert_eq!(used.backup_bytes, (ids[1].1.len() + ids[2].1.len()) as u64);
+    assert_eq!(
+        backup_usage(&app, &org).await,
+        (ids[1].1.len() + ids[2].1.len()) as u64
+    );
 
     // The latest, with its headers; 304 when unchanged.
     let r = app
@@ -172,11 +171,7 @@ async fn backups_stream_in_and_out_with_history_and_retention() {
 
 /// The org's backup bytes in use, as the counter has them.
 async fn backup_usage(app: &TestApp, org: &str) -> u64 {
-    let org = skiff_core::ids::OrgId::parse(org).unwrap();
-    skiff_storage::quota::usage(app.services().store.as_ref(), &org)
-        .await
-        .unwrap()
-        .backup_bytes
+    usage_of(app, org).await.backup_bytes
 }
 
 async fn latest_backup(app: &TestApp, token: &str) -> reqwest::Response {
@@ -325,18 +320,8 @@ async fn large_backups_go_through_signed_uploads_and_commits() {
     let (status, up) = announce(10, sha256_hex(b"0123456789"), "v3").await;
     assert_eq!(status, 201, "{up}");
     assert_eq!(backup_usage(&app, &org).await, blob.len() as u64 + 10);
-    app.advance_clock(Duration::from_secs(2 * 3600)).await;
-    let r = app
-        .post_json("/_dev/scheduler/run", &json!({"jobs": ["storage_sweep"]}))
-        .await;
-    let report: Value = r.json().await.unwrap();
-    assert!(
-        report["reports"][0]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("released 1 abandoned writes"),
-        "{report}"
-    );
+    let report = sweep_after_the_deadlines(&app).await;
+    assert!(report.contains("released 1 abandoned writes"), "{report}");
     assert_eq!(backup_usage(&app, &org).await, blob.len() as u64);
     let token = app.login("ada@example.com").await;
     let late = format!(

@@ -160,24 +160,16 @@ async fn reserve(
     Ok((backup, item))
 }
 
-/// Take back a pending backup's reservation whose bytes will not come (the sweep
-/// does the same if this fails too).
+/// Take back a pending backup's reservation whose bytes will not come.
 async fn release(ports: Ports<'_>, owner: &Owner, backup: &Backup, item: &Item) {
-    let released = quota::transact_charged(
+    quota::release_pending(
         ports.store,
         &owner.org,
         Counter::Backups,
-        -backup.charged,
-        None,
-        vec![Write::Delete {
-            key: item.key.clone(),
-            condition: Some(Condition::VersionIs(item.version)),
-        }],
+        backup.charged,
+        item,
     )
     .await;
-    if let Err(e) = released {
-        tracing::warn!(backup = %backup.id, error = %e, "could not release a failed backup; the sweep will");
-    }
 }
 
 /// Make a pending backup visible, then apply the retention.

@@ -216,24 +216,16 @@ async fn reserve(
     Ok((record, item))
 }
 
-/// Take back a pending record's reservation after its write failed (the sweep
-/// does the same if this fails too).
+/// Take back a pending record's reservation after its write failed.
 async fn release(ports: Ports<'_>, owner: &Owner, record: &Record, item: &Item) {
-    let released = quota::transact_charged(
+    quota::release_pending(
         ports.store,
         &owner.org,
         Counter::Records,
-        -record.charged,
-        None,
-        vec![Write::Delete {
-            key: item.key.clone(),
-            condition: Some(Condition::VersionIs(item.version)),
-        }],
+        record.charged,
+        item,
     )
     .await;
-    if let Err(e) = released {
-        tracing::warn!(record = %record.id, error = %e, "could not release a failed write; the sweep will");
-    }
 }
 
 /// Make a pending record ready, and count its bytes as stored.

@@ -4,7 +4,7 @@
 
 use crate::{
     BACKUP_UPLOAD_ROUTE, MAX_BACKUP_PUT_BYTES, Problems, SignedUploadBody, TAG_BACKUPS,
-    entity_tags, owner, problem, too_large, upload_size,
+    entity_tags, field, owner, plan_limits, problem, too_large, upload_size,
 };
 use axum::Json;
 use axum::body::Body;
@@ -23,7 +23,7 @@ use skiff_http::principal::Principal;
 use skiff_http::{ApiError, ApiResult};
 use skiff_storage::backups::{self, Backup, BackupVersion, NewBackup};
 use skiff_storage::records::Ports;
-use skiff_storage::{Checksum, StorageError, quota};
+use skiff_storage::{Checksum, StorageError};
 use std::time::{Duration, UNIX_EPOCH};
 use utoipa::ToSchema;
 
@@ -62,18 +62,6 @@ impl From<&Backup> for BackupMeta {
             size: b.size,
             created_at: rfc3339(b.created_at),
         }
-    }
-}
-
-/// A parsed field, or `None` with its errors added to `errors`.
-fn field<T>(errors: &mut Vec<FieldError>, parsed: Result<T, StorageError>) -> Option<T> {
-    match parsed {
-        Ok(v) => Some(v),
-        Err(StorageError::Invalid(f)) => {
-            errors.extend(f);
-            None
-        }
-        Err(_) => None,
     }
 }
 
@@ -187,9 +175,7 @@ pub async fn put(
     body: Body,
 ) -> ApiResult<(StatusCode, Json<BackupCreated>)> {
     let owner = owner(&principal, "storage:write")?;
-    let limits = quota::limits(&services, &owner.org)
-        .await
-        .map_err(|e| problem(&services, e))?;
+    let limits = plan_limits(&services, &owner).await?;
     backups::require_backups(&limits).map_err(|e| problem(&services, e))?;
     if let Some(Ok(n)) = content_length(&headers)
         && n > MAX_BACKUP_PUT_BYTES
@@ -273,9 +259,7 @@ pub async fn upload(
     JsonBody(body): JsonBody<BackupUploadRequest>,
 ) -> ApiResult<(StatusCode, Json<BackupUploadStarted>)> {
     let owner = owner(&principal, "storage:write")?;
-    let limits = quota::limits(&services, &owner.org)
-        .await
-        .map_err(|e| problem(&services, e))?;
+    let limits = plan_limits(&services, &owner).await?;
     backups::require_backups(&limits).map_err(|e| problem(&services, e))?;
     let mut errors = vec![];
     let checksum = field(&mut errors, Checksum::parse(&body.checksum, "checksum"));
@@ -332,9 +316,7 @@ pub async fn commit(
 ) -> ApiResult<Json<BackupMeta>> {
     let owner = owner(&principal, "storage:write")?;
     let id = backup_id(&id)?;
-    let limits = quota::limits(&services, &owner.org)
-        .await
-        .map_err(|e| problem(&services, e))?;
+    let limits = plan_limits(&services, &owner).await?;
     let retention = skiff_storage::settings(&services).backup_retention;
     let backup = backups::commit(Ports::of(&services), &owner, &limits, retention, &id)
         .await

@@ -17,7 +17,8 @@ use skiff_core::clock::rfc3339;
 use skiff_core::ports::blobs::SignedUpload;
 use skiff_http::error::FieldError;
 use skiff_http::principal::Principal;
-use skiff_http::{ApiError, error::Problem};
+use skiff_http::{ApiError, ApiResult, error::Problem};
+use skiff_storage::quota::{self, Limits};
 use skiff_storage::{Owner, StorageError};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -139,6 +140,26 @@ impl From<SignedUpload> for SignedUploadBody {
             expires_at: rfc3339(s.expires_at),
         }
     }
+}
+
+/// A parsed field, or `None` with its errors added to `errors` (so a request
+/// names every bad field at once).
+pub(crate) fn field<T>(errors: &mut Vec<FieldError>, parsed: Result<T, StorageError>) -> Option<T> {
+    match parsed {
+        Ok(v) => Some(v),
+        Err(StorageError::Invalid(f)) => {
+            errors.extend(f);
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// The limits of the org's plan, read for this write.
+pub(crate) async fn plan_limits(services: &Services, owner: &Owner) -> ApiResult<Limits> {
+    quota::limits(services, &owner.org)
+        .await
+        .map_err(|e| problem(services, e))
 }
 
 /// An announced upload's `size`: 1 to the configured maximum.
