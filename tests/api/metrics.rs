@@ -72,6 +72,28 @@ async fn metrics_are_prometheus_text_only_when_switched_on() {
         // A second commit answers the same record and counts nothing more.
         assert_eq!(post(&app, &commit, Some(&token), json!({})).await.0, 200);
     }
+    // Two script runs: one answers, one throws.
+    let (status, body) = post(
+        &app,
+        "/api/v1/apps",
+        Some(&token),
+        json!({"name": "Metered", "slug": "metered"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    for (name, source, expected) in [("fine", "40 + 2", 200), ("broken", "throw \"no\";", 500)] {
+        let (status, s) = post(
+            &app,
+            "/api/v1/apps/metered/scripts",
+            Some(&token),
+            json!({"name": name, "source": source}),
+        )
+        .await;
+        assert_eq!(status, 201, "{s}");
+        let path = format!("/api/v1/scripts/{}/execute", s["id"].as_str().unwrap());
+        let (status, _) = post(&app, &path, Some(&token), json!({})).await;
+        assert_eq!(status, expected, "{name}");
+    }
     app.wait_for_outbox_idle().await;
 
     let r = app.get("/metrics").await;
@@ -135,6 +157,13 @@ async fn metrics_are_prometheus_text_only_when_switched_on() {
         ),
         4.0
     );
+    for status in ["ok", "error"] {
+        assert_eq!(
+            value("skiff_script_executions_total", &[("status", status)]),
+            1.0,
+            "{status}"
+        );
+    }
     assert!(!text.contains(&key), "no license key in a label");
     app.stop().await;
 }
