@@ -22,6 +22,8 @@ from .auto_mem_error_body import AutoMemErrorBody
 from .backoff import Backoff
 from .backup_created import BackupCreated
 from .backup_meta import BackupMeta
+from .backup_upload_request import BackupUploadRequest
+from .backup_upload_started import BackupUploadStarted
 from .billing_event import BillingEvent
 from .billing_event_detail import BillingEventDetail
 from .billing_events import BillingEvents
@@ -168,6 +170,8 @@ from .session_body import SessionBody
 from .session_view import SessionView
 from .sessions_page import SessionsPage
 from .set_member import SetMember
+from .signed_upload_body import SignedUploadBody
+from .signed_upload_body_headers import SignedUploadBodyHeaders
 from .startup_recall_response_200 import StartupRecallResponse200
 from .stats_response_200 import StatsResponse200
 from .status import Status
@@ -186,7 +190,6 @@ from .update_memory_body import UpdateMemoryBody
 from .update_memory_response_200 import UpdateMemoryResponse200
 from .upload_request import UploadRequest
 from .upload_started import UploadStarted
-from .upload_started_headers import UploadStartedHeaders
 from .upsert_request import UpsertRequest
 from .upsert_response import UpsertResponse
 from .usage import Usage
@@ -223,6 +226,8 @@ __all__ = (
     "Backoff",
     "BackupCreated",
     "BackupMeta",
+    "BackupUploadRequest",
+    "BackupUploadStarted",
     "BillingEvent",
     "BillingEventDetail",
     "BillingEvents",
@@ -369,6 +374,8 @@ __all__ = (
     "SessionView",
     "SessionsPage",
     "SetMember",
+    "SignedUploadBody",
+    "SignedUploadBodyHeaders",
     "StartupRecallResponse200",
     "StatsResponse200",
     "Status",
@@ -387,7 +394,6 @@ __all__ = (
     "UpdateMemoryResponse200",
     "UploadRequest",
     "UploadStarted",
-    "UploadStartedHeaders",
     "UpsertRequest",
     "UpsertResponse",
     "Usage",

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+from typing_extensions import Self
 
 if TYPE_CHECKING:
-    from ..models.upload_started_headers import UploadStartedHeaders
+    from ..models.signed_upload_body_headers import SignedUploadBodyHeaders
 
 
 T = TypeVar("T", bound="UploadStarted")
@@ -18,17 +19,17 @@ class UploadStarted:
     """
     Attributes:
         expires_at (str): RFC 3339: the URL stops working then.
-        headers (UploadStartedHeaders):
+        headers (SignedUploadBodyHeaders):
         method (str):
-        record_id (str):
         upload_url (str): Send the bytes here, with `method` and every header of `headers`.
+        record_id (str):
     """
 
     expires_at: str
-    headers: UploadStartedHeaders
+    headers: SignedUploadBodyHeaders
     method: str
-    record_id: str
     upload_url: str
+    record_id: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -38,9 +39,9 @@ class UploadStarted:
 
         method = self.method
 
-        record_id = self.record_id
-
         upload_url = self.upload_url
+
+        record_id = self.record_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -49,8 +50,8 @@ class UploadStarted:
                 "expires_at": expires_at,
                 "headers": headers,
                 "method": method,
-                "record_id": record_id,
                 "upload_url": upload_url,
+                "record_id": record_id,
             }
         )
 
@@ -58,25 +59,25 @@ class UploadStarted:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.upload_started_headers import UploadStartedHeaders
+        from ..models.signed_upload_body_headers import SignedUploadBodyHeaders
 
         d = dict(src_dict)
         expires_at = d.pop("expires_at")
 
-        headers = UploadStartedHeaders.from_dict(d.pop("headers"))
+        headers = SignedUploadBodyHeaders.from_dict(d.pop("headers"))
 
         method = d.pop("method")
 
-        record_id = d.pop("record_id")
-
         upload_url = d.pop("upload_url")
+
+        record_id = d.pop("record_id")
 
         upload_started = cls(
             expires_at=expires_at,
             headers=headers,
             method=method,
-            record_id=record_id,
             upload_url=upload_url,
+            record_id=record_id,
         )
 
         upload_started.additional_properties = d

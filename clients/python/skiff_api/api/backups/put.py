@@ -107,7 +107,8 @@ def sync_detailed(
     """Store a backup: the raw body, streamed (never held whole), with
     `X-Backup-Version`, `X-Backup-Timestamp` (unix ms) and `X-Backup-Checksum`
     (hex SHA-256 of the body). A body that does not match the checksum stores
-    nothing. Older backups beyond the retention go.
+    nothing. Older backups beyond the retention go. Bodies over 4 MiB go through
+    `POST /api/v1/backup/uploads` instead.
 
     Args:
         x_backup_version (str):
@@ -148,7 +149,8 @@ def sync(
     """Store a backup: the raw body, streamed (never held whole), with
     `X-Backup-Version`, `X-Backup-Timestamp` (unix ms) and `X-Backup-Checksum`
     (hex SHA-256 of the body). A body that does not match the checksum stores
-    nothing. Older backups beyond the retention go.
+    nothing. Older backups beyond the retention go. Bodies over 4 MiB go through
+    `POST /api/v1/backup/uploads` instead.
 
     Args:
         x_backup_version (str):
@@ -184,7 +186,8 @@ async def asyncio_detailed(
     """Store a backup: the raw body, streamed (never held whole), with
     `X-Backup-Version`, `X-Backup-Timestamp` (unix ms) and `X-Backup-Checksum`
     (hex SHA-256 of the body). A body that does not match the checksum stores
-    nothing. Older backups beyond the retention go.
+    nothing. Older backups beyond the retention go. Bodies over 4 MiB go through
+    `POST /api/v1/backup/uploads` instead.
 
     Args:
         x_backup_version (str):
@@ -223,7 +226,8 @@ async def asyncio(
     """Store a backup: the raw body, streamed (never held whole), with
     `X-Backup-Version`, `X-Backup-Timestamp` (unix ms) and `X-Backup-Checksum`
     (hex SHA-256 of the body). A body that does not match the checksum stores
-    nothing. Older backups beyond the retention go.
+    nothing. Older backups beyond the retention go. Bodies over 4 MiB go through
+    `POST /api/v1/backup/uploads` instead.
 
     Args:
         x_backup_version (str):

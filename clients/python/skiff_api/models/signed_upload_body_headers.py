@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+from typing_extensions import Self
 
-T = TypeVar("T", bound="UploadStartedHeaders")
+T = TypeVar("T", bound="SignedUploadBodyHeaders")
 
 
 @_attrs_define
-class UploadStartedHeaders:
+class SignedUploadBodyHeaders:
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -23,10 +24,10 @@ class UploadStartedHeaders:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        upload_started_headers = cls()
+        signed_upload_body_headers = cls()
 
-        upload_started_headers.additional_properties = d
-        return upload_started_headers
+        signed_upload_body_headers.additional_properties = d
+        return signed_upload_body_headers
 
     @property
     def additional_keys(self) -> list[str]:
