@@ -7,7 +7,9 @@
 //!   HTTP framework, adapter, AWS SDK or SQLite, directly or not;
 //! - the HTTP crate depends only on the core and on identity (for the principal);
 //! - the wiring crate depends on no function crate and not on the local server;
-//! - a function crate never depends on another function crate.
+//! - a function crate never depends on another function crate;
+//! - a client crate (`clients/`) depends only on other client crates and links
+//!   no server crate, web framework, adapter, AWS SDK or SQLite.
 //!
 //! Dev-dependencies are not arrows of the product (a test may boot the wiring).
 
@@ -23,6 +25,7 @@ enum Layer {
     Http,
     App,
     Function,
+    Client,
     Other,
 }
 
@@ -34,6 +37,7 @@ fn layer(dir: &str) -> Layer {
         "crates/app" => Layer::App,
         d if d.starts_with("domains/") => Layer::Domain,
         d if d.starts_with("functions/") => Layer::Function,
+        d if d.starts_with("clients/") => Layer::Client,
         _ => Layer::Other,
     }
 }
@@ -95,7 +99,8 @@ fn violations(packages: &[Package]) -> Vec<String> {
                 Layer::Domain => matches!(to, Layer::Core | Layer::Domain),
                 Layer::Http => to == Layer::Core || dep_dir == "domains/identity",
                 Layer::App => !matches!(to, Layer::Function | Layer::Other),
-                Layer::Function => to != Layer::Function && to != Layer::Other,
+                Layer::Function => !matches!(to, Layer::Function | Layer::Client | Layer::Other),
+                Layer::Client => to == Layer::Client,
                 Layer::Other => true,
             };
             if !allowed {
@@ -192,6 +197,37 @@ fn no_domain_crate_links_http_or_an_adapter() {
 }
 
 #[test]
+fn a_client_sdk_links_no_server_crate() {
+    let clients: Vec<_> = workspace()
+        .into_iter()
+        .filter(|p| layer(&p.dir) == Layer::Client)
+        .collect();
+    assert!(!clients.is_empty(), "the client crates are found");
+    let client_names: Vec<&str> = clients.iter().map(|p| p.name.as_str()).collect();
+    for p in &clients {
+        let tree = cargo(&[
+            "tree",
+            "-p",
+            &p.name,
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--offline",
+        ]);
+        assert!(tree.contains(&p.name), "cargo tree lists {}", p.name);
+        let mut found = forbidden_in(&tree);
+        found.extend(
+            tree.lines()
+                .filter_map(|l| l.split_whitespace().next())
+                .filter(|name| name.starts_with("skiff-") && !client_names.contains(name))
+                .map(str::to_owned),
+        );
+        assert!(found.is_empty(), "{} links {found:?}", p.name);
+    }
+}
+
+#[test]
 fn the_checks_name_the_arrows_they_refuse() {
     let pkg = |name: &str, dir: &str, deps: &[(&str, &str)]| Package {
         name: name.into(),
@@ -234,6 +270,14 @@ fn the_checks_name_the_arrows_they_refuse() {
             "infra/local",
             &[("skiff-fn-auth", "functions/auth")],
         ),
+        pkg(
+            "skiff-cli",
+            "clients/cli",
+            &[
+                ("skiff-client", "clients/rust"),
+                ("skiff-core", "crates/core"),
+            ],
+        ),
     ];
     assert_eq!(
         violations(&packages),
@@ -242,6 +286,7 @@ fn the_checks_name_the_arrows_they_refuse() {
             "skiff-billing (Domain) depends on skiff-adapters (Adapters)",
             "skiff-fn-auth (Function) depends on skiff-fn-billing (Function)",
             "skiff-app (App) depends on skiff-fn-auth (Function)",
+            "skiff-cli (Client) depends on skiff-core (Core)",
         ]
     );
     let tree =

@@ -262,6 +262,66 @@ impl TestApp {
         panic!("the outbox still had messages after 10 s");
     }
 
+    /// Export the org of `token` (`POST /api/v1/exports`), wait for the job, and
+    /// download the archive: its manifest and every file by path.
+    pub async fn org_export(
+        &self,
+        token: &str,
+    ) -> (Value, std::collections::BTreeMap<String, Vec<u8>>) {
+        use reqwest::Method;
+        let (status, queued) = self
+            .call(
+                Method::POST,
+                "/api/v1/exports",
+                Some(token),
+                Some(Value::Object(Default::default())),
+            )
+            .await;
+        assert_eq!(status, 202, "{queued}");
+        let id = queued["export_id"]
+            .as_str()
+            .expect("an export id")
+            .to_owned();
+        self.wait_for_outbox_idle().await;
+        let (_, done) = self
+            .call(
+                Method::GET,
+                &format!("/api/v1/exports/{id}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(done["status"], "complete", "{done}");
+        let r = self
+            .client
+            .get(self.url(&format!("/api/v1/exports/{id}/download")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("download");
+        let location = r.headers()["location"].to_str().expect("a URL").to_owned();
+        let archive = self
+            .client
+            .get(location)
+            .send()
+            .await
+            .expect("archive")
+            .bytes()
+            .await
+            .expect("archive bytes");
+        let mut files = std::collections::BTreeMap::new();
+        let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(&archive[..]));
+        for entry in tar.entries().expect("a tar archive") {
+            let mut entry = entry.expect("an entry");
+            let path = entry.path().expect("a path").display().to_string();
+            let mut content = vec![];
+            std::io::Read::read_to_end(&mut entry, &mut content).expect("an entry's bytes");
+            files.insert(path, content);
+        }
+        let manifest = serde_json::from_slice(&files["manifest.json"]).expect("a manifest");
+        (manifest, files)
+    }
+
     /// Stop the server gracefully: in-flight requests and the message being processed
     /// finish, then the server's runtime shuts down (bounded).
     pub async fn stop(mut self) {

@@ -1227,46 +1227,11 @@ async fn the_org_export_holds_the_memories_and_erasure_removes_them() {
     let memory_export = m["export_id"].as_str().unwrap().to_owned();
 
     // The org's export (storage's job) has memory's part.
-    let (status, queued) = app
-        .call(Method::POST, "/api/v1/exports", Some(&t), Some(json!({})))
-        .await;
-    assert_eq!(status, 202, "{queued}");
-    let id = queued["export_id"].as_str().unwrap();
-    app.wait_for_outbox_idle().await;
-    let (_, done) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/exports/{id}"),
-            Some(&t),
-            None,
-        )
-        .await;
-    assert_eq!(done["status"], "complete", "{done}");
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/exports/{id}/download")))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
-    let archive = app
-        .client
-        .get(r.headers()["location"].to_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let mut files = std::collections::BTreeMap::new();
-    let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(&archive[..]));
-    for entry in tar.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        let path = entry.path().unwrap().display().to_string();
-        let mut content = String::new();
-        std::io::Read::read_to_string(&mut entry, &mut content).unwrap_or_default();
-        files.insert(path, content);
-    }
+    let (manifest, files) = app.org_export(&t).await;
+    let files: std::collections::BTreeMap<String, String> = files
+        .into_iter()
+        .map(|(path, bytes)| (path, String::from_utf8_lossy(&bytes).into_owned()))
+        .collect();
     let find = |name: &str| {
         files
             .iter()
@@ -1281,7 +1246,6 @@ async fn the_org_export_holds_the_memories_and_erasure_removes_them() {
             .contains("LEADS_TO")
     );
     assert!(find("vectors-").expect("vectors").contains(&a));
-    let manifest: Value = serde_json::from_str(&files["manifest.json"]).unwrap();
     assert_eq!(manifest["counts"]["memories"], 2, "{manifest}");
 
     // Erasure removes the memories, their indexes and the memory exports.

@@ -44,6 +44,56 @@ async fn metrics_are_prometheus_text_only_when_switched_on() {
     )
     .await;
     assert_eq!(status, 201);
+    // And ten through a signed upload, counted once its commit succeeds.
+    let ten = b"0123456789";
+    let (status, up) = post(
+        &app,
+        "/api/v1/storage/uploads",
+        Some(&token),
+        json!({"table": "notes", "size": 10, "checksum": skiff_core::ports::blobs::sha256_hex(ten)}),
+    )
+    .await;
+    assert_eq!(status, 201, "{up}");
+    let mut put = app
+        .client
+        .put(up["upload_url"].as_str().unwrap())
+        .body(&ten[..]);
+    for (k, v) in up["headers"].as_object().unwrap() {
+        if k != "content-length" {
+            put = put.header(k.as_str(), v.as_str().unwrap());
+        }
+    }
+    assert_eq!(put.send().await.unwrap().status(), 200);
+    let commit = format!(
+        "/api/v1/storage/records/{}/commit",
+        up["record_id"].as_str().unwrap()
+    );
+    for _ in 0..2 {
+        // A second commit answers the same record and counts nothing more.
+        assert_eq!(post(&app, &commit, Some(&token), json!({})).await.0, 200);
+    }
+    // Two script runs: one answers, one throws.
+    let (status, body) = post(
+        &app,
+        "/api/v1/apps",
+        Some(&token),
+        json!({"name": "Metered", "slug": "metered"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    for (name, source, expected) in [("fine", "40 + 2", 200), ("broken", "throw \"no\";", 500)] {
+        let (status, s) = post(
+            &app,
+            "/api/v1/apps/metered/scripts",
+            Some(&token),
+            json!({"name": name, "source": source}),
+        )
+        .await;
+        assert_eq!(status, 201, "{s}");
+        let path = format!("/api/v1/scripts/{}/execute", s["id"].as_str().unwrap());
+        let (status, _) = post(&app, &path, Some(&token), json!({})).await;
+        assert_eq!(status, expected, "{name}");
+    }
     app.wait_for_outbox_idle().await;
 
     let r = app.get("/metrics").await;
@@ -72,7 +122,7 @@ async fn metrics_are_prometheus_text_only_when_switched_on() {
     assert_eq!(value("skiff_seats_total", &[("outcome", "refused")]), 1.0);
     assert_eq!(
         value("skiff_storage_bytes_stored_total", &[("kind", "record")]),
-        5.0
+        15.0
     );
     assert!(value("skiff_webhook_events_total", &[("outcome", "processed")]) >= 2.0);
     assert!(
@@ -107,6 +157,13 @@ async fn metrics_are_prometheus_text_only_when_switched_on() {
         ),
         4.0
     );
+    for status in ["ok", "error"] {
+        assert_eq!(
+            value("skiff_script_executions_total", &[("status", status)]),
+            1.0,
+            "{status}"
+        );
+    }
     assert!(!text.contains(&key), "no license key in a label");
     app.stop().await;
 }

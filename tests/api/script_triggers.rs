@@ -1,7 +1,8 @@
 //! Scripts' triggers and dead letters, black-box over HTTP: a route stores an
 //! order in documents and its docs trigger runs through the outbox; what a
 //! trigger create refuses (and why); roles and tenant isolation on triggers and
-//! dead letters; a failing trigger dead-letters, replays and is resolved.
+//! dead letters; a failing trigger dead-letters, replays and is resolved; the org
+//! export's scripts part, and the org's erasure taking every app with it.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -382,5 +383,191 @@ async fn dead_letters_are_listed_replayed_and_resolved_within_their_app() {
     )
     .await;
     assert_eq!(open["dead_letters"], json!([]));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_org_export_holds_the_apps_and_erasure_removes_them() {
+    use crate::storage::sha256_hex;
+    let app = spawn_app().await;
+    let (org, token) = app.verified_owner("dev@export.example", "Exporting").await;
+    app.subscribe(&token, "pro").await;
+    let (_, other) = app.verified_owner("dev@keep.example", "Keeping").await;
+    new_app(&app, &token, "exp-shop").await;
+    new_app(&app, &other, "kept-shop").await;
+    let (_, shop) = get(&app, "/api/v1/apps/exp-shop", &token).await;
+    let shop = shop["id"].as_str().unwrap().to_owned();
+    script(
+        &app,
+        &token,
+        "exp-shop",
+        json!({"name": "helpers", "kind": "module", "source": "fn twice(x) { x * 2 }"}),
+    )
+    .await;
+    let greet = script(
+        &app,
+        &token,
+        "exp-shop",
+        json!({"name": "greet", "source": "import \"helpers\" as h; h::twice(21)"}),
+    )
+    .await;
+    let (status, body) = post(
+        &app,
+        &format!("/api/v1/scripts/{greet}/routes"),
+        Some(&token),
+        json!({"method": "GET", "path": "/greet"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let failing = script(
+        &app,
+        &token,
+        "exp-shop",
+        json!({"name": "charge", "source": "throw \"declined\";"}),
+    )
+    .await;
+    let (status, body) = post(
+        &app,
+        "/api/v1/apps/exp-shop/triggers/kv",
+        Some(&token),
+        json!({"script_id": failing, "collection": "payments",
+               "retry": {"max_attempts": 1, "backoff": "constant", "base_delay_ms": 100}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    eval(
+        &app,
+        &token,
+        "exp-shop",
+        "writer",
+        r#"kv::collection("payments").set("p-1", 10);
+           docs::collection("orders").create(#{ total: 42 });
+           files::collection("invoices").create("i-1.txt", "invoice one", #{ content_type: "text/plain" });
+           1"#,
+    )
+    .await;
+    let (status, answer) = app
+        .call(Method::GET, "/run/exp-shop/greet", None, None)
+        .await;
+    assert_eq!((status, answer), (StatusCode::OK, json!(42)));
+    eval(
+        &app,
+        &other,
+        "kept-shop",
+        "keep",
+        r#"kv::collection("k").set("v", "kept-elsewhere"); 1"#,
+    )
+    .await;
+    app.wait_for_outbox_idle().await;
+
+    let (manifest, files) = app.org_export(&token).await;
+    assert!(
+        manifest["parts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("scripts")),
+        "{manifest}"
+    );
+    let counts = &manifest["counts"];
+    for (kind, n) in [
+        ("script_apps", 1),
+        ("scripts", 3),
+        ("script_modules", 1),
+        ("script_routes", 1),
+        ("script_triggers", 1),
+        ("script_kv", 1),
+        ("script_documents", 1),
+        ("script_files", 1),
+        ("script_dead_letters", 1),
+        // writer's run, the route's and the trigger's failed one
+        ("script_logs", 3),
+    ] {
+        assert_eq!(counts[kind], n, "{kind}: {counts}");
+    }
+    for entry in manifest["files"].as_array().unwrap() {
+        let path = entry["path"].as_str().unwrap();
+        assert_eq!(entry["sha256"], sha256_hex(&files[path]), "{path}");
+    }
+    let scripts_blobs = manifest["blobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["part"] == "scripts")
+        .expect("the scripts part's blobs");
+    assert_eq!(
+        (&scripts_blobs["count"], &scripts_blobs["bytes"]),
+        (&json!(1), &json!(11))
+    );
+    let meta: Value =
+        serde_json::from_slice(&files[&format!("scripts/{shop}/files-00000.jsonl")]).unwrap();
+    assert_eq!(
+        (&meta["collection"], &meta["name"], &meta["content_type"]),
+        (&json!("invoices"), &json!("i-1.txt"), &json!("text/plain"))
+    );
+    assert!(meta.get("blob_key").is_none(), "{meta}");
+    let bytes = &files[meta["path"].as_str().unwrap()];
+    assert_eq!(&bytes[..], b"invoice one");
+    assert_eq!(meta["sha256"], sha256_hex(bytes));
+    let scripts_file =
+        String::from_utf8(files[&format!("scripts/{shop}/scripts-00000.jsonl")].clone()).unwrap();
+    assert!(
+        scripts_file.contains("h::twice(21)"),
+        "the source: {scripts_file}"
+    );
+    let everything: String = files
+        .values()
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    assert!(!everything.contains("kept-elsewhere"), "another org's data");
+
+    // Erasure removes every app's items and file bytes; the ids answer 404 and
+    // the slug is free again.
+    let (status, body) = app
+        .call(
+            Method::DELETE,
+            "/api/v1/orgs/current",
+            Some(&token),
+            Some(json!({"confirm": "Exporting"})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    app.wait_for_outbox_idle().await;
+    for who in [&token, &other] {
+        let (status, _) = get(&app, &format!("/api/v1/scripts/{greet}"), who).await;
+        assert_eq!(status, 404);
+    }
+    let (status, _) = app
+        .call(Method::GET, "/run/exp-shop/greet", None, None)
+        .await;
+    assert_eq!(status, 404);
+    let s = app.services();
+    for pk in [
+        format!("{org}#SCRIPTS"),
+        format!("{org}#SCRIPT#{greet}"),
+        format!("{org}#SCRIPT#{greet}#LOG"),
+        format!("{org}#APP#{shop}"),
+        format!("{org}#APP#{shop}#KV"),
+        format!("{org}#APP#{shop}#DOCS"),
+        format!("{org}#APP#{shop}#FILES"),
+        format!("{org}#APP#{shop}#DL"),
+    ] {
+        let left = s
+            .store
+            .query(skiff_core::ports::store::Query::partition(&pk))
+            .await
+            .unwrap();
+        assert!(left.items.is_empty(), "{pk}: {:?}", left.items);
+    }
+    let blobs = s.blobs.list(&format!("scripts/{org}/"), 10).await.unwrap();
+    assert!(blobs.is_empty(), "{blobs:?}");
+    let org_id = skiff_core::ids::OrgId::parse(&org).unwrap();
+    let erasure = skiff_identity::erasure::get(s.store.as_ref(), &org_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(erasure.removed["scripts"] >= 12, "{:?}", erasure.removed);
+    new_app(&app, &other, "exp-shop").await;
+    let (status, _) = get(&app, "/api/v1/apps/kept-shop", &other).await;
+    assert_eq!(status, 200);
     app.stop().await;
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use skiff_e2e::requests::{get, post};
 use skiff_e2e::{TestApp, spawn_app, spawn_app_with};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// An operations ceiling no loop reaches before its timeout, so the clock stops it.
 const UNBOUNDED_OPS: &str = "1000000000000";
@@ -361,36 +361,92 @@ async fn async_routes_answer_202_and_run_through_the_outbox() {
     app.stop().await;
 }
 
-/// Run `call` while a probe keeps asking `/healthz`; the probes answered before
-/// the call finished show the server kept serving meanwhile.
-async fn with_health_probe<F: std::future::Future<Output = (StatusCode, Value)>>(
-    app: &TestApp,
-    call: F,
-) -> ((StatusCode, Value), usize) {
-    let done = Arc::new(AtomicBool::new(false));
-    let answered = Arc::new(AtomicUsize::new(0));
-    let probe = {
-        let (done, answered) = (done.clone(), answered.clone());
-        let (client, url) = (app.client.clone(), app.url("/healthz"));
-        tokio::spawn(async move {
-            while !done.load(Ordering::SeqCst) {
-                let r = client.get(&url).send().await.expect("health probe");
-                assert_eq!(r.status(), 200);
-                if !done.load(Ordering::SeqCst) {
-                    answered.fetch_add(1, Ordering::SeqCst);
+/// A loopback endpoint a script calls first (`http::get(gate)`): the call is held
+/// there, so the test knows the run has started and is holding its runner, and
+/// decides when it goes on to the rest of the script.
+struct Gate {
+    url: String,
+    /// `ip:port`, for `SKIFF_SCRIPTS_HTTP_ALLOW_PRIVATE`.
+    target: String,
+    arrived: tokio::sync::Mutex<tokio::sync::mpsc::Receiver<()>>,
+    release: Arc<tokio::sync::Semaphore>,
+}
+
+impl Gate {
+    async fn start() -> Gate {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target = listener.local_addr().unwrap().to_string();
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        let release = Arc::new(tokio::sync::Semaphore::new(0));
+        let held = release.clone();
+        let router = axum::Router::new().route(
+            "/gate",
+            axum::routing::get(move || {
+                let (tx, held) = (tx.clone(), held.clone());
+                async move {
+                    tx.send(()).await.unwrap();
+                    held.acquire().await.unwrap().forget();
+                    "open"
                 }
-            }
-        })
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        Gate {
+            url: format!("http://{target}/gate"),
+            target,
+            arrived: tokio::sync::Mutex::new(rx),
+            release,
+        }
+    }
+
+    /// `source`, run once the script has passed the gate.
+    fn guard(&self, source: &str) -> String {
+        format!("http::get(\"{}\");\n{source}", self.url)
+    }
+}
+
+/// Run `call`, the execution of a [`Gate::guard`]ed script, and prove the server
+/// keeps serving while the script runs: while the run is held at the gate (started,
+/// holding its runner thread), a health probe must be answered; then the gate lets
+/// the script go on to its hostile part, and probes go on until the run ends, every
+/// one answered.
+async fn while_running<F: std::future::Future<Output = (StatusCode, Value)>>(
+    app: &TestApp,
+    gate: &Gate,
+    call: F,
+) -> (StatusCode, Value) {
+    let done = AtomicBool::new(false);
+    let ended = tokio::sync::Notify::new();
+    let call = async {
+        let out = call.await;
+        done.store(true, Ordering::SeqCst);
+        ended.notify_one();
+        out
     };
-    let result = call.await;
-    done.store(true, Ordering::SeqCst);
-    probe.await.unwrap();
-    (result, answered.load(Ordering::SeqCst))
+    let probe = async {
+        let mut arrived = gate.arrived.lock().await;
+        tokio::select! {
+            got = arrived.recv() => got.expect("the gate is up"),
+            () = ended.notified() => panic!("the run ended before it reached the gate"),
+        }
+        let r = app.get("/healthz").await;
+        assert_eq!(r.status(), 200, "the server answers while a script runs");
+        gate.release.add_permits(1);
+        while !done.load(Ordering::SeqCst) {
+            assert_eq!(app.get("/healthz").await.status(), 200);
+        }
+    };
+    tokio::join!(call, probe).0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sandbox_catalogue_ends_each_hostile_script_on_its_limit_while_the_server_serves() {
-    let app = spawn_app_with(&[("SKIFF_SCRIPTS_MAX_OPERATIONS_CEILING", UNBOUNDED_OPS)]).await;
+    let gate = Gate::start().await;
+    let app = spawn_app_with(&[
+        ("SKIFF_SCRIPTS_MAX_OPERATIONS_CEILING", UNBOUNDED_OPS),
+        ("SKIFF_SCRIPTS_HTTP_ALLOW_PRIVATE", &gate.target),
+    ])
+    .await;
     let (_, token) = owner(&app, "dev@sandbox.example", Some("pro")).await;
     new_app(&app, &token, "sandbox").await;
     new_app(&app, &token, "other-app").await;
@@ -420,7 +476,7 @@ async fn the_sandbox_catalogue_ends_each_hostile_script_on_its_limit_while_the_s
         &app,
         &token,
         "sandbox",
-        json!({"name": "slow", "source": "loop {}", "sandbox": {"max_operations": UNBOUNDED_OPS.parse::<u64>().unwrap(), "timeout_ms": 1500}}),
+        json!({"name": "slow", "source": gate.guard("loop {}"), "sandbox": {"max_operations": UNBOUNDED_OPS.parse::<u64>().unwrap(), "timeout_ms": 1500}}),
     )
     .await;
     let cases = [
@@ -475,9 +531,8 @@ async fn the_sandbox_catalogue_ends_each_hostile_script_on_its_limit_while_the_s
         ),
     ];
     for (name, source, status, code, limit) in cases {
-        let id = endpoint(&app, &token, "sandbox", name, source).await;
-        let ((got, body), probes) =
-            with_health_probe(&app, execute(&app, &token, &id, json!({}))).await;
+        let id = endpoint(&app, &token, "sandbox", name, &gate.guard(source)).await;
+        let (got, body) = while_running(&app, &gate, execute(&app, &token, &id, json!({}))).await;
         assert_eq!(
             (got, body["code"].clone()),
             (status, json!(code)),
@@ -491,7 +546,6 @@ async fn the_sandbox_catalogue_ends_each_hostile_script_on_its_limit_while_the_s
             !detail.contains("/home") && !detail.contains("/work") && !detail.contains(".rs"),
             "{detail}"
         );
-        let _ = probes;
     }
     let (_, body) = execute(
         &app,
@@ -516,16 +570,11 @@ async fn the_sandbox_catalogue_ends_each_hostile_script_on_its_limit_while_the_s
         "{body}"
     );
 
-    // The timeout: the health probe is answered while the script spins.
+    // The timeout, the same way.
     let id = slow["id"].as_str().unwrap();
-    let ((status, body), probes) =
-        with_health_probe(&app, execute(&app, &token, id, json!({}))).await;
+    let (status, body) = while_running(&app, &gate, execute(&app, &token, id, json!({}))).await;
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
     assert_eq!(body["code"], "SCRIPT_TIMEOUT");
-    assert!(
-        probes >= 1,
-        "no health probe was answered while the script ran"
-    );
 
     // The logs say how each run ended.
     let (_, logs) = get(&app, &format!("/api/v1/scripts/{id}/logs"), &token).await;
@@ -535,47 +584,25 @@ async fn the_sandbox_catalogue_ends_each_hostile_script_on_its_limit_while_the_s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saturated_gate_answers_503_with_retry_after() {
+    let gate = Gate::start().await;
     let app = spawn_app_with(&[
         ("SKIFF_SCRIPTS_MAX_CONCURRENT", "1"),
-        ("SKIFF_SCRIPTS_MAX_OPERATIONS_CEILING", UNBOUNDED_OPS),
+        ("SKIFF_SCRIPTS_HTTP_ALLOW_PRIVATE", &gate.target),
     ])
     .await;
     let (_, token) = owner(&app, "dev@busy.example", None).await;
     new_app(&app, &token, "busy").await;
-    let slow = new_script(
-        &app,
-        &token,
-        "busy",
-        json!({"name": "slow", "source": "loop {}", "sandbox": {"max_operations": UNBOUNDED_OPS.parse::<u64>().unwrap(), "timeout_ms": 3000}}),
-    )
-    .await;
+    let held = endpoint(&app, &token, "busy", "held", &gate.guard("\"done\"")).await;
     let quick = endpoint(&app, &token, "busy", "quick", "1").await;
-    let start_slow = || {
-        let (client, url, token) = (
-            app.client.clone(),
-            app.url(&format!(
-                "/api/v1/scripts/{}/execute",
-                slow["id"].as_str().unwrap()
-            )),
-            token.clone(),
-        );
-        tokio::spawn(async move {
-            client
-                .post(url)
-                .bearer_auth(token)
-                .json(&json!({}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        })
-    };
-    // The slow run and the quick ones race for the only runner: when a quick run
-    // takes it first, the slow run is the one refused, and it starts again.
-    let mut slow_run = start_slow();
-    let mut refused = None;
-    for _ in 0..500 {
-        let (status, body, headers) = app
+    // While the held run has the only runner, another run is refused at once.
+    let refused = async {
+        gate.arrived
+            .lock()
+            .await
+            .recv()
+            .await
+            .expect("the gate is up");
+        let answer = app
             .request(
                 Method::POST,
                 &format!("/api/v1/scripts/{quick}/execute"),
@@ -583,26 +610,94 @@ async fn a_saturated_gate_answers_503_with_retry_after() {
                 Some(json!({})),
             )
             .await;
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            refused = Some((body, headers));
-            break;
-        }
-        if slow_run.is_finished() {
-            assert_eq!(
-                slow_run.await.unwrap(),
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the slow run ended before a quick run was refused, and not by losing the race"
-            );
-            slow_run = start_slow();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let (body, headers) = refused.expect("a run was refused while the only runner was busy");
+        gate.release.add_permits(1);
+        answer
+    };
+    let ((held_status, held_body), (status, body, headers)) =
+        tokio::join!(execute(&app, &token, &held, json!({})), refused);
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["code"], "SCRIPTS_BUSY");
     assert_eq!(headers["retry-after"], "1");
-    assert_eq!(slow_run.await.unwrap(), StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!((held_status, held_body), (StatusCode::OK, json!("done")));
     let (status, _) = execute(&app, &token, &quick, json!({})).await;
     assert_eq!(status, 200, "the runner is free again");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_org_deletes_its_scripts_but_changes_and_runs_nothing() {
+    let app = spawn_app().await;
+    let (org, token) = owner(&app, "dev@locked.example", Some("pro")).await;
+    new_app(&app, &token, "locked-shop").await;
+    new_app(&app, &token, "locked-other").await;
+    let routed = endpoint(&app, &token, "locked-shop", "routed", "1").await;
+    let (status, route) = post(
+        &app,
+        &format!("/api/v1/scripts/{routed}/routes"),
+        Some(&token),
+        json!({"method": "GET", "path": "/hello"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{route}");
+    let (status, trigger) = post(
+        &app,
+        "/api/v1/apps/locked-shop/triggers/kv",
+        Some(&token),
+        json!({"script_id": routed, "collection": "orders"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{trigger}");
+    let kept = endpoint(&app, &token, "locked-shop", "kept", "1").await;
+    endpoint(&app, &token, "locked-other", "doomed", "1").await;
+    app.simulate(&token, &org, "renew").await;
+    for _ in 0..3 {
+        app.simulate(&token, &org, "fail").await;
+    }
+
+    // Changes and runs: 423.
+    for (method, path, body) in [
+        (
+            Method::POST,
+            "/api/v1/apps/locked-shop/scripts".to_owned(),
+            json!({"name": "new", "source": "1"}),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/scripts/{kept}/execute"),
+            json!({}),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/scripts/{kept}"),
+            json!({"source": "2"}),
+        ),
+    ] {
+        let (status, problem) = call(&app, method, &path, &token, Some(body)).await;
+        assert_eq!(status, 423, "{path}: {problem}");
+        assert_eq!(problem["code"], "service_locked");
+    }
+    // Reads and deletes: open, so a locked org can reduce what it keeps.
+    let (status, _) = get(&app, &format!("/api/v1/scripts/{kept}"), &token).await;
+    assert_eq!(status, 200);
+    for path in [
+        format!(
+            "/api/v1/scripts/{routed}/routes/{}",
+            route["id"].as_str().unwrap()
+        ),
+        format!(
+            "/api/v1/apps/locked-shop/triggers/{}",
+            trigger["id"].as_str().unwrap()
+        ),
+        format!("/api/v1/scripts/{routed}"),
+        "/api/v1/apps/locked-other?force=true".to_owned(),
+    ] {
+        let (status, body) = call(&app, Method::DELETE, &path, &token, None).await;
+        assert_eq!(status, 204, "{path}: {body}");
+    }
+    let (status, _) = get(&app, &format!("/api/v1/scripts/{routed}"), &token).await;
+    assert_eq!(status, 404);
+    let (status, _) = get(&app, "/api/v1/apps/locked-other", &token).await;
+    assert_eq!(status, 404);
     app.stop().await;
 }
 

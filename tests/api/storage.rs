@@ -368,18 +368,8 @@ async fn large_objects_go_through_signed_uploads_and_commits() {
     .await;
     assert_eq!(status, 201);
     assert_eq!(usage(&app, &org).await, blob.len() as u64 + 10);
-    app.advance_clock(Duration::from_secs(2 * 3600)).await;
-    let r = app
-        .post_json("/_dev/scheduler/run", &json!({"jobs": ["storage_sweep"]}))
-        .await;
-    let report: Value = r.json().await.unwrap();
-    assert!(
-        report["reports"][0]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("released 1 abandoned writes"),
-        "{report}"
-    );
+    let report = sweep_after_the_deadlines(&app).await;
+    assert!(report.contains("released 1 abandoned writes"), "{report}");
     assert_eq!(usage(&app, &org).await, blob.len() as u64);
     let token = app.login("ada@example.com").await;
     let (status, _) = post(
@@ -398,11 +388,28 @@ async fn large_objects_go_through_signed_uploads_and_commits() {
 
 /// The org's record bytes in use, as the counter has them.
 pub async fn usage(app: &TestApp, org: &str) -> u64 {
+    usage_of(app, org).await.records_bytes
+}
+
+/// The org's counters of bytes in use.
+pub async fn usage_of(app: &TestApp, org: &str) -> skiff_storage::quota::Usage {
     let org = skiff_core::ids::OrgId::parse(org).unwrap();
     skiff_storage::quota::usage(app.services().store.as_ref(), &org)
         .await
         .unwrap()
-        .records_bytes
+}
+
+/// Two hours on (past every upload's deadline), then the storage sweep: its report.
+pub async fn sweep_after_the_deadlines(app: &TestApp) -> String {
+    app.advance_clock(Duration::from_secs(2 * 3600)).await;
+    let r = app
+        .post_json("/_dev/scheduler/run", &json!({"jobs": ["storage_sweep"]}))
+        .await;
+    let report: Value = r.json().await.unwrap();
+    report["reports"][0]["detail"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a sweep report: {report}"))
+        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,6 @@
 //! Backups, vectors, exports and org erasure, black-box over HTTP.
 
-use crate::storage::{create, encrypt, sha256_hex};
+use crate::storage::{create, encrypt, sha256_hex, sweep_after_the_deadlines, usage_of};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use reqwest::{Method, StatusCode};
@@ -115,11 +115,10 @@ async fn backups_stream_in_and_out_with_history_and_retention() {
     assert_eq!(listed, [ids[2].0.as_str(), ids[1].0.as_str()], "{history}");
     assert_eq!(history[0]["version"], "v2");
     assert_eq!(history[0]["timestamp"], 1_700_000_000_002i64);
-    let org_id = skiff_core::ids::OrgId::parse(&org).unwrap();
-    let used = skiff_storage::quota::usage(app.services().store.as_ref(), &org_id)
-        .await
-        .unwrap();
-    assert_eq!(used.backup_bytes, (ids[1].1.len() + ids[2].1.len()) as u64);
+    assert_eq!(
+        backup_usage(&app, &org).await,
+        (ids[1].1.len() + ids[2].1.len()) as u64
+    );
 
     // The latest, with its headers; 304 when unchanged.
     let r = app
@@ -167,6 +166,170 @@ async fn backups_stream_in_and_out_with_history_and_retention() {
         .await
         .unwrap();
     assert_eq!(r.headers()["x-backup-version"], "v1");
+    app.stop().await;
+}
+
+/// The org's backup bytes in use, as the counter has them.
+async fn backup_usage(app: &TestApp, org: &str) -> u64 {
+    usage_of(app, org).await.backup_bytes
+}
+
+async fn latest_backup(app: &TestApp, token: &str) -> reqwest::Response {
+    app.client
+        .get(app.url("/api/v1/backup"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_backups_go_through_signed_uploads_and_commits() {
+    // Starter with 1 GiB of backups; one backup kept per user.
+    let plans = tempfile::NamedTempFile::new().unwrap();
+    let mut catalog: Value = serde_json::from_str(skiff_billing::catalog::BUILT_IN).unwrap();
+    let starter = catalog["plans"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|p| p["id"] == "starter")
+        .expect("a starter plan");
+    starter["entitlements"]["backup_gb"] = json!(1);
+    std::fs::write(plans.path(), catalog.to_string()).unwrap();
+    let app = spawn_app_with(&[
+        ("SKIFF_PLANS_FILE", plans.path().to_str().unwrap()),
+        ("SKIFF_BACKUP_RETENTION", "1"),
+    ])
+    .await;
+    let (org, token) = app.verified_owner("ada@example.com", "Acme").await;
+    let announce = |size: usize, checksum: String, version: &str| {
+        let body = json!({
+            "size": size, "checksum": checksum, "version": version,
+            "timestamp": 1_700_000_000_000i64,
+        });
+        let (app, token) = (&app, token.clone());
+        async move { post(app, "/api/v1/backup/uploads", Some(&token), body).await }
+    };
+    // The free plan has no backup space, through this route either.
+    let (status, body) = announce(10, sha256_hex(b"0123456789"), "1").await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "FEATURE_NOT_IN_PLAN");
+    app.subscribe(&token, "starter").await;
+
+    let small = encrypt(&[3u8; 32], b"yesterday's snapshot");
+    let (status, _) = put_backup(&app, &token, "v0", 1, &small, &sha256_hex(&small)).await;
+    assert_eq!(status, 201);
+    // Over 4 MiB in one request: 413 naming the upload route, nothing stored.
+    let big = vec![5u8; 4 * 1024 * 1024 + 1];
+    let (status, body) = put_backup(&app, &token, "v1", 2, &big, &sha256_hex(&big)).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["code"], "PAYLOAD_TOO_LARGE");
+    assert_eq!(body["upload_route"], "/api/v1/backup/uploads");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("POST /api/v1/backup/uploads"),
+        "{body}"
+    );
+    assert_eq!(backup_usage(&app, &org).await, small.len() as u64);
+    // Bad announcements are named, field by field.
+    let (status, body) = post(
+        &app,
+        "/api/v1/backup/uploads",
+        Some(&token),
+        json!({"size": 0, "checksum": "abc", "version": "", "timestamp": -1}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let mut fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["checksum", "size", "timestamp", "version"]);
+    // More than the plan holds: refused at the announcement.
+    let (status, body) = announce(1 << 30, sha256_hex(b"x"), "huge").await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "QUOTA_EXCEEDED");
+
+    let blob = encrypt(&[4u8; 32], &vec![9u8; 5_000_000]);
+    let (status, up) = announce(blob.len(), sha256_hex(&blob), "v2").await;
+    assert_eq!(status, 201, "{up}");
+    assert_eq!(up["method"], "PUT");
+    let id = up["backup_id"].as_str().unwrap().to_owned();
+    let url = up["upload_url"].as_str().unwrap().to_owned();
+    let headers = up["headers"].as_object().unwrap().clone();
+    assert!(headers.contains_key("x-amz-checksum-sha256"), "{up}");
+    assert!(up["expires_at"].is_string(), "{up}");
+    assert_eq!(
+        backup_usage(&app, &org).await,
+        (small.len() + blob.len()) as u64,
+        "reserved at the announcement"
+    );
+    let send = |bytes: Vec<u8>| {
+        let mut r = app.client.put(&url).body(bytes);
+        for (k, v) in &headers {
+            if k != "content-length" {
+                r = r.header(k.as_str(), v.as_str().unwrap());
+            }
+        }
+        r.send()
+    };
+    let commit = format!("/api/v1/backup/{id}/commit");
+    // Nothing arrived yet: not committable, not visible.
+    let (status, body) = post(&app, &commit, Some(&token), json!({})).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["code"], "UPLOAD_INCOMPLETE");
+    // Other bytes: the store refuses them, so the commit still finds nothing.
+    let mut other = blob.clone();
+    other[100] ^= 1;
+    assert!(send(other).await.unwrap().status().is_client_error());
+    let (status, body) = post(&app, &commit, Some(&token), json!({})).await;
+    assert_eq!(status, 409, "{body}");
+    let r = latest_backup(&app, &token).await;
+    assert_eq!(r.headers()["x-backup-version"], "v0");
+    // Another org's user cannot commit it.
+    let (_, stranger) = app.verified_owner("eve@example.com", "Evil").await;
+    let (status, _) = post(&app, &commit, Some(&stranger), json!({})).await;
+    assert_eq!(status, 404);
+
+    assert_eq!(send(blob.clone()).await.unwrap().status(), 200);
+    let (status, meta) = post(&app, &commit, Some(&token), json!({})).await;
+    assert_eq!(status, 200, "{meta}");
+    assert_eq!(meta["id"], id.as_str());
+    assert_eq!(meta["size"], blob.len());
+    assert_eq!(meta["version"], "v2");
+    // Committing again answers the same backup.
+    let (status, again) = post(&app, &commit, Some(&token), json!({})).await;
+    assert_eq!((status.as_u16(), &again), (200, &meta));
+    let r = latest_backup(&app, &token).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-backup-version"], "v2");
+    assert_eq!(r.headers()["x-backup-checksum"], sha256_hex(&blob).as_str());
+    assert_eq!(r.bytes().await.unwrap(), blob);
+    // Retention 1, applied at the commit: the direct one went, its bytes too.
+    let (_, history) = get(&app, "/api/v1/backup/history", &token).await;
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+    assert_eq!(history[0]["id"], id.as_str());
+    assert_eq!(backup_usage(&app, &org).await, blob.len() as u64);
+
+    // An upload never committed is swept, its bytes released.
+    let (status, up) = announce(10, sha256_hex(b"0123456789"), "v3").await;
+    assert_eq!(status, 201, "{up}");
+    assert_eq!(backup_usage(&app, &org).await, blob.len() as u64 + 10);
+    let report = sweep_after_the_deadlines(&app).await;
+    assert!(report.contains("released 1 abandoned writes"), "{report}");
+    assert_eq!(backup_usage(&app, &org).await, blob.len() as u64);
+    let token = app.login("ada@example.com").await;
+    let late = format!(
+        "/api/v1/backup/{}/commit",
+        up["backup_id"].as_str().unwrap()
+    );
+    let (status, _) = post(&app, &late, Some(&token), json!({})).await;
+    assert_eq!(status, 404);
     app.stop().await;
 }
 

@@ -13,5 +13,11 @@
 //! heaps, cheap cross-thread frees) the same benchmark runs 25–35% more seat cycles
 //! per second at a quarter lower median latency. Lambda binaries get the same
 //! saving on every request.
+//!
+//! Built without transparent huge pages (`no_thp`): by default mimalloc asks the
+//! kernel for 2 MiB pages, and the kernel zeroes each whole one on its first
+//! touch. A long-lived server might win a little on TLB misses; a Lambda
+//! container pays it in init, before its first request, for a heap that stays
+//! small.
 
 pub use mimalloc::MiMalloc as Allocator;

@@ -38,6 +38,7 @@ pub fn org_data() -> skiff_core::org_data::OrgDataParts {
     parts.register(skiff_licensing::org_data::LicensingData);
     parts.register(skiff_storage::org_data::StorageData);
     parts.register(skiff_memory::org_data::MemoryData);
+    parts.register(skiff_scripts::org_data::ScriptsData);
     parts
 }
 

@@ -168,7 +168,11 @@ pub mod ports {
                 const VECTORS: bool = $vectors;
                 const MAIL: bool = $mail;
             }
-        )*};
+        )*
+            /// Each set by its name, with what it links: (blobs, vectors, mail).
+            pub const BY_NAME: &[(&str, (bool, bool, bool))] =
+                &[$((stringify!($name), ($blobs, $vectors, $mail))),*];
+        };
     }
     port_set! {
         /// Every adapter (the outbox sends mail, writes exports and erases).

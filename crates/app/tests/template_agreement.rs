@@ -1817,28 +1817,21 @@ fn samconfig_sets_every_parameter_without_a_default() {
 /// The optional adapters a function's `main` builds it with (`start_lambda::<ports::X>`;
 /// the billing function's start names its own set).
 fn port_set_of(main_rs: &str) -> (bool, bool, bool) {
-    use skiff_app::{AwsPorts, ports};
-    fn of<P: AwsPorts>() -> (bool, bool, bool) {
-        (P::BLOBS, P::VECTORS, P::MAIL)
-    }
-    if main_rs.contains("start_billing_lambda") {
-        return of::<ports::Core>();
-    }
-    let name = main_rs
-        .split("ports::")
-        .nth(1)
-        .and_then(|rest| rest.split(|c: char| !c.is_alphanumeric()).next())
-        .unwrap_or_else(|| panic!("a Lambda main names its port set: {main_rs}"));
-    match name {
-        "All" => of::<ports::All>(),
-        "Core" => of::<ports::Core>(),
-        "Auth" => of::<ports::Auth>(),
-        "Storage" => of::<ports::Storage>(),
-        "Scheduler" => of::<ports::Scheduler>(),
-        "Scripts" => of::<ports::Scripts>(),
-        "Memory" => of::<ports::Memory>(),
-        other => panic!("port set {other} is not known to this test"),
-    }
+    use skiff_app::ports;
+    let name = if main_rs.contains("start_billing_lambda") {
+        "Core"
+    } else {
+        main_rs
+            .split("ports::")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_alphanumeric()).next())
+            .unwrap_or_else(|| panic!("a Lambda main names its port set: {main_rs}"))
+    };
+    ports::BY_NAME
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no port set is named {name}"))
+        .1
 }
 
 #[test]

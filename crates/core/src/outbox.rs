@@ -176,25 +176,23 @@ pub async fn process_delivery(
     body: &str,
     receive_count: u32,
 ) -> Outcome {
-    let outcome = process(services, registry, body).await;
-    #[derive(Deserialize)]
-    struct KindOnly {
-        kind: String,
-    }
-    let kind = serde_json::from_str::<KindOnly>(body)
-        .ok()
-        .and_then(|k| {
-            registry
-                .handlers
-                .get_key_value(k.kind.as_str())
-                .map(|(k, _)| *k)
-        })
-        .unwrap_or("unknown");
+    let envelope = parse(body);
+    let outcome = match &envelope {
+        Ok(envelope) => process_envelope(services, registry, envelope).await,
+        Err(malformed) => malformed.clone(),
+    };
+    let envelope = envelope.ok();
+    let kind = envelope
+        .as_ref()
+        .and_then(|e| registry.handlers.get_key_value(e.kind.as_str()))
+        .map_or("unknown", |(k, _)| *k);
     let label = match &outcome {
         Outcome::Done => "processed",
         Outcome::Duplicate => "duplicate",
         Outcome::Retry(why) if receive_count >= services.config.queue_max_receives => {
-            give_up(services, registry, body, why).await;
+            if let Some(envelope) = &envelope {
+                give_up(services, registry, envelope, why).await;
+            }
             "dead_lettered"
         }
         Outcome::Retry(_) => "retried",
@@ -204,33 +202,43 @@ pub async fn process_delivery(
 }
 
 /// Tell the message's handler that its message is being dead-lettered.
-async fn give_up(services: &Services, registry: &Registry, body: &str, why: &str) {
-    let Ok(envelope) = serde_json::from_str::<Envelope>(body) else {
-        return;
-    };
+async fn give_up(services: &Services, registry: &Registry, envelope: &Envelope, why: &str) {
     if let Some(handler) = registry.handlers.get(envelope.kind.as_str()) {
         tracing::error!(message_id = %envelope.id, kind = %envelope.kind, error = %why, "message dead-lettered");
-        handler.given_up(services, &envelope, why).await;
+        handler.given_up(services, envelope, why).await;
     }
+}
+
+/// A delivery's envelope, or the outcome of a malformed one (left for the queue
+/// to redeliver and finally dead-letter).
+fn parse(body: &str) -> Result<Envelope, Outcome> {
+    serde_json::from_str(body).map_err(|e| {
+        tracing::error!(error = %e, "malformed outbox message");
+        Outcome::Retry(format!("malformed message: {e}"))
+    })
 }
 
 /// Process one message body, exactly once per envelope id.
 pub async fn process(services: &Services, registry: &Registry, body: &str) -> Outcome {
-    let envelope: Envelope = match serde_json::from_str(body) {
-        Ok(e) => e,
-        Err(e) => {
-            tracing::error!(error = %e, "malformed outbox message");
-            return Outcome::Retry(format!("malformed message: {e}"));
-        }
-    };
+    match parse(body) {
+        Ok(envelope) => process_envelope(services, registry, &envelope).await,
+        Err(malformed) => malformed,
+    }
+}
+
+async fn process_envelope(
+    services: &Services,
+    registry: &Registry,
+    envelope: &Envelope,
+) -> Outcome {
     crate::request_scope::scope(
         envelope.id.clone(),
-        process_envelope(services, registry, envelope),
+        handle_once(services, registry, envelope),
     )
     .await
 }
 
-async fn process_envelope(services: &Services, registry: &Registry, envelope: Envelope) -> Outcome {
+async fn handle_once(services: &Services, registry: &Registry, envelope: &Envelope) -> Outcome {
     let Some(handler) = registry.handlers.get(envelope.kind.as_str()) else {
         tracing::error!(kind = %envelope.kind, "no handler for message kind");
         return Outcome::Retry(format!("no handler for kind `{}`", envelope.kind));
@@ -254,7 +262,7 @@ async fn process_envelope(services: &Services, registry: &Registry, envelope: En
         }
         Err(e) => return Outcome::Retry(format!("idempotency record: {e}")),
     };
-    match handler.handle(services, &envelope).await {
+    match handler.handle(services, envelope).await {
         Ok(()) => match lease.complete(services.store.as_ref(), None).await {
             Ok(()) => {
                 tracing::info!(message_id = %envelope.id, kind = %envelope.kind, "message processed");

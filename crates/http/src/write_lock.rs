@@ -39,7 +39,8 @@ pub const LOCKED_PREFIXES: &[&str] = &[
 ];
 
 /// Scripts' admin routes: a locked org keeps reading its apps, scripts and logs,
-/// but changes and runs nothing from the API (its public `/run` routes still answer).
+/// but changes and runs nothing from the API (its public `/run` routes still answer),
+/// except deleting what it keeps (see [`OPEN_MUTATIONS`]).
 pub const SCRIPTS_APPS_PREFIX: &str = "/api/v1/apps";
 pub const SCRIPTS_PREFIX: &str = "/api/v1/scripts";
 
@@ -47,6 +48,8 @@ pub const SCRIPTS_PREFIX: &str = "/api/v1/scripts";
 pub enum Paths {
     Exactly(&'static str),
     Under(&'static str),
+    /// Under the prefix, but not a path holding the segment (`/members/`).
+    UnderExcept(&'static str, &'static str),
 }
 
 impl Paths {
@@ -54,6 +57,7 @@ impl Paths {
         match self {
             Paths::Exactly(p) => path == *p,
             Paths::Under(p) => path.starts_with(p),
+            Paths::UnderExcept(p, segment) => path.starts_with(p) && !path.contains(segment),
         }
     }
 }
@@ -70,6 +74,13 @@ pub const OPEN_MUTATIONS: &[(Method, Paths)] = &[
         Paths::Exactly("/api/v1/storage/vectors/search"),
     ),
     (Method::DELETE, Paths::Exactly(ORG_ADMIN_PREFIX)),
+    // Scripts' apps, scripts, routes, triggers and hosts (deleting an app takes its
+    // data); taking a member's app role away stays locked, as org members do.
+    (Method::DELETE, Paths::Under(SCRIPTS_PREFIX)),
+    (
+        Method::DELETE,
+        Paths::UnderExcept(SCRIPTS_APPS_PREFIX, "/members/"),
+    ),
 ];
 
 /// Does the write gate decide this request?
@@ -166,5 +177,20 @@ mod tests {
         assert!(!locked(Method::DELETE, "/api/v1/orgs/current"));
         assert!(locked(Method::DELETE, "/api/v1/orgs/current/members/usr_1"));
         assert!(!locked(Method::POST, "/api/v1/exports"));
+        assert!(!locked(Method::DELETE, "/api/v1/apps/shop"));
+        assert!(!locked(Method::DELETE, "/api/v1/apps/shop/triggers/trg_1"));
+        assert!(!locked(
+            Method::DELETE,
+            "/api/v1/apps/shop/domains/a.example"
+        ));
+        assert!(!locked(Method::DELETE, "/api/v1/scripts/scr_1"));
+        assert!(!locked(
+            Method::DELETE,
+            "/api/v1/scripts/scr_1/routes/rte_1"
+        ));
+        assert!(locked(Method::DELETE, "/api/v1/apps/shop/members/usr_1"));
+        assert!(locked(Method::POST, "/api/v1/apps/shop/scripts"));
+        assert!(locked(Method::PUT, "/api/v1/scripts/scr_1"));
+        assert!(locked(Method::POST, "/api/v1/scripts/scr_1/execute"));
     }
 }

@@ -65,6 +65,12 @@ pub enum ScriptsError {
     /// A module cannot run, and a trigger or route can only target an endpoint.
     #[error("`{0}` is a module: only endpoint scripts run")]
     NotAnEndpoint(String),
+    /// A file's stored bytes no longer match the SHA-256 recorded when they were
+    /// written (changed behind the store's back): refused, never handed out.
+    #[error(
+        "file `{name}` in `{collection}` failed its integrity check: its stored bytes do not match their SHA-256, so it was not read"
+    )]
+    CorruptFile { collection: String, name: String },
     /// Every runner is busy.
     #[error("every script runner is busy; retry shortly")]
     Busy,

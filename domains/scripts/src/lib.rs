@@ -24,6 +24,7 @@ pub mod logs;
 pub mod model;
 pub mod modules;
 pub mod net;
+pub mod org_data;
 pub mod routes;
 pub mod run;
 pub mod runtime;
@@ -37,7 +38,16 @@ pub mod triggers;
 pub use error::{FieldProblem, ScriptsError, ScriptsResult};
 
 use skiff_core::Services;
+use skiff_core::metrics::Counter;
 use std::sync::Arc;
+
+/// Finished runs by status (`ok`, `error`, `timeout`, `limit_exceeded`), whatever
+/// started them: an execute call, a route (sync or async), a trigger.
+pub static EXECUTIONS: Counter = Counter::new(
+    "skiff_script_executions_total",
+    "Finished script runs by status",
+    &["status"],
+);
 
 /// Scripts' settings, wired in at startup.
 pub fn settings(services: &Services) -> &settings::ScriptsSettings {

@@ -21,6 +21,17 @@ pub enum RunStatus {
     LimitExceeded,
 }
 
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Error => "error",
+            RunStatus::Timeout => "timeout",
+            RunStatus::LimitExceeded => "limit_exceeded",
+        }
+    }
+}
+
 /// What started a run, and the request's shape (never its body or headers'
 /// values: they may carry secrets).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

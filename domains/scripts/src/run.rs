@@ -152,12 +152,9 @@ pub async fn run(
         result,
         duration_ms,
     };
-    logs::record(
-        services,
-        &script.org_id,
-        &log_of(script, &execution, lines, invocation.summary, started_at),
-    )
-    .await;
+    let log = log_of(script, &execution, lines, invocation.summary, started_at);
+    logs::record(services, &script.org_id, &log).await;
+    crate::EXECUTIONS.inc(&[log.status.as_str()]);
     Ok(execution)
 }
 

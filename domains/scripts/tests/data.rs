@@ -366,6 +366,167 @@ async fn stored_bytes_count_against_the_plan(w: World) {
     );
 }
 
+/// Scripts' part of an org's export walks every app's data (file bytes as
+/// blobs with their SHA-256), and its purge removes all of it, items and blobs,
+/// resumably and idempotently, leaving another org's apps alone.
+async fn the_org_export_and_erasure_cover_every_part(w: World) {
+    use skiff_core::org_data::{ExportFile, OrgData};
+    use skiff_core::ports::store::Query;
+    use skiff_scripts::keys;
+    let slug = w.app().await;
+    w.run(
+        &slug,
+        r#"
+        kv::collection("prefs").set("theme", "dark");
+        docs::collection("notes").create(#{ text: "hi" });
+        files::collection("uploads").create("a.txt", "hello world", #{ owner: "ada" });
+        1
+        "#,
+    )
+    .await;
+    skiff_scripts::scripts::create(
+        &w.services,
+        &w.actor,
+        &slug,
+        ScriptDraft {
+            name: ScriptName::parse("helpers").unwrap(),
+            source: "fn twice(x) { x * 2 }".into(),
+            kind: ScriptKind::Module,
+            overrides: Overrides::default(),
+        },
+    )
+    .await
+    .unwrap();
+    let stranger = World {
+        services: w.services.clone(),
+        actor: owner(),
+        _dir: None,
+    };
+    let theirs = stranger.app().await;
+    stranger
+        .run(
+            &theirs,
+            r#"kv::collection("prefs").set("theme", "light"); files::collection("uploads").create("b.txt", "theirs"); 1"#,
+        )
+        .await;
+
+    let part = &skiff_scripts::org_data::ScriptsData;
+    let org = w.actor.org_id.clone();
+    let app = skiff_scripts::apps::claim(w.services.store.as_ref(), &slug)
+        .await
+        .unwrap()
+        .unwrap()
+        .app_id;
+    let export = |org: OrgId| {
+        let services = w.services.clone();
+        async move {
+            let mut counts = std::collections::BTreeMap::new();
+            let mut blobs = vec![];
+            let mut cursor = None;
+            for _ in 0..200 {
+                let page = part.export_page(&services, &org, cursor).await.unwrap();
+                for file in page.files {
+                    match file {
+                        ExportFile::Data {
+                            kind, count, bytes, ..
+                        } => {
+                            let text = String::from_utf8(bytes.to_vec()).unwrap();
+                            assert_eq!(text.lines().count() as u64, count, "{text}");
+                            *counts.entry(kind).or_insert(0u64) += count;
+                        }
+                        ExportFile::Blob {
+                            path, key, sha256, ..
+                        } => blobs.push((path, key, sha256)),
+                    }
+                }
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => return (counts, blobs),
+                }
+            }
+            panic!("the export did not end");
+        }
+    };
+    let (counts, blobs) = export(org.clone()).await;
+    let expected: std::collections::BTreeMap<&str, u64> = [
+        ("script_apps", 1),
+        ("scripts", 1),
+        ("script_modules", 1),
+        ("script_kv", 1),
+        ("script_documents", 1),
+        ("script_files", 1),
+        ("script_logs", 1),
+    ]
+    .into();
+    assert_eq!(counts, expected);
+    assert_eq!(blobs.len(), 1, "{blobs:?}");
+    let (path, key, sha256) = &blobs[0];
+    assert!(path.starts_with(&format!("{app}/files/")), "{path}");
+    assert_eq!(
+        sha256,
+        "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+    );
+    assert_eq!(
+        &w.services.blobs.get(key).await.unwrap().bytes[..],
+        b"hello world"
+    );
+
+    // Erasure: close releases the slug, purge steps until done, then stays done.
+    part.close(&w.services, &org).await.unwrap();
+    assert!(
+        skiff_scripts::apps::claim(w.services.store.as_ref(), &slug)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let mut removed = 0;
+    for step in 0.. {
+        assert!(step < 50, "the purge did not end");
+        let purged = part.purge(&w.services, &org).await.unwrap();
+        removed += purged.removed;
+        if purged.done {
+            break;
+        }
+    }
+    assert!(removed >= 8, "{removed}");
+    let again = part.purge(&w.services, &org).await.unwrap();
+    assert_eq!((again.removed, again.done), (0, true));
+    let store = w.services.store.as_ref();
+    let base = keys::app_pk(&org, &app);
+    for pk in [
+        keys::apps_pk(&org),
+        base.clone(),
+        format!("{base}#KV"),
+        format!("{base}#DOCS"),
+        format!("{base}#FILES"),
+    ] {
+        let left = store.query(Query::partition(&pk)).await.unwrap();
+        assert!(left.items.is_empty(), "{pk}: {:?}", left.items);
+    }
+    let left = store
+        .query(Query::gsi1(keys::scripts_index_pk(&org, &app)))
+        .await
+        .unwrap();
+    assert!(left.items.is_empty(), "scripts: {:?}", left.items);
+    let left = w
+        .services
+        .blobs
+        .list(&format!("scripts/{org}/"), 10)
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(export(org.clone()).await.0.is_empty());
+
+    // The other org's app is whole.
+    let out = stranger
+        .run(
+            &theirs,
+            r#"#{ theme: kv::collection("prefs").get("theme"), file: files::collection("uploads").get("b.txt").blob.as_string() }"#,
+        )
+        .await;
+    assert_eq!(out, json!({"theme": "light", "file": "theirs"}));
+}
+
 skiff_adapters::conformance_suite! {
     adapters { embedded => super::embedded().await, aws => super::aws().await }
     cases {
@@ -374,5 +535,6 @@ skiff_adapters::conformance_suite! {
         files_round_trip,
         no_call_or_filter_reaches_another_apps_data,
         stored_bytes_count_against_the_plan,
+        the_org_export_and_erasure_cover_every_part,
     }
 }

@@ -288,12 +288,244 @@ async fn a_pubsub_fan_out_is_all_of_its_messages_or_none(w: World) {
     assert!(late.iter().all(|e| e.id == blocked.envelope.id), "{late:?}");
 }
 
+/// A dead-letter handler closes its dead letters through the SDK: it fixes the
+/// cause and replays one (the replay succeeds and resolves it), resolves another
+/// with a reason, and an id of no dead letter of its app is an error it can catch.
+async fn a_dead_letter_handler_replays_and_resolves_through_the_sdk(w: World) {
+    use skiff_scripts::dead_letters::DeadLetterStatus;
+    use skiff_scripts::triggers::{Backoff, RetryPolicy};
+    let flaky = w
+        .script(
+            "flaky",
+            r#"let s = kv::collection("seen"); s.set(ctx.event.key, (s.get(ctx.event.key) ?? 0) + 1);
+               if !kv::collection("flags").has("ok") { throw "downstream unavailable"; } 1"#,
+        )
+        .await;
+    let unknown = skiff_core::ids::DeadLetterId::new();
+    let handler = w
+        .script(
+            "on_dead_letter",
+            &format!(
+                r#"let dl = ctx.event.dead_letter;
+                   let out = kv::collection("handled");
+                   if dl.event.key == "o-replay" {{
+                       kv::collection("flags").set("ok", true);
+                       out.set(dl.event.key, dead_letters::replay(dl.id));
+                   }} else {{
+                       dead_letters::resolve(dl.id, "closed by the handler");
+                       let err = "";
+                       try {{ dead_letters::resolve("{unknown}", "x"); }} catch (e) {{ err = `${{e}}`; }}
+                       out.set(dl.event.key, err);
+                   }}"#
+            ),
+        )
+        .await;
+    let once = RetryPolicy {
+        max_attempts: 1,
+        backoff: Backoff::Constant,
+        base_delay_ms: 100,
+    };
+    w.trigger_with(TriggerDraft {
+        collection: Some("orders".into()),
+        retry: Some(once),
+        ..draft(TriggerKind::Kv, &flaky)
+    })
+    .await;
+    w.trigger_with(TriggerDraft {
+        retry: Some(once),
+        ..draft(TriggerKind::DeadLetter, &handler)
+    })
+    .await;
+
+    // Fails, dead-letters; the handler resolves it with its reason.
+    data::kv::set(&w.scope("w1"), "orders", "o-resolve", json!(1))
+        .await
+        .unwrap();
+    assert_eq!(w.pump().await, 2, "the run and the handler");
+    let dls = w.dead_letters().await;
+    assert_eq!(dls.len(), 1);
+    assert_eq!(dls[0].status, DeadLetterStatus::Resolved);
+    assert_eq!(dls[0].resolution.as_deref(), Some("closed by the handler"));
+    let err = w.kv("handled", "o-resolve").await.unwrap();
+    assert!(
+        err.as_str().unwrap().contains("no such dead letter"),
+        "{err}"
+    );
+
+    // Fails, dead-letters; the handler fixes the cause and replays: the replay
+    // runs the trigger again, succeeds and resolves the dead letter.
+    data::kv::set(&w.scope("w2"), "orders", "o-replay", json!(2))
+        .await
+        .unwrap();
+    assert_eq!(w.pump().await, 3, "the run, the handler, the replay");
+    assert_eq!(w.kv("seen", "o-replay").await, Some(json!(2)));
+    let replayed = w
+        .dead_letters()
+        .await
+        .into_iter()
+        .find(|d| d.event["key"] == "o-replay")
+        .unwrap();
+    assert_eq!(replayed.status, DeadLetterStatus::Resolved);
+    assert_eq!(replayed.replays, 1);
+    let message = w.kv("handled", "o-replay").await.unwrap();
+    assert!(
+        message
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}.replay", replayed.id)),
+        "{message}"
+    );
+    assert_eq!(
+        skiff_scripts::dead_letters::count(&w.services, &w.actor, w.app.id.as_str())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+/// A file write fires the app's files trigger; the handler's event carries the
+/// file's metadata (before and after), never its bytes or its storage key.
+async fn a_file_write_fires_its_trigger_with_metadata_only(w: World) {
+    let handler = w
+        .script(
+            "on_file",
+            r#"kv::collection("events").set(ctx.event.op, ctx.event);"#,
+        )
+        .await;
+    w.trigger(TriggerKind::Files, &handler, Some("upl*"), None)
+        .await;
+    let writer = w
+        .script(
+            "upload",
+            r#"let f = files::collection("uploads");
+               f.create("a.txt", "first-secret-bytes", #{ owner: "ada", content_type: "text/plain" });
+               f.update("a.txt", "second-secret-bytes", #{ owner: "bob" });
+               files::collection("other").create("b.txt", "not watched");
+               1"#,
+        )
+        .await;
+    w.execute(&writer, json!({})).await;
+    assert_eq!(w.pump().await, 2, "the insert and the update, not `other`");
+    let insert = w.kv("events", "insert").await.expect("the insert's event");
+    assert_eq!(
+        (&insert["collection"], &insert["name"], &insert["op"]),
+        (&json!("uploads"), &json!("a.txt"), &json!("insert"))
+    );
+    let data = &insert["data"];
+    assert_eq!(data["size"], 18);
+    assert_eq!(
+        data["sha256"],
+        skiff_core::ports::blobs::sha256_hex(b"first-secret-bytes")
+    );
+    assert_eq!(
+        (&data["content_type"], &data["meta"]),
+        (&json!("text/plain"), &json!({"owner": "ada"}))
+    );
+    let update = w.kv("events", "update").await.expect("the update's event");
+    assert_eq!(update["prev_data"]["sha256"], data["sha256"]);
+    assert_eq!(update["data"]["meta"], json!({"owner": "bob"}));
+    for event in [&insert, &update] {
+        let text = event.to_string();
+        assert!(
+            !text.contains("secret-bytes") && !text.contains("blob"),
+            "metadata only: {text}"
+        );
+    }
+}
+
+/// A trigger with `ops: ["update"]` stays silent on insert and delete and fires
+/// on update.
+async fn the_ops_filter_fires_only_on_its_ops(w: World) {
+    let handler = w.script("h", "1").await;
+    w.trigger_with(TriggerDraft {
+        collection: Some("prefs".into()),
+        ops: vec![skiff_scripts::triggers::Op::Update],
+        ..draft(TriggerKind::Kv, &handler)
+    })
+    .await;
+    data::kv::set(&w.scope("c1"), "prefs", "theme", json!("dark"))
+        .await
+        .unwrap();
+    assert!(w.receive().await.is_empty(), "no message on insert");
+    data::kv::set(&w.scope("c2"), "prefs", "theme", json!("light"))
+        .await
+        .unwrap();
+    let got = w.receive().await;
+    assert_eq!(got.len(), 1, "one message on update");
+    let env: Envelope = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(env.payload["event"]["op"], "update");
+    assert_eq!(env.payload["event"]["prev_data"], "dark");
+    w.services.queue.delete(&got[0].receipt).await.unwrap();
+    data::kv::delete(&w.scope("c3"), "prefs", "theme")
+        .await
+        .unwrap();
+    assert!(w.receive().await.is_empty(), "no message on delete");
+}
+
+/// A file whose stored bytes were replaced behind the store's back (not through
+/// `files::`) is refused by the checked read with an error that says so.
+async fn a_file_changed_behind_the_store_is_refused(w: World) {
+    let meta = stored_report(&w).await;
+    let key = skiff_core::ports::blobs::BlobKey::parse(meta.blob_key.clone()).unwrap();
+    w.services
+        .blobs
+        .put(
+            &key,
+            bytes::Bytes::from_static(b"a forged report"),
+            "text/plain",
+        )
+        .await
+        .unwrap();
+    assert_corrupt_read_refused(&w).await;
+}
+
+/// `docs/report.txt`, written by a script; its metadata.
+async fn stored_report(w: &World) -> data::files::FileMeta {
+    let writer = w
+        .script(
+            "write",
+            r#"files::collection("docs").create("report.txt", "the real report"); 1"#,
+        )
+        .await;
+    w.execute(&writer, json!({})).await;
+    data::files::head(&w.scope("r"), "docs", "report.txt")
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Reading `docs/report.txt` from a script fails with the integrity error, which
+/// names the file and not the storage key; `head` still answers.
+async fn assert_corrupt_read_refused(w: &World) {
+    let reader = w
+        .script(
+            &format!("read{}", &uuid::Uuid::new_v4().simple().to_string()[..6]),
+            r#"let f = files::collection("docs");
+               let err = "";
+               try { f.get("report.txt"); } catch (e) { err = `${e}`; }
+               #{ err: err, head: f.head("report.txt").name }"#,
+        )
+        .await;
+    let out = w.execute(&reader, json!({})).await;
+    let err = out["err"].as_str().unwrap();
+    assert!(
+        err.contains("report.txt") && err.contains("SHA-256") && err.contains("not read"),
+        "{err}"
+    );
+    assert!(!err.contains("scripts/"), "no storage key: {err}");
+    assert_eq!(out["head"], "report.txt");
+}
+
 // Delivery on both backends (the queue pumped by hand).
 skiff_adapters::conformance_suite! {
     adapters { embedded => super::world().await, aws => super::aws_world().await }
     cases {
         a_kv_write_fires_its_trigger_once_even_when_delivered_twice,
         a_pubsub_fan_out_is_all_of_its_messages_or_none,
+        a_dead_letter_handler_replays_and_resolves_through_the_sdk,
+        a_file_write_fires_its_trigger_with_metadata_only,
+        the_ops_filter_fires_only_on_its_ops,
+        a_file_changed_behind_the_store_is_refused,
     }
 }
 
@@ -696,4 +928,37 @@ async fn dead_letters_are_swept_after_their_retention() {
     );
     assert!(w.dead_letters().await.is_empty());
     assert_eq!(count().await.unwrap(), 0);
+}
+
+/// On the embedded store, bytes flipped on disk (not through the blob port) are
+/// caught by the blob store's own check and refused the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_corrupted_on_disk_is_refused() {
+    let w = world().await;
+    let meta = stored_report(&w).await;
+    let leaf = meta.blob_key.rsplit('/').next().unwrap().to_owned();
+    let root = w._dir.as_ref().unwrap().path().to_owned();
+    let mut stack = vec![root];
+    let mut found = None;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&leaf)
+            {
+                found = Some(path);
+            }
+        }
+    }
+    let path = found.expect("the file's blob on disk");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x20;
+    std::fs::write(&path, bytes).unwrap();
+    assert_corrupt_read_refused(&w).await;
 }

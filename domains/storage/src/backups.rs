@@ -4,18 +4,21 @@
 //!
 //! The same lifecycle as records: a pending item reserves the bytes in the
 //! counter's transaction, the body streams to the blob store (which refuses it
-//! unless its size and SHA-256 are the announced ones), then the backup becomes
-//! ready; deletions release the bytes at once and leave the blob to remove.
+//! unless its size and SHA-256 are the announced ones) — or, for a backup too
+//! large for one request, arrives through a signed upload ([`upload`], then
+//! [`commit`]; see [`crate::uploads`]) — then the backup becomes ready;
+//! deletions release the bytes at once and leave the blob to remove.
 
 use crate::model::{Checksum, Owner};
 use crate::quota::{self, Counter, Limits};
 use crate::records::Ports;
-use crate::sweep;
 use crate::{StorageError, StorageResult};
+use crate::{sweep, uploads};
 use serde::{Deserialize, Serialize};
 use skiff_core::ids::{BackupId, OrgId, UserId};
-use skiff_core::ports::blobs::{BlobKey, BlobReader, ByteStream, Expected};
+use skiff_core::ports::blobs::{BlobKey, BlobReader, ByteStream, Expected, SignedUpload};
 use skiff_core::ports::store::{Condition, Item, ItemStore, Key, NewItem, Query, Write};
+use std::time::Duration;
 
 /// How long a streamed backup may take before the sweep releases its reservation.
 pub const PENDING_SECS: i64 = 3600;
@@ -36,14 +39,15 @@ pub enum State {
 pub struct BackupVersion(String);
 
 impl BackupVersion {
-    pub fn parse(raw: &str) -> Result<Self, StorageError> {
+    /// `field` names where it came from in the error (a header or a JSON field).
+    pub fn parse(raw: &str, field: &str) -> Result<Self, StorageError> {
         if (1..=64).contains(&raw.len()) && raw.bytes().all(|b| (0x20..0x7f).contains(&b)) {
             Ok(Self(raw.to_owned()))
         } else {
             Err(StorageError::invalid(
-                "X-Backup-Version",
-                "INVALID_HEADER",
-                "`X-Backup-Version` must be 1 to 64 printable ASCII characters",
+                field,
+                "INVALID_VERSION",
+                format!("`{field}` must be 1 to 64 printable ASCII characters"),
             ))
         }
     }
@@ -109,20 +113,19 @@ pub fn require_backups(limits: &Limits) -> StorageResult<()> {
     Ok(())
 }
 
-/// Store a backup streamed from `body`; then apply the retention.
-#[tracing::instrument(name = "backups.put", skip_all, fields(org = %owner.org, size = new.size))]
-pub async fn put(
+/// Reserve the bytes and write a pending backup, due at `until`, in one
+/// transaction.
+async fn reserve(
     ports: Ports<'_>,
     owner: &Owner,
     limits: &Limits,
-    retention: usize,
     new: NewBackup,
-    body: ByteStream,
-) -> StorageResult<Backup> {
+    until: i64,
+) -> StorageResult<(Backup, Item)> {
     require_backups(limits)?;
     let now = ports.clock.unix();
     let id = BackupId::new();
-    let mut backup = Backup {
+    let backup = Backup {
         blob_key: BlobKey::parse(format!("{}/{}/backups/{id}", owner.org, owner.user))
             .expect("ids make a valid blob key"),
         id,
@@ -134,7 +137,7 @@ pub async fn put(
         state: State::Pending,
         charged: new.size as i64,
         created_at: now,
-        until: Some(now + PENDING_SECS),
+        until: Some(until),
         stale: vec![],
     };
     quota::transact_charged(
@@ -149,54 +152,166 @@ pub async fn put(
         }],
     )
     .await?;
-    let key = backup_key(owner, &backup.id);
-    let stored = ports
-        .blobs
-        .put_stream(
-            &backup.blob_key,
-            body,
-            "application/octet-stream",
-            Expected {
-                size: Some(backup.size),
-                sha256: Some(backup.checksum.as_str().to_owned()),
-            },
-        )
-        .await;
-    let pending = ports
+    let item = ports
         .store
-        .get(&key)
+        .get(&backup_key(owner, &backup.id))
         .await?
         .ok_or(StorageError::NotFound("backup"))?;
-    if let Err(e) = stored {
-        let released = quota::transact_charged(
-            ports.store,
-            &owner.org,
-            Counter::Backups,
-            -backup.charged,
-            None,
-            vec![Write::Delete {
-                key,
-                condition: Some(Condition::VersionIs(pending.version)),
-            }],
-        )
-        .await;
-        if let Err(r) = released {
-            tracing::warn!(error = %r, "could not release a failed backup; the sweep will");
-        }
-        return Err(e.into());
-    }
+    Ok((backup, item))
+}
+
+/// Take back a pending backup's reservation whose bytes will not come.
+async fn release(ports: Ports<'_>, owner: &Owner, backup: &Backup, item: &Item) {
+    quota::release_pending(
+        ports.store,
+        &owner.org,
+        Counter::Backups,
+        backup.charged,
+        item,
+    )
+    .await;
+}
+
+/// Make a pending backup visible, then apply the retention.
+async fn confirm(
+    ports: Ports<'_>,
+    owner: &Owner,
+    mut backup: Backup,
+    item: &Item,
+    retention: usize,
+) -> StorageResult<Backup> {
     backup.state = State::Ready;
     backup.until = None;
-    ports
+    match ports
         .store
         .put(
             to_item(owner, &backup, None)?,
-            Some(Condition::VersionIs(pending.version)),
+            Some(Condition::VersionIs(item.version)),
         )
-        .await?;
+        .await
+    {
+        Ok(_) => {}
+        // The sweep took the reservation back meanwhile (the commit came too late).
+        Err(e) if e.is_condition_failed() => return Err(StorageError::NotFound("backup")),
+        Err(e) => return Err(e.into()),
+    }
     enforce_retention(ports, owner, retention).await;
     crate::BYTES_STORED.add(&["backup"], backup.size);
     Ok(backup)
+}
+
+/// Store a backup streamed from `body`; then apply the retention.
+#[tracing::instrument(name = "backups.put", skip_all, fields(org = %owner.org, size = new.size))]
+pub async fn put(
+    ports: Ports<'_>,
+    owner: &Owner,
+    limits: &Limits,
+    retention: usize,
+    new: NewBackup,
+    body: ByteStream,
+) -> StorageResult<Backup> {
+    let until = ports.clock.unix() + PENDING_SECS;
+    let (backup, item) = reserve(ports, owner, limits, new, until).await?;
+    let expected = Expected {
+        size: Some(backup.size),
+        sha256: Some(backup.checksum.as_str().to_owned()),
+    };
+    if let Err(e) = ports
+        .blobs
+        .put_stream(&backup.blob_key, body, "application/octet-stream", expected)
+        .await
+    {
+        release(ports, owner, &backup, &item).await;
+        return Err(e.into());
+    }
+    confirm(ports, owner, backup, &item, retention).await
+}
+
+/// A signed upload of a large backup.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub backup: Backup,
+    pub signed: SignedUpload,
+}
+
+/// Start a signed upload of a backup: reserve its bytes for a pending backup and
+/// sign a URL that accepts exactly those bytes. The backup is dated (and ordered
+/// among the user's) by this announcement.
+#[tracing::instrument(name = "backups.upload", skip_all, fields(org = %owner.org, size = new.size))]
+pub async fn upload(
+    ports: Ports<'_>,
+    owner: &Owner,
+    limits: &Limits,
+    new: NewBackup,
+    ttl: Duration,
+) -> StorageResult<Upload> {
+    let until = uploads::deadline(ports.clock.unix(), ttl);
+    let (backup, item) = reserve(ports, owner, limits, new, until).await?;
+    match uploads::sign(
+        ports.blobs,
+        &backup.blob_key,
+        ttl,
+        backup.size,
+        &backup.checksum,
+    )
+    .await
+    {
+        Ok(signed) => Ok(Upload { backup, signed }),
+        Err(e) => {
+            release(ports, owner, &backup, &item).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// Confirm a signed upload: the stored object must have the announced size and
+/// SHA-256, and the org's plan (as it is now) must still hold its backups with
+/// this one, else the upload is given up and its bytes released. Then the backup
+/// becomes visible and the retention applies. Committing a ready backup again
+/// answers it as it is.
+#[tracing::instrument(name = "backups.commit", skip_all, fields(org = %owner.org, backup = %id))]
+pub async fn commit(
+    ports: Ports<'_>,
+    owner: &Owner,
+    limits: &Limits,
+    retention: usize,
+    id: &BackupId,
+) -> StorageResult<Backup> {
+    let Some(item) = ports.store.get(&backup_key(owner, id)).await? else {
+        return Err(StorageError::NotFound("backup"));
+    };
+    let backup: Backup = item.parse()?;
+    match backup.state {
+        State::Ready => return Ok(backup),
+        State::Pending if !uploads::lapsed(backup.until, ports.clock.unix()) => {}
+        _ => return Err(StorageError::NotFound("backup")),
+    }
+    uploads::check_arrived(ports.blobs, &backup.blob_key, backup.size, &backup.checksum).await?;
+    if let Err(refused) = still_fits(ports.store, owner, limits).await {
+        ports.blobs.delete(&backup.blob_key).await?;
+        release(ports, owner, &backup, &item).await;
+        return Err(refused);
+    }
+    confirm(ports, owner, backup, &item, retention).await
+}
+
+/// The org's backup bytes (its pending reservations included) within the plan's
+/// current limit: a plan changed since an upload was announced may no longer
+/// hold it.
+async fn still_fits(store: &dyn ItemStore, owner: &Owner, limits: &Limits) -> StorageResult<()> {
+    require_backups(limits)?;
+    let Some(limit) = limits.backups else {
+        return Ok(());
+    };
+    let used = quota::usage(store, &owner.org).await?.backup_bytes;
+    if used > limit {
+        return Err(StorageError::QuotaExceeded {
+            what: "backup",
+            used_bytes: used,
+            limit_bytes: limit,
+        });
+    }
+    Ok(())
 }
 
 /// Every item of the user's backups, newest first.

@@ -36,6 +36,7 @@ pub mod quota;
 pub mod records;
 pub mod settings;
 pub mod sweep;
+pub mod uploads;
 pub mod vectors;
 
 pub use model::{Checksum, Owner, TableName};

@@ -168,6 +168,33 @@ pub async fn transact_charged(
     }
 }
 
+/// Take back a pending item's reservation whose bytes will not come: the item
+/// goes with its charge, in one transaction (only if nothing changed it). A
+/// failure is logged: the sweep releases the item once it is due.
+pub async fn release_pending(
+    store: &dyn ItemStore,
+    org: &OrgId,
+    counter: Counter,
+    charged: i64,
+    item: &Item,
+) {
+    let released = transact_charged(
+        store,
+        org,
+        counter,
+        -charged,
+        None,
+        vec![Write::Delete {
+            key: item.key.clone(),
+            condition: Some(Condition::VersionIs(item.version)),
+        }],
+    )
+    .await;
+    if let Err(e) = released {
+        tracing::warn!(sk = %item.key.sk, error = %e, "could not release a failed write; the sweep will");
+    }
+}
+
 async fn exceeded(
     store: &dyn ItemStore,
     org: &OrgId,

@@ -13,8 +13,8 @@
 
 use crate::model::{Checksum, Owner, TableName};
 use crate::quota::{self, Counter, Limits};
-use crate::sweep;
 use crate::{StorageError, StorageResult};
+use crate::{sweep, uploads};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use skiff_core::clock::Clock;
@@ -47,8 +47,6 @@ impl<'a> Ports<'a> {
 /// How long a JSON write may take between reserving and confirming before the
 /// sweep takes the reservation back.
 pub const PENDING_WRITE_SECS: i64 = 15 * 60;
-/// After a signed upload's URL expires, how long its commit may still come.
-pub const COMMIT_GRACE_SECS: i64 = 15 * 60;
 /// Attempts of one read-modify-write of a record racing other writers of it
 /// (each attempt is a read and a conditional write: no blob moves in the loop).
 const ATTEMPTS: usize = 50;
@@ -218,27 +216,19 @@ async fn reserve(
     Ok((record, item))
 }
 
-/// Take back a pending record's reservation after its write failed (the sweep
-/// does the same if this fails too).
+/// Take back a pending record's reservation after its write failed.
 async fn release(ports: Ports<'_>, owner: &Owner, record: &Record, item: &Item) {
-    let released = quota::transact_charged(
+    quota::release_pending(
         ports.store,
         &owner.org,
         Counter::Records,
-        -record.charged,
-        None,
-        vec![Write::Delete {
-            key: item.key.clone(),
-            condition: Some(Condition::VersionIs(item.version)),
-        }],
+        record.charged,
+        item,
     )
     .await;
-    if let Err(e) = released {
-        tracing::warn!(record = %record.id, error = %e, "could not release a failed write; the sweep will");
-    }
 }
 
-/// Make a pending record ready.
+/// Make a pending record ready, and count its bytes as stored.
 async fn confirm(ports: Ports<'_>, mut record: Record, item: &Item) -> StorageResult<Record> {
     record.state = State::Ready;
     record.until = None;
@@ -251,7 +241,10 @@ async fn confirm(ports: Ports<'_>, mut record: Record, item: &Item) -> StorageRe
         )
         .await
     {
-        Ok(_) => Ok(record),
+        Ok(_) => {
+            crate::BYTES_STORED.add(&["record"], record.size);
+            Ok(record)
+        }
         // The sweep took the reservation back meanwhile (the write came too late).
         Err(e) if e.is_condition_failed() => Err(StorageError::NotFound("record")),
         Err(e) => Err(e.into()),
@@ -288,9 +281,7 @@ pub async fn create(
         release(ports, owner, &record, &item).await;
         return Err(e.into());
     }
-    let record = confirm(ports, record, &item).await?;
-    crate::BYTES_STORED.add(&["record"], record.size);
-    Ok(record)
+    confirm(ports, record, &item).await
 }
 
 /// One page of the user's ready records (of one table, if given), in id order
@@ -535,13 +526,9 @@ pub async fn upload(
     checksum: Checksum,
     ttl: Duration,
 ) -> StorageResult<Upload> {
-    let until = ports.clock.unix() + ttl.as_secs() as i64 + COMMIT_GRACE_SECS;
+    let until = uploads::deadline(ports.clock.unix(), ttl);
     let (record, item) = reserve(ports, owner, limits, table, size, checksum, until).await?;
-    match ports
-        .blobs
-        .signed_upload(&record.blob_key, ttl, size, record.checksum.as_str())
-        .await
-    {
+    match uploads::sign(ports.blobs, &record.blob_key, ttl, size, &record.checksum).await {
         Ok(signed) => Ok(Upload { record, signed }),
         Err(e) => {
             release(ports, owner, &record, &item).await;
@@ -560,24 +547,9 @@ pub async fn commit(ports: Ports<'_>, owner: &Owner, id: &RecordId) -> StorageRe
         Some((r, item)) if r.state == State::Pending => (r, item),
         _ => return Err(StorageError::NotFound("record")),
     };
-    if record.until.is_some_and(|u| u <= ports.clock.unix()) {
+    if uploads::lapsed(record.until, ports.clock.unix()) {
         return Err(StorageError::NotFound("record"));
     }
-    let Some(meta) = ports.blobs.head(&record.blob_key).await? else {
-        return Err(StorageError::UploadIncomplete);
-    };
-    if meta.size != record.size {
-        ports.blobs.delete(&record.blob_key).await?;
-        return Err(StorageError::SizeMismatch {
-            expected: record.size,
-            actual: meta.size,
-        });
-    }
-    if !record.checksum.same_as_hex(&meta.sha256) {
-        ports.blobs.delete(&record.blob_key).await?;
-        return Err(StorageError::ChecksumMismatch);
-    }
-    let record = confirm(ports, record, &item).await?;
-    crate::BYTES_STORED.add(&["record"], record.size);
-    Ok(record)
+    uploads::check_arrived(ports.blobs, &record.blob_key, record.size, &record.checksum).await?;
+    confirm(ports, record, &item).await
 }

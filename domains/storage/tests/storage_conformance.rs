@@ -10,18 +10,53 @@ use bytes::Bytes;
 use futures::future::join_all;
 use skiff_core::clock::{Clock, FixedClock};
 use skiff_core::ids::{OrgId, UserId};
+use skiff_core::ports::blobs::{BlobKey, CHECKSUM_HEADER, SignedUpload};
 use skiff_core::ports::store::Change;
 use skiff_core::services::Services;
+use skiff_storage::backups::{self, BackupVersion, NewBackup};
 use skiff_storage::quota::{self, Limits};
 use skiff_storage::records::{self, Ports};
 use skiff_storage::{Checksum, Owner, StorageError, TableName};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 struct Harness {
     services: Services,
     clock: Arc<FixedClock>,
+    aws: bool,
     _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    /// A client sending `bytes` for a signed upload, with `headers`. On the
+    /// emulator, over HTTP to the presigned URL (the emulator checks no
+    /// signature, so it also takes bytes S3 would refuse: what a commit must
+    /// catch). On the filesystem store, whose signed URLs refuse other bytes
+    /// (proven over HTTP in `tests/api`), the bytes land as if such a store had
+    /// taken them.
+    async fn client_upload(
+        &self,
+        up: &SignedUpload,
+        key: &BlobKey,
+        bytes: Bytes,
+        headers: &BTreeMap<String, String>,
+    ) {
+        if !self.aws {
+            self.services
+                .blobs
+                .put(key, bytes, "application/octet-stream")
+                .await
+                .expect("blob put");
+            return;
+        }
+        let mut request = reqwest::Client::new().put(&up.url).body(bytes);
+        for (k, v) in headers.iter().filter(|(k, _)| *k != "content-length") {
+            request = request.header(k.as_str(), v.as_str());
+        }
+        let status = request.send().await.expect("emulator reachable").status();
+        assert!(status.is_success(), "{status}");
+    }
 }
 
 /// Embedded services; with `aws`, their item store is a fresh DynamoDB table and
@@ -68,6 +103,7 @@ async fn harness(aws: bool) -> Harness {
     Harness {
         services,
         clock,
+        aws,
         _dir: dir,
     }
 }
@@ -425,6 +461,132 @@ async fn an_export_is_a_checked_tar_gz_made_in_resumable_steps(h: &Harness) {
     assert_eq!(left, vec![done.archive.clone().unwrap()]);
 }
 
+/// The counter of backup bytes, and what the org's backup items are charged.
+async fn counted_backups(h: &Harness, org: &OrgId) -> (u64, u64) {
+    let store = h.services.store.as_ref();
+    let usage = quota::usage(store, org).await.unwrap();
+    let items = quota::recount(store, org).await.unwrap();
+    (usage.backup_bytes, items.backup_bytes)
+}
+
+/// Announce backup `v{i}` of `size` bytes: its bytes and the signed upload.
+async fn announce_backup(
+    ports: Ports<'_>,
+    owner: &Owner,
+    limits: &Limits,
+    i: usize,
+    size: usize,
+) -> (Bytes, backups::Upload) {
+    let (bytes, checksum) = blob(i, size);
+    let new = NewBackup {
+        version: BackupVersion::parse(&format!("v{i}"), "version").unwrap(),
+        timestamp: 1_700_000_000_000 + i as i64,
+        checksum,
+        size: size as u64,
+    };
+    let up = backups::upload(ports, owner, limits, new, Duration::from_secs(600))
+        .await
+        .unwrap();
+    (bytes, up)
+}
+
+async fn a_backup_upload_is_committed_only_with_its_bytes(h: &Harness) {
+    let owner = owner();
+    let ports = Ports::of(&h.services);
+    let roomy = limits(1 << 20);
+    let (bytes, up) = announce_backup(ports, &owner, &roomy, 1, 6000).await;
+    assert_eq!(up.signed.method, "PUT");
+    assert!(up.signed.headers.contains_key(CHECKSUM_HEADER));
+    assert_eq!(counted_backups(h, &owner.org).await, (6000, 6000));
+    let key = up.backup.blob_key.clone();
+    let id = up.backup.id.clone();
+    let commit = || backups::commit(ports, &owner, &roomy, 10, &id);
+    // Other bytes under the URL (no checksum header): refused at the commit, the
+    // object deleted, nothing visible, the reservation kept for another try.
+    let mut no_checksum = up.signed.headers.clone();
+    no_checksum.remove(CHECKSUM_HEADER);
+    let (other, _) = blob(2, 6000);
+    h.client_upload(&up.signed, &key, other, &no_checksum).await;
+    assert!(matches!(
+        commit().await,
+        Err(StorageError::ChecksumMismatch)
+    ));
+    assert!(h.services.blobs.head(&key).await.unwrap().is_none());
+    let (short, _) = blob(1, 5999);
+    h.client_upload(&up.signed, &key, short, &no_checksum).await;
+    assert!(matches!(
+        commit().await,
+        Err(StorageError::SizeMismatch {
+            expected: 6000,
+            actual: 5999
+        })
+    ));
+    let store = h.services.store.as_ref();
+    assert!(backups::history(store, &owner).await.unwrap().is_empty());
+    assert_eq!(counted_backups(h, &owner.org).await, (6000, 6000));
+    // The announced bytes: committed, visible, read back; committing again is a no-op.
+    h.client_upload(&up.signed, &key, bytes.clone(), &up.signed.headers)
+        .await;
+    let done = commit().await.unwrap();
+    assert_eq!(commit().await.unwrap(), done);
+    let (latest, reader) = backups::open_latest(ports, &owner).await.unwrap();
+    assert_eq!(latest.id, done.id);
+    let read: Vec<Bytes> = futures::StreamExt::collect::<Vec<_>>(reader.body)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(read.concat(), bytes.to_vec());
+    assert_eq!(counted_backups(h, &owner.org).await, (6000, 6000));
+
+    // A plan that no longer holds backups by the commit: refused, released.
+    let (bytes, up) = announce_backup(ports, &owner, &roomy, 3, 4000).await;
+    h.client_upload(&up.signed, &up.backup.blob_key, bytes, &up.signed.headers)
+        .await;
+    assert_eq!(counted_backups(h, &owner.org).await, (10_000, 10_000));
+    let shrunk = Limits {
+        backups: Some(8000),
+        ..roomy.clone()
+    };
+    assert!(matches!(
+        backups::commit(ports, &owner, &shrunk, 10, &up.backup.id).await,
+        Err(StorageError::QuotaExceeded {
+            used_bytes: 10_000,
+            limit_bytes: 8000,
+            ..
+        })
+    ));
+    assert!(
+        h.services
+            .blobs
+            .head(&up.backup.blob_key)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(counted_backups(h, &owner.org).await, (6000, 6000));
+    assert!(matches!(
+        backups::commit(ports, &owner, &roomy, 10, &up.backup.id).await,
+        Err(StorageError::NotFound(_))
+    ));
+
+    // Never committed: the sweep releases it once its deadline passes.
+    let (_, up) = announce_backup(ports, &owner, &roomy, 4, 3000).await;
+    assert_eq!(counted_backups(h, &owner.org).await, (9000, 9000));
+    h.clock.advance(Duration::from_secs(3600));
+    let report = skiff_storage::sweep::sweep_with(store, h.services.blobs.as_ref(), h.clock.unix())
+        .await
+        .unwrap();
+    assert_eq!(report.abandoned_writes, 1, "{report}");
+    assert_eq!(report.released_bytes, 3000, "{report}");
+    assert_eq!(counted_backups(h, &owner.org).await, (6000, 6000));
+    assert!(matches!(
+        backups::commit(ports, &owner, &roomy, 10, &up.backup.id).await,
+        Err(StorageError::NotFound(_))
+    ));
+    assert_eq!(backups::history(store, &owner).await.unwrap().len(), 1);
+}
+
 skiff_adapters::conformance_suite! {
     adapters { embedded => &super::harness(false).await, aws => &super::harness(true).await }
     cases {
@@ -432,5 +594,6 @@ skiff_adapters::conformance_suite! {
         a_crash_between_reserve_and_write_is_swept,
         replacements_and_deletions_keep_the_count_and_leave_no_blob,
         an_export_is_a_checked_tar_gz_made_in_resumable_steps,
+        a_backup_upload_is_committed_only_with_its_bytes,
     }
 }

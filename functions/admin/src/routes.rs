@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use skiff_admin::AdminError;
 use skiff_admin::analytics::{self, Figures, Metric, Point};
 use skiff_admin::audit::{AuditFilter, AuditRecord};
 use skiff_admin::dead_letters::{self, DeadLetterView};
@@ -70,20 +71,33 @@ pub struct Page<T: ToSchema> {
     pub next_cursor: Option<String>,
 }
 
-async fn pager<'a>(
+/// One page of an operator's list: the cursor is bound to the list and its
+/// filter (`scope`), `fetch` reads from its position, the next one is sealed.
+async fn paged<T, Fut>(
     s: &Services,
     list: &'static str,
-    scope: &'a str,
-    limit: Option<usize>,
-    cursor: Option<&str>,
-) -> ApiResult<PageRequest<'a>> {
-    PageRequest::open(
+    scope: &str,
+    (limit, cursor): (Option<usize>, Option<&str>),
+    fetch: impl FnOnce(usize, Option<String>) -> Fut,
+) -> ApiResult<Json<Page<T>>>
+where
+    T: ToSchema,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), AdminError>>,
+{
+    let mut page = PageRequest::open(
         s.secrets.as_ref(),
         CursorScope::new(list, "platform").within(scope),
         limit,
         cursor,
     )
-    .await
+    .await?;
+    let (items, next) = fetch(page.limit, page.position.take())
+        .await
+        .map_err(problem)?;
+    Ok(Json(Page {
+        items,
+        next_cursor: page.next_cursor(next.as_deref()),
+    }))
 }
 
 // ---------------------------------------------------------------- users
@@ -121,21 +135,14 @@ pub async fn list_users(
         q: search(query.q.as_deref())?,
     };
     let scope = format!("{:?}|{}", filter.status, filter.q.as_deref().unwrap_or(""));
-    let mut page = pager(
+    paged(
         &s,
         "admin-users",
         &scope,
-        query.limit,
-        query.cursor.as_deref(),
+        (query.limit, query.cursor.as_deref()),
+        |limit, at| users::list(&s, &filter, limit, at),
     )
-    .await?;
-    let (items, next) = users::list(&s, &filter, page.limit, page.position.take())
-        .await
-        .map_err(problem)?;
-    Ok(Json(Page {
-        items,
-        next_cursor: page.next_cursor(next.as_deref()),
-    }))
+    .await
 }
 
 /// One account with its memberships and live sessions.
@@ -249,21 +256,14 @@ pub async fn list_orgs(
         filter.mode,
         filter.plan.as_deref().unwrap_or("")
     );
-    let mut page = pager(
+    paged(
         &s,
         "admin-orgs",
         &scope,
-        query.limit,
-        query.cursor.as_deref(),
+        (query.limit, query.cursor.as_deref()),
+        |limit, at| orgs::list(&s, &filter, limit, at),
     )
-    .await?;
-    let (items, next) = orgs::list(&s, &filter, page.limit, page.position.take())
-        .await
-        .map_err(problem)?;
-    Ok(Json(Page {
-        items,
-        next_cursor: page.next_cursor(next.as_deref()),
-    }))
+    .await
 }
 
 /// One org: members, subscription, licenses with seat use, usage against each
@@ -387,21 +387,14 @@ pub async fn list_licenses(
     };
     let scope = format!("{status:?}");
     let filter = LicenseFilter { status, q };
-    let mut page = pager(
+    paged(
         &s,
         "admin-licenses",
         &scope,
-        query.limit,
-        query.cursor.as_deref(),
+        (query.limit, query.cursor.as_deref()),
+        |limit, at| licenses::list(&s, &filter, limit, at),
     )
-    .await?;
-    let (items, next) = licenses::list(&s, &filter, page.limit, page.position.take())
-        .await
-        .map_err(problem)?;
-    Ok(Json(Page {
-        items,
-        next_cursor: page.next_cursor(next.as_deref()),
-    }))
+    .await
 }
 
 /// Suspend a license: validation answers `SUSPENDED`, its sessions end, no seat is
@@ -556,21 +549,14 @@ pub async fn audit(
         "{:?}|{:?}|{:?}|{since}|{until}",
         filter.org, filter.actor, filter.action
     );
-    let mut page = pager(
+    paged(
         &s,
         "admin-audit",
         &scope,
-        query.limit,
-        query.cursor.as_deref(),
+        (query.limit, query.cursor.as_deref()),
+        |limit, at| skiff_admin::audit::list(&s, &filter, limit, at),
     )
-    .await?;
-    let (items, next) = skiff_admin::audit::list(&s, &filter, page.limit, page.position.take())
-        .await
-        .map_err(problem)?;
-    Ok(Json(Page {
-        items,
-        next_cursor: page.next_cursor(next.as_deref()),
-    }))
+    .await
 }
 
 // ---------------------------------------------------------------- dead letters

@@ -3,6 +3,7 @@
 //! map its answer.
 
 use crate::caller::{Reader, Writer};
+use crate::paging;
 use crate::problem::error;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -16,7 +17,7 @@ use skiff_http::error::FieldError;
 use skiff_http::extract::QueryParams;
 use skiff_http::json::JsonBody;
 use skiff_http::openapi::ProblemDetails as Problems;
-use skiff_http::pagination::{CursorScope, PageRequest};
+use skiff_http::pagination::CursorScope;
 use skiff_http::{ApiError, ApiResult};
 use skiff_scripts::access::{AppRole, Membership};
 use skiff_scripts::context::LogLine;
@@ -122,24 +123,15 @@ pub async fn list_apps(
     Reader(actor): Reader,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<AppsPage>> {
-    let page = PageRequest::open(
-        services.secrets.as_ref(),
-        CursorScope::new("apps", actor.org_id.as_str()),
-        q.limit,
-        q.cursor.as_deref(),
-    )
-    .await?;
-    let (apps, next) = apps::page(
-        services.store.as_ref(),
-        &actor,
-        page.limit,
-        page.position.clone(),
-    )
-    .await
-    .map_err(error)?;
+    let scope = CursorScope::new("apps", actor.org_id.as_str());
+    let (apps, next_cursor) =
+        paging::page(&services, scope, q.limit, q.cursor.as_deref(), |n, at| {
+            apps::page(services.store.as_ref(), &actor, n, at)
+        })
+        .await?;
     Ok(Json(AppsPage {
         apps: apps.into_iter().map(|(a, r)| app_view(a, r)).collect(),
-        next_cursor: page.next_cursor(next.as_deref()),
+        next_cursor,
     }))
 }
 
@@ -251,25 +243,15 @@ pub async fn list_members(
     Path(app): Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<MembersPage>> {
-    let page = PageRequest::open(
-        services.secrets.as_ref(),
-        CursorScope::new("app-members", actor.org_id.as_str()).within(&app),
-        q.limit,
-        q.cursor.as_deref(),
-    )
-    .await?;
-    let (members, next) = apps::members(
-        services.store.as_ref(),
-        &actor,
-        &app,
-        page.limit,
-        page.position.clone(),
-    )
-    .await
-    .map_err(error)?;
+    let scope = CursorScope::new("app-members", actor.org_id.as_str()).within(&app);
+    let (members, next_cursor) =
+        paging::page(&services, scope, q.limit, q.cursor.as_deref(), |n, at| {
+            apps::members(services.store.as_ref(), &actor, &app, n, at)
+        })
+        .await?;
     Ok(Json(MembersPage {
         members: members.into_iter().map(member_view).collect(),
-        next_cursor: page.next_cursor(next.as_deref()),
+        next_cursor,
     }))
 }
 
@@ -555,25 +537,15 @@ pub async fn list_scripts(
     Path(app): Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<ScriptsPage>> {
-    let page = PageRequest::open(
-        services.secrets.as_ref(),
-        CursorScope::new("scripts", actor.org_id.as_str()).within(&app),
-        q.limit,
-        q.cursor.as_deref(),
-    )
-    .await?;
-    let (list, next) = scripts::page(
-        services.store.as_ref(),
-        &actor,
-        &app,
-        page.limit,
-        page.position.clone(),
-    )
-    .await
-    .map_err(error)?;
+    let scope = CursorScope::new("scripts", actor.org_id.as_str()).within(&app);
+    let (list, next_cursor) =
+        paging::page(&services, scope, q.limit, q.cursor.as_deref(), |n, at| {
+            scripts::page(services.store.as_ref(), &actor, &app, n, at)
+        })
+        .await?;
     Ok(Json(ScriptsPage {
         scripts: list.into_iter().map(script_view).collect(),
-        next_cursor: page.next_cursor(next.as_deref()),
+        next_cursor,
     }))
 }
 
@@ -820,19 +792,15 @@ pub async fn list_logs(
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<LogsPage>> {
     let id = parse_script(&id)?;
-    let page = PageRequest::open(
-        services.secrets.as_ref(),
-        CursorScope::new("script-logs", actor.org_id.as_str()).within(id.as_str()),
-        q.limit,
-        q.cursor.as_deref(),
-    )
-    .await?;
-    let (list, next) = logs::page(&services, &actor, &id, page.limit, page.position.clone())
-        .await
-        .map_err(error)?;
+    let scope = CursorScope::new("script-logs", actor.org_id.as_str()).within(id.as_str());
+    let (list, next_cursor) =
+        paging::page(&services, scope, q.limit, q.cursor.as_deref(), |n, at| {
+            logs::page(&services, &actor, &id, n, at)
+        })
+        .await?;
     Ok(Json(LogsPage {
         logs: list.into_iter().map(log_view).collect(),
-        next_cursor: page.next_cursor(next.as_deref()),
+        next_cursor,
     }))
 }
 

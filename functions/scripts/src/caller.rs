@@ -38,7 +38,19 @@ async fn actor(parts: &mut Parts, services: &Services) -> ApiResult<(Actor, Prin
         }
         None => (principal.user_id.clone(), None),
     };
-    let current = principal.clone().current(services).await?;
+    let current = match principal.clone().current(services).await {
+        Ok(current) => current,
+        // An erased org's ids are gone with it: 404, as for anyone else, rather
+        // than a lost membership.
+        Err(e) => {
+            if skiff_identity::erasure::is_erased(services.store.as_ref(), &principal.org_id)
+                .await?
+            {
+                return Err(ApiError::not_found("no such organization"));
+            }
+            return Err(e);
+        }
+    };
     Ok((
         Actor {
             org_id: principal.org_id.clone(),

@@ -5,6 +5,7 @@
 
 mod admin;
 pub mod caller;
+mod paging;
 pub mod problem;
 pub mod runs;
 mod triggers;

@@ -105,6 +105,7 @@ pub fn error(e: ScriptsError) -> ApiError {
             ApiError::invalid_field("script_id", "NOT_AN_ENDPOINT", e.to_string())
         }
         ScriptsError::Busy => busy_error(),
+        ScriptsError::CorruptFile { .. } => ApiError::internal(&e),
         ScriptsError::Billing(b) => billing(b),
         ScriptsError::Store(s) => s.into(),
         ScriptsError::Queue(q) => q.into(),

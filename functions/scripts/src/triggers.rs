@@ -16,7 +16,7 @@ use skiff_http::error::FieldError;
 use skiff_http::extract::QueryParams;
 use skiff_http::json::JsonBody;
 use skiff_http::openapi::ProblemDetails as Problems;
-use skiff_http::pagination::{CursorScope, PageRequest};
+use skiff_http::pagination::CursorScope;
 use skiff_http::{ApiError, ApiResult};
 use skiff_scripts::dead_letters::{self, DeadLetter, DeadLetterStatus};
 use skiff_scripts::triggers::{self, Backoff, Op, RetryPolicy, Trigger, TriggerDraft, TriggerKind};
@@ -140,16 +140,29 @@ async fn create(
     Ok((StatusCode::CREATED, Json(view(t))).into_response())
 }
 
-fn data_draft(kind: TriggerKind, b: DataTriggerBody) -> ApiResult<TriggerDraft> {
+/// A draft of `kind` with only the fields every kind has; each handler adds its own.
+fn draft(
+    kind: TriggerKind,
+    script: &str,
+    retry_body: Option<RetryBody>,
+) -> ApiResult<TriggerDraft> {
     Ok(TriggerDraft {
         kind,
-        script_id: script_id(&b.script_id)?,
-        collection: Some(b.collection),
-        ops: b.ops,
+        script_id: script_id(script)?,
+        collection: None,
+        ops: vec![],
         schedule: None,
         timezone: None,
         topic: None,
-        retry: retry(b.retry),
+        retry: retry(retry_body),
+    })
+}
+
+fn data_draft(kind: TriggerKind, b: DataTriggerBody) -> ApiResult<TriggerDraft> {
+    Ok(TriggerDraft {
+        collection: Some(b.collection),
+        ops: b.ops,
+        ..draft(kind, &b.script_id, b.retry)?
     })
 }
 
@@ -227,14 +240,9 @@ pub async fn create_cron(
     JsonBody(b): JsonBody<CronTriggerBody>,
 ) -> ApiResult<Response> {
     let draft = TriggerDraft {
-        kind: TriggerKind::Cron,
-        script_id: script_id(&b.script_id)?,
-        collection: None,
-        ops: vec![],
         schedule: Some(b.schedule),
         timezone: b.timezone,
-        topic: None,
-        retry: retry(b.retry),
+        ..draft(TriggerKind::Cron, &b.script_id, b.retry)?
     };
     create(&services, &actor, &app, draft).await
 }
@@ -253,14 +261,8 @@ pub async fn create_pubsub(
     JsonBody(b): JsonBody<PubsubTriggerBody>,
 ) -> ApiResult<Response> {
     let draft = TriggerDraft {
-        kind: TriggerKind::Pubsub,
-        script_id: script_id(&b.script_id)?,
-        collection: None,
-        ops: vec![],
-        schedule: None,
-        timezone: None,
         topic: Some(b.topic),
-        retry: retry(b.retry),
+        ..draft(TriggerKind::Pubsub, &b.script_id, b.retry)?
     };
     create(&services, &actor, &app, draft).await
 }
@@ -277,16 +279,7 @@ pub async fn create_dead_letter(
     Path(app): Path<String>,
     JsonBody(b): JsonBody<DeadLetterTriggerBody>,
 ) -> ApiResult<Response> {
-    let draft = TriggerDraft {
-        kind: TriggerKind::DeadLetter,
-        script_id: script_id(&b.script_id)?,
-        collection: None,
-        ops: vec![],
-        schedule: None,
-        timezone: None,
-        topic: None,
-        retry: retry(b.retry),
-    };
+    let draft = draft(TriggerKind::DeadLetter, &b.script_id, b.retry)?;
     create(&services, &actor, &app, draft).await
 }
 
@@ -447,26 +440,18 @@ pub async fn list_dead_letters(
     QueryParams(q): QueryParams<DeadLettersQuery>,
 ) -> ApiResult<Json<DeadLettersPage>> {
     let scope = format!("{app}#{}", if q.unresolved { "open" } else { "all" });
-    let page = PageRequest::open(
-        services.secrets.as_ref(),
-        CursorScope::new("dead-letters", actor.org_id.as_str()).within(&scope),
+    let cursor_scope = CursorScope::new("dead-letters", actor.org_id.as_str()).within(&scope);
+    let (list, next_cursor) = crate::paging::page(
+        &services,
+        cursor_scope,
         q.limit,
         q.cursor.as_deref(),
+        |n, at| dead_letters::page(&services, &actor, &app, q.unresolved, n, at),
     )
     .await?;
-    let (list, next) = dead_letters::page(
-        &services,
-        &actor,
-        &app,
-        q.unresolved,
-        page.limit,
-        page.position.clone(),
-    )
-    .await
-    .map_err(error)?;
     Ok(Json(DeadLettersPage {
         dead_letters: list.into_iter().map(dl_view).collect(),
-        next_cursor: page.next_cursor(next.as_deref()),
+        next_cursor,
     }))
 }
 

@@ -1,10 +1,14 @@
 //! Storage on the embedded adapters (SQLite + the filesystem): records created and
 //! read through the real router (JSON, base64, SHA-256 check, quota transaction,
-//! blob write), and an export of an org with many records (wall time and the
-//! growth of the process's peak memory while it runs).
+//! blob write); top-10 vector searches in one namespace of 384-dimension vectors,
+//! at the index and through the router (JSON, the payloads of the hits); and an
+//! export of an org with many records (wall time and the growth of the process's
+//! peak memory while it runs).
 //!
 //! `cargo bench -p skiff-fn-storage --bench storage`. Knobs: `BENCH_SMALL` (4 KiB
 //! requests per phase, default 500), `BENCH_LARGE` (1 MiB requests, default 60),
+//! `BENCH_VECTORS` (comma-separated namespace sizes, default `10000,100000`),
+//! `BENCH_QUERIES` (searches per size and way, default 1000),
 //! `BENCH_EXPORT_RECORDS` (records in the exported org, default 10000).
 
 use axum::body::Body;
@@ -12,6 +16,7 @@ use axum::http::Request;
 use base64::Engine;
 use http_body_util::BodyExt;
 use skiff_core::clock::SystemClock;
+use skiff_core::ports::vectors::{VectorId, VectorQuery};
 use skiff_core::services::Services;
 use skiff_http::principal;
 use skiff_identity::access_token::{self, Grant};
@@ -22,6 +27,7 @@ use skiff_identity::{EmailAddress, OrgId, Role, Scopes, UserId};
 use skiff_storage::exports;
 use skiff_storage::quota::Limits;
 use skiff_storage::records::{self, Ports};
+use skiff_storage::vectors::{self, NewVector};
 use skiff_storage::{Checksum, Owner, TableName};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -120,6 +126,25 @@ async fn owner_and_token(s: &Services) -> (Owner, String) {
     )
 }
 
+/// A JSON POST with the bearer token.
+fn post_json(path: &str, token: &str, body: String) -> Request<Body> {
+    Request::post(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// One request through the router: its status, its whole body, and the time both
+/// took.
+async fn timed(app: &axum::Router, request: Request<Body>) -> (u16, bytes::Bytes, Duration) {
+    let t = Instant::now();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, bytes, t.elapsed())
+}
+
 async fn records_through_the_router(s: &Services, token: &str, size: usize, n: usize) {
     let app = skiff_fn_storage::app(s.clone());
     let mut created = vec![];
@@ -133,16 +158,9 @@ async fn records_through_the_router(s: &Services, token: &str, size: usize, n: u
             "checksum": skiff_core::ports::blobs::sha256_hex(&blob),
         })
         .to_string();
-        let request = Request::post("/api/v1/storage/records")
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(Body::from(body))
-            .unwrap();
-        let t = Instant::now();
-        let response = app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        latencies.push(t.elapsed());
+        let (status, bytes, took) =
+            timed(&app, post_json("/api/v1/storage/records", token, body)).await;
+        latencies.push(took);
         assert_eq!(status, 201, "{}", String::from_utf8_lossy(&bytes));
         let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         created.push(v["id"].as_str().unwrap().to_owned());
@@ -160,16 +178,108 @@ async fn records_through_the_router(s: &Services, token: &str, size: usize, n: u
             .header("authorization", format!("Bearer {token}"))
             .body(Body::empty())
             .unwrap();
-        let t = Instant::now();
-        let response = app.clone().oneshot(request).await.unwrap();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        latencies.push(t.elapsed());
+        let (_, bytes, took) = timed(&app, request).await;
+        latencies.push(took);
         assert_eq!(bytes.len(), size);
     }
     report(
         &format!("get {} KiB", size / 1024),
         latencies,
         size,
+        started.elapsed(),
+    );
+}
+
+/// A deterministic pseudo-random vector (xorshift), components in [-1, 1).
+fn vector_of(seed: u64, dim: usize) -> Vec<f32> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..dim)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+        })
+        .collect()
+}
+
+async fn vector_search(s: &Services, count: usize, queries: usize) {
+    const DIM: usize = 384;
+    let (owner, token) = owner_and_token(s).await;
+    let limits = Limits::unlimited();
+    let t = Instant::now();
+    for start in (0..count).step_by(500) {
+        let batch = (start..(start + 500).min(count))
+            .map(|i| {
+                let blob = format!("ciphertext of item {i:08}").into_bytes();
+                NewVector {
+                    id: VectorId::parse(format!("item-{i}")).unwrap(),
+                    checksum: Checksum::of(&blob),
+                    blob: blob.into(),
+                    vector: Some(vector_of(i as u64, DIM)),
+                }
+            })
+            .collect();
+        vectors::upsert(
+            s.store.as_ref(),
+            s.vectors.as_ref(),
+            s.clock.as_ref(),
+            &owner,
+            &limits,
+            batch,
+        )
+        .await
+        .unwrap();
+    }
+    println!(
+        "(stored {count} vectors of {DIM} dimensions in {:.1} s)",
+        t.elapsed().as_secs_f64()
+    );
+    let ns = vectors::namespace(&owner);
+    let query = |i: usize| VectorQuery {
+        vector: vector_of(1_000_000_007 + i as u64, DIM),
+        top_k: 10,
+        filter: None,
+    };
+    // The first query loads the namespace's cache from SQLite.
+    let t = Instant::now();
+    s.vectors.query(&ns, &query(0)).await.unwrap();
+    println!(
+        "(first query, loading {count} vectors: {:.1} ms)",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let mut latencies = vec![];
+    let started = Instant::now();
+    for i in 0..queries {
+        let q = query(i);
+        let t = Instant::now();
+        let hits = s.vectors.query(&ns, &q).await.unwrap();
+        latencies.push(t.elapsed());
+        assert_eq!(hits.len(), 10);
+    }
+    report(
+        &format!("index top-10 of {count}"),
+        latencies,
+        0,
+        started.elapsed(),
+    );
+    let app = skiff_fn_storage::app(s.clone());
+    let mut latencies = vec![];
+    let started = Instant::now();
+    for i in 0..queries {
+        let body = serde_json::json!({"vector": query(i).vector, "top_k": 10}).to_string();
+        let (status, bytes, took) = timed(
+            &app,
+            post_json("/api/v1/storage/vectors/search", &token, body),
+        )
+        .await;
+        latencies.push(took);
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    }
+    report(
+        &format!("route top-10 of {count}"),
+        latencies,
+        0,
         started.elapsed(),
     );
 }
@@ -251,6 +361,10 @@ fn main() {
         // Unlimited plan storage for the bench: the free plan's 1 GiB is plenty.
         records_through_the_router(&s, &token, 4 * 1024, env_or("BENCH_SMALL", 500)).await;
         records_through_the_router(&s, &token, 1024 * 1024, env_or("BENCH_LARGE", 60)).await;
+        let sizes = std::env::var("BENCH_VECTORS").unwrap_or_else(|_| "10000,100000".into());
+        for count in sizes.split(',').filter_map(|n| n.trim().parse().ok()) {
+            vector_search(&s, count, env_or("BENCH_QUERIES", 1000)).await;
+        }
         export_of(&s, env_or("BENCH_EXPORT_RECORDS", 10_000)).await;
     });
 }

@@ -1,23 +1,29 @@
-//! `/api/v1/backup`: the user's encrypted snapshots, streamed in and out.
+//! `/api/v1/backup`: the user's encrypted snapshots, streamed in and out; large
+//! ones arrive through a signed upload (`/api/v1/backup/uploads`, then
+//! `/api/v1/backup/{id}/commit`).
 
-use crate::{Problems, TAG_BACKUPS, entity_tags, owner, problem};
+use crate::{
+    BACKUP_UPLOAD_ROUTE, MAX_BACKUP_PUT_BYTES, Problems, SignedUploadBody, TAG_BACKUPS,
+    entity_tags, field, owner, plan_limits, problem, too_large, upload_size,
+};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use skiff_core::Services;
 use skiff_core::clock::rfc3339;
 use skiff_core::ids::BackupId;
 use skiff_core::ports::blobs::{BlobError, ByteStream};
 use skiff_http::error::FieldError;
+use skiff_http::json::JsonBody;
 use skiff_http::principal::Principal;
 use skiff_http::{ApiError, ApiResult};
 use skiff_storage::backups::{self, Backup, BackupVersion, NewBackup};
 use skiff_storage::records::Ports;
-use skiff_storage::{Checksum, StorageError, quota};
+use skiff_storage::{Checksum, StorageError};
 use std::time::{Duration, UNIX_EPOCH};
 use utoipa::ToSchema;
 
@@ -59,68 +65,56 @@ impl From<&Backup> for BackupMeta {
     }
 }
 
+/// The client's timestamp: unix milliseconds, a whole number ≥ 0.
+fn timestamp(raw: Option<i64>, name: &str) -> Result<i64, StorageError> {
+    raw.filter(|t| *t >= 0).ok_or_else(|| {
+        StorageError::invalid(
+            name,
+            "INVALID_TIMESTAMP",
+            format!("`{name}` must be unix milliseconds (a whole number ≥ 0)"),
+        )
+    })
+}
+
+/// The body's length from `Content-Length`, if it is a number.
+fn content_length(headers: &HeaderMap) -> Option<Result<u64, ()>> {
+    headers.get(header::CONTENT_LENGTH).map(|v| {
+        v.to_str()
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or(())
+    })
+}
+
 /// The three headers and the length, every bad one named at once.
 fn announced(headers: &HeaderMap) -> ApiResult<NewBackup> {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
     let mut errors = vec![];
-    let missing = |name: &str| {
-        FieldError::new(
-            name,
-            "MISSING_HEADER",
-            format!("the `{name}` header is required"),
-        )
-    };
-    let version = match text(VERSION_HEADER) {
-        None => {
-            errors.push(missing("X-Backup-Version"));
-            None
+    let mut header_of = |name: &str| {
+        let value = headers
+            .get(name.to_ascii_lowercase())
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim);
+        if value.is_none() {
+            errors.push(FieldError::new(
+                name,
+                "MISSING_HEADER",
+                format!("the `{name}` header is required"),
+            ));
         }
-        Some(v) => match BackupVersion::parse(v) {
-            Ok(v) => Some(v),
-            Err(StorageError::Invalid(f)) => {
-                errors.extend(f);
-                None
-            }
-            Err(_) => None,
-        },
+        value
     };
-    let timestamp = match text(TIMESTAMP_HEADER) {
-        None => {
-            errors.push(missing("X-Backup-Timestamp"));
-            None
-        }
-        Some(t) => match t.parse::<i64>() {
-            Ok(t) if t >= 0 => Some(t),
-            _ => {
-                errors.push(FieldError::new(
-                    "X-Backup-Timestamp",
-                    "INVALID_HEADER",
-                    "`X-Backup-Timestamp` must be unix milliseconds (a whole number ≥ 0)",
-                ));
-                None
-            }
-        },
-    };
-    let checksum = match text(CHECKSUM_HEADER) {
-        None => {
-            errors.push(missing("X-Backup-Checksum"));
-            None
-        }
-        Some(c) => match Checksum::parse(c, "X-Backup-Checksum") {
-            Ok(c) => Some(c),
-            Err(StorageError::Invalid(f)) => {
-                errors.extend(f);
-                None
-            }
-            Err(_) => None,
-        },
-    };
-    let size = match text(header::CONTENT_LENGTH.as_str()).map(str::parse::<u64>) {
+    let (version, stamp, checksum) = (
+        header_of("X-Backup-Version"),
+        header_of("X-Backup-Timestamp"),
+        header_of("X-Backup-Checksum"),
+    );
+    let version =
+        version.and_then(|v| field(&mut errors, BackupVersion::parse(v, "X-Backup-Version")));
+    let stamp =
+        stamp.and_then(|t| field(&mut errors, timestamp(t.parse().ok(), "X-Backup-Timestamp")));
+    let checksum =
+        checksum.and_then(|c| field(&mut errors, Checksum::parse(c, "X-Backup-Checksum")));
+    let size = match content_length(headers) {
         Some(Ok(n)) if n > 0 => Some(n),
         Some(Ok(_)) => {
             errors.push(FieldError::new("body", "EMPTY", "a backup cannot be empty"));
@@ -135,7 +129,7 @@ fn announced(headers: &HeaderMap) -> ApiResult<NewBackup> {
             None
         }
     };
-    match (version, timestamp, checksum, size) {
+    match (version, stamp, checksum, size) {
         (Some(version), Some(timestamp), Some(checksum), Some(size)) if errors.is_empty() => {
             Ok(NewBackup {
                 version,
@@ -151,7 +145,8 @@ fn announced(headers: &HeaderMap) -> ApiResult<NewBackup> {
 /// Store a backup: the raw body, streamed (never held whole), with
 /// `X-Backup-Version`, `X-Backup-Timestamp` (unix ms) and `X-Backup-Checksum`
 /// (hex SHA-256 of the body). A body that does not match the checksum stores
-/// nothing. Older backups beyond the retention go.
+/// nothing. Older backups beyond the retention go. Bodies over 4 MiB go through
+/// `POST /api/v1/backup/uploads` instead.
 #[utoipa::path(
     put,
     path = "/api/v1/backup",
@@ -168,6 +163,7 @@ fn announced(headers: &HeaderMap) -> ApiResult<NewBackup> {
         (status = 400, description = "CHECKSUM_MISMATCH or SIZE_MISMATCH: nothing was stored", body = Problems),
         (status = 401, body = Problems),
         (status = 403, description = "FEATURE_NOT_IN_PLAN or QUOTA_EXCEEDED", body = Problems),
+        (status = 413, description = "over 4 MiB: use the upload route", body = Problems),
         (status = 422, body = Problems),
         (status = 423, body = Problems),
     )
@@ -179,10 +175,17 @@ pub async fn put(
     body: Body,
 ) -> ApiResult<(StatusCode, Json<BackupCreated>)> {
     let owner = owner(&principal, "storage:write")?;
-    let limits = quota::limits(&services, &owner.org)
-        .await
-        .map_err(|e| problem(&services, e))?;
+    let limits = plan_limits(&services, &owner).await?;
     backups::require_backups(&limits).map_err(|e| problem(&services, e))?;
+    if let Some(Ok(n)) = content_length(&headers)
+        && n > MAX_BACKUP_PUT_BYTES
+    {
+        return Err(too_large(
+            "Backup bodies",
+            MAX_BACKUP_PUT_BYTES,
+            BACKUP_UPLOAD_ROUTE,
+        ));
+    }
     let new = announced(&headers)?;
     let stream: ByteStream = Box::pin(
         body.into_data_stream()
@@ -208,6 +211,122 @@ pub async fn put(
             created_at: rfc3339(backup.created_at),
         }),
     ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupUploadRequest {
+    /// Exact size in bytes of what will be uploaded.
+    size: u64,
+    /// Lowercase hex SHA-256 of what will be uploaded.
+    checksum: String,
+    /// The client's version label, 1-64 printable characters.
+    version: String,
+    /// The client's timestamp of the snapshot, unix milliseconds.
+    timestamp: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BackupUploadStarted {
+    backup_id: BackupId,
+    #[serde(flatten)]
+    upload: SignedUploadBody,
+}
+
+/// Start a large backup's upload: the bytes go straight to the blob store through
+/// the signed URL (with the headers given: the store refuses other bytes), then
+/// `POST /api/v1/backup/{id}/commit` makes the backup visible. Its bytes count
+/// against the plan from now on; an upload never committed is swept and its
+/// bytes released.
+#[utoipa::path(
+    post,
+    path = "/api/v1/backup/uploads",
+    tag = TAG_BACKUPS,
+    security(("bearer" = [])),
+    request_body = BackupUploadRequest,
+    responses(
+        (status = 201, body = BackupUploadStarted),
+        (status = 401, body = Problems),
+        (status = 403, description = "FEATURE_NOT_IN_PLAN or QUOTA_EXCEEDED", body = Problems),
+        (status = 415, body = Problems),
+        (status = 422, body = Problems),
+        (status = 423, body = Problems),
+    )
+)]
+pub async fn upload(
+    State(services): State<Services>,
+    principal: Principal,
+    JsonBody(body): JsonBody<BackupUploadRequest>,
+) -> ApiResult<(StatusCode, Json<BackupUploadStarted>)> {
+    let owner = owner(&principal, "storage:write")?;
+    let limits = plan_limits(&services, &owner).await?;
+    backups::require_backups(&limits).map_err(|e| problem(&services, e))?;
+    let mut errors = vec![];
+    let checksum = field(&mut errors, Checksum::parse(&body.checksum, "checksum"));
+    let version = field(&mut errors, BackupVersion::parse(&body.version, "version"));
+    let stamp = field(&mut errors, timestamp(Some(body.timestamp), "timestamp"));
+    errors.extend(upload_size(&services, body.size));
+    let (Some(checksum), Some(version), Some(timestamp), true) =
+        (checksum, version, stamp, errors.is_empty())
+    else {
+        return Err(ApiError::validation(errors));
+    };
+    let new = NewBackup {
+        version,
+        timestamp,
+        checksum,
+        size: body.size,
+    };
+    let ttl = skiff_storage::settings(&services).upload_url_ttl;
+    let up = backups::upload(Ports::of(&services), &owner, &limits, new, ttl)
+        .await
+        .map_err(|e| problem(&services, e))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(BackupUploadStarted {
+            backup_id: up.backup.id,
+            upload: up.signed.into(),
+        }),
+    ))
+}
+
+/// Confirm a backup's upload: the stored object must have the announced size and
+/// SHA-256, and the plan must still hold it; then it is the newest backup and the
+/// retention applies.
+#[utoipa::path(
+    post,
+    path = "/api/v1/backup/{id}/commit",
+    tag = TAG_BACKUPS,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "the backup id the upload returned")),
+    responses(
+        (status = 200, body = BackupMeta),
+        (status = 400, description = "CHECKSUM_MISMATCH or SIZE_MISMATCH: the object was discarded", body = Problems),
+        (status = 401, body = Problems),
+        (status = 403, description = "FEATURE_NOT_IN_PLAN or QUOTA_EXCEEDED: the upload was given up", body = Problems),
+        (status = 404, body = Problems),
+        (status = 409, description = "UPLOAD_INCOMPLETE: nothing uploaded yet", body = Problems),
+        (status = 423, body = Problems),
+    )
+)]
+pub async fn commit(
+    State(services): State<Services>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<BackupMeta>> {
+    let owner = owner(&principal, "storage:write")?;
+    let id = backup_id(&id)?;
+    let limits = plan_limits(&services, &owner).await?;
+    let retention = skiff_storage::settings(&services).backup_retention;
+    let backup = backups::commit(Ports::of(&services), &owner, &limits, retention, &id)
+        .await
+        .map_err(|e| problem(&services, e))?;
+    Ok(Json(BackupMeta::from(&backup)))
+}
+
+/// A backup id from the path; anything else names no backup.
+fn backup_id(raw: &str) -> ApiResult<BackupId> {
+    BackupId::parse(raw).map_err(|_| ApiError::not_found("backup not found"))
 }
 
 fn http_date(unix: i64) -> HeaderValue {
@@ -331,7 +450,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let owner = owner(&principal, "storage:write")?;
-    let id = BackupId::parse(&id).map_err(|_| ApiError::not_found("backup not found"))?;
+    let id = backup_id(&id)?;
     backups::delete(Ports::of(&services), &owner, &id)
         .await
         .map_err(|e| problem(&services, e))?;

@@ -1,6 +1,7 @@
 //! The `storage` function: client-encrypted records (`/api/v1/storage/records`,
 //! signed uploads at `/api/v1/storage/uploads`), vectors
-//! (`/api/v1/storage/vectors`), backups (`/api/v1/backup`) and the org's exports
+//! (`/api/v1/storage/vectors`), backups (`/api/v1/backup`, large ones through
+//! `/api/v1/backup/uploads`) and the org's exports
 //! (`/api/v1/exports`). Thin: parse and authenticate at the edge, call
 //! `skiff_storage` with the principal's org and user, map its errors here.
 
@@ -10,10 +11,17 @@ mod records;
 mod vectors;
 
 use axum::http::{HeaderMap, StatusCode, header};
+use serde::Serialize;
 use skiff_core::Services;
+use skiff_core::clock::rfc3339;
+use skiff_core::ports::blobs::SignedUpload;
+use skiff_http::error::FieldError;
 use skiff_http::principal::Principal;
-use skiff_http::{ApiError, error::Problem};
+use skiff_http::{ApiError, ApiResult, error::Problem};
+use skiff_storage::quota::{self, Limits};
 use skiff_storage::{Owner, StorageError};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 pub(crate) const TAG_RECORDS: &str = "storage";
 pub(crate) const TAG_BACKUPS: &str = "backups";
@@ -28,6 +36,13 @@ pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
 /// Where a body too large for JSON goes instead.
 pub const UPLOAD_ROUTE: &str = "/api/v1/storage/uploads";
 
+/// Largest backup a direct `PUT /api/v1/backup` takes: Lambda takes 6 MB, and
+/// API Gateway hands it a binary body as base64.
+pub const MAX_BACKUP_PUT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Where a backup too large for one request goes instead.
+pub const BACKUP_UPLOAD_ROUTE: &str = "/api/v1/backup/uploads";
+
 skiff_http::endpoints!(
     Services;
     records::create,
@@ -41,6 +56,8 @@ skiff_http::endpoints!(
     vectors::search,
     vectors::delete,
     backups::put,
+    backups::upload,
+    backups::commit,
     backups::latest,
     backups::history,
     backups::delete,
@@ -74,18 +91,16 @@ pub(crate) fn owner(principal: &Principal, scope: &str) -> Result<Owner, ApiErro
     })
 }
 
-/// 413 for a JSON body over the limit, naming the upload route.
-pub(crate) fn too_large() -> ApiError {
+/// 413 for a body over `limit` bytes, naming the upload route that takes it.
+pub(crate) fn too_large(what: &str, limit: u64, route: &str) -> ApiError {
     let mut extra = serde_json::Map::new();
-    extra.insert("upload_route".into(), UPLOAD_ROUTE.into());
-    extra.insert("max_json_bytes".into(), MAX_JSON_BYTES.into());
+    extra.insert("upload_route".into(), route.into());
+    extra.insert("max_body_bytes".into(), limit.into());
     ApiError::Custom(Box::new(Problem {
         status: StatusCode::PAYLOAD_TOO_LARGE,
         code: "PAYLOAD_TOO_LARGE".into(),
         title: "Payload too large".into(),
-        detail: format!(
-            "JSON bodies are limited to {MAX_JSON_BYTES} bytes; store larger blobs with POST {UPLOAD_ROUTE}"
-        ),
+        detail: format!("{what} are limited to {limit} bytes; send larger ones with POST {route}"),
         extra,
     }))
 }
@@ -96,9 +111,67 @@ pub(crate) fn json_body<T>(
 ) -> Result<T, ApiError> {
     match body {
         Ok(skiff_http::json::JsonBody(b)) => Ok(b),
-        Err(ApiError::PayloadTooLarge) => Err(too_large()),
+        Err(ApiError::PayloadTooLarge) => Err(too_large(
+            "JSON bodies",
+            MAX_JSON_BYTES as u64,
+            UPLOAD_ROUTE,
+        )),
         Err(e) => Err(e),
     }
+}
+
+/// Where and how to send the bytes of a signed upload.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedUploadBody {
+    /// Send the bytes here, with `method` and every header of `headers`.
+    upload_url: String,
+    method: String,
+    headers: BTreeMap<String, String>,
+    /// RFC 3339: the URL stops working then.
+    expires_at: String,
+}
+
+impl From<SignedUpload> for SignedUploadBody {
+    fn from(s: SignedUpload) -> Self {
+        Self {
+            upload_url: s.url,
+            method: s.method,
+            headers: s.headers,
+            expires_at: rfc3339(s.expires_at),
+        }
+    }
+}
+
+/// A parsed field, or `None` with its errors added to `errors` (so a request
+/// names every bad field at once).
+pub(crate) fn field<T>(errors: &mut Vec<FieldError>, parsed: Result<T, StorageError>) -> Option<T> {
+    match parsed {
+        Ok(v) => Some(v),
+        Err(StorageError::Invalid(f)) => {
+            errors.extend(f);
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// The limits of the org's plan, read for this write.
+pub(crate) async fn plan_limits(services: &Services, owner: &Owner) -> ApiResult<Limits> {
+    quota::limits(services, &owner.org)
+        .await
+        .map_err(|e| problem(services, e))
+}
+
+/// An announced upload's `size`: 1 to the configured maximum.
+pub(crate) fn upload_size(services: &Services, size: u64) -> Option<FieldError> {
+    let max = skiff_storage::settings(services).max_upload_bytes;
+    (size == 0 || size > max).then(|| {
+        FieldError::new(
+            "size",
+            "OUT_OF_RANGE",
+            format!("`size` must be 1 to {max} bytes"),
+        )
+    })
 }
 
 /// Storage's errors as HTTP answers (the one mapping of this function).

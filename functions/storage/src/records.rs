@@ -1,6 +1,9 @@
 //! `/api/v1/storage/records` and `/api/v1/storage/uploads`.
 
-use crate::{Problems, TAG_RECORDS, entity_tags, json_body, owner, problem};
+use crate::{
+    Problems, SignedUploadBody, TAG_RECORDS, entity_tags, field, json_body, owner, plan_limits,
+    problem, upload_size,
+};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -17,10 +20,8 @@ use skiff_http::pagination::{CursorScope, PageRequest};
 use skiff_http::principal::Principal;
 use skiff_http::{ApiError, ApiResult};
 use skiff_storage::model::{decode_blob, verified};
-use skiff_storage::quota;
 use skiff_storage::records::{self, Ports, Record};
 use skiff_storage::{Checksum, StorageError, TableName};
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// Header carrying a record's SHA-256 (hex) on downloads.
@@ -110,12 +111,8 @@ pub struct UploadRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UploadStarted {
     record_id: RecordId,
-    /// Send the bytes here, with `method` and every header of `headers`.
-    upload_url: String,
-    method: String,
-    headers: BTreeMap<String, String>,
-    /// RFC 3339: the URL stops working then.
-    expires_at: String,
+    #[serde(flatten)]
+    upload: SignedUploadBody,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -151,28 +148,15 @@ fn parse_blob(
     blob: &str,
     checksum: &str,
 ) -> Result<(Option<TableName>, bytes::Bytes, Checksum), StorageError> {
-    let table = table.map(TableName::parse);
-    let blob = decode_blob(blob, "blob");
-    let checksum = Checksum::parse(checksum, "checksum");
     let mut errors = vec![];
-    for e in [
-        table.as_ref().and_then(|t| t.as_ref().err()),
-        blob.as_ref().err(),
-        checksum.as_ref().err(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if let StorageError::Invalid(fields) = e {
-            errors.extend(fields.iter().cloned());
-        }
-    }
-    if !errors.is_empty() {
+    let table = table.map(|t| field(&mut errors, TableName::parse(t)));
+    let blob = field(&mut errors, decode_blob(blob, "blob"));
+    let checksum = field(&mut errors, Checksum::parse(checksum, "checksum"));
+    let (Some(blob), Some(checksum), true) = (blob, checksum, errors.is_empty()) else {
         return Err(StorageError::Invalid(errors));
-    }
-    let (blob, checksum) = (blob?, checksum?);
+    };
     let blob = verified(blob, &checksum)?;
-    Ok((table.transpose()?, blob, checksum))
+    Ok((table.flatten(), blob, checksum))
 }
 
 /// Store a record (its blob base64 in the body, at most 4 MiB of JSON; larger
@@ -204,9 +188,7 @@ pub async fn create(
     let (table, blob, checksum) = parse_blob(Some(&body.table), &body.blob, &body.checksum)
         .map_err(|e| problem(&services, e))?;
     let table = table.expect("a table was given");
-    let limits = quota::limits(&services, &owner.org)
-        .await
-        .map_err(|e| problem(&services, e))?;
+    let limits = plan_limits(&services, &owner).await?;
     let record = records::create(Ports::of(&services), &owner, &limits, table, blob, checksum)
         .await
         .map_err(|e| problem(&services, e))?;
@@ -413,9 +395,7 @@ pub async fn replace(
     let (_, blob, checksum) =
         parse_blob(None, &body.blob, &body.checksum).map_err(|e| problem(&services, e))?;
     let if_match = entity_tags(&headers, header::IF_MATCH).and_then(|t| t.into_iter().next());
-    let limits = quota::limits(&services, &owner.org)
-        .await
-        .map_err(|e| problem(&services, e))?;
+    let limits = plan_limits(&services, &owner).await?;
     let record = records::replace(
         Ports::of(&services),
         &owner,
@@ -488,35 +468,14 @@ pub async fn upload(
     JsonBody(body): JsonBody<UploadRequest>,
 ) -> ApiResult<(StatusCode, Json<UploadStarted>)> {
     let owner = owner(&principal, "storage:write")?;
-    let settings = skiff_storage::settings(&services);
     let mut errors = vec![];
-    let table = TableName::parse(&body.table);
-    let checksum = Checksum::parse(&body.checksum, "checksum");
-    for e in [table.as_ref().err(), checksum.as_ref().err()]
-        .into_iter()
-        .flatten()
-    {
-        if let StorageError::Invalid(f) = e {
-            errors.extend(f.iter().cloned());
-        }
-    }
-    if body.size == 0 || body.size > settings.max_upload_bytes {
-        errors.push(skiff_http::error::FieldError::new(
-            "size",
-            "OUT_OF_RANGE",
-            format!("`size` must be 1 to {} bytes", settings.max_upload_bytes),
-        ));
-    }
-    if !errors.is_empty() {
+    let table = field(&mut errors, TableName::parse(&body.table));
+    let checksum = field(&mut errors, Checksum::parse(&body.checksum, "checksum"));
+    errors.extend(upload_size(&services, body.size));
+    let (Some(table), Some(checksum), true) = (table, checksum, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
-    }
-    let (table, checksum) = (
-        table.map_err(|e| problem(&services, e))?,
-        checksum.map_err(|e| problem(&services, e))?,
-    );
-    let limits = quota::limits(&services, &owner.org)
-        .await
-        .map_err(|e| problem(&services, e))?;
+    };
+    let limits = plan_limits(&services, &owner).await?;
     let up = records::upload(
         Ports::of(&services),
         &owner,
@@ -524,7 +483,7 @@ pub async fn upload(
         table,
         body.size,
         checksum,
-        settings.upload_url_ttl,
+        skiff_storage::settings(&services).upload_url_ttl,
     )
     .await
     .map_err(|e| problem(&services, e))?;
@@ -532,10 +491,7 @@ pub async fn upload(
         StatusCode::CREATED,
         Json(UploadStarted {
             record_id: up.record.id,
-            upload_url: up.signed.url,
-            method: up.signed.method,
-            headers: up.signed.headers,
-            expires_at: rfc3339(up.signed.expires_at),
+            upload: up.signed.into(),
         }),
     ))
 }

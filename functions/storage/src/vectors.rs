@@ -1,6 +1,6 @@
 //! `/api/v1/storage/vectors`: the client's embeddings with its encrypted items.
 
-use crate::{Problems, TAG_RECORDS, json_body, owner, problem};
+use crate::{Problems, TAG_RECORDS, json_body, owner, plan_limits, problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,7 +13,7 @@ use skiff_http::principal::Principal;
 use skiff_http::{ApiError, ApiResult};
 use skiff_storage::model::{decode_blob, verified};
 use skiff_storage::vectors::{self, NewVector, SearchBy};
-use skiff_storage::{Checksum, StorageError, quota};
+use skiff_storage::{Checksum, StorageError};
 use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -160,9 +160,7 @@ pub async fn upsert(
     if mismatch {
         return Err(problem(&services, StorageError::ChecksumMismatch));
     }
-    let limits = quota::limits(&services, &owner.org)
-        .await
-        .map_err(|e| problem(&services, e))?;
+    let limits = plan_limits(&services, &owner).await?;
     let upserted = vectors::upsert(
         services.store.as_ref(),
         services.vectors.as_ref(),

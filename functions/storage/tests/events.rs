@@ -47,6 +47,11 @@ fn json(bytes: &[u8]) -> Value {
 
 /// An owner of a fresh org and an access token of theirs.
 async fn owner_token(s: &Services) -> String {
+    owner_of_fresh_org(s).await.0
+}
+
+/// An owner's access token, org and user.
+async fn owner_of_fresh_org(s: &Services) -> (String, OrgId, UserId) {
     let now = s.clock.unix();
     let (user_id, org_id) = (UserId::new(), OrgId::new());
     let user = User {
@@ -77,7 +82,7 @@ async fn owner_token(s: &Services) -> String {
     writes.extend(orgs::create_writes(&org, &owner).unwrap());
     s.store.transact(writes).await.unwrap();
     let keys = signing_keys::current(&s.secrets).await.unwrap();
-    access_token::issue(
+    let token = access_token::issue(
         &keys,
         &principal::audience(s),
         now,
@@ -88,7 +93,8 @@ async fn owner_token(s: &Services) -> String {
             scopes: &Scopes::all(),
             session: None,
         },
-    )
+    );
+    (token, org_id, user_id)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,6 +128,49 @@ async fn the_record_fixtures_store_and_read_back_a_record() {
     assert_eq!(status, 401);
 }
 
+/// Services whose free plan includes backups.
+async fn services_with_backups(dir: &std::path::Path) -> Services {
+    let plans = dir.join("plans.json");
+    let mut catalog: Value = serde_json::from_str(skiff_billing::catalog::BUILT_IN).unwrap();
+    catalog["plans"][0]["entitlements"]["backup_gb"] = 1.into();
+    std::fs::write(&plans, catalog.to_string()).unwrap();
+    services(dir, &[("SKIFF_PLANS_FILE", plans.to_str().unwrap())]).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backup_upload_fixtures_announce_then_commit_a_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = services_with_backups(dir.path()).await;
+    let (token, org, user) = owner_of_fresh_org(&s).await;
+    let event = fixture("start-backup-upload.json").replace("ACCESS_TOKEN", &token);
+    let (status, _, body) = invoke(&s, &event).await;
+    assert_eq!(status, 201, "{}", json(&body));
+    let up = json(&body);
+    assert_eq!(up["method"], "PUT");
+    let id = up["backup_id"].as_str().unwrap();
+    let commit = fixture("commit-backup-upload.json")
+        .replace("ACCESS_TOKEN", &token)
+        .replace("BACKUP_ID", id);
+    let (status, _, body) = invoke(&s, &commit).await;
+    assert_eq!(status, 409, "{}", json(&body));
+    assert_eq!(json(&body)["code"], "UPLOAD_INCOMPLETE");
+    // The client's PUT to the signed URL (served by the blob store, not this
+    // function): the fixture announces these 10,240 bytes.
+    let bytes: Vec<u8> = (0..10_240u32).map(|i| (i % 256) as u8).collect();
+    let key =
+        skiff_core::ports::blobs::BlobKey::parse(format!("{org}/{user}/backups/{id}")).unwrap();
+    s.blobs
+        .put(&key, bytes.into(), "application/octet-stream")
+        .await
+        .unwrap();
+    let (status, _, body) = invoke(&s, &commit).await;
+    assert_eq!(status, 200, "{}", json(&body));
+    let sent: Value = serde_json::from_str(&event).unwrap();
+    let announced: Value = serde_json::from_str(sent["body"].as_str().unwrap()).unwrap();
+    assert_eq!(json(&body)["checksum"], announced["checksum"]);
+    assert_eq!(json(&body)["version"], "4.2.0");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_backup_fixture_needs_a_plan_with_backups_then_stores_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -132,17 +181,8 @@ async fn the_backup_fixture_needs_a_plan_with_backups_then_stores_one() {
     assert_eq!(status, 403, "{}", json(&body));
     assert_eq!(json(&body)["code"], "FEATURE_NOT_IN_PLAN");
 
-    // A catalog whose free plan includes backups.
-    let plans = dir.path().join("plans.json");
-    let mut catalog: Value = serde_json::from_str(skiff_billing::catalog::BUILT_IN).unwrap();
-    catalog["plans"][0]["entitlements"]["backup_gb"] = 1.into();
-    std::fs::write(&plans, catalog.to_string()).unwrap();
     let dir2 = tempfile::tempdir().unwrap();
-    let s = services(
-        dir2.path(),
-        &[("SKIFF_PLANS_FILE", plans.to_str().unwrap())],
-    )
-    .await;
+    let s = services_with_backups(dir2.path()).await;
     let token = owner_token(&s).await;
     let event = fixture("put-backup.json").replace("ACCESS_TOKEN", &token);
     let (status, _, body) = invoke(&s, &event).await;

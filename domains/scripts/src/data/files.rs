@@ -17,7 +17,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use skiff_billing::entitlements;
-use skiff_core::ports::blobs::BlobKey;
+use skiff_core::ports::blobs::{BlobError, BlobKey};
 use skiff_core::ports::store::{Condition, Item, Key, NewItem, Query, SortKey, StoreError, Write};
 
 /// Longest file name.
@@ -291,21 +291,21 @@ pub async fn get(
     let Some(meta) = head(scope, collection, name).await? else {
         return Ok(None);
     };
-    let blob = scope
-        .services
-        .blobs
-        .get(&BlobKey::parse(meta.blob_key.clone())?)
-        .await?;
-    if blob.meta.sha256 != meta.sha256 {
-        return Err(ScriptsError::Blob(
-            skiff_core::ports::blobs::BlobError::Corrupt {
-                key: blob.meta.key,
-                expected: meta.sha256,
-                actual: blob.meta.sha256,
-            },
-        ));
-    }
-    Ok(Some((meta, blob.bytes)))
+    let key = BlobKey::parse(meta.blob_key.clone())?;
+    let actual = match scope.services.blobs.get(&key).await {
+        Ok(blob) if blob.meta.sha256 == meta.sha256 => return Ok(Some((meta, blob.bytes))),
+        Ok(blob) => blob.meta.sha256,
+        Err(BlobError::Corrupt { actual, .. }) => actual,
+        Err(e) => return Err(e.into()),
+    };
+    tracing::error!(
+        blob = %key, expected = %meta.sha256, %actual,
+        "a script's file failed its integrity check"
+    );
+    Err(ScriptsError::CorruptFile {
+        collection: collection.to_owned(),
+        name: name.to_owned(),
+    })
 }
 
 /// Delete a file; whether it was there.

@@ -1,0 +1,212 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.data_trigger_body import DataTriggerBody
+from ...models.problem_details import ProblemDetails
+from ...models.trigger_view import TriggerView
+from ...types import Response
+
+
+def _get_kwargs(
+    app: str,
+    *,
+    body: DataTriggerBody,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/apps/{app}/triggers/kv".format(
+            app=quote(str(app), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ProblemDetails | TriggerView | None:
+    if response.status_code == 201:
+        response_201 = TriggerView.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = ProblemDetails.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ProblemDetails.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ProblemDetails.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ProblemDetails.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 413:
+        response_413 = ProblemDetails.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = ProblemDetails.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = ProblemDetails.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ProblemDetails | TriggerView]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    app: str,
+    *,
+    client: AuthenticatedClient,
+    body: DataTriggerBody,
+) -> Response[ProblemDetails | TriggerView]:
+    """Run a script on every change to matching KV entries (`app_admin`).
+
+    Args:
+        app (str):
+        body (DataTriggerBody): A data trigger: `{script_id, collection, ops?, retry?}`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ProblemDetails | TriggerView]
+    """
+
+    kwargs = _get_kwargs(
+        app=app,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    app: str,
+    *,
+    client: AuthenticatedClient,
+    body: DataTriggerBody,
+) -> ProblemDetails | TriggerView | None:
+    """Run a script on every change to matching KV entries (`app_admin`).
+
+    Args:
+        app (str):
+        body (DataTriggerBody): A data trigger: `{script_id, collection, ops?, retry?}`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ProblemDetails | TriggerView
+    """
+
+    return sync_detailed(
+        app=app,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    app: str,
+    *,
+    client: AuthenticatedClient,
+    body: DataTriggerBody,
+) -> Response[ProblemDetails | TriggerView]:
+    """Run a script on every change to matching KV entries (`app_admin`).
+
+    Args:
+        app (str):
+        body (DataTriggerBody): A data trigger: `{script_id, collection, ops?, retry?}`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ProblemDetails | TriggerView]
+    """
+
+    kwargs = _get_kwargs(
+        app=app,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    app: str,
+    *,
+    client: AuthenticatedClient,
+    body: DataTriggerBody,
+) -> ProblemDetails | TriggerView | None:
+    """Run a script on every change to matching KV entries (`app_admin`).
+
+    Args:
+        app (str):
+        body (DataTriggerBody): A data trigger: `{script_id, collection, ops?, retry?}`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ProblemDetails | TriggerView
+    """
+
+    return (
+        await asyncio_detailed(
+            app=app,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+from typing_extensions import Self
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="ChangePasswordRequest")
+
+
+@_attrs_define
+class ChangePasswordRequest:
+    """
+    Attributes:
+        current_password (str | Unset):  Default: ''.
+        new_password (str | Unset):  Default: ''.
+    """
+
+    current_password: str | Unset = ""
+    new_password: str | Unset = ""
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        current_password = self.current_password
+
+        new_password = self.new_password
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({})
+        if current_password is not UNSET:
+            field_dict["current_password"] = current_password
+        if new_password is not UNSET:
+            field_dict["new_password"] = new_password
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        current_password = d.pop("current_password", UNSET)
+
+        new_password = d.pop("new_password", UNSET)
+
+        change_password_request = cls(
+            current_password=current_password,
+            new_password=new_password,
+        )
+
+        change_password_request.additional_properties = d
+        return change_password_request
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

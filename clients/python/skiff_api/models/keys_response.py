@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+from typing_extensions import Self
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.key_response import KeyResponse
+
+
+T = TypeVar("T", bound="KeysResponse")
+
+
+@_attrs_define
+class KeysResponse:
+    """
+    Attributes:
+        api_keys (list[KeyResponse]):
+        next_cursor (None | str | Unset): Pass as `cursor` for the next page; absent on the last one.
+    """
+
+    api_keys: list[KeyResponse]
+    next_cursor: None | str | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        api_keys = []
+        for api_keys_item_data in self.api_keys:
+            api_keys_item = api_keys_item_data.to_dict()
+            api_keys.append(api_keys_item)
+
+        next_cursor: None | str | Unset
+        if isinstance(self.next_cursor, Unset):
+            next_cursor = UNSET
+        else:
+            next_cursor = self.next_cursor
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "api_keys": api_keys,
+            }
+        )
+        if next_cursor is not UNSET:
+            field_dict["next_cursor"] = next_cursor
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.key_response import KeyResponse
+
+        d = dict(src_dict)
+        api_keys = []
+        _api_keys = d.pop("api_keys")
+        for api_keys_item_data in _api_keys:
+            api_keys_item = KeyResponse.from_dict(api_keys_item_data)
+
+            api_keys.append(api_keys_item)
+
+        def _parse_next_cursor(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        next_cursor = _parse_next_cursor(d.pop("next_cursor", UNSET))
+
+        keys_response = cls(
+            api_keys=api_keys,
+            next_cursor=next_cursor,
+        )
+
+        keys_response.additional_properties = d
+        return keys_response
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
