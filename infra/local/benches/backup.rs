@@ -14,11 +14,15 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+/// Bytes under `path`; a file the running server removes mid-walk (SQLite's
+/// journal) counts as gone.
 fn dir_bytes(path: &Path) -> u64 {
     let mut total = 0;
     for entry in std::fs::read_dir(path).unwrap() {
         let entry = entry.unwrap();
-        let meta = entry.metadata().unwrap();
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
         total += if meta.is_dir() {
             dir_bytes(&entry.path())
         } else {
