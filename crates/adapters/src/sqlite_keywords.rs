@@ -29,14 +29,14 @@
 //! blocking pool (WAL lets readers run beside the writer).
 
 use crate::keyword_postings::Postings;
+use crate::namespace_cache::NamespaceCaches;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use skiff_core::ports::keywords::*;
 use skiff_core::ports::vectors::Namespace;
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 const READERS: usize = 4;
@@ -76,23 +76,9 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
-    cache: Mutex<HashMap<Namespace, Arc<Entry>>>,
-    /// Bytes the in-memory indexes may hold together.
-    budget: usize,
-    /// Ticks of a logical clock that orders searches, for eviction (0: never
-    /// searched, so an index a write warmed goes first).
-    tick: AtomicU64,
+    caches: NamespaceCaches<Cached>,
     /// Namespaces loaded from the database so far (tests watch it).
     loads: AtomicU64,
-}
-
-/// One namespace's cache slot. Writers hold `slot`'s write lock across their commit
-/// and the index update, so a search never sees the database ahead of a loaded
-/// index for this process's own writes.
-struct Entry {
-    slot: RwLock<Option<Cached>>,
-    last_used: AtomicU64,
-    bytes: AtomicUsize,
 }
 
 struct Cached {
@@ -198,9 +184,7 @@ impl SqliteKeywords {
                 writer: Mutex::new(writer),
                 readers,
                 next_reader: AtomicUsize::new(0),
-                cache: Mutex::new(HashMap::new()),
-                budget: cache_bytes,
-                tick: AtomicU64::new(0),
+                caches: NamespaceCaches::new(cache_bytes),
                 loads: AtomicU64::new(0),
             }),
         })
@@ -329,19 +313,6 @@ impl Inner {
             .unwrap_or_else(|| lock(&self.readers[start % n]))
     }
 
-    fn entry(&self, ns: &Namespace) -> Arc<Entry> {
-        lock(&self.cache)
-            .entry(ns.clone())
-            .or_insert_with(|| {
-                Arc::new(Entry {
-                    slot: RwLock::new(None),
-                    last_used: AtomicU64::new(0),
-                    bytes: AtomicUsize::new(0),
-                })
-            })
-            .clone()
-    }
-
     /// Run `change` in a write transaction on `ns` (it answers whether it changed
     /// anything), stamp the namespace, and bring a loaded index along with `apply`
     /// (or drop it when it was older than the database).
@@ -351,8 +322,8 @@ impl Inner {
         change: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<bool, KeywordError>,
         apply: impl FnOnce(&mut Postings),
     ) -> Result<(), KeywordError> {
-        let entry = self.entry(ns);
-        let mut slot = entry.slot.write().unwrap_or_else(PoisonError::into_inner);
+        let entry = self.caches.slot(ns);
+        let mut slot = entry.write();
         let (before, after) = {
             let mut conn = lock(&self.writer);
             let tx = conn
@@ -379,18 +350,16 @@ impl Inner {
             Some(cached) if cached.generation == before => {
                 apply(&mut cached.postings);
                 cached.generation = after;
-                entry
-                    .bytes
-                    .store(cached.postings.bytes(), Ordering::Relaxed);
+                entry.weigh(cached.postings.bytes());
             }
             _ => {
                 *slot = None;
-                entry.bytes.store(0, Ordering::Relaxed);
+                entry.weigh(0);
             }
         }
         drop(slot);
         if created {
-            self.evict_beyond_budget(&entry);
+            self.caches.evict_beyond_budget(&entry);
         }
         Ok(())
     }
@@ -407,27 +376,24 @@ impl Inner {
         }
         let limit = limit.min(MAX_HITS);
         let current = generation(&self.reader(), ns)?;
-        let entry = self.entry(ns);
-        entry.last_used.store(
-            self.tick.fetch_add(1, Ordering::Relaxed) + 1,
-            Ordering::Relaxed,
-        );
+        let entry = self.caches.slot(ns);
+        self.caches.touch(&entry);
         loop {
             {
-                let slot = entry.slot.read().unwrap_or_else(PoisonError::into_inner);
+                let slot = entry.read();
                 if let Some(cached) = slot.as_ref().filter(|c| fresh(c.generation, current)) {
                     return Ok(cached.postings.search(query, limit));
                 }
             }
-            let mut slot = entry.slot.write().unwrap_or_else(PoisonError::into_inner);
+            let mut slot = entry.write();
             if slot.as_ref().is_some_and(|c| fresh(c.generation, current)) {
                 continue;
             }
             let mut conn = self.reader();
             let docs = count_docs(&conn, ns)? as usize;
-            if docs.saturating_mul(DOC_BYTES_ESTIMATE) > self.budget {
+            if docs.saturating_mul(DOC_BYTES_ESTIMATE) > self.caches.budget() {
                 *slot = None;
-                entry.bytes.store(0, Ordering::Relaxed);
+                entry.weigh(0);
                 drop(slot);
                 return fts_search(&conn, ns, &terms, limit);
             }
@@ -435,40 +401,11 @@ impl Inner {
             drop(conn);
             self.loads.fetch_add(1, Ordering::Relaxed);
             let hits = cached.postings.search(query, limit);
-            entry
-                .bytes
-                .store(cached.postings.bytes(), Ordering::Relaxed);
+            entry.weigh(cached.postings.bytes());
             *slot = Some(cached);
             drop(slot);
-            self.evict_beyond_budget(&entry);
+            self.caches.evict_beyond_budget(&entry);
             return Ok(hits);
-        }
-    }
-
-    /// Drop the least recently searched indexes (never `keep`) until the rest fit
-    /// the budget. An index busy with a search or a write is skipped this time.
-    fn evict_beyond_budget(&self, keep: &Arc<Entry>) {
-        let entries: Vec<Arc<Entry>> = lock(&self.cache).values().cloned().collect();
-        let mut total: usize = entries
-            .iter()
-            .map(|e| e.bytes.load(Ordering::Relaxed))
-            .sum();
-        if total <= self.budget {
-            return;
-        }
-        let mut others: Vec<&Arc<Entry>> = entries
-            .iter()
-            .filter(|e| !Arc::ptr_eq(e, keep) && e.bytes.load(Ordering::Relaxed) > 0)
-            .collect();
-        others.sort_by_key(|e| e.last_used.load(Ordering::Relaxed));
-        for e in others {
-            if total <= self.budget {
-                break;
-            }
-            if let Ok(mut slot) = e.slot.try_write() {
-                total -= e.bytes.swap(0, Ordering::Relaxed);
-                *slot = None;
-            }
         }
     }
 }
@@ -576,8 +513,8 @@ impl KeywordIndex for SqliteKeywords {
     async fn drop_namespace(&self, ns: &Namespace) -> Result<(), KeywordError> {
         let ns = ns.clone();
         self.blocking(move |inner| {
-            let entry = inner.entry(&ns);
-            let mut slot = entry.slot.write().unwrap_or_else(PoisonError::into_inner);
+            let entry = inner.caches.slot(&ns);
+            let mut slot = entry.write();
             {
                 let mut conn = lock(&inner.writer);
                 let tx = conn.transaction().map_err(sql_error)?;
@@ -594,9 +531,9 @@ impl KeywordIndex for SqliteKeywords {
                 tx.commit().map_err(sql_error)?;
             }
             *slot = None;
-            entry.bytes.store(0, Ordering::Relaxed);
+            entry.weigh(0);
             drop(slot);
-            lock(&inner.cache).remove(&ns);
+            inner.caches.forget(&ns);
             Ok(())
         })
         .await
@@ -681,7 +618,7 @@ mod tests {
             "the write that created the namespace left its index warm"
         );
         // Dropped (as after an eviction), the next search loads it.
-        *index.inner.entry(&n).slot.write().unwrap() = None;
+        *index.inner.caches.slot(&n).write() = None;
         assert_eq!(found(&index, &n, "alpha").await, ["a"]);
         assert_eq!(index.inner.loads.load(Ordering::Relaxed), 1);
         index
@@ -735,7 +672,7 @@ mod tests {
         for n in &names {
             index.upsert(n, vec![doc("d", &text)]).await.unwrap();
         }
-        let loaded = |n: &Namespace| index.inner.entry(n).slot.read().unwrap().is_some();
+        let loaded = |n: &Namespace| index.inner.caches.slot(n).read().is_some();
         for n in &names[..2] {
             assert_eq!(found(&index, n, "w1x").await, ["d"]);
         }

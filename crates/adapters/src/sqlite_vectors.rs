@@ -22,14 +22,15 @@
 //! `skiff serve`). This process's own writes update the cache in place while they
 //! hold the namespace's cache lock, so they never force a reload.
 
+use crate::namespace_cache::NamespaceCaches;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use skiff_core::ports::vectors::*;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// How long a connection waits for a lock held by another process.
@@ -66,23 +67,9 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-    cache: Mutex<HashMap<Namespace, Arc<Entry>>>,
-    /// Bytes of vectors the caches may hold together.
-    budget: usize,
-    /// Ticks of a logical clock that orders queries, for eviction (0: never
-    /// queried, so a cache a write warmed goes first).
-    tick: AtomicU64,
+    caches: NamespaceCaches<Cached>,
     /// Namespaces loaded from the database so far (tests watch it).
     loads: AtomicU64,
-}
-
-/// One namespace's cache slot. Writers hold `slot`'s write lock across their commit
-/// and the cache update, so a reader never sees the database ahead of a loaded
-/// cache for this process's own writes.
-struct Entry {
-    slot: RwLock<Option<Cached>>,
-    last_used: AtomicU64,
-    bytes: AtomicUsize,
 }
 
 /// A namespace's vectors, ready to scan.
@@ -375,9 +362,7 @@ impl SqliteVectors {
                 path: path.to_owned(),
                 writer: Mutex::new(writer),
                 readers: Mutex::new(vec![]),
-                cache: Mutex::new(HashMap::new()),
-                budget: cache_bytes,
-                tick: AtomicU64::new(0),
+                caches: NamespaceCaches::new(cache_bytes),
                 loads: AtomicU64::new(0),
             }),
         })
@@ -401,19 +386,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Inner {
-    fn entry(&self, ns: &Namespace) -> Arc<Entry> {
-        lock(&self.cache)
-            .entry(ns.clone())
-            .or_insert_with(|| {
-                Arc::new(Entry {
-                    slot: RwLock::new(None),
-                    last_used: AtomicU64::new(0),
-                    bytes: AtomicUsize::new(0),
-                })
-            })
-            .clone()
-    }
-
     /// Run `f` on a reader connection.
     fn read<T>(
         &self,
@@ -440,8 +412,8 @@ impl Inner {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<Written, VectorError>,
         apply: impl FnOnce(&mut Cached),
     ) -> Result<(), VectorError> {
-        let entry = self.entry(ns);
-        let mut slot = entry.slot.write().unwrap_or_else(PoisonError::into_inner);
+        let entry = self.caches.slot(ns);
+        let mut slot = entry.write();
         let written = {
             let mut conn = lock(&self.writer);
             let tx = conn
@@ -458,7 +430,7 @@ impl Inner {
             (Some(cached), _) if Some(cached.generation) == written.before => {
                 apply(cached);
                 cached.generation = after;
-                entry.bytes.store(cached.bytes(), Ordering::Relaxed);
+                entry.weigh(cached.bytes());
             }
             // A namespace this write created starts warm: its cache is the write.
             (None, Some(dim)) => {
@@ -471,14 +443,14 @@ impl Inner {
                     slots: HashMap::new(),
                 };
                 apply(&mut cached);
-                entry.bytes.store(cached.bytes(), Ordering::Relaxed);
+                entry.weigh(cached.bytes());
                 *slot = Some(cached);
                 drop(slot);
-                self.evict_beyond_budget(&entry);
+                self.caches.evict_beyond_budget(&entry);
             }
             _ => {
                 *slot = None;
-                entry.bytes.store(0, Ordering::Relaxed);
+                entry.weigh(0);
             }
         }
         Ok(())
@@ -496,19 +468,16 @@ impl Inner {
                 got: query.vector.len(),
             });
         }
-        let entry = self.entry(ns);
-        entry.last_used.store(
-            self.tick.fetch_add(1, Ordering::Relaxed) + 1,
-            Ordering::Relaxed,
-        );
+        let entry = self.caches.slot(ns);
+        self.caches.touch(&entry);
         loop {
             {
-                let slot = entry.slot.read().unwrap_or_else(PoisonError::into_inner);
+                let slot = entry.read();
                 if let Some(cached) = slot.as_ref().filter(|c| c.generation >= generation) {
                     return Ok(cached.search(&query.vector, query.top_k, query.filter.as_ref()));
                 }
             }
-            let mut slot = entry.slot.write().unwrap_or_else(PoisonError::into_inner);
+            let mut slot = entry.write();
             if slot.as_ref().is_some_and(|c| c.generation >= generation) {
                 continue;
             }
@@ -518,38 +487,11 @@ impl Inner {
             };
             self.loads.fetch_add(1, Ordering::Relaxed);
             let hits = cached.search(&query.vector, query.top_k, query.filter.as_ref());
-            entry.bytes.store(cached.bytes(), Ordering::Relaxed);
+            entry.weigh(cached.bytes());
             *slot = Some(cached);
             drop(slot);
-            self.evict_beyond_budget(&entry);
+            self.caches.evict_beyond_budget(&entry);
             return Ok(hits);
-        }
-    }
-
-    /// Drop the least recently queried caches (never `keep`) until the rest fit the
-    /// budget. A cache busy with a query or a write is skipped this time.
-    fn evict_beyond_budget(&self, keep: &Arc<Entry>) {
-        let entries: Vec<Arc<Entry>> = lock(&self.cache).values().cloned().collect();
-        let mut total: usize = entries
-            .iter()
-            .map(|e| e.bytes.load(Ordering::Relaxed))
-            .sum();
-        if total <= self.budget {
-            return;
-        }
-        let mut others: Vec<&Arc<Entry>> = entries
-            .iter()
-            .filter(|e| !Arc::ptr_eq(e, keep) && e.bytes.load(Ordering::Relaxed) > 0)
-            .collect();
-        others.sort_by_key(|e| e.last_used.load(Ordering::Relaxed));
-        for entry in others {
-            if total <= self.budget {
-                break;
-            }
-            if let Ok(mut slot) = entry.slot.try_write() {
-                total -= entry.bytes.swap(0, Ordering::Relaxed);
-                *slot = None;
-            }
         }
     }
 }
@@ -830,7 +772,7 @@ impl VectorIndex for SqliteVectors {
                 },
                 |_| {},
             )?;
-            lock(&inner.cache).remove(&ns);
+            inner.caches.forget(&ns);
             Ok(())
         })
         .await
@@ -954,7 +896,7 @@ mod tests {
             "the write that created the namespace left its cache warm"
         );
         // Dropped (as after an eviction), the next query loads it.
-        *index.inner.entry(&n).slot.write().unwrap() = None;
+        *index.inner.caches.slot(&n).write() = None;
         assert_eq!(nearest(&index, &n, &[1.0, 0.0]).await, ["a"]);
         assert_eq!(index.inner.loads.load(Ordering::Relaxed), 1);
         index
@@ -994,7 +936,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let loaded = |n: &Namespace| index.inner.entry(n).slot.read().unwrap().is_some();
+        let loaded = |n: &Namespace| index.inner.caches.slot(n).read().is_some();
         nearest(&index, &names[0], &[1.0; 4]).await;
         nearest(&index, &names[1], &[1.0; 4]).await;
         assert!(loaded(&names[0]) && loaded(&names[1]));
