@@ -192,6 +192,23 @@ impl<'a> PageRequest<'a> {
     pub fn next_cursor(&self, next: Option<&str>) -> Option<String> {
         self.key.seal_opt(&self.scope, next)
     }
+
+    /// Read the page: `fetch(limit, position)` answers the items and the store's
+    /// next position (its error mapped by `problem`); this answers the items and
+    /// the client's next cursor.
+    pub async fn read<T, E, Fut>(
+        mut self,
+        fetch: impl FnOnce(usize, Option<String>) -> Fut,
+        problem: impl FnOnce(E) -> ApiError,
+    ) -> Result<(Vec<T>, Option<String>), ApiError>
+    where
+        Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), E>>,
+    {
+        let (items, next) = fetch(self.limit, self.position.take())
+            .await
+            .map_err(problem)?;
+        Ok((items, self.next_cursor(next.as_deref())))
+    }
 }
 
 #[cfg(test)]

@@ -84,20 +84,16 @@ where
     T: ToSchema,
     Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), AdminError>>,
 {
-    let mut page = PageRequest::open(
+    let (items, next_cursor) = PageRequest::open(
         s.secrets.as_ref(),
         CursorScope::new(list, "platform").within(scope),
         limit,
         cursor,
     )
+    .await?
+    .read(fetch, problem)
     .await?;
-    let (items, next) = fetch(page.limit, page.position.take())
-        .await
-        .map_err(problem)?;
-    Ok(Json(Page {
-        items,
-        next_cursor: page.next_cursor(next.as_deref()),
-    }))
+    Ok(Json(Page { items, next_cursor }))
 }
 
 // ---------------------------------------------------------------- users

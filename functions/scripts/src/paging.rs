@@ -21,9 +21,8 @@ where
     F: FnOnce(usize, Option<String>) -> Fut,
     Fut: Future<Output = ScriptsResult<(Vec<T>, Option<String>)>>,
 {
-    let page = PageRequest::open(services.secrets.as_ref(), scope, limit, cursor).await?;
-    let (items, next) = read(page.limit, page.position.clone())
+    PageRequest::open(services.secrets.as_ref(), scope, limit, cursor)
+        .await?
+        .read(read, error)
         .await
-        .map_err(error)?;
-    Ok((items, page.next_cursor(next.as_deref())))
 }
