@@ -101,20 +101,21 @@ impl Item {
 
     /// Deserialize all attributes into a record type, consuming the item (no copy).
     pub fn into_record<T: serde::de::DeserializeOwned>(self) -> Result<T, StoreError> {
-        let Key { pk, sk } = self.key;
-        serde_json::from_value(Value::Object(self.attrs))
-            .map_err(|e| StoreError::Fatal(format!("item {pk}/{sk} does not parse: {e}")))
+        record_of(&self.key, self.attrs)
     }
 
     /// Deserialize all attributes into a record type.
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
-        serde_json::from_value(Value::Object(self.attrs.clone())).map_err(|e| {
-            StoreError::Fatal(format!(
-                "item {}/{} does not parse: {e}",
-                self.key.pk, self.key.sk
-            ))
-        })
+        record_of(&self.key, self.attrs.clone())
     }
+}
+
+fn record_of<T: serde::de::DeserializeOwned>(
+    key: &Key,
+    attrs: Map<String, Value>,
+) -> Result<T, StoreError> {
+    serde_json::from_value(Value::Object(attrs))
+        .map_err(|e| StoreError::Fatal(format!("item {}/{} does not parse: {e}", key.pk, key.sk)))
 }
 
 /// An item to write (the store assigns the version).
