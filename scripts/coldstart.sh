@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Cold start and size of the Lambda binaries: builds them in release, starts moto
 # and runs the meter (tools/coldstart) over a bare lambda_http hello world and the
-# five functions; prints a markdown table (see docs/benchmarks.md). Arguments go to
+# functions; prints a markdown table (see docs/benchmarks.md). Arguments go to
 # the meter (e.g. --runs 30).
 #
-# SKIFF_COLDSTART_BIN_DIR=<dir> takes the five functions from an existing release
+# SKIFF_COLDSTART_BIN_DIR=<dir> takes the functions from an existing release
 # build there and builds only the meter and the hello world.
 #
 # Nothing is provisioned in moto: no function calls AWS during init (clients are
@@ -12,14 +12,14 @@
 # there for a call that init should not make.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FUNCTIONS=(admin auth billing licensing memory outbox scheduler storage)
+FUNCTIONS=(admin auth billing licensing memory outbox scheduler scripts storage)
 TARGET=${CARGO_TARGET_DIR:-target}
 if [[ -n "${SKIFF_COLDSTART_BIN_DIR:-}" ]]; then
   cargo build --release -p skiff-coldstart
   BIN_DIR=$SKIFF_COLDSTART_BIN_DIR
 else
   cargo build --release -p skiff-fn-admin -p skiff-fn-auth -p skiff-fn-billing -p skiff-fn-licensing -p skiff-fn-outbox \
-    -p skiff-fn-scheduler -p skiff-fn-storage -p skiff-fn-memory -p skiff-coldstart
+    -p skiff-fn-scheduler -p skiff-fn-storage -p skiff-fn-memory -p skiff-fn-scripts -p skiff-coldstart
   BIN_DIR=$TARGET/release
 fi
 BINS=()

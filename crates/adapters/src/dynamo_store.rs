@@ -25,7 +25,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    Select, TransactWriteItem, Update,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -791,6 +791,39 @@ impl DynamoStore {
     }
 }
 
+/// The key condition of a query (partition and sort-key range) in `e`'s names.
+fn key_condition(e: &mut Expr, query: &Query) -> String {
+    let (pk_attr, sk_attr) = match query.index {
+        Index::Primary => (table::PARTITION_KEY, table::SORT_KEY),
+        Index::Gsi1 => (table::GSI1_PARTITION_KEY, table::GSI1_SORT_KEY),
+    };
+    let pk = e.name(pk_attr);
+    let pv = e.value(s(&query.pk));
+    let mut key_cond = format!("{pk} = {pv}");
+    let sort = match &query.sort {
+        SortKey::Any => None,
+        SortKey::Prefix(p) if p.is_empty() => None,
+        sort => Some(sort),
+    };
+    if let Some(sort) = sort {
+        let sk = e.name(sk_attr);
+        let cond = match sort {
+            SortKey::Prefix(p) => format!("begins_with({sk}, {})", e.value(s(p))),
+            SortKey::Between(a, b) => {
+                let (va, vb) = (e.value(s(a)), e.value(s(b)));
+                format!("{sk} BETWEEN {va} AND {vb}")
+            }
+            SortKey::Lt(v) => format!("{sk} < {}", e.value(s(v))),
+            SortKey::Le(v) => format!("{sk} <= {}", e.value(s(v))),
+            SortKey::Gt(v) => format!("{sk} > {}", e.value(s(v))),
+            SortKey::Ge(v) => format!("{sk} >= {}", e.value(s(v))),
+            SortKey::Any => unreachable!("filtered above"),
+        };
+        key_cond.push_str(&format!(" AND {cond}"));
+    }
+    key_cond
+}
+
 #[async_trait]
 impl ItemStore for DynamoStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
@@ -1048,34 +1081,7 @@ impl ItemStore for DynamoStore {
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         validate_query(&query)?;
         let mut e = Expr::new(self.now());
-        let (pk_attr, sk_attr) = match query.index {
-            Index::Primary => (table::PARTITION_KEY, table::SORT_KEY),
-            Index::Gsi1 => (table::GSI1_PARTITION_KEY, table::GSI1_SORT_KEY),
-        };
-        let pk = e.name(pk_attr);
-        let pv = e.value(s(&query.pk));
-        let mut key_cond = format!("{pk} = {pv}");
-        let sort = match &query.sort {
-            SortKey::Any => None,
-            SortKey::Prefix(p) if p.is_empty() => None,
-            sort => Some(sort),
-        };
-        if let Some(sort) = sort {
-            let sk = e.name(sk_attr);
-            let cond = match sort {
-                SortKey::Prefix(p) => format!("begins_with({sk}, {})", e.value(s(p))),
-                SortKey::Between(a, b) => {
-                    let (va, vb) = (e.value(s(a)), e.value(s(b)));
-                    format!("{sk} BETWEEN {va} AND {vb}")
-                }
-                SortKey::Lt(v) => format!("{sk} < {}", e.value(s(v))),
-                SortKey::Le(v) => format!("{sk} <= {}", e.value(s(v))),
-                SortKey::Gt(v) => format!("{sk} > {}", e.value(s(v))),
-                SortKey::Ge(v) => format!("{sk} >= {}", e.value(s(v))),
-                SortKey::Any => unreachable!("filtered above"),
-            };
-            key_cond.push_str(&format!(" AND {cond}"));
-        }
+        let key_cond = key_condition(&mut e, &query);
         let filter = e.unexpired();
         let start = query
             .cursor
@@ -1113,6 +1119,43 @@ impl ItemStore for DynamoStore {
             items,
             next: out.last_evaluated_key().map(encode_cursor),
         })
+    }
+
+    async fn count(&self, query: Query) -> Result<u64, StoreError> {
+        validate_query(&query)?;
+        let mut e = Expr::new(self.now());
+        let key_cond = key_condition(&mut e, &query);
+        let filter = e.unexpired();
+        let (names, values) = (e.names(), e.values());
+        let mut total = 0u64;
+        let mut start = None;
+        // `Select::Count` returns no items, only how many each 1 MB page matched.
+        loop {
+            let out = retry(is_transient, || {
+                let mut req = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression(&key_cond)
+                    .filter_expression(&filter)
+                    .set_expression_attribute_names(names.clone())
+                    .set_expression_attribute_values(values.clone())
+                    .select(Select::Count)
+                    .set_exclusive_start_key(start.clone());
+                req = match query.index {
+                    Index::Primary => req.consistent_read(true),
+                    Index::Gsi1 => req.index_name(table::GSI1),
+                };
+                req.send()
+            })
+            .await
+            .map_err(other)?;
+            total += out.count().max(0) as u64;
+            match out.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => return Ok(total),
+            }
+        }
     }
 
     async fn purge_expired(&self, _max: usize) -> Result<usize, StoreError> {

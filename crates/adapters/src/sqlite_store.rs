@@ -745,16 +745,14 @@ fn decode_cursor(cursor: &str, index: Index) -> Result<Vec<String>, StoreError> 
     fields.iter().map(|f| field(f).ok_or_else(bad)).collect()
 }
 
-fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError> {
-    let limit = q.limit.unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE);
+/// `WHERE …` of a query's partition, sort-key range and liveness, with its
+/// arguments; what `run_query` reads and `run_count` counts.
+fn query_filter(q: &Query, now: i64) -> (String, Vec<SqlValue>) {
     let (pk_col, sk_col) = match q.index {
         Index::Primary => ("pk", "sk"),
         Index::Gsi1 => ("gsi1pk", "gsi1sk"),
     };
-    let mut sql = format!(
-        "SELECT pk, sk, gsi1pk, gsi1sk, ttl, v, data FROM items \
-         WHERE {pk_col} = ? AND (ttl IS NULL OR ttl > ?)"
-    );
+    let mut sql = format!("WHERE {pk_col} = ? AND (ttl IS NULL OR ttl > ?)");
     let mut args: Vec<SqlValue> = vec![q.pk.clone().into(), now.into()];
     let (lo, hi) = sort_bounds(&q.sort);
     if let Some((v, inclusive)) = lo {
@@ -771,6 +769,24 @@ fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError>
         ));
         args.push(v.into());
     }
+    (sql, args)
+}
+
+fn run_count(conn: &Connection, q: &Query, now: i64) -> Result<u64, StoreError> {
+    let (filter, args) = query_filter(q, now);
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT count(*) FROM items {filter}"))
+        .map_err(db_err)?;
+    let n: i64 = stmt
+        .query_row(rusqlite::params_from_iter(args), |row| row.get(0))
+        .map_err(db_err)?;
+    Ok(n as u64)
+}
+
+fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError> {
+    let limit = q.limit.unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE);
+    let (filter, mut args) = query_filter(q, now);
+    let mut sql = format!("SELECT pk, sk, gsi1pk, gsi1sk, ttl, v, data FROM items {filter}");
     let (after, dir) = if q.descending {
         ("<", "DESC")
     } else {
@@ -919,6 +935,12 @@ impl ItemStore for SqliteStore {
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         validate_query(&query)?;
         self.read(move |conn, now| run_query(conn, &query, now))
+            .await
+    }
+
+    async fn count(&self, query: Query) -> Result<u64, StoreError> {
+        validate_query(&query)?;
+        self.read(move |conn, now| run_count(conn, &query, now))
             .await
     }
 

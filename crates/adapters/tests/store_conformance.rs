@@ -43,6 +43,7 @@ skiff_adapters::conformance_suite! {
         query_pagination_has_no_gaps_or_duplicates,
         query_gsi1,
         query_gsi1_pagination_with_equal_index_keys,
+        count_matches_the_query_over_all_pages,
         transaction_applies_all_writes,
         transaction_is_all_or_nothing,
         transaction_update_on_expired_item_starts_fresh,
@@ -1028,6 +1029,44 @@ async fn query_pagination_has_no_gaps_or_duplicates(h: &Harness) {
     // A page of one at a time.
     let (items, _) = query_all(h, Query::partition("P").prefix("item#1").limit(1)).await;
     assert_eq!(sks(&items), items_range(10..=19));
+}
+
+async fn count_matches_the_query_over_all_pages(h: &Harness) {
+    seed(h).await;
+    let count = |q: Query| async move { h.store.count(q).await.unwrap() };
+    assert_eq!(
+        count(Query::partition("P")).await,
+        28,
+        "the expired item is not counted"
+    );
+    assert_eq!(count(Query::partition("P").prefix("item#")).await, 25);
+    assert_eq!(
+        count(Query::partition("P").prefix("item#").limit(3).descending()).await,
+        25,
+        "limit and order do not change a count"
+    );
+    assert_eq!(
+        count(Query {
+            sort: SortKey::Between("item#05".into(), "item#08".into()),
+            ..Query::partition("P")
+        })
+        .await,
+        4
+    );
+    assert_eq!(count(Query::partition("Q")).await, 1);
+    assert_eq!(count(Query::partition("nothing here")).await, 0);
+    for (sk, gsk) in [("u1", "user#a"), ("u2", "user#b"), ("u3", "invite#c")] {
+        let item = NewItem::new(key(sk)).index(IndexKey::new("org#1", gsk));
+        h.store.put(item, None).await.unwrap();
+    }
+    assert_eq!(count(Query::gsi1("org#1").prefix("user#")).await, 2);
+    assert_eq!(count(Query::gsi1("org#1")).await, 3);
+    let page = h.store.query(Query::gsi1("org#1").limit(1)).await.unwrap();
+    assert_eq!(
+        count(Query::gsi1("org#1").after(page.next)).await,
+        3,
+        "a cursor does not change a count"
+    );
 }
 
 async fn query_gsi1(h: &Harness) {

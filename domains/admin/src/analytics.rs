@@ -75,15 +75,57 @@ fn ratio(num: u64, den: u64) -> f64 {
     }
 }
 
-/// The figures now.
+/// The figures now. The three reads (subscriptions, licenses and seats,
+/// sign-ups) are independent and run at once.
 pub async fn figures(s: &Services) -> AdminResult<Figures> {
     let now = s.clock.unix();
     let store = s.store.as_ref();
     let catalog = &skiff_billing::settings(s).catalog;
+    let month_start = month_start(now);
+    let (subs, (seats_total, seats_in_use), new_signups) = futures::try_join!(
+        subscriptions(store, catalog, now),
+        seats(store, now),
+        signups(store, month_start, now),
+    )?;
+    let mrr = subs.monthly + (subs.yearly + 6) / 12;
+    Ok(Figures {
+        mrr,
+        arr: mrr * 12,
+        active_subscriptions: subs.active,
+        trialing: subs.trialing,
+        past_due: subs.past_due,
+        churn_rate_30d: ratio(subs.churned, subs.churned + subs.active + subs.past_due),
+        new_signups_this_month: new_signups,
+        trial_conversion_rate: ratio(subs.converted, subs.trials_over),
+        license_utilization: ratio(seats_in_use as u64, seats_total as u64),
+        seats_in_use,
+        seats_total,
+        currency: catalog.free().price.currency.as_str().to_owned(),
+        as_of: now,
+    })
+}
 
-    let (mut monthly, mut yearly) = (0i64, 0i64);
-    let (mut active, mut trialing, mut past_due) = (0u64, 0u64, 0u64);
-    let (mut churned, mut trials_over, mut converted) = (0u64, 0u64, 0u64);
+/// What the subscriptions directory adds up to (see the module's definitions).
+#[derive(Default)]
+struct SubscriptionSums {
+    /// Σ price × quantity of paying subscriptions on monthly plans.
+    monthly: i64,
+    /// The same on yearly plans (a twelfth of it counts in `mrr`).
+    yearly: i64,
+    active: u64,
+    trialing: u64,
+    past_due: u64,
+    churned: u64,
+    trials_over: u64,
+    converted: u64,
+}
+
+async fn subscriptions(
+    store: &dyn ItemStore,
+    catalog: &skiff_billing::catalog::Catalog,
+    now: i64,
+) -> AdminResult<SubscriptionSums> {
+    let mut t = SubscriptionSums::default();
     let mut position = None;
     loop {
         let (subs, next) = billing::subscriptions_page(store, PAGE, position).await?;
@@ -91,56 +133,37 @@ pub async fn figures(s: &Services) -> AdminResult<Figures> {
             match sub.status {
                 SubStatus::Active | SubStatus::PastDue => {
                     if sub.status == SubStatus::Active {
-                        active += 1;
+                        t.active += 1;
                     } else {
-                        past_due += 1;
+                        t.past_due += 1;
                     }
                     if let Some(plan) = catalog.get(&sub.plan_id) {
                         let amount = plan.price.amount.saturating_mul(sub.quantity.max(1));
                         match plan.interval {
-                            Interval::Month => monthly += amount,
-                            Interval::Year => yearly += amount,
+                            Interval::Month => t.monthly += amount,
+                            Interval::Year => t.yearly += amount,
                         }
                     }
                 }
-                SubStatus::Trialing => trialing += 1,
+                SubStatus::Trialing => t.trialing += 1,
                 SubStatus::Canceled => {
-                    if sub.ever_paid && sub.canceled_at.is_some_and(|t| t > now - 30 * DAY) {
-                        churned += 1;
+                    if sub.ever_paid && sub.canceled_at.is_some_and(|at| at > now - 30 * DAY) {
+                        t.churned += 1;
                     }
                 }
             }
             if sub.trial_end.is_some() && sub.status != SubStatus::Trialing {
-                trials_over += 1;
+                t.trials_over += 1;
                 if sub.ever_paid {
-                    converted += 1;
+                    t.converted += 1;
                 }
             }
         }
         match next {
             Some(n) => position = Some(n),
-            None => break,
+            None => return Ok(t),
         }
     }
-    let mrr = monthly + (yearly + 6) / 12;
-
-    let (seats_total, seats_in_use) = seats(store, now).await?;
-    let month_start = month_start(now);
-    Ok(Figures {
-        mrr,
-        arr: mrr * 12,
-        active_subscriptions: active,
-        trialing,
-        past_due,
-        churn_rate_30d: ratio(churned, churned + active + past_due),
-        new_signups_this_month: signups(store, month_start, now).await?,
-        trial_conversion_rate: ratio(converted, trials_over),
-        license_utilization: ratio(seats_in_use as u64, seats_total as u64),
-        seats_in_use,
-        seats_total,
-        currency: catalog.free().price.currency.as_str().to_owned(),
-        as_of: now,
-    })
 }
 
 /// `(seats_total, seats_in_use)` over active licenses with a seat limit: the
@@ -193,23 +216,12 @@ async fn seats(store: &dyn ItemStore, now: i64) -> AdminResult<(i64, i64)> {
 
 /// Accounts created in `[from, until]` (unix seconds).
 async fn signups(store: &dyn ItemStore, from: i64, until: i64) -> AdminResult<u64> {
-    let mut n = 0u64;
-    let mut cursor = None;
-    loop {
-        let page = store
-            .query(Query {
-                sort: SortKey::Between(format!("{from:012}"), format!("{until:012}~")),
-                ..Query::gsi1(skiff_identity::users::DIRECTORY_PK)
-                    .limit(PAGE)
-                    .after(cursor)
-            })
-            .await?;
-        n += page.items.len() as u64;
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => return Ok(n),
-        }
-    }
+    Ok(store
+        .count(Query {
+            sort: SortKey::Between(format!("{from:012}"), format!("{until:012}~")),
+            ..Query::gsi1(skiff_identity::users::DIRECTORY_PK)
+        })
+        .await?)
 }
 
 /// Unix seconds of 00:00 UTC on the 1st of `now`'s month.

@@ -420,8 +420,8 @@ pub async fn subscriptions_page(
         .await?;
     let subs = page
         .items
-        .iter()
-        .map(Item::parse)
+        .into_iter()
+        .map(Item::into_record)
         .collect::<Result<_, _>>()?;
     Ok((subs, page.next))
 }

@@ -191,6 +191,9 @@ impl ItemStore for Counting {
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         self.inner.query(query).await
     }
+    async fn count(&self, query: Query) -> Result<u64, StoreError> {
+        self.inner.count(query).await
+    }
     async fn purge_expired(&self, max: usize) -> Result<usize, StoreError> {
         self.inner.purge_expired(max).await
     }

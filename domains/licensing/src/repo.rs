@@ -11,7 +11,7 @@ use super::model::{
 use skiff_core::clock::Clock;
 use skiff_core::ids::{LicenseId, OrgId, SubscriptionId};
 use skiff_core::ports::store::{
-    Change, Cmp, Condition, IndexKey, ItemStore, NewItem, Query, StoreError, Write,
+    Change, Cmp, Condition, IndexKey, Item, ItemStore, NewItem, Query, StoreError, Write,
 };
 
 /// Most machines a license with unlimited seats can bind (keeps an abusive client
@@ -330,8 +330,8 @@ pub async fn directory_page(
         .await?;
     let licenses = page
         .items
-        .iter()
-        .map(|i| i.parse())
+        .into_iter()
+        .map(Item::into_record)
         .collect::<Result<_, _>>()?;
     Ok((licenses, page.next))
 }

@@ -534,6 +534,11 @@ pub trait ItemStore: Send + Sync + 'static {
     /// One page of a partition, in sort-key order.
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
 
+    /// How many live items the query matches over all its pages (its `limit`,
+    /// `cursor` and order are ignored), without reading them out: a figure over a
+    /// large partition costs a count, not a parse of every item.
+    async fn count(&self, query: Query) -> Result<u64, StoreError>;
+
     /// Physically delete expired items (the embedded adapter); a no-op where the
     /// backend expires items itself (DynamoDB TTL). Returns how many were deleted.
     async fn purge_expired(&self, max: usize) -> Result<usize, StoreError>;
