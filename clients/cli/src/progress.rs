@@ -13,8 +13,9 @@ pub fn watched(client: &Client, what: &str) -> (Client, Option<ProgressBar>) {
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
+        // As wide as the terminal: a fixed width wraps on a narrow one.
         ProgressStyle::with_template(
-            "{msg:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            "{msg} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
         )
         .expect("a valid template")
         .progress_chars("=> "),

@@ -1,7 +1,8 @@
 //! `skiff-cli` black-box against a real `skiff serve` child: sign-in kept in a
 //! 0600 file, licenses (list, show, download, offline verify), a seat held while
-//! a child command runs, encrypted storage and backups, memory, JSON and table
-//! output, shell completions.
+//! a child command runs, encrypted storage and backups (a progress bar on a
+//! terminal only), memory, JSON and table output, shell completions; and scripts
+//! from a directory (init, push, run, logs).
 
 #[path = "../../../infra/local/tests/support/mod.rs"]
 mod support;
@@ -37,6 +38,20 @@ impl Cli {
             .envs(env.iter().copied())
             .output()
             .unwrap()
+    }
+
+    /// Run a shell command line on a pseudo-terminal; its screen is `stdout`.
+    fn in_terminal(&self, line: &str, env: &[(&str, &str)]) -> Output {
+        Command::new("script")
+            .args(["--quiet", "--return", "--command", line, "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TERM", "xterm")
+            .env("SKIFF_SERVER", &self.base)
+            .env("SKIFF_CLI_HOME", &self.home)
+            .envs(env.iter().copied())
+            .output()
+            .expect("util-linux's `script`")
     }
 
     /// Run, expect success, parse standard output as JSON.
@@ -185,6 +200,7 @@ async fn the_command_line_client_end_to_end() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(std::fs::read(&got).unwrap(), b"the launch moves to Tuesday");
+    assert!(out.stderr.is_empty(), "no progress bar into a pipe");
     let out = cli.run(
         &["storage", "get", rid],
         &[("SKIFF_ENCRYPTION_PASSPHRASE", "a wrong guess")],
@@ -215,9 +231,39 @@ async fn the_command_line_client_end_to_end() {
         std::fs::read(&pulled).unwrap(),
         b"the launch moves to Tuesday"
     );
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar into a pipe: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // On a terminal (a pty through util-linux's `script`), the transfers draw a bar.
+    let big = dir.path().join("big.bin");
+    std::fs::write(&big, vec![7u8; 300_000]).unwrap();
+    let me = cli_binary();
+    let out = cli.in_terminal(
+        &format!(
+            "{me} backup push {} --label v3 && {me} backup pull -o {}",
+            big.display(),
+            pulled.display(),
+            me = me.display()
+        ),
+        &[PASSPHRASE],
+    );
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(
+        screen.contains("upload [") && screen.contains("download ["),
+        "{screen}"
+    );
+    assert_eq!(std::fs::read(&pulled).unwrap(), vec![7u8; 300_000]);
+    cli.json(
+        &["backup", "push", note.to_str().unwrap(), "--label", "v2"],
+        &[PASSPHRASE],
+    );
     let history = cli.json(&["backup", "history"], &[]);
+    assert_eq!(history[0]["version"], "v2");
     assert_eq!(
-        (history[0]["id"].clone(), history[0]["version"].clone()),
+        (history[2]["id"].clone(), history[2]["version"].clone()),
         (pushed["id"].clone(), "v2".into())
     );
 
