@@ -6,7 +6,10 @@
 //! and speak only HTTP.
 
 mod credentials;
+mod manifest;
 mod output;
+mod progress;
+mod scripts;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -78,6 +81,9 @@ enum Command {
     /// Agent memory.
     #[command(subcommand)]
     Memory(Memory),
+    /// Rhai scripts from a directory: init, push, run, logs.
+    #[command(subcommand)]
+    Scripts(scripts::Scripts),
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
 }
@@ -223,6 +229,10 @@ async fn run(cli: Cli) -> Result<i32> {
         );
         return Ok(0);
     }
+    if let Command::Scripts(scripts::Scripts::Init { dir, slug, name }) = cli.command {
+        scripts::init(&dir, slug, name)?;
+        return Ok(0);
+    }
     let store = Store::new(cli.home.clone())?;
     let client = Client::builder(&cli.server)
         .user_agent(concat!("skiff-cli/", env!("CARGO_PKG_VERSION")))
@@ -281,6 +291,7 @@ async fn dispatch(command: Command, client: &Client, format: Format) -> Result<i
         Command::Storage(s) => storage(s, client, format).await?,
         Command::Backup(b) => backup(b, client, format).await?,
         Command::Memory(m) => memory(m, client, format).await?,
+        Command::Scripts(s) => return scripts::run(s, client, format).await,
     }
     Ok(0)
 }
@@ -455,7 +466,11 @@ async fn storage(cmd: Storage, client: &Client, format: Format) -> Result<()> {
     match cmd {
         Storage::Put { table, file, key } => {
             let key = encryption_key(&key, client).await?;
-            let created = client.put_encrypted(&table, &read_in(&file)?, &key).await?;
+            let plaintext = read_in(&file)?;
+            let (watched, bar) = progress::watched(client, "upload");
+            let created = watched.put_encrypted(&table, &plaintext, &key).await;
+            progress::finish(bar);
+            let created = created?;
             print_value(
                 format,
                 &serde_json::to_value(&created)?,
@@ -464,7 +479,10 @@ async fn storage(cmd: Storage, client: &Client, format: Format) -> Result<()> {
         }
         Storage::Get { id, out, key } => {
             let key = encryption_key(&key, client).await?;
-            write_out(out.as_ref(), &client.get_decrypted(&id, &key).await?)?;
+            let (watched, bar) = progress::watched(client, "download");
+            let plaintext = watched.get_decrypted(&id, &key).await;
+            progress::finish(bar);
+            write_out(out.as_ref(), &plaintext?)?;
         }
         Storage::Ls { table } => {
             let mut all = vec![];
@@ -495,9 +513,13 @@ async fn backup(cmd: Backup, client: &Client, format: Format) -> Result<()> {
         Backup::Push { file, label, key } => {
             let key = encryption_key(&key, client).await?;
             let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
-            let created = client
-                .push_backup_encrypted(&label, now, &read_in(&file)?, &key)
-                .await?;
+            let plaintext = read_in(&file)?;
+            let (watched, bar) = progress::watched(client, "upload");
+            let created = watched
+                .push_backup_encrypted(&label, now, &plaintext, &key)
+                .await;
+            progress::finish(bar);
+            let created = created?;
             print_value(
                 format,
                 &serde_json::to_value(&created)?,
@@ -506,10 +528,10 @@ async fn backup(cmd: Backup, client: &Client, format: Format) -> Result<()> {
         }
         Backup::Pull { out, key } => {
             let key = encryption_key(&key, client).await?;
-            write_out(
-                out.as_ref(),
-                &client.pull_backup_decrypted(&key).await?.bytes,
-            )?;
+            let (watched, bar) = progress::watched(client, "download");
+            let backup = watched.pull_backup_decrypted(&key).await;
+            progress::finish(bar);
+            write_out(out.as_ref(), &backup?.bytes)?;
         }
         Backup::History => {
             let history = client.backup_history().await?;

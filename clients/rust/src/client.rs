@@ -2,6 +2,7 @@
 //! shares (bearer token, transparent refresh, error answers → [`Error`]).
 
 use crate::error::{ApiError, Error, Result};
+use crate::progress::Progress;
 use crate::time::{SystemTimer, Timer};
 use crate::types::{Me, TokenPair};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, header};
@@ -31,6 +32,8 @@ const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
+    /// Told how record and backup transfers advance (see [`Client::with_progress`]).
+    pub(crate) progress: Option<Progress>,
 }
 
 pub(crate) struct Inner {
@@ -111,6 +114,7 @@ impl ClientBuilder {
                 timer: self.timer,
                 credential: Mutex::new(Credential::None),
             }),
+            progress: None,
         })
     }
 }
@@ -129,6 +133,28 @@ impl Client {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             user_agent: concat!("skiff-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+
+    /// A clone of this client (the same credential) whose record and backup
+    /// transfers report how far they are: `watch(done, total)` is called as the
+    /// bytes go out or come in, `total` when it is known (an upload's body, a
+    /// download's `Content-Length`). An upload sent again after a refreshed token
+    /// starts again from 0.
+    ///
+    /// ```no_run
+    /// # async fn run(client: skiff_client::Client, sealed: Vec<u8>) -> skiff_client::Result<()> {
+    /// let watched = client.with_progress(|done, total| eprintln!("{done} of {total:?} bytes"));
+    /// watched.push_backup("2.1.0", 1_700_000_000_000, sealed).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_progress(
+        &self,
+        watch: impl Fn(u64, Option<u64>) + Send + Sync + 'static,
+    ) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            progress: Some(Progress::new(watch)),
         }
     }
 
@@ -265,27 +291,41 @@ impl Client {
         path: &str,
         build: impl Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<Response> {
+        Self::checked(self.send_authorized_answer(method, path, build).await?).await
+    }
+
+    /// As [`Client::send_authorized`], but any answer but that first 401 is the
+    /// caller's to read (a script's own answer may be a 404).
+    pub(crate) async fn send_authorized_answer(
+        &self,
+        method: Method,
+        path: &str,
+        build: impl Fn(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Response> {
         let first = build(self.authorized(method.clone(), path).await?);
-        match self.send(first).await {
-            Err(Error::Api(e)) if e.status == 401 && self.is_session().await => {
-                let token = self.bearer(true).await?;
-                let again = build(self.raw(method, path).bearer_auth(token.as_str()));
-                self.send(again).await
-            }
-            other => other,
+        let resp = first.send().await.map_err(Error::from_reqwest)?;
+        if resp.status() == StatusCode::UNAUTHORIZED && self.is_session().await {
+            let token = self.bearer(true).await?;
+            let again = build(self.raw(method, path).bearer_auth(token.as_str()));
+            return again.send().await.map_err(Error::from_reqwest);
         }
+        Ok(resp)
     }
 
     /// Send; a non-2xx answer becomes [`Error::Api`].
     pub(crate) async fn send(&self, req: RequestBuilder) -> Result<Response> {
-        let resp = req.send().await.map_err(Error::from_reqwest)?;
+        Self::checked(req.send().await.map_err(Error::from_reqwest)?).await
+    }
+
+    async fn checked(resp: Response) -> Result<Response> {
         if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED {
             return Ok(resp);
         }
         Err(Self::api_error(resp).await)
     }
 
-    async fn api_error(resp: Response) -> Error {
+    /// A non-2xx answer as [`Error::Api`].
+    pub(crate) async fn api_error(resp: Response) -> Error {
         let status = resp.status().as_u16();
         let header_text = |name: &str| {
             resp.headers()

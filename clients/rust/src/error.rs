@@ -120,6 +120,15 @@ impl Error {
         self.api().and_then(|e| e.request_id.as_deref())
     }
 
+    /// Where in a script's source the server found the error: `(line, column)`,
+    /// both from 1, of a 422 `COMPILE_ERROR` when saving or of a run that failed
+    /// (`SCRIPT_RUNTIME_ERROR`, `SCRIPT_ERROR`).
+    pub fn source_position(&self) -> Option<(u32, u32)> {
+        let body = &self.api()?.body;
+        let n = |k: &str| body.get(k)?.as_u64().and_then(|v| u32::try_from(v).ok());
+        Some((n("line")?, n("column")?))
+    }
+
     /// Every seat of the license is held by a live session (429 `SEATS_EXHAUSTED`).
     pub fn is_seats_exhausted(&self) -> bool {
         self.code() == Some("SEATS_EXHAUSTED")

@@ -1,6 +1,7 @@
 //! A client for [Skiff](https://github.com/skiff): sign-in, licenses with
 //! self-healing floating seats, offline license-file checks, end-to-end encrypted
-//! storage and backups, and agent memory.
+//! storage and backups (with progress, [`Client::with_progress`]), agent memory,
+//! and scripts (apps, Rhai scripts, routes, runs and their logs).
 //!
 //! ```no_run
 //! # async fn run() -> skiff_client::Result<()> {
@@ -35,6 +36,8 @@ mod error;
 pub mod license_file;
 mod licensing;
 mod memory;
+mod progress;
+mod scripts;
 pub mod seat;
 mod storage;
 pub mod time;

@@ -1,17 +1,19 @@
 //! Storage calls: records, backups and vectors. The server stores ciphertext and
 //! checks SHA-256 checksums; the `*_encrypted` / `*_decrypted` calls seal and
-//! open on this side with a key the server never sees.
+//! open on this side with a key the server never sees. Records and backups
+//! report their progress to a client made with [`Client::with_progress`].
 
 use crate::client::{Client, decode, segment};
 use crate::crypto::{self, EncryptionKey, sha256_hex};
 use crate::error::{Error, Result};
+use crate::progress::{download, upload_body};
 use crate::types::{
     Backup, BackupCreated, BackupMeta, RecordCreated, RecordPage, RecordUpdated, VectorHit,
     VectorItem,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use reqwest::{Method, Response};
+use reqwest::{Method, RequestBuilder, Response};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -19,10 +21,13 @@ impl Client {
     /// Store `blob` (already ciphertext) in `table` (`[a-z0-9_-]{1,64}`), with its
     /// SHA-256 for the server to check.
     pub async fn create_record(&self, table: &str, blob: &[u8]) -> Result<RecordCreated> {
-        let body =
-            json!({"table": table, "blob": STANDARD.encode(blob), "checksum": sha256_hex(blob)});
+        let body = json_bytes(
+            &json!({"table": table, "blob": STANDARD.encode(blob), "checksum": sha256_hex(blob)}),
+        );
         let resp = self
-            .send_authorized(Method::POST, "/api/v1/storage/records", |r| r.json(&body))
+            .send_authorized(Method::POST, "/api/v1/storage/records", |r| {
+                self.json_upload(r, &body)
+            })
             .await?;
         decode(resp).await
     }
@@ -35,11 +40,12 @@ impl Client {
         blob: &[u8],
         if_match: Option<&str>,
     ) -> Result<RecordUpdated> {
-        let body = json!({"blob": STANDARD.encode(blob), "checksum": sha256_hex(blob)});
+        let body =
+            json_bytes(&json!({"blob": STANDARD.encode(blob), "checksum": sha256_hex(blob)}));
         let path = format!("/api/v1/storage/records/{}", segment(id));
         let resp = self
             .send_authorized(Method::PUT, &path, |r| {
-                let r = r.json(&body);
+                let r = self.json_upload(r, &body);
                 match if_match {
                     Some(c) => r.header("if-match", c),
                     None => r,
@@ -54,7 +60,7 @@ impl Client {
         let path = format!("/api/v1/storage/records/{}", segment(id));
         let resp = self.send_authorized(Method::GET, &path, |r| r).await?;
         let expected = header(&resp, "x-checksum");
-        let bytes = body(resp).await?;
+        let bytes = download(resp, self.progress.as_ref()).await?;
         check(expected.as_deref(), &bytes)?;
         Ok(bytes)
     }
@@ -121,7 +127,7 @@ impl Client {
                     .header("x-backup-timestamp", timestamp_ms.to_string())
                     .header("x-backup-checksum", checksum.as_str())
                     .header("content-type", "application/octet-stream")
-                    .body(bytes.clone())
+                    .body(upload_body(bytes.clone(), self.progress.as_ref()))
             })
             .await?;
         decode(resp).await
@@ -137,7 +143,7 @@ impl Client {
         let timestamp = header(&resp, "x-backup-timestamp")
             .and_then(|t| t.parse().ok())
             .unwrap_or_default();
-        let bytes = body(resp).await?;
+        let bytes = download(resp, self.progress.as_ref()).await?;
         check(Some(&checksum), &bytes)?;
         Ok(Backup {
             bytes,
@@ -258,8 +264,16 @@ fn header(resp: &Response, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-async fn body(resp: Response) -> Result<Vec<u8>> {
-    Ok(resp.bytes().await.map_err(Error::from_reqwest)?.to_vec())
+fn json_bytes(value: &serde_json::Value) -> bytes::Bytes {
+    bytes::Bytes::from(serde_json::to_vec(value).expect("a JSON value serializes"))
+}
+
+impl Client {
+    /// A JSON body, counted when the client watches its transfers.
+    fn json_upload(&self, r: RequestBuilder, body: &bytes::Bytes) -> RequestBuilder {
+        r.header("content-type", "application/json")
+            .body(upload_body(body.clone(), self.progress.as_ref()))
+    }
 }
 
 /// Compare downloaded bytes with the checksum they came with.

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// An access and refresh token pair (`POST /auth/login`, `/auth/refresh`).
 #[derive(Debug, Clone, Deserialize)]
@@ -321,4 +322,247 @@ pub struct RecallHit {
     /// The whole hit (score components, relations, …).
     #[serde(flatten)]
     pub extra: serde_json::Map<String, Value>,
+}
+
+/// A scripts app: the isolation unit of scripts inside an org (`/apps`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct App {
+    pub id: String,
+    pub name: String,
+    /// `[a-z0-9-]{3,40}`, unique across the deployment: the app's `/run/{slug}/…`.
+    pub slug: String,
+    /// The caller's role in the app: `viewer`, `editor` or `app_admin`.
+    pub role: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A page of apps.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AppPage {
+    pub apps: Vec<App>,
+    pub next_cursor: Option<String>,
+}
+
+/// What a script is: run (by `execute`, routes and triggers) or imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScriptKind {
+    #[default]
+    Endpoint,
+    /// Constants, functions and imports only, for other scripts of the app to
+    /// `import "name" as m;`.
+    Module,
+}
+
+impl ScriptKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScriptKind::Endpoint => "endpoint",
+            ScriptKind::Module => "module",
+        }
+    }
+}
+
+/// A saved script.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Script {
+    pub id: String,
+    pub app_id: String,
+    pub name: String,
+    pub kind: ScriptKind,
+    pub source: String,
+    /// The limits the script asked for (`timeout_ms`, `max_operations`, …); the
+    /// rest are the deployment's defaults.
+    #[serde(default)]
+    pub sandbox: BTreeMap<String, u64>,
+    /// Bumped on every save.
+    pub version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What a script is saved from (`POST /apps/{app}/scripts`, `PUT /scripts/{id}`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScriptDraft {
+    /// `[A-Za-z0-9_-]{1,64}`, unique in the app.
+    pub name: String,
+    /// Rhai source, compiled by the server when saved (a syntax error is a 422
+    /// `COMPILE_ERROR`; [`crate::Error::source_position`] gives its line and column).
+    pub source: String,
+    pub kind: ScriptKind,
+    /// Limits of its own, up to the deployment's ceilings.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sandbox: BTreeMap<String, u64>,
+}
+
+impl ScriptDraft {
+    pub fn endpoint(name: impl Into<String>, source: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            source: source.into(),
+            kind: ScriptKind::Endpoint,
+            sandbox: BTreeMap::new(),
+        }
+    }
+
+    pub fn module(name: impl Into<String>, source: impl Into<String>) -> Self {
+        Self {
+            kind: ScriptKind::Module,
+            ..Self::endpoint(name, source)
+        }
+    }
+}
+
+/// A page of an app's scripts, by name.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScriptPage {
+    pub scripts: Vec<Script>,
+    pub next_cursor: Option<String>,
+}
+
+/// The method a user route answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum RouteMethod {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Head,
+    Options,
+    /// Every method.
+    Any,
+}
+
+impl RouteMethod {
+    pub const ALL: [RouteMethod; 8] = [
+        RouteMethod::Get,
+        RouteMethod::Post,
+        RouteMethod::Put,
+        RouteMethod::Patch,
+        RouteMethod::Delete,
+        RouteMethod::Head,
+        RouteMethod::Options,
+        RouteMethod::Any,
+    ];
+
+    /// Case-insensitive: `get`, `POST`, `any`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(raw))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteMethod::Get => "GET",
+            RouteMethod::Post => "POST",
+            RouteMethod::Put => "PUT",
+            RouteMethod::Patch => "PATCH",
+            RouteMethod::Delete => "DELETE",
+            RouteMethod::Head => "HEAD",
+            RouteMethod::Options => "OPTIONS",
+            RouteMethod::Any => "ANY",
+        }
+    }
+}
+
+/// Whether a route answers with the script's answer (`sync`) or queues the run
+/// and answers 202 with its execution id (`async`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dispatch {
+    #[default]
+    Sync,
+    Async,
+}
+
+impl Dispatch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dispatch::Sync => "sync",
+            Dispatch::Async => "async",
+        }
+    }
+}
+
+/// A user route: requests to `/run/{slug}{path}` (and the app's claimed hosts)
+/// run its script.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Route {
+    pub id: String,
+    pub script_id: String,
+    pub method: RouteMethod,
+    /// `/exact`, `/with/:param` or `/prefix/*`.
+    pub path: String,
+    /// Served only at this claimed host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    pub dispatch: Dispatch,
+    pub created_at: String,
+}
+
+/// A new route (`POST /scripts/{id}/routes`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteDraft {
+    pub method: RouteMethod,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    pub dispatch: Dispatch,
+}
+
+/// What a script answered to `POST /scripts/{id}/execute`: its status, headers
+/// and body, whatever the status (a script may answer 404 on purpose).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScriptAnswer {
+    pub execution_id: String,
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: AnswerBody,
+}
+
+/// A script's answer body: JSON when it says so, else text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum AnswerBody {
+    Json(Value),
+    Text(String),
+    Empty,
+}
+
+/// One line a script logged.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct LogLine {
+    /// `trace`, `debug`, `info`, `warn` or `error`.
+    pub level: String,
+    pub message: String,
+}
+
+/// One run of a script.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ExecutionLog {
+    pub execution_id: String,
+    pub script_id: String,
+    /// `ok`, `error`, `timeout` or `limit_exceeded`.
+    pub status: String,
+    pub duration_ms: u64,
+    #[serde(default)]
+    pub logs: Vec<LogLine>,
+    pub error: Option<String>,
+    /// The status the script answered with.
+    pub status_code: Option<u16>,
+    /// What started the run: `{source: execute | route | async | <trigger kind>,
+    /// method, path, body_bytes, trigger_id}`.
+    pub request: Value,
+    pub started_at: String,
+}
+
+/// A page of a script's execution logs, newest first.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogPage {
+    pub logs: Vec<ExecutionLog>,
+    pub next_cursor: Option<String>,
 }

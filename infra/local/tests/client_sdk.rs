@@ -280,6 +280,74 @@ async fn encrypted_records_reach_the_server_only_as_ciphertext() {
     assert!(w.client.backup_history().await.unwrap().is_empty());
 }
 
+/// What a watched client was told: `(done, total)` in order.
+fn watcher() -> (
+    impl Fn(u64, Option<u64>) + Send + Sync + 'static,
+    Arc<std::sync::Mutex<Vec<(u64, Option<u64>)>>>,
+) {
+    let seen = Arc::new(std::sync::Mutex::new(vec![]));
+    let into = seen.clone();
+    (
+        move |done, total| into.lock().unwrap().push((done, total)),
+        seen,
+    )
+}
+
+/// Every report of one transfer: from 0, never backwards, ending at the total.
+fn one_whole_transfer(seen: &[(u64, Option<u64>)], total: u64) {
+    assert_eq!(seen.first(), Some(&(0, Some(total))), "{seen:?}");
+    assert_eq!(seen.last(), Some(&(total, Some(total))), "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "{seen:?}");
+}
+
+/// An upload goes out in chunks (how a download arrives is up to the network).
+fn in_chunks(seen: &[(u64, Option<u64>)]) {
+    assert!(seen.len() > 2, "reported as it went: {seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watched_transfers_arrive_whole_and_report_every_byte() {
+    let w = world("progress@acme.test").await;
+    let key = EncryptionKey::from_bytes(&[7; 32]).unwrap();
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 31 % 251) as u8).collect();
+
+    // A backup pushed in counted chunks: the server's SHA-256 check passes, so
+    // every byte arrived once; the pull counts against Content-Length.
+    let (watch, seen) = watcher();
+    let watched = w.client.with_progress(watch);
+    let created = watched
+        .push_backup_encrypted("2.0.0", 1_700_000_000_000, &data, &key)
+        .await
+        .unwrap();
+    let upload = std::mem::take(&mut *seen.lock().unwrap());
+    one_whole_transfer(&upload, created.size);
+    in_chunks(&upload);
+    let pulled = watched.pull_backup_decrypted(&key).await.unwrap();
+    assert_eq!(pulled.bytes, data);
+    one_whole_transfer(&std::mem::take(&mut *seen.lock().unwrap()), created.size);
+
+    // A record: its JSON body counted up, its bytes counted down.
+    let record = watched
+        .put_encrypted("files", &data[..100_000], &key)
+        .await
+        .unwrap();
+    let upload = std::mem::take(&mut *seen.lock().unwrap());
+    let body_len = upload.last().unwrap().0;
+    assert!(body_len > record.size, "base64 in JSON: {body_len}");
+    one_whole_transfer(&upload, body_len);
+    in_chunks(&upload);
+    assert_eq!(
+        watched.get_decrypted(&record.id, &key).await.unwrap(),
+        &data[..100_000]
+    );
+    one_whole_transfer(&std::mem::take(&mut *seen.lock().unwrap()), record.size);
+
+    // The client it was made from reports nothing.
+    w.client.get_decrypted(&record.id, &key).await.unwrap();
+    w.client.pull_backup().await.unwrap();
+    assert!(seen.lock().unwrap().is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vectors_and_memory() {
     let w = world("memory@acme.test").await;
