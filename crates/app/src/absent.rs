@@ -9,6 +9,7 @@ use skiff_core::ports::blobs::{
     Blob, BlobError, BlobKey, BlobMeta, BlobReader, BlobStore, ByteStream, Expected, SignedOp,
     SignedUpload, SignedUrl,
 };
+use skiff_core::ports::dns::{DnsError, Resolver};
 use skiff_core::ports::mail::{Email, MailError, Mailer};
 use skiff_core::ports::vectors::{
     Hit, Namespace, VectorError, VectorId, VectorIndex, VectorPage, VectorQuery, VectorRecord,
@@ -149,5 +150,15 @@ mod tests {
             mail.send(&email).await,
             Err(MailError::Unavailable(_))
         ));
+    }
+}
+
+#[async_trait]
+impl Resolver for Absent {
+    async fn lookup_ip(&self, _: &str) -> Result<Vec<std::net::IpAddr>, DnsError> {
+        Err(DnsError::Unavailable(self.reason()))
+    }
+    async fn lookup_txt(&self, _: &str) -> Result<Vec<String>, DnsError> {
+        Err(DnsError::Unavailable(self.reason()))
     }
 }

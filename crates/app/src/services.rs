@@ -142,10 +142,11 @@ pub async fn embedded(config: AppConfig, clock: SharedClock) -> Result<Embedded,
     })
 }
 
-/// The optional AWS adapters a Lambda function's binary includes. The item store,
+/// The optional adapters a Lambda function's binary includes. The item store,
 /// the queue and the secrets are always there; S3, S3 Vectors and the mailer are
 /// linked only into the functions that name them (the calls the template grants
-/// each), and the others hold [`Absent`] in their place: a function links only
+/// each), the embedding model and the DNS resolver only into those whose domain
+/// uses them, and the others hold [`Absent`] in their place: a function links only
 /// what its domain calls. Constants, so the compiler drops what a function leaves
 /// out.
 pub trait AwsPorts {
@@ -155,41 +156,52 @@ pub trait AwsPorts {
     const VECTORS: bool;
     /// The mailer (SES v2, or SMTP when configured).
     const MAIL: bool;
+    /// Memory's embedding model (a static model or an OpenAI-compatible client);
+    /// without it the memory settings carry no embedder.
+    const EMBEDDER: bool;
+    /// The system DNS resolver (scripts' outbound HTTP and domain proofs).
+    const DNS: bool;
 }
 
 /// The port sets of the functions.
 pub mod ports {
     macro_rules! port_set {
-        ($($(#[$doc:meta])* $name:ident: $blobs:literal, $vectors:literal, $mail:literal;)*) => {$(
+        ($($(#[$doc:meta])* $name:ident: $blobs:literal, $vectors:literal, $mail:literal,
+            $embedder:literal, $dns:literal;)*) => {$(
             $(#[$doc])*
             pub struct $name;
             impl super::AwsPorts for $name {
                 const BLOBS: bool = $blobs;
                 const VECTORS: bool = $vectors;
                 const MAIL: bool = $mail;
+                const EMBEDDER: bool = $embedder;
+                const DNS: bool = $dns;
             }
         )*
-            /// Each set by its name, with what it links: (blobs, vectors, mail).
+            /// Each set by its name, with the AWS services it links (and is
+            /// granted): (blobs, vectors, mail).
             pub const BY_NAME: &[(&str, (bool, bool, bool))] =
                 &[$((stringify!($name), ($blobs, $vectors, $mail))),*];
         };
     }
+    // blobs, vectors, mail, embedder, dns
     port_set! {
-        /// Every adapter (the outbox sends mail, writes exports and erases).
-        All: true, true, true;
+        /// Every adapter (the outbox sends mail, writes exports, erases, embeds
+        /// memories and runs scripts).
+        All: true, true, true, true, true;
         /// The store, the queue and the secrets only.
-        Core: false, false, false;
+        Core: false, false, false, false, false;
         /// Readiness probes the buckets and the vector index.
-        Auth: true, true, false;
+        Auth: true, true, false, false, false;
         /// Records, uploads, exports' downloads and vectors.
-        Storage: true, true, false;
+        Storage: true, true, false, false, false;
         /// Sweeps delete abandoned uploads.
-        Scheduler: true, false, false;
-        /// Scripts' files.
-        Scripts: true, false, false;
-        /// Memories' vectors, health's probe of the vector buckets, signed links to
-        /// memory exports.
-        Memory: true, true, false;
+        Scheduler: true, false, false, false, false;
+        /// Scripts' files, their outbound HTTP and domain proofs.
+        Scripts: true, false, false, false, true;
+        /// Memories' vectors and embeddings, health's probe of the vector buckets,
+        /// signed links to memory exports.
+        Memory: true, true, false, true, false;
     }
 }
 
@@ -277,7 +289,11 @@ async fn aws_with_sdk_for<P: AwsPorts>(
     } else {
         Arc::new(Absent("vector index"))
     };
-    let settings = with_embedder(config.settings, secrets.clone())?;
+    let settings = if P::EMBEDDER {
+        with_embedder(config.settings, secrets.clone())?
+    } else {
+        config.settings
+    };
     let store: Arc<dyn ItemStore> = Arc::new(adapters::dynamo_store::DynamoStore::new(
         Lazy::from_sdk(sdk, aws_sdk_dynamodb::Client::new),
         res.table.clone(),
@@ -301,7 +317,11 @@ async fn aws_with_sdk_for<P: AwsPorts>(
         settings: Arc::new(settings),
         config: Arc::new(config.core),
         clock,
-        resolver: Arc::new(adapters::system_dns::SystemResolver::new()),
+        resolver: if P::DNS {
+            Arc::new(adapters::system_dns::SystemResolver::new())
+        } else {
+            Arc::new(Absent("DNS resolver"))
+        },
     })
 }
 
