@@ -6,6 +6,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use skiff_admin::analytics::latest_key;
 use skiff_e2e::requests::{get, post};
 use skiff_e2e::{TEST_PASSWORD, TestApp, spawn_app, spawn_app_with};
 use std::time::Duration;
@@ -523,7 +524,7 @@ async fn analytics_are_exact_for_a_population_built_through_the_real_flows() {
         }
     }
 
-    let f = admin_get(&app, "/api/v1/admin/analytics", &op).await;
+    let f = admin_get(&app, "/api/v1/admin/analytics?fresh=true", &op).await;
     let expected_mrr = 9_900 + 2 * 9_900 + 29_900;
     assert_eq!(f["currency"], "usd");
     assert_eq!(f["mrr"], expected_mrr, "{f}");
@@ -629,6 +630,55 @@ async fn analytics_are_exact_for_a_population_built_through_the_real_flows() {
     )
     .await;
     assert_eq!(status, 422);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analytics_serve_the_stored_figures_until_they_age_out_and_fresh_computes_them_now() {
+    let app = spawn_app().await;
+    let (_, op) = operator(&app, "op@ops.test").await;
+    let signups = |f: &Value| f["new_signups_this_month"].as_u64().unwrap();
+    // The scheduler runs every job once as the server starts: let that refresh
+    // land first, so that it cannot replace what this test stores.
+    let store = app.services().store.clone();
+    for _ in 0..1500 {
+        if store.get(&latest_key()).await.unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        store.get(&latest_key()).await.unwrap().is_some(),
+        "the startup run stored figures"
+    );
+    let stored = scheduler(&app, "admin_refresh_figures").await;
+    assert!(stored.to_string().contains("stored"), "{stored}");
+    let before = admin_get(&app, "/api/v1/admin/analytics", &op).await;
+    assert_eq!(signups(&before), 1, "the operator: {before}");
+
+    app.register_owner("late@pop.test", "Late Co").await;
+    let served = admin_get(&app, "/api/v1/admin/analytics", &op).await;
+    assert_eq!(served, before, "the stored figures, as they were");
+    let fresh = admin_get(&app, "/api/v1/admin/analytics?fresh=true", &op).await;
+    assert_eq!(signups(&fresh), 2, "{fresh}");
+    // What `fresh` computed is stored and served next.
+    let served = admin_get(&app, "/api/v1/admin/analytics", &op).await;
+    assert_eq!(served, fresh);
+
+    // The scheduler's refresh replaces them; past the maximum age a request
+    // computes them itself.
+    app.register_owner("later@pop.test", "Later Co").await;
+    scheduler(&app, "admin_refresh_figures").await;
+    let served = admin_get(&app, "/api/v1/admin/analytics", &op).await;
+    assert_eq!(signups(&served), 3, "{served}");
+    app.register_owner("latest@pop.test", "Latest Co").await;
+    app.advance_clock(Duration::from_secs(361)).await;
+    let op = app.login("op@ops.test").await;
+    let served = admin_get(&app, "/api/v1/admin/analytics", &op).await;
+    assert_eq!(signups(&served), 4, "older than the maximum age: {served}");
+
+    let (status, body) = get(&app, "/api/v1/admin/analytics?fresh=maybe", &op).await;
+    assert_eq!(status, 422, "{body}");
     app.stop().await;
 }
 

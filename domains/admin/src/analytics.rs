@@ -17,6 +17,11 @@
 //!   out); `license_utilization` = in use / total.
 //! * `new_signups_this_month`: accounts created since the 1st of the UTC month.
 //!
+//! Computing the figures reads every subscription and license, so it grows with
+//! the business. Requests are served the figures the scheduler stored last
+//! ([`REFRESH_JOB`], each scheduler run), or computed now when those are older
+//! than [`MAX_AGE_SECS`] or `fresh` is asked for; `as_of` says when they are of.
+//!
 //! A scheduler job ([`SNAPSHOT_JOB`]) writes one snapshot per UTC day, so the
 //! series survive later changes to the records; [`series`] reads them.
 
@@ -26,7 +31,7 @@ use skiff_billing::catalog::Interval;
 use skiff_billing::service as billing;
 use skiff_billing::subscription::Status as SubStatus;
 use skiff_core::audit::day_of;
-use skiff_core::ports::store::{Condition, ItemStore, Key, NewItem, Query, SortKey};
+use skiff_core::ports::store::{Cmp, Condition, ItemStore, Key, NewItem, Query, SortKey};
 use skiff_core::services::Services;
 use skiff_licensing::model::{LicenseRef, SWEEP_SHARDS, Seat, Status as LicStatus};
 use std::collections::HashSet;
@@ -35,6 +40,12 @@ use std::collections::HashSet;
 pub const SNAPSHOT_JOB: &str = "admin_daily_snapshot";
 /// Partition of the daily snapshots (`<yyyy-mm-dd>` sort keys).
 pub const SNAPSHOT_PK: &str = "ANALYTICS#DAILY";
+/// The scheduler job that stores the figures requests are served.
+pub const REFRESH_JOB: &str = "admin_refresh_figures";
+/// Stored figures older than this are computed again on request: a little over
+/// the scheduler's period on AWS (5 minutes), so while it runs no request waits
+/// for a computation.
+pub const MAX_AGE_SECS: i64 = 360;
 /// Most days a series spans.
 pub const MAX_SERIES_DAYS: u32 = 366;
 
@@ -73,6 +84,58 @@ fn ratio(num: u64, den: u64) -> f64 {
     } else {
         num as f64 / den as f64
     }
+}
+
+/// Where the figures requests are served are stored.
+pub fn latest_key() -> Key {
+    Key::new("ANALYTICS#LATEST", "FIGURES")
+}
+
+/// The stored figures when they are at most [`MAX_AGE_SECS`] old and `fresh` is
+/// not asked for; else the figures now (stored for the next request).
+pub async fn latest(s: &Services, fresh: bool) -> AdminResult<Figures> {
+    if !fresh && let Some(item) = s.store.get(&latest_key()).await? {
+        let stored: Figures = item.into_record()?;
+        if (0..=MAX_AGE_SECS).contains(&(s.clock.unix() - stored.as_of)) {
+            return Ok(stored);
+        }
+    }
+    refresh(s).await
+}
+
+/// Compute the figures and store them, unless newer ones were stored meanwhile.
+async fn refresh(s: &Services) -> AdminResult<Figures> {
+    let figures = figures(s).await?;
+    let not_older = Condition::Any(vec![
+        Condition::Absent,
+        Condition::Attr {
+            name: "as_of".into(),
+            cmp: Cmp::Le,
+            value: figures.as_of.into(),
+        },
+    ]);
+    match s
+        .store
+        .put(
+            NewItem::from_record(latest_key(), &figures)?,
+            Some(not_older),
+        )
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if e.is_condition_failed() => {}
+        // The answer stands; the next request computes again.
+        Err(e) => tracing::warn!(error = %e, "could not store the figures"),
+    }
+    Ok(figures)
+}
+
+/// The scheduler job: compute and store the figures requests are served.
+pub async fn refresh_job(s: &Services) -> Result<String, String> {
+    refresh(s)
+        .await
+        .map(|f| format!("figures as of {} stored", f.as_of))
+        .map_err(|e| e.to_string())
 }
 
 /// The figures now. The three reads (subscriptions, licenses and seats,
@@ -370,7 +433,7 @@ pub async fn series(s: &Services, metric: Metric, days: u32) -> AdminResult<Vec<
             }
         })
         .collect();
-    let live = figures(s).await?;
+    let live = latest(s, false).await?;
     let today_signups = signups(s.store.as_ref(), today, now).await?;
     points.push(Point {
         date: day_of(today),

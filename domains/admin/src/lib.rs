@@ -89,6 +89,10 @@ pub fn register_jobs(jobs: &mut skiff_core::scheduler::Jobs) {
         analytics::SNAPSHOT_JOB,
         |s| Box::pin(analytics::snapshot_job(s)),
     ));
+    jobs.register(skiff_core::scheduler::Job::new(
+        analytics::REFRESH_JOB,
+        |s| Box::pin(analytics::refresh_job(s)),
+    ));
 }
 
 /// Most store pages one list request reads while it filters: a filter that matches

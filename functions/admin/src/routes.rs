@@ -430,15 +430,25 @@ pub async fn reinstate_license(
 
 // ---------------------------------------------------------------- analytics
 
-/// The business now: MRR and ARR in minor units of `currency`, subscription
-/// counts, churn and conversion as fractions, seats.
+#[derive(Deserialize)]
+pub struct FiguresQuery {
+    fresh: Option<bool>,
+}
+
+/// The business: MRR and ARR in minor units of `currency`, subscription counts,
+/// churn and conversion as fractions, seats. The figures the scheduler stored
+/// last (at most a few minutes old; `as_of` says when), or computed now with
+/// `fresh=true`.
 #[utoipa::path(get, path = "/api/v1/admin/analytics", tag = TAG, security(("bearer" = [])),
-    responses((status = 200, body = Figures), (status = 404, body = Problems)))]
+    params(("fresh" = Option<bool>, Query, description = "compute the figures now instead of serving the stored ones")),
+    responses((status = 200, body = Figures), (status = 404, body = Problems), (status = 422, body = Problems)))]
 pub async fn analytics(
     State(s): State<Services>,
     _admin: PlatformAdmin,
+    QueryParams(query): QueryParams<FiguresQuery>,
 ) -> ApiResult<Json<Figures>> {
-    Ok(Json(analytics::figures(&s).await.map_err(problem)?))
+    let fresh = query.fresh.unwrap_or(false);
+    Ok(Json(analytics::latest(&s, fresh).await.map_err(problem)?))
 }
 
 #[derive(Deserialize)]

@@ -7,14 +7,24 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.figures import Figures
 from ...models.problem_details import ProblemDetails
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs() -> dict[str, Any]:
+def _get_kwargs(
+    *,
+    fresh: bool | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["fresh"] = fresh
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/api/v1/admin/analytics",
+        "params": params,
     }
 
     return _kwargs
@@ -28,6 +38,11 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = ProblemDetails.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = ProblemDetails.from_dict(response.json())
 
@@ -37,6 +52,11 @@ def _parse_response(
         response_404 = ProblemDetails.from_dict(response.json())
 
         return response_404
+
+    if response.status_code == 422:
+        response_422 = ProblemDetails.from_dict(response.json())
+
+        return response_422
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -58,9 +78,15 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
+    fresh: bool | Unset = UNSET,
 ) -> Response[Figures | ProblemDetails]:
-    """The business now: MRR and ARR in minor units of `currency`, subscription
-    counts, churn and conversion as fractions, seats.
+    """The business: MRR and ARR in minor units of `currency`, subscription counts,
+    churn and conversion as fractions, seats. The figures the scheduler stored
+    last (at most a few minutes old; `as_of` says when), or computed now with
+    `fresh=true`.
+
+    Args:
+        fresh (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -70,7 +96,9 @@ def sync_detailed(
         Response[Figures | ProblemDetails]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        fresh=fresh,
+    )
 
     response = client.get_httpx_client().request(
         **kwargs,
@@ -82,9 +110,15 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
+    fresh: bool | Unset = UNSET,
 ) -> Figures | ProblemDetails | None:
-    """The business now: MRR and ARR in minor units of `currency`, subscription
-    counts, churn and conversion as fractions, seats.
+    """The business: MRR and ARR in minor units of `currency`, subscription counts,
+    churn and conversion as fractions, seats. The figures the scheduler stored
+    last (at most a few minutes old; `as_of` says when), or computed now with
+    `fresh=true`.
+
+    Args:
+        fresh (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -96,15 +130,22 @@ def sync(
 
     return sync_detailed(
         client=client,
+        fresh=fresh,
     ).parsed
 
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
+    fresh: bool | Unset = UNSET,
 ) -> Response[Figures | ProblemDetails]:
-    """The business now: MRR and ARR in minor units of `currency`, subscription
-    counts, churn and conversion as fractions, seats.
+    """The business: MRR and ARR in minor units of `currency`, subscription counts,
+    churn and conversion as fractions, seats. The figures the scheduler stored
+    last (at most a few minutes old; `as_of` says when), or computed now with
+    `fresh=true`.
+
+    Args:
+        fresh (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -114,7 +155,9 @@ async def asyncio_detailed(
         Response[Figures | ProblemDetails]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        fresh=fresh,
+    )
 
     response = await client.get_async_httpx_client().request(**kwargs)
 
@@ -124,9 +167,15 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
+    fresh: bool | Unset = UNSET,
 ) -> Figures | ProblemDetails | None:
-    """The business now: MRR and ARR in minor units of `currency`, subscription
-    counts, churn and conversion as fractions, seats.
+    """The business: MRR and ARR in minor units of `currency`, subscription counts,
+    churn and conversion as fractions, seats. The figures the scheduler stored
+    last (at most a few minutes old; `as_of` says when), or computed now with
+    `fresh=true`.
+
+    Args:
+        fresh (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -139,5 +188,6 @@ async def asyncio(
     return (
         await asyncio_detailed(
             client=client,
+            fresh=fresh,
         )
     ).parsed
