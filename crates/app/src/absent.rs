@@ -122,6 +122,16 @@ impl Mailer for Absent {
     }
 }
 
+#[async_trait]
+impl Resolver for Absent {
+    async fn lookup_ip(&self, _: &str) -> Result<Vec<std::net::IpAddr>, DnsError> {
+        Err(DnsError::Unavailable(self.reason()))
+    }
+    async fn lookup_txt(&self, _: &str) -> Result<Vec<String>, DnsError> {
+        Err(DnsError::Unavailable(self.reason()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,15 +160,10 @@ mod tests {
             mail.send(&email).await,
             Err(MailError::Unavailable(_))
         ));
-    }
-}
-
-#[async_trait]
-impl Resolver for Absent {
-    async fn lookup_ip(&self, _: &str) -> Result<Vec<std::net::IpAddr>, DnsError> {
-        Err(DnsError::Unavailable(self.reason()))
-    }
-    async fn lookup_txt(&self, _: &str) -> Result<Vec<String>, DnsError> {
-        Err(DnsError::Unavailable(self.reason()))
+        let dns = Absent("DNS resolver");
+        assert!(matches!(
+            dns.lookup_txt("_skiff.example.com").await,
+            Err(DnsError::Unavailable(m)) if m.contains("DNS resolver")
+        ));
     }
 }

@@ -253,6 +253,12 @@ impl skiff_core::ports::store::ItemStore for LogsFail {
     ) -> Result<skiff_core::ports::store::Page, skiff_core::ports::store::StoreError> {
         self.0.query(query).await
     }
+    async fn count(
+        &self,
+        query: skiff_core::ports::store::Query,
+    ) -> Result<u64, skiff_core::ports::store::StoreError> {
+        self.0.count(query).await
+    }
     async fn purge_expired(
         &self,
         max: usize,

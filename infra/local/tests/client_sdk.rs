@@ -280,11 +280,11 @@ async fn encrypted_records_reach_the_server_only_as_ciphertext() {
     assert!(w.client.backup_history().await.unwrap().is_empty());
 }
 
-/// What a watched client was told: `(done, total)` in order.
-fn watcher() -> (
-    impl Fn(u64, Option<u64>) + Send + Sync + 'static,
-    Arc<std::sync::Mutex<Vec<(u64, Option<u64>)>>>,
-) {
+/// The `(done, total)` reports a watched client made, in order.
+type Reports = Arc<std::sync::Mutex<Vec<(u64, Option<u64>)>>>;
+
+/// A progress watcher and what it was told.
+fn watcher() -> (impl Fn(u64, Option<u64>) + Send + Sync + 'static, Reports) {
     let seen = Arc::new(std::sync::Mutex::new(vec![]));
     let into = seen.clone();
     (
