@@ -91,10 +91,14 @@ pub fn latest_key() -> Key {
     Key::new("ANALYTICS#LATEST", "FIGURES")
 }
 
-/// The stored figures when they are at most [`MAX_AGE_SECS`] old and `fresh` is
-/// not asked for; else the figures now (stored for the next request).
+/// The figures now when `fresh` is asked for; else the stored figures when they
+/// are at most [`MAX_AGE_SECS`] old, or the figures now, stored for the next
+/// request.
 pub async fn latest(s: &Services, fresh: bool) -> AdminResult<Figures> {
-    if !fresh && let Some(item) = s.store.get(&latest_key()).await? {
+    if fresh {
+        return figures(s).await;
+    }
+    if let Some(item) = s.store.get(&latest_key()).await? {
         let stored: Figures = item.into_record()?;
         if (0..=MAX_AGE_SECS).contains(&(s.clock.unix() - stored.as_of)) {
             return Ok(stored);
