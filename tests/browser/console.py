@@ -11,6 +11,7 @@ into $ARTIFACTS. Exits non-zero with a message on the first failed check.
 import json
 import os
 import sys
+import time
 import urllib.request
 
 from playwright.sync_api import expect, sync_playwright
@@ -88,6 +89,8 @@ def main():
         expect(card("signups")).to_have_text(str(figures["new_signups_this_month"]))
         expect(card("seats")).to_have_text(f'{figures["seats_in_use"]} / {figures["seats_total"]}')
         expect(card("churn")).to_have_text("{:.1f} %".format(figures["churn_rate_30d"] * 100))
+        as_of = time.strftime("%Y-%m-%d %H:%M", time.gmtime(figures["as_of"]))
+        expect(page.locator(".as-of")).to_have_text(f"Figures as of {as_of} UTC")
         # Four 90-day line charts, drawn (uPlot renders each on a canvas).
         for metric in ["mrr", "signups", "seats_in_use", "active_subscriptions"]:
             expect(page.locator(f'[data-chart="{metric}"] canvas')).to_have_count(1)

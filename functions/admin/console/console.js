@@ -261,7 +261,10 @@
     const list = el("dl", { class: "cards" }, cards.map(([label, value, id]) =>
       el("div", { class: "card", "data-figure": id }, el("dt", { text: label }), el("dd", { text: String(value) }))));
     const charts = el("div", { class: "charts" });
-    view.replaceChildren(heading("Overview"), list, el("h2", { text: "The last 90 days" }), charts);
+    // The API serves the figures the scheduler stored last: say when they are of.
+    const asOf = new Date(f.as_of * 1000).toISOString().slice(0, 16).replace("T", " ");
+    const stamp = el("p", { class: "as-of", text: "Figures as of " + asOf + " UTC" });
+    view.replaceChildren(heading("Overview"), stamp, list, el("h2", { text: "The last 90 days" }), charts);
     const series = [
       ["mrr", "MRR", money], ["signups", "Sign-ups per day", String],
       ["seats_in_use", "Seats in use", String], ["active_subscriptions", "Active subscriptions", String],
