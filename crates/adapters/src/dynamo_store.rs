@@ -21,6 +21,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{
@@ -617,6 +618,26 @@ fn decode_cursor(cursor: &str, index: Index) -> Result<Attrs, StoreError> {
 // ---------------------------------------------------------------- operations
 
 impl DynamoStore {
+    /// The `Query` request both reads and counts send: `query`'s partition and
+    /// sort-key range, live items only, on its index (strongly consistent on the
+    /// table; a global secondary index never is).
+    fn query_request(&self, query: &Query) -> QueryFluentBuilder {
+        let mut e = Expr::new(self.now());
+        let key_cond = key_condition(&mut e, query);
+        let req = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(key_cond)
+            .filter_expression(e.unexpired())
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values());
+        match query.index {
+            Index::Primary => req.consistent_read(true),
+            Index::Gsi1 => req.index_name(table::GSI1),
+        }
+    }
+
     /// Remove `item` if it is still the same expired item; a race is harmless (the
     /// caller writes again and re-checks).
     async fn remove_expired(&self, item: &Attrs) -> Result<(), StoreError> {
@@ -1080,9 +1101,7 @@ impl ItemStore for DynamoStore {
 
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         validate_query(&query)?;
-        let mut e = Expr::new(self.now());
-        let key_cond = key_condition(&mut e, &query);
-        let filter = e.unexpired();
+        let base = self.query_request(&query);
         let start = query
             .cursor
             .as_deref()
@@ -1090,23 +1109,11 @@ impl ItemStore for DynamoStore {
             .transpose()?;
         let limit = query.limit.unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE) as i32;
         let out = retry(is_transient, || {
-            let mut req = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression(&key_cond)
-                .filter_expression(&filter)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
+            base.clone()
                 .scan_index_forward(!query.descending)
                 .limit(limit)
-                .set_exclusive_start_key(start.clone());
-            req = match query.index {
-                Index::Primary => req.consistent_read(true),
-                // Global secondary indexes are eventually consistent, always.
-                Index::Gsi1 => req.index_name(table::GSI1),
-            };
-            req.send()
+                .set_exclusive_start_key(start.clone())
+                .send()
         })
         .await
         .map_err(other)?;
@@ -1123,30 +1130,13 @@ impl ItemStore for DynamoStore {
 
     async fn count(&self, query: Query) -> Result<u64, StoreError> {
         validate_query(&query)?;
-        let mut e = Expr::new(self.now());
-        let key_cond = key_condition(&mut e, &query);
-        let filter = e.unexpired();
-        let (names, values) = (e.names(), e.values());
+        let base = self.query_request(&query).select(Select::Count);
         let mut total = 0u64;
         let mut start = None;
         // `Select::Count` returns no items, only how many each 1 MB page matched.
         loop {
             let out = retry(is_transient, || {
-                let mut req = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression(&key_cond)
-                    .filter_expression(&filter)
-                    .set_expression_attribute_names(names.clone())
-                    .set_expression_attribute_values(values.clone())
-                    .select(Select::Count)
-                    .set_exclusive_start_key(start.clone());
-                req = match query.index {
-                    Index::Primary => req.consistent_read(true),
-                    Index::Gsi1 => req.index_name(table::GSI1),
-                };
-                req.send()
+                base.clone().set_exclusive_start_key(start.clone()).send()
             })
             .await
             .map_err(other)?;
