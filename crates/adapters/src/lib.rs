@@ -10,6 +10,7 @@ pub mod embeddings;
 pub mod file_secrets;
 pub mod fs_blobs;
 mod keyword_postings;
+mod metadata_index;
 mod namespace_cache;
 pub mod provision;
 pub(crate) mod queue_rules;

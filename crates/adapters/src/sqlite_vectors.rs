@@ -9,8 +9,11 @@
 //!
 //! Queries scan a per-namespace cache: every vector normalized to unit length, one
 //! contiguous `Vec<f32>` per namespace, so cosine similarity is a dot product the
-//! compiler vectorises (eight independent accumulators, see [`dot`]). The filter is
-//! evaluated only for a vector that would enter the current top k. A namespace is
+//! compiler vectorises (eight independent accumulators, see [`dot`]). A filter
+//! first narrows the rows through the cache's metadata index (rows by string and
+//! boolean value), so a selective filter scores only the rows it can pass; what
+//! the index cannot decide is evaluated only for a vector that would enter the
+//! current top k. A namespace is
 //! loaded on its first query and kept within a memory budget (the least recently
 //! queried namespaces are dropped first).
 //!
@@ -22,6 +25,7 @@
 //! `skiff serve`). This process's own writes update the cache in place while they
 //! hold the namespace's cache lock, so they never force a reload.
 
+use crate::metadata_index::MetadataIndex;
 use crate::namespace_cache::NamespaceCaches;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -82,23 +86,40 @@ struct Cached {
     units: Vec<f32>,
     metadata: Vec<Metadata>,
     slots: HashMap<VectorId, usize>,
+    /// The rows by metadata value, for filtered queries.
+    index: MetadataIndex,
 }
 
 impl Cached {
+    fn empty(generation: i64, dim: usize) -> Self {
+        Self {
+            generation,
+            dim,
+            ids: vec![],
+            units: vec![],
+            metadata: vec![],
+            slots: HashMap::new(),
+            index: MetadataIndex::default(),
+        }
+    }
+
     fn bytes(&self) -> usize {
-        self.units.len() * 4 + self.ids.len() * 64
+        self.units.len() * 4 + self.ids.len() * 64 + self.index.bytes()
     }
 
     fn put(&mut self, id: VectorId, vector: &[f32], metadata: Metadata) {
         match self.slots.get(&id) {
             Some(&i) => {
                 normalize_into(vector, &mut self.units[i * self.dim..(i + 1) * self.dim]);
+                self.index.remove(i as u32, &self.metadata[i]);
+                self.index.insert(i as u32, &metadata);
                 self.metadata[i] = metadata;
             }
             None => {
                 let start = self.units.len();
                 self.units.resize(start + self.dim, 0.0);
                 normalize_into(vector, &mut self.units[start..]);
+                self.index.insert(self.ids.len() as u32, &metadata);
                 self.slots.insert(id.clone(), self.ids.len());
                 self.ids.push(id);
                 self.metadata.push(metadata);
@@ -111,7 +132,10 @@ impl Cached {
             return;
         };
         let last = self.ids.len() - 1;
+        self.index.remove(i as u32, &self.metadata[i]);
         if i != last {
+            self.index
+                .renumber(last as u32, i as u32, &self.metadata[last]);
             let (dim, moved) = (self.dim, self.ids[last].clone());
             self.units
                 .copy_within(last * dim..(last + 1) * dim, i * dim);
@@ -128,18 +152,29 @@ impl Cached {
         normalize_into(query, &mut q);
         // A min-heap of the best so far: its top is the one to beat.
         let mut best: BinaryHeap<Candidate> = BinaryHeap::with_capacity(top_k + 1);
-        for (i, row) in self.units.chunks_exact(self.dim).enumerate() {
-            let score = dot(&q, row);
+        // The rows the filter can pass, when the metadata index narrows it; a row
+        // outside an exact set needs no `matches`.
+        let candidates = filter.and_then(|f| self.index.candidates(f, self.ids.len()));
+        let check = match &candidates {
+            Some(c) if c.exact => None,
+            _ => filter,
+        };
+        let mut consider = |i: usize| {
+            let score = dot(&q, &self.units[i * self.dim..(i + 1) * self.dim]);
             if best.len() == top_k && best.peek().is_some_and(|worst| score <= worst.score) {
-                continue;
+                return;
             }
-            if filter.is_some_and(|f| !f.matches(&self.metadata[i])) {
-                continue;
+            if check.is_some_and(|f| !f.matches(&self.metadata[i])) {
+                return;
             }
             best.push(Candidate { score, index: i });
             if best.len() > top_k {
                 best.pop();
             }
+        };
+        match &candidates {
+            Some(c) => c.rows().for_each(&mut consider),
+            None => (0..self.ids.len()).for_each(&mut consider),
         }
         let mut hits: Vec<Hit> = best
             .into_iter()
@@ -294,14 +329,7 @@ fn load(conn: &mut Connection, ns: &Namespace) -> Result<Option<Cached>, VectorE
     let Some((dim, generation)) = namespace_row(&tx, ns)? else {
         return Ok(None);
     };
-    let mut cached = Cached {
-        generation,
-        dim,
-        ids: vec![],
-        units: vec![],
-        metadata: vec![],
-        slots: HashMap::new(),
-    };
+    let mut cached = Cached::empty(generation, dim);
     {
         let mut stmt = tx
             .prepare_cached("SELECT id, vector, metadata FROM vectors WHERE ns = ?1")
@@ -434,14 +462,7 @@ impl Inner {
             }
             // A namespace this write created starts warm: its cache is the write.
             (None, Some(dim)) => {
-                let mut cached = Cached {
-                    generation: after,
-                    dim,
-                    ids: vec![],
-                    units: vec![],
-                    metadata: vec![],
-                    slots: HashMap::new(),
-                };
+                let mut cached = Cached::empty(after, dim);
                 apply(&mut cached);
                 entry.weigh(cached.bytes());
                 *slot = Some(cached);
@@ -830,14 +851,7 @@ mod tests {
 
     #[test]
     fn the_cache_moves_the_last_row_into_a_removed_one() {
-        let mut cached = Cached {
-            generation: 0,
-            dim: 2,
-            ids: vec![],
-            units: vec![],
-            metadata: vec![],
-            slots: HashMap::new(),
-        };
+        let mut cached = Cached::empty(0, 2);
         for (id, v) in [("a", [1.0, 0.0]), ("b", [0.0, 2.0]), ("c", [3.0, 3.0])] {
             cached.put(VectorId::parse(id).unwrap(), &v, Metadata::new());
         }
@@ -851,6 +865,53 @@ mod tests {
         let hits = cached.search(&[0.0, 1.0], 5, None);
         let order: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
         assert_eq!(order, ["b", "c"]);
+    }
+
+    /// The metadata index follows rows that move and change: a filtered search
+    /// finds what filtering every row finds.
+    #[test]
+    fn filtered_search_agrees_with_a_full_scan_after_moves_and_updates() {
+        let mut cached = Cached::empty(0, 2);
+        let tagged = |i: usize, tag: &str| {
+            let meta = json!({"tx": [tag, format!("n{i}")], "odd": i % 2 == 1});
+            (
+                VectorId::parse(format!("v{i}")).unwrap(),
+                [1.0, i as f32 / 10.0],
+                meta.as_object().unwrap().clone(),
+            )
+        };
+        for i in 0..40 {
+            let (id, v, meta) = tagged(i, if i % 3 == 0 { "red" } else { "blue" });
+            cached.put(id, &v, meta);
+        }
+        for i in [0, 7, 13, 39] {
+            cached.remove(&VectorId::parse(format!("v{i}")).unwrap());
+        }
+        for i in [3, 5, 21] {
+            let (id, v, meta) = tagged(i, "green");
+            cached.put(id, &v, meta);
+        }
+        use MetadataFilter::*;
+        for filter in [
+            Eq("tx".into(), "red".into()),
+            In("tx".into(), vec!["green".into(), "n8".into()]),
+            And(vec![
+                Eq("tx".into(), "blue".into()),
+                Eq("odd".into(), true.into()),
+            ]),
+            Or(vec![Eq("tx".into(), "green".into()), Gte("x".into(), 1.0)]),
+        ] {
+            let hits = cached.search(&[1.0, 0.5], 100, Some(&filter));
+            let mut expected: Vec<&str> = (0..cached.ids.len())
+                .filter(|i| filter.matches(&cached.metadata[*i]))
+                .map(|i| cached.ids[i].as_str())
+                .collect();
+            let mut found: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+            expected.sort_unstable();
+            found.sort_unstable();
+            assert!(!expected.is_empty());
+            assert_eq!(found, expected, "{filter:?}");
+        }
     }
 
     /// Two handles on one file stand for two processes sharing a data dir: each has
@@ -918,23 +979,15 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn caches_beyond_the_budget_are_dropped_least_recently_queried_first() {
         let dir = tempfile::tempdir().unwrap();
-        let one = Cached {
-            generation: 0,
-            dim: 4,
-            ids: vec![VectorId::parse("v").unwrap()],
-            units: vec![0.0; 4],
-            metadata: vec![],
-            slots: HashMap::new(),
-        }
-        .bytes();
+        let v = record("v", &[1.0, 2.0, 3.0, 4.0]);
+        let mut cached = Cached::empty(0, 4);
+        cached.put(v.id.clone(), &v.vector, v.metadata.clone());
+        let one = cached.bytes();
         // Room for two namespaces of one vector each.
         let index = SqliteVectors::open(&dir.path().join("vectors.db"), 2 * one).unwrap();
         let names = [ns("a.v"), ns("b.v"), ns("c.v")];
         for n in &names {
-            index
-                .upsert(n, vec![record("v", &[1.0, 2.0, 3.0, 4.0])])
-                .await
-                .unwrap();
+            index.upsert(n, vec![v.clone()]).await.unwrap();
         }
         let loaded = |n: &Namespace| index.inner.caches.slot(n).read().is_some();
         nearest(&index, &names[0], &[1.0; 4]).await;
