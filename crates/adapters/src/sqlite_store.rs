@@ -857,8 +857,15 @@ impl ItemStore for SqliteStore {
             return Ok(vec![]);
         }
         let keys = keys.to_vec();
-        self.read(move |conn, now| keys.iter().map(|key| load(conn, key, now)).collect())
-            .await
+        self.read(move |conn, now| {
+            // One read transaction for the batch: each statement would otherwise
+            // take and drop the database's read lock by itself.
+            let tx = conn.unchecked_transaction().map_err(db_err)?;
+            let items = keys.iter().map(|key| load(&tx, key, now)).collect();
+            tx.commit().map_err(db_err)?;
+            items
+        })
+        .await
     }
 
     async fn put(&self, item: NewItem, condition: Option<Condition>) -> Result<Item, StoreError> {
@@ -943,6 +950,22 @@ impl ItemStore for SqliteStore {
         validate_query(&query)?;
         self.read(move |conn, now| run_query(conn, &query, now))
             .await
+    }
+
+    /// One reader connection, one read transaction and one trip to the blocking
+    /// pool for all the queries.
+    async fn query_many(&self, queries: Vec<Query>) -> Result<Vec<Page>, StoreError> {
+        validate_batch_query(&queries)?;
+        if queries.is_empty() {
+            return Ok(vec![]);
+        }
+        self.read(move |conn, now| {
+            let tx = conn.unchecked_transaction().map_err(db_err)?;
+            let pages = queries.iter().map(|q| run_query(&tx, q, now)).collect();
+            tx.commit().map_err(db_err)?;
+            pages
+        })
+        .await
     }
 
     async fn count(&self, query: Query) -> Result<u64, StoreError> {

@@ -44,6 +44,7 @@ skiff_adapters::conformance_suite! {
         query_gsi1,
         query_gsi1_pagination_with_equal_index_keys,
         count_matches_the_query_over_all_pages,
+        query_many_answers_each_query_as_query_does,
         transaction_applies_all_writes,
         transaction_is_all_or_nothing,
         transaction_update_on_expired_item_starts_fresh,
@@ -1067,6 +1068,34 @@ async fn count_matches_the_query_over_all_pages(h: &Harness) {
         3,
         "a cursor does not change a count"
     );
+}
+
+async fn query_many_answers_each_query_as_query_does(h: &Harness) {
+    seed(h).await;
+    let queries = vec![
+        Query::partition("P").prefix("item#1").limit(3),
+        Query::partition("nothing here"),
+        Query::partition("Q"),
+        Query::partition("P").prefix("item#").limit(5).descending(),
+        Query::partition("P"),
+    ];
+    let mut one_by_one = vec![];
+    for q in &queries {
+        one_by_one.push(h.store.query(q.clone()).await.unwrap());
+    }
+    let pages = h.store.query_many(queries).await.unwrap();
+    assert_eq!(pages.len(), one_by_one.len());
+    for (many, one) in pages.iter().zip(&one_by_one) {
+        assert_eq!(sks(&many.items), sks(&one.items));
+        assert_eq!(many.next.is_some(), one.next.is_some());
+    }
+    assert!(pages[0].next.is_some() && pages[1].items.is_empty());
+    assert!(h.store.query_many(vec![]).await.unwrap().is_empty());
+    let too_many = vec![Query::partition("P"); MAX_BATCH_GET + 1];
+    assert!(matches!(
+        h.store.query_many(too_many).await,
+        Err(StoreError::Invalid(_))
+    ));
 }
 
 async fn query_gsi1(h: &Harness) {

@@ -534,6 +534,24 @@ pub trait ItemStore: Send + Sync + 'static {
     /// One page of a partition, in sort-key order.
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
 
+    /// The first page of each query (at most [`MAX_BATCH_GET`]), in the order
+    /// asked: what `query` answers for each. By default a few at a time; an adapter
+    /// that can run many in one call does.
+    async fn query_many(&self, queries: Vec<Query>) -> Result<Vec<Page>, StoreError> {
+        validate_batch_query(&queries)?;
+        let mut out = Vec::with_capacity(queries.len());
+        let mut queries = queries.into_iter().peekable();
+        while queries.peek().is_some() {
+            let pages: Vec<_> = queries
+                .by_ref()
+                .take(PARALLEL_GETS)
+                .map(|q| self.query(q))
+                .collect();
+            out.extend(futures::future::try_join_all(pages).await?);
+        }
+        Ok(out)
+    }
+
     /// How many live items the query matches over all its pages (its `limit`,
     /// `cursor` and order are ignored), without reading them out: a figure over a
     /// large partition costs a count, not a parse of every item.
@@ -678,6 +696,17 @@ pub fn validate_changes(changes: &[Change]) -> Result<(), StoreError> {
 /// Check a query before it reaches a backend: a partition, a page of at least one
 /// item, non-empty sort-key operands (DynamoDB rejects empty key values; an empty
 /// prefix means "any") and an ordered `Between`.
+/// Refuse a `query_many` over [`MAX_BATCH_GET`] queries or with an invalid one.
+pub fn validate_batch_query(queries: &[Query]) -> Result<(), StoreError> {
+    if queries.len() > MAX_BATCH_GET {
+        return Err(StoreError::Invalid(format!(
+            "at most {MAX_BATCH_GET} queries at once, not {}",
+            queries.len()
+        )));
+    }
+    queries.iter().try_for_each(validate_query)
+}
+
 pub fn validate_query(query: &Query) -> Result<(), StoreError> {
     if query.pk.is_empty() {
         return Err(StoreError::Invalid("a query needs a partition key".into()));
