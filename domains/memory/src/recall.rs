@@ -14,7 +14,7 @@ use crate::graph;
 use crate::memories::{TagMatch, ids_by_tags, millis_since};
 use crate::model::{Memory, MemoryId, Relation, Timestamp, parse_embedding, split_csv};
 use crate::repo::{self, Direction};
-use crate::scoring::{self, ContextProfile, Evidence, MatchType, extract_keywords};
+use crate::scoring::{self, Components, ContextProfile, Evidence, MatchType, extract_keywords};
 use crate::{MemoryError, MemoryResult, keys, namespace, stream};
 use serde_json::{Map, Value, json};
 use skiff_core::Services;
@@ -404,7 +404,7 @@ struct Hit {
     evidence: Evidence,
     final_score: f64,
     original_score: f64,
-    components: Map<String, Value>,
+    components: Components,
     relations: Vec<Value>,
     extra: Map<String, Value>,
 }
@@ -425,7 +425,7 @@ impl Hit {
             evidence,
             final_score: 0.0,
             original_score: match_score,
-            components: Map::new(),
+            components: Components::default(),
             relations: vec![],
             extra: Map::new(),
         }
@@ -446,7 +446,7 @@ impl Hit {
             "source": self.source,
             "memory": self.memory.to_json(),
             "relations": self.relations,
-            "score_components": self.components,
+            "score_components": self.components.to_json(),
         });
         for (k, x) in &self.extra {
             v[k] = x.clone();
@@ -653,22 +653,25 @@ async fn run_query(
     }
 
     let ids: Vec<MemoryId> = order.iter().map(|o| o.0).collect();
-    let memories: HashMap<MemoryId, Memory> = repo::get_many(store, org, &ids)
+    let mut memories: HashMap<MemoryId, Memory> = repo::get_many(store, org, &ids)
         .await?
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
     let mut hits = vec![];
     for (id, match_type, source, mut match_score, mut evidence) in order {
-        let Some(m) = memories.get(&id) else { continue };
-        if !passes(m, req, Some(&req.tags), req.tag_all, req.tag_match) {
+        // Each id is in `order` once, so its memory can move into the hit.
+        let Some(m) = memories.remove(&id) else {
+            continue;
+        };
+        if !passes(&m, req, Some(&req.tags), req.tag_all, req.tag_match) {
             continue;
         }
         match match_type {
             MatchType::Keyword => {
                 // AutoMem's keyword score; a match only through stems or folding
                 // (which it does not see) counts by its relative BM25, halved.
-                let contains = scoring::contains_score(m, q, &keywords);
+                let contains = scoring::contains_score(&m, q, &keywords);
                 let relative = keyword_scores
                     .get(&id)
                     .map_or(0.0, |s| s / keyword_best.max(f64::MIN_POSITIVE));
@@ -682,13 +685,7 @@ async fn run_query(
             MatchType::Trending => match_score = m.importance,
             _ => {}
         }
-        hits.push(Hit::new(
-            m.clone(),
-            match_type,
-            source,
-            match_score,
-            evidence,
-        ));
+        hits.push(Hit::new(m, match_type, source, match_score, evidence));
     }
     let tokens = extract_keywords(q);
     let context = (!req.context.is_empty()).then_some(&req.context);
@@ -752,7 +749,10 @@ fn score_hit(
 ) {
     let (score, components) = scoring::score(&h.memory, h.evidence, q, tokens, context, now);
     h.final_score = score;
-    h.components.extend(components);
+    h.components = Components {
+        temporal: h.components.temporal,
+        ..components
+    };
 }
 
 fn sort_hits(hits: &mut [Hit], sort: Sort) {
@@ -1074,8 +1074,7 @@ async fn expand(
     let context = (!req.context.is_empty()).then_some(&req.context);
     for h in expansions.iter_mut() {
         score_hit(h, &req.query, tokens, context, now);
-        h.components
-            .insert("relation".into(), json!(h.evidence.relation.unwrap_or(0.0)));
+        h.components.relation = h.evidence.relation.unwrap_or(0.0);
     }
     expansions.sort_by(|a, b| b.final_score.total_cmp(&a.final_score));
     Ok(expansions)
@@ -1087,6 +1086,21 @@ async fn expand(
 struct OutEdges(HashMap<MemoryId, Vec<(Direction, repo::Edge)>>);
 
 impl OutEdges {
+    /// Read the edges of those of `ids` not read yet, together.
+    async fn prefetch(
+        &mut self,
+        services: &Services,
+        org: &OrgId,
+        ids: impl Iterator<Item = MemoryId>,
+    ) -> MemoryResult<()> {
+        let mut missing: Vec<MemoryId> = ids.filter(|id| !self.0.contains_key(id)).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let edges = repo::out_edges_of_many(services.store.as_ref(), org, &missing).await?;
+        self.0.extend(missing.into_iter().zip(edges));
+        Ok(())
+    }
+
     async fn of(
         &mut self,
         services: &Services,
@@ -1146,7 +1160,7 @@ async fn current_state(
                 );
                 r.final_score = h.final_score;
                 r.original_score = h.original_score;
-                r.components = h.components.clone();
+                r.components = h.components;
                 r.relations = vec![
                     json!({"type": edge.relation, "strength": edge.strength, "from": h.id().to_string()}),
                 ];
@@ -1248,6 +1262,10 @@ pub async fn recall(services: &Services, org: &OrgId, req: RecallRequest) -> Mem
     }
     let mut state_filter = None;
     let mut out_edges = OutEdges::default();
+    // Every result's edges are needed below (the state filter, the relations).
+    out_edges
+        .prefetch(services, org, results.iter().map(Hit::id))
+        .await?;
     if req.current_only {
         let (kept, info) = current_state(services, org, &req, results, now, &mut out_edges).await?;
         results = kept;
@@ -1273,7 +1291,7 @@ pub async fn recall(services: &Services, org: &OrgId, req: RecallRequest) -> Mem
                 if let Some(e) = e {
                     let rel = (e - lo) / (hi - lo);
                     h.final_score += scoring::WEIGHT_TEMPORAL * rel;
-                    h.components.insert("temporal".into(), json!(rel));
+                    h.components.temporal = Some(rel);
                 }
             }
             sort_hits(&mut results, Sort::Score);

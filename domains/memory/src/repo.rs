@@ -272,6 +272,9 @@ pub async fn associate(
     ))
 }
 
+/// Edges read per page.
+const EDGES_PAGE: usize = 500;
+
 /// A memory's edges, most recently updated first, at most `limit` (0 = all).
 pub async fn edges(
     store: &dyn ItemStore,
@@ -290,12 +293,7 @@ pub async fn edges(
         let mut cursor = None;
         loop {
             let page = store
-                .query(
-                    Query::partition(keys::edges_partition(org, id))
-                        .prefix(*prefix)
-                        .limit(500)
-                        .after(cursor),
-                )
+                .query(edges_query(org, id, prefix).after(cursor))
                 .await?;
             for item in &page.items {
                 out.push((*dir, item.parse::<Edge>()?));
@@ -309,6 +307,40 @@ pub async fn edges(
     out.sort_by(|a, b| b.1.updated_at.cmp(&a.1.updated_at));
     if limit > 0 {
         out.truncate(limit);
+    }
+    Ok(out)
+}
+
+fn edges_query(org: &OrgId, id: &MemoryId, prefix: &str) -> Query {
+    Query::partition(keys::edges_partition(org, id))
+        .prefix(prefix)
+        .limit(EDGES_PAGE)
+}
+
+/// The outgoing edges of each of `ids`, in their order, most recently updated
+/// first: what [`edges`] answers for each, read together.
+pub async fn out_edges_of_many(
+    store: &dyn ItemStore,
+    org: &OrgId,
+    ids: &[MemoryId],
+) -> Result<Vec<Vec<(Direction, Edge)>>, StoreError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_BATCH_GET) {
+        let queries = chunk.iter().map(|id| edges_query(org, id, "O#")).collect();
+        for (id, page) in chunk.iter().zip(store.query_many(queries).await?) {
+            // More than a page of edges (rare): read them all.
+            if page.next.is_some() {
+                out.push(edges(store, org, id, Direction::Out, 0).await?);
+                continue;
+            }
+            let mut edges = page
+                .items
+                .iter()
+                .map(|item| Ok((Direction::Out, item.parse::<Edge>()?)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            edges.sort_by(|a, b| b.1.updated_at.cmp(&a.1.updated_at));
+            out.push(edges);
+        }
     }
     Ok(out)
 }

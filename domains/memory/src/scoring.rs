@@ -210,7 +210,7 @@ pub fn score(
     tokens: &[String],
     context: Option<&ContextProfile>,
     now: Timestamp,
-) -> (f64, Map<String, Value>) {
+) -> (f64, Components) {
     let meta_terms = metadata_terms(&memory.metadata);
     let tag_terms: HashSet<String> = memory.tags.iter().map(|t| t.to_lowercase()).collect();
     let token_hits = tokens
@@ -272,25 +272,63 @@ pub fn score(
         + WEIGHT_RECENCY * recency
         + WEIGHT_EXACT * exact
         + context_bonus;
-    let components = json!({
-        "vector": vector,
-        "keyword": keyword,
-        "metadata": 0.0,
-        "relation": relation,
-        "tag": tag,
-        "importance": importance,
-        "confidence": confidence,
-        "recency": recency,
-        "exact": exact,
-        "relevance": 0.0,
-        "context": context_bonus,
-        "evidence": evidence_max,
-        "relevance_gated": false,
-    });
-    let Value::Object(components) = components else {
-        unreachable!()
+    let components = Components {
+        vector,
+        keyword,
+        relation,
+        tag,
+        importance,
+        confidence,
+        recency,
+        exact,
+        context: context_bonus,
+        evidence: evidence_max,
+        temporal: None,
     };
     (total, components)
+}
+
+/// A score's parts, as AutoMem reports them in `score_components`. A struct, not
+/// a JSON map: recall scores every candidate but renders only the results.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Components {
+    pub vector: f64,
+    pub keyword: f64,
+    pub relation: f64,
+    pub tag: f64,
+    pub importance: f64,
+    pub confidence: f64,
+    pub recency: f64,
+    pub exact: f64,
+    pub context: f64,
+    pub evidence: f64,
+    /// The relative-recency re-rank's part, when it ran.
+    pub temporal: Option<f64>,
+}
+
+impl Components {
+    /// AutoMem's `score_components` object (its always-zero parts included).
+    pub fn to_json(&self) -> Value {
+        let mut v = json!({
+            "vector": self.vector,
+            "keyword": self.keyword,
+            "metadata": 0.0,
+            "relation": self.relation,
+            "tag": self.tag,
+            "importance": self.importance,
+            "confidence": self.confidence,
+            "recency": self.recency,
+            "exact": self.exact,
+            "relevance": 0.0,
+            "context": self.context,
+            "evidence": self.evidence,
+            "relevance_gated": false,
+        });
+        if let Some(t) = self.temporal {
+            v["temporal"] = json!(t);
+        }
+        v
+    }
 }
 
 /// `decision` → `Decision` (Python's `str.title` for one word).
