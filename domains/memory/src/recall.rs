@@ -781,31 +781,49 @@ fn sort_hits(hits: &mut [Hit], sort: Sort) {
     }
 }
 
-/// Content reduced to its words, for spotting the same text under two ids.
+/// Content reduced to its words, for spotting the same text under two ids: folded
+/// to lower case, runs of anything but `[a-z0-9_]` as one space, trimmed, the first
+/// 320 characters. One pass, no intermediate strings: recall takes the
+/// fingerprint of every candidate.
 fn fingerprint(content: &str) -> Option<String> {
-    let cleaned: String = content
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                ' '
+    const MAX: usize = 320;
+    let mut out = String::with_capacity(content.len().min(MAX));
+    let mut gap = false;
+    for c in content.chars().flat_map(char::to_lowercase) {
+        if !(c.is_ascii_alphanumeric() || c == '_') {
+            gap = true;
+            continue;
+        }
+        if gap && !out.is_empty() {
+            if out.len() == MAX {
+                break;
             }
-        })
-        .collect();
-    let joined = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
-    (!joined.is_empty()).then(|| joined.chars().take(320).collect())
+            out.push(' ');
+        }
+        gap = false;
+        if out.len() == MAX {
+            break;
+        }
+        out.push(c);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// A hit's identity for [`dedupe`]: its id, or its content's fingerprint.
+#[derive(PartialEq, Eq, Hash)]
+enum DedupeKey {
+    Id(MemoryId),
+    Content(String),
 }
 
 /// Drop repeats (same id, or same content under another id), keeping the best.
 fn dedupe(hits: Vec<Hit>) -> (Vec<Hit>, usize) {
     let mut out: Vec<Hit> = vec![];
-    let mut by_key: HashMap<String, usize> = HashMap::new();
+    let mut by_key: HashMap<DedupeKey, usize> = HashMap::new();
     let mut removed = 0;
     for h in hits {
-        let id_key = format!("id:{}", h.id());
-        let fp = fingerprint(&h.memory.content).map(|f| format!("fp:{f}"));
+        let id_key = DedupeKey::Id(h.id());
+        let fp = fingerprint(&h.memory.content).map(DedupeKey::Content);
         let existing = by_key
             .get(&id_key)
             .or_else(|| fp.as_ref().and_then(|f| by_key.get(f)))
@@ -1449,4 +1467,51 @@ pub async fn startup(services: &Services, org: &OrgId) -> MemoryResult<Value> {
         "has_critical": has_critical,
         "summary": format!("Recalled {} lesson(s) and {} system rule(s)", lessons.len(), rules.len()),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fingerprint;
+
+    /// The fingerprint spelled out step by step.
+    fn plainly(content: &str) -> Option<String> {
+        let cleaned: String = content
+            .to_lowercase()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    ' '
+                }
+            })
+            .collect();
+        let joined = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+        (!joined.is_empty()).then(|| joined.chars().take(320).collect())
+    }
+
+    #[test]
+    fn the_one_pass_fingerprint_equals_the_plain_one() {
+        let long_word = "x".repeat(330);
+        let at_the_edge = format!("{} tail", "a".repeat(320));
+        let space_at_the_edge = format!("{} tail", "a".repeat(319));
+        let samples = [
+            "",
+            "   ",
+            "We decided: use Postgres!",
+            "  leading and trailing  ",
+            "snake_case and CamelCase, ÄÖÜ straße \u{212A}elvin İstanbul",
+            "σίσυφος ΣΊΣΥΦΟΣ",
+            "tabs\tand\nnewlines",
+            long_word.as_str(),
+            at_the_edge.as_str(),
+            space_at_the_edge.as_str(),
+        ];
+        for s in samples {
+            assert_eq!(fingerprint(s), plainly(s), "{s:?}");
+        }
+        let words = "deploy cache rollback incident ".repeat(20);
+        assert_eq!(fingerprint(&words), plainly(&words));
+        assert_eq!(fingerprint(&words).unwrap().len(), 320);
+    }
 }
