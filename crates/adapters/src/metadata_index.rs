@@ -4,11 +4,12 @@
 //! (the top-k heap fills slowly when few rows pass), at the cost of a map lookup
 //! and string comparisons each.
 //!
-//! Only what [`MetadataFilter::matches`] compares by plain equality is indexed:
-//! string and boolean values, and the string and boolean elements of arrays.
-//! Numbers are left to the filter itself (a number matches by value, `1` and
-//! `1.0` alike). A filter the index cannot answer exactly yields a superset of the
-//! rows it passes, or none at all; the caller checks those rows with `matches`.
+//! What [`MetadataFilter::matches`] compares by equality is indexed: strings,
+//! booleans and numbers, and the elements of arrays. A number is keyed by its
+//! value as an `f64`, the way `matches` compares numbers (`1` and `1.0` alike).
+//! A filter the index cannot answer exactly (ranges, negations) yields a superset
+//! of the rows it passes, or none at all; the caller checks those rows with
+//! `matches`.
 
 use serde_json::Value;
 use skiff_core::ports::vectors::{Metadata, MetadataFilter};
@@ -26,6 +27,8 @@ pub struct MetadataIndex {
 #[derive(Debug, Default)]
 struct Values {
     strings: HashMap<Box<str>, Vec<u32>>,
+    /// By the bits of the value as an `f64` (zero's sign dropped).
+    numbers: HashMap<u64, Vec<u32>>,
     /// `[false, true]`.
     bools: [Vec<u32>; 2],
 }
@@ -34,6 +37,7 @@ struct Values {
 #[derive(Clone, Copy)]
 enum Scalar<'a> {
     Str(&'a str),
+    Num(u64),
     Bool(bool),
 }
 
@@ -42,6 +46,8 @@ impl<'a> Scalar<'a> {
         match v {
             Value::String(s) => Some(Self::Str(s)),
             Value::Bool(b) => Some(Self::Bool(*b)),
+            // `-0.0 == 0.0`: one key for both.
+            Value::Number(n) => n.as_f64().map(|x| Self::Num((x + 0.0).to_bits())),
             _ => None,
         }
     }
@@ -61,6 +67,7 @@ impl Values {
     fn rows(&self, value: Scalar<'_>) -> Option<&Vec<u32>> {
         match value {
             Scalar::Str(s) => self.strings.get(s),
+            Scalar::Num(n) => self.numbers.get(&n),
             Scalar::Bool(b) => Some(&self.bools[usize::from(b)]),
         }
     }
@@ -68,6 +75,7 @@ impl Values {
     fn rows_mut(&mut self, value: Scalar<'_>) -> Option<&mut Vec<u32>> {
         match value {
             Scalar::Str(s) => self.strings.get_mut(s),
+            Scalar::Num(n) => self.numbers.get_mut(&n),
             Scalar::Bool(b) => Some(&mut self.bools[usize::from(b)]),
         }
     }
@@ -80,7 +88,7 @@ impl MetadataIndex {
             + self
                 .keys
                 .values()
-                .map(|v| v.strings.len() * 48)
+                .map(|v| v.strings.len() * 48 + v.numbers.len() * 32)
                 .sum::<usize>()
     }
 
@@ -96,6 +104,7 @@ impl MetadataIndex {
                     Some(r) => r,
                     None => values.strings.entry(s.into()).or_default(),
                 },
+                Scalar::Num(n) => values.numbers.entry(n).or_default(),
                 Scalar::Bool(b) => &mut values.bools[usize::from(b)],
             };
             // An array holding one value twice lists the row once.
@@ -119,10 +128,12 @@ impl MetadataIndex {
                 rows.swap_remove(i);
                 self.entries -= 1;
             }
-            if rows.is_empty()
-                && let Scalar::Str(s) = value
-            {
-                values.strings.remove(s);
+            if rows.is_empty() {
+                match value {
+                    Scalar::Str(s) => drop(values.strings.remove(s)),
+                    Scalar::Num(n) => drop(values.numbers.remove(&n)),
+                    Scalar::Bool(_) => {}
+                }
             }
         });
     }
@@ -230,7 +241,7 @@ mod tests {
             meta(json!({"tx": ["go"], "type": "Pattern", "flag": true})),
             meta(json!({"tx": ["rust", "rust"], "n": 1})),
             meta(json!({"tags_overflow": true, "type": "Decision", "n": 1.0})),
-            meta(json!({"tx": [], "nested": {"tx": "rust"}})),
+            meta(json!({"tx": [], "nested": {"tx": "rust"}, "z": -0.0})),
         ]
     }
 
@@ -244,6 +255,8 @@ mod tests {
             Eq("flag".into(), false.into()),
             Eq("absent".into(), s("x")),
             Eq("n".into(), 1.into()),
+            Eq("n".into(), 1.5.into()),
+            Eq("z".into(), 0.into()),
             In("tx".into(), vec![s("go"), s("db")]),
             In("tx".into(), vec![s("go"), 1.into()]),
             Or(vec![
@@ -293,7 +306,8 @@ mod tests {
         use MetadataFilter::*;
         let exact = |f: MetadataFilter| index.candidates(&f, table.len()).map(|c| c.exact);
         assert_eq!(exact(Eq("tx".into(), "rust".into())), Some(true));
-        assert_eq!(exact(Eq("n".into(), 1.into())), None);
+        assert_eq!(exact(Eq("n".into(), 1.into())), Some(true));
+        assert_eq!(exact(Gte("n".into(), 1.0)), None);
         assert_eq!(
             exact(And(vec![
                 Eq("type".into(), "Decision".into()),
@@ -332,7 +346,12 @@ mod tests {
             index.remove(i as u32, m);
         }
         assert_eq!(index.entries, 0);
-        assert!(index.keys.values().all(|v| v.strings.is_empty()));
+        assert!(
+            index
+                .keys
+                .values()
+                .all(|v| v.strings.is_empty() && v.numbers.is_empty())
+        );
     }
 
     #[test]

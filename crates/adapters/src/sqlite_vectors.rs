@@ -10,12 +10,12 @@
 //! Queries scan a per-namespace cache: every vector normalized to unit length, one
 //! contiguous `Vec<f32>` per namespace, so cosine similarity is a dot product the
 //! compiler vectorises (eight independent accumulators, see [`dot`]). A filter
-//! first narrows the rows through the cache's metadata index (rows by string and
-//! boolean value), so a selective filter scores only the rows it can pass; what
-//! the index cannot decide is evaluated only for a vector that would enter the
-//! current top k. A namespace is
-//! loaded on its first query and kept within a memory budget (the least recently
-//! queried namespaces are dropped first).
+//! first narrows the rows through the cache's metadata index (rows by string,
+//! number and boolean value), so a selective filter scores only the rows it can
+//! pass; what the index cannot decide is evaluated only for a vector that would
+//! enter the current top k. A namespace is loaded on its first query and kept
+//! within a memory budget (the least recently queried namespaces are dropped
+//! first).
 //!
 //! Coherence: every write bumps a database-wide generation counter and stamps the
 //! namespace with it, in the write's transaction. A query reads the namespace's
