@@ -302,6 +302,32 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// `read_one` over each part, on one reader connection in one read transaction
+    /// (each statement would otherwise take and drop the read lock by itself);
+    /// no trip to the blocking pool for none.
+    async fn read_each<P, T>(
+        &self,
+        parts: Vec<P>,
+        read_one: fn(&Connection, &P, i64) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError>
+    where
+        P: Send + 'static,
+        T: Send + 'static,
+    {
+        if parts.is_empty() {
+            return Ok(vec![]);
+        }
+        self.read(move |conn, now| {
+            let tx = conn.unchecked_transaction().map_err(db_err)?;
+            let out = parts.iter().map(|p| read_one(&tx, p, now)).collect();
+            tx.commit().map_err(db_err)?;
+            out
+        })
+        .await
+    }
+}
+
 impl Inner {
     /// A free reader if there is one, else wait for the next in turn.
     async fn reader(&self) -> tokio::sync::OwnedMutexGuard<Connection> {
@@ -853,19 +879,7 @@ impl ItemStore for SqliteStore {
     /// One reader connection and one trip to the blocking pool for all the keys.
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
         validate_batch_get(keys)?;
-        if keys.is_empty() {
-            return Ok(vec![]);
-        }
-        let keys = keys.to_vec();
-        self.read(move |conn, now| {
-            // One read transaction for the batch: each statement would otherwise
-            // take and drop the database's read lock by itself.
-            let tx = conn.unchecked_transaction().map_err(db_err)?;
-            let items = keys.iter().map(|key| load(&tx, key, now)).collect();
-            tx.commit().map_err(db_err)?;
-            items
-        })
-        .await
+        self.read_each(keys.to_vec(), load).await
     }
 
     async fn put(&self, item: NewItem, condition: Option<Condition>) -> Result<Item, StoreError> {
@@ -956,16 +970,7 @@ impl ItemStore for SqliteStore {
     /// pool for all the queries.
     async fn query_many(&self, queries: Vec<Query>) -> Result<Vec<Page>, StoreError> {
         validate_batch_query(&queries)?;
-        if queries.is_empty() {
-            return Ok(vec![]);
-        }
-        self.read(move |conn, now| {
-            let tx = conn.unchecked_transaction().map_err(db_err)?;
-            let pages = queries.iter().map(|q| run_query(&tx, q, now)).collect();
-            tx.commit().map_err(db_err)?;
-            pages
-        })
-        .await
+        self.read_each(queries, run_query).await
     }
 
     async fn count(&self, query: Query) -> Result<u64, StoreError> {

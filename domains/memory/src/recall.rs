@@ -687,12 +687,11 @@ async fn run_query(
         }
         hits.push(Hit::new(m, match_type, source, match_score, evidence));
     }
-    let tokens = extract_keywords(q);
     let context = (!req.context.is_empty()).then_some(&req.context);
-    rank(&mut hits, q, &tokens, context, req, now);
+    rank(&mut hits, q, &keywords, context, req, now);
     if let Some(context) = context {
         inject_priority(
-            services, org, req, context, &mut hits, limit, q, &tokens, now,
+            services, org, req, context, &mut hits, limit, q, &keywords, now,
         )
         .await?;
     }

@@ -304,11 +304,16 @@ pub async fn edges(
             }
         }
     }
-    out.sort_by(|a, b| b.1.updated_at.cmp(&a.1.updated_at));
+    newest_first(&mut out);
     if limit > 0 {
         out.truncate(limit);
     }
     Ok(out)
+}
+
+/// The order edges are answered in: most recently updated first.
+fn newest_first(edges: &mut [(Direction, Edge)]) {
+    edges.sort_by(|a, b| b.1.updated_at.cmp(&a.1.updated_at));
 }
 
 fn edges_query(org: &OrgId, id: &MemoryId, prefix: &str) -> Query {
@@ -338,7 +343,7 @@ pub async fn out_edges_of_many(
                 .iter()
                 .map(|item| Ok((Direction::Out, item.parse::<Edge>()?)))
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            edges.sort_by(|a, b| b.1.updated_at.cmp(&a.1.updated_at));
+            newest_first(&mut edges);
             out.push(edges);
         }
     }

@@ -567,13 +567,27 @@ pub trait ItemStore: Send + Sync + 'static {
 
 /// Refuse a `get_many` over [`MAX_BATCH_GET`] keys or with an invalid key.
 pub fn validate_batch_get(keys: &[Key]) -> Result<(), StoreError> {
-    if keys.len() > MAX_BATCH_GET {
+    validate_batch(keys, "keys", validate_key)
+}
+
+/// Refuse a `query_many` over [`MAX_BATCH_GET`] queries or with an invalid one.
+pub fn validate_batch_query(queries: &[Query]) -> Result<(), StoreError> {
+    validate_batch(queries, "queries", validate_query)
+}
+
+/// Refuse a batch read of more than [`MAX_BATCH_GET`] parts, or with an invalid one.
+fn validate_batch<T>(
+    parts: &[T],
+    what: &str,
+    validate: impl Fn(&T) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    if parts.len() > MAX_BATCH_GET {
         return Err(StoreError::Invalid(format!(
-            "a batch read takes at most {MAX_BATCH_GET} keys, not {}",
-            keys.len()
+            "a batch read takes at most {MAX_BATCH_GET} {what}, not {}",
+            parts.len()
         )));
     }
-    keys.iter().try_for_each(validate_key)
+    parts.iter().try_for_each(validate)
 }
 
 /// Check a write before it reaches a backend: reserved names, size.
@@ -696,17 +710,6 @@ pub fn validate_changes(changes: &[Change]) -> Result<(), StoreError> {
 /// Check a query before it reaches a backend: a partition, a page of at least one
 /// item, non-empty sort-key operands (DynamoDB rejects empty key values; an empty
 /// prefix means "any") and an ordered `Between`.
-/// Refuse a `query_many` over [`MAX_BATCH_GET`] queries or with an invalid one.
-pub fn validate_batch_query(queries: &[Query]) -> Result<(), StoreError> {
-    if queries.len() > MAX_BATCH_GET {
-        return Err(StoreError::Invalid(format!(
-            "at most {MAX_BATCH_GET} queries at once, not {}",
-            queries.len()
-        )));
-    }
-    queries.iter().try_for_each(validate_query)
-}
-
 pub fn validate_query(query: &Query) -> Result<(), StoreError> {
     if query.pk.is_empty() {
         return Err(StoreError::Invalid("a query needs a partition key".into()));
