@@ -425,16 +425,28 @@ impl RawItem {
 
 /// The live item at `key`, if any.
 fn load(conn: &Connection, key: &Key, now: i64) -> Result<Option<Item>, StoreError> {
+    load_raw(conn, key, now)?
+        .map(RawItem::into_item)
+        .transpose()
+}
+
+/// The live item at `key`, if any, its attributes as stored.
+fn load_text(conn: &Connection, key: &Key, now: i64) -> Result<Option<ItemText>, StoreError> {
+    Ok(load_raw(conn, key, now)?.map(|raw| ItemText {
+        key: raw.key,
+        version: Version(raw.v as u64),
+        attrs: raw.data,
+    }))
+}
+
+fn load_raw(conn: &Connection, key: &Key, now: i64) -> Result<Option<RawItem>, StoreError> {
     let raw = conn
         .prepare_cached(SELECT_ITEM)
         .map_err(db_err)?
         .query_row(params![key.pk, key.sk], |row| row_item(key.clone(), row, 0))
         .optional()
         .map_err(db_err)?;
-    match raw {
-        Some(raw) if is_live(raw.ttl, now) => raw.into_item().map(Some),
-        _ => Ok(None),
-    }
+    Ok(raw.filter(|raw| is_live(raw.ttl, now)))
 }
 
 /// An item ready to store: its attributes already encoded as `data` (by
@@ -785,7 +797,11 @@ fn query_filter(q: &Query, now: i64) -> (String, Vec<SqlValue>) {
         Index::Primary => ("pk", "sk"),
         Index::Gsi1 => ("gsi1pk", "gsi1sk"),
     };
-    let mut sql = format!("WHERE {pk_col} = ? AND (ttl IS NULL OR ttl > ?)");
+    // `+?`, here and in `LIMIT +?`: a bare parameter compared with the key column
+    // (or bounding a sorted read) lets SQLite's planner peek at its bound value, and
+    // a statement planned that way is prepared again whenever the value changes —
+    // that is, on every use from the statement cache. `+?` is the same value.
+    let mut sql = format!("WHERE {pk_col} = +? AND (ttl IS NULL OR ttl > ?)");
     let mut args: Vec<SqlValue> = vec![q.pk.clone().into(), now.into()];
     let (lo, hi) = sort_bounds(&q.sort);
     if let Some((v, inclusive)) = lo {
@@ -816,7 +832,8 @@ fn run_count(conn: &Connection, q: &Query, now: i64) -> Result<u64, StoreError> 
     Ok(n as u64)
 }
 
-fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError> {
+/// The statement that reads a query's page, its arguments, and the page size.
+fn query_statement(q: &Query, now: i64) -> Result<(String, Vec<SqlValue>, usize), StoreError> {
     let limit = q.limit.unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE);
     let (filter, mut args) = query_filter(q, now);
     let mut sql = format!("SELECT pk, sk, gsi1pk, gsi1sk, ttl, v, data FROM items {filter}");
@@ -838,10 +855,14 @@ fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError>
         Index::Primary => sql.push_str(&format!(" ORDER BY sk {dir}")),
         Index::Gsi1 => sql.push_str(&format!(" ORDER BY gsi1sk {dir}, pk {dir}, sk {dir}")),
     }
-    sql.push_str(" LIMIT ?");
+    sql.push_str(" LIMIT +?");
     // One more than asked, to know whether another page follows.
     args.push((limit as i64 + 1).into());
+    Ok((sql, args, limit))
+}
 
+fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError> {
+    let (sql, args, limit) = query_statement(q, now)?;
     let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
     let raws = stmt
         .query_map(rusqlite::params_from_iter(args), |row| {
@@ -880,6 +901,12 @@ impl ItemStore for SqliteStore {
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
         validate_batch_get(keys)?;
         self.read_each(keys.to_vec(), load).await
+    }
+
+    /// As `get_many`; the attributes are the stored text, unparsed.
+    async fn get_many_text(&self, keys: &[Key]) -> Result<Vec<Option<ItemText>>, StoreError> {
+        validate_batch_get(keys)?;
+        self.read_each(keys.to_vec(), load_text).await
     }
 
     async fn put(&self, item: NewItem, condition: Option<Condition>) -> Result<Item, StoreError> {
@@ -1016,6 +1043,40 @@ mod tests {
         assert_eq!(prefix_end("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
         assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
         assert_eq!(prefix_end("\u{10FFFF}"), None);
+    }
+
+    /// A cached query statement runs again with new values as it is: SQLite does not
+    /// prepare it again (it does when the plan depends on a bound value).
+    #[test]
+    fn cached_queries_are_not_prepared_again_for_new_values() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let queries = |i: usize| {
+            [
+                Query::partition(format!("pk{i}")).limit(i + 1),
+                Query::partition(format!("pk{i}")).prefix("s").descending(),
+                Query::gsi1(format!("g{i}")).limit(i + 2),
+            ]
+        };
+        for i in 0..5 {
+            for q in queries(i) {
+                run_query(&conn, &q, i as i64).unwrap();
+                run_count(&conn, &q, i as i64).unwrap();
+            }
+        }
+        for q in queries(0) {
+            let (filter, _) = query_filter(&q, 0);
+            let (read, _, _) = query_statement(&q, 0).unwrap();
+            for sql in [read, format!("SELECT count(*) FROM items {filter}")] {
+                let stmt = conn.prepare_cached(&sql).unwrap();
+                assert_eq!(
+                    stmt.get_status(rusqlite::StatementStatus::RePrepare),
+                    0,
+                    "{sql}"
+                );
+            }
+        }
     }
 
     /// `settle` copies the WAL into the database (and flushes both), so the restart

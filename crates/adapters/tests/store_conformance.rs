@@ -17,6 +17,7 @@ skiff_adapters::conformance_suite! {
         put_get_round_trip,
         get_of_missing_item_is_none,
         get_many_answers_each_key_in_order,
+        get_many_text_reads_what_get_many_reads,
         put_replaces_the_whole_item,
         update_applies_every_change,
         update_creates_an_absent_item,
@@ -160,6 +161,42 @@ async fn get_many_answers_each_key_in_order(h: &Harness) {
     let too_many: Vec<Key> = (0..=MAX_BATCH_GET).map(|i| key(&format!("k{i}"))).collect();
     assert!(matches!(
         h.store.get_many(&too_many).await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+async fn get_many_text_reads_what_get_many_reads(h: &Harness) {
+    let attrs = json!({"n": 1, "s": "é \"quoted\"", "list": [1, "two", null], "o": {"b": true}});
+    put(h, "a", attrs.clone()).await;
+    h.store
+        .put(
+            NewItem::new(key("gone"))
+                .attr("n", 3)
+                .expires_at(h.now() - 1),
+            None,
+        )
+        .await
+        .unwrap();
+    let keys = [key("a"), key("missing"), key("gone"), key("a")];
+    let items = h.store.get_many(&keys).await.unwrap();
+    let texts = h.store.get_many_text(&keys).await.unwrap();
+    assert_eq!(texts.len(), keys.len());
+    for (item, text) in items.into_iter().zip(texts) {
+        let Some(item) = item else {
+            assert_eq!(text, None);
+            continue;
+        };
+        let text = text.expect("read as text too");
+        assert_eq!((&text.key, text.version), (&item.key, item.version));
+        assert_eq!(
+            text.into_record::<Value>().unwrap(),
+            Value::Object(item.attrs)
+        );
+    }
+    assert!(h.store.get_many_text(&[]).await.unwrap().is_empty());
+    let too_many: Vec<Key> = (0..=MAX_BATCH_GET).map(|i| key(&format!("k{i}"))).collect();
+    assert!(matches!(
+        h.store.get_many_text(&too_many).await,
         Err(StoreError::Invalid(_))
     ));
 }

@@ -82,7 +82,9 @@ pub async fn get_many(
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_BATCH_GET) {
         let keys: Vec<Key> = chunk.iter().map(|id| keys::memory(org, id)).collect();
-        for item in store.get_many(&keys).await?.into_iter().flatten() {
+        // Recall reads a few hundred at a time: each is parsed once, straight
+        // into its record.
+        for item in store.get_many_text(&keys).await?.into_iter().flatten() {
             out.push(item.into_record()?);
         }
     }

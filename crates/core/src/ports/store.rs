@@ -114,8 +114,37 @@ fn record_of<T: serde::de::DeserializeOwned>(
     key: &Key,
     attrs: Map<String, Value>,
 ) -> Result<T, StoreError> {
-    serde_json::from_value(Value::Object(attrs))
-        .map_err(|e| StoreError::Fatal(format!("item {}/{} does not parse: {e}", key.pk, key.sk)))
+    serde_json::from_value(Value::Object(attrs)).map_err(|e| unparsable(key, &e))
+}
+
+fn unparsable(key: &Key, e: &serde_json::Error) -> StoreError {
+    StoreError::Fatal(format!("item {}/{} does not parse: {e}", key.pk, key.sk))
+}
+
+/// An item as read, its attributes still their JSON text (an object): for a reader
+/// that wants them as one record type, so they are parsed once, straight into it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemText {
+    pub key: Key,
+    pub version: Version,
+    pub attrs: String,
+}
+
+impl ItemText {
+    /// Deserialize the attributes into a record type.
+    pub fn into_record<T: serde::de::DeserializeOwned>(self) -> Result<T, StoreError> {
+        serde_json::from_str(&self.attrs).map_err(|e| unparsable(&self.key, &e))
+    }
+}
+
+impl From<Item> for ItemText {
+    fn from(item: Item) -> Self {
+        Self {
+            attrs: Value::Object(item.attrs).to_string(),
+            key: item.key,
+            version: item.version,
+        }
+    }
 }
 
 /// An item to write (the store assigns the version).
@@ -494,6 +523,13 @@ pub trait ItemStore: Send + Sync + 'static {
             out.extend(futures::future::try_join_all(reads).await?);
         }
         Ok(out)
+    }
+
+    /// [`Self::get_many`], each item's attributes left as JSON text. The embedded
+    /// store keeps them as that text; by default they are rendered from the items.
+    async fn get_many_text(&self, keys: &[Key]) -> Result<Vec<Option<ItemText>>, StoreError> {
+        let items = self.get_many(keys).await?;
+        Ok(items.into_iter().map(|i| i.map(ItemText::from)).collect())
     }
 
     /// Replace (or create) the whole item if the condition holds.
