@@ -788,22 +788,36 @@ fn fingerprint(content: &str) -> Option<String> {
     const MAX: usize = 320;
     let mut out = String::with_capacity(content.len().min(MAX));
     let mut gap = false;
-    for c in content.chars().flat_map(char::to_lowercase) {
+    // Adds one lower-case character; false once the fingerprint is full.
+    let mut add = |c: char| {
         if !(c.is_ascii_alphanumeric() || c == '_') {
             gap = true;
-            continue;
+            return true;
         }
         if gap && !out.is_empty() {
             if out.len() == MAX {
-                break;
+                return false;
             }
             out.push(' ');
         }
         gap = false;
         if out.len() == MAX {
-            break;
+            return false;
         }
         out.push(c);
+        true
+    };
+    for c in content.chars() {
+        // Unicode's lower case only off ASCII, where it can still yield a kept
+        // letter (the Kelvin sign's is `k`).
+        let more = if c.is_ascii() {
+            add(c.to_ascii_lowercase())
+        } else {
+            c.to_lowercase().all(&mut add)
+        };
+        if !more {
+            break;
+        }
     }
     (!out.is_empty()).then_some(out)
 }
