@@ -821,11 +821,15 @@ fn query_filter(q: &Query, now: i64) -> (String, Vec<SqlValue>) {
     (sql, args)
 }
 
-fn run_count(conn: &Connection, q: &Query, now: i64) -> Result<u64, StoreError> {
+/// The statement that counts a query's items, and its arguments.
+fn count_statement(q: &Query, now: i64) -> (String, Vec<SqlValue>) {
     let (filter, args) = query_filter(q, now);
-    let mut stmt = conn
-        .prepare_cached(&format!("SELECT count(*) FROM items {filter}"))
-        .map_err(db_err)?;
+    (format!("SELECT count(*) FROM items {filter}"), args)
+}
+
+fn run_count(conn: &Connection, q: &Query, now: i64) -> Result<u64, StoreError> {
+    let (sql, args) = count_statement(q, now);
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
     let n: i64 = stmt
         .query_row(rusqlite::params_from_iter(args), |row| row.get(0))
         .map_err(db_err)?;
@@ -1066,9 +1070,9 @@ mod tests {
             }
         }
         for q in queries(0) {
-            let (filter, _) = query_filter(&q, 0);
             let (read, _, _) = query_statement(&q, 0).unwrap();
-            for sql in [read, format!("SELECT count(*) FROM items {filter}")] {
+            let (count, _) = count_statement(&q, 0);
+            for sql in [read, count] {
                 let stmt = conn.prepare_cached(&sql).unwrap();
                 assert_eq!(
                     stmt.get_status(rusqlite::StatementStatus::RePrepare),

@@ -142,18 +142,16 @@ async fn get_of_missing_item_is_none(h: &Harness) {
     assert_eq!(h.store.get(&Key::new("other", "a")).await.unwrap(), None);
 }
 
+/// An item at `sk` that expired a second ago.
+async fn put_expired(h: &Harness, sk: &str) {
+    let item = NewItem::new(key(sk)).attr("n", 3).expires_at(h.now() - 1);
+    h.store.put(item, None).await.unwrap();
+}
+
 async fn get_many_answers_each_key_in_order(h: &Harness) {
     let b = put(h, "b", json!({"n": 2})).await;
     let a = put(h, "a", json!({"n": 1})).await;
-    h.store
-        .put(
-            NewItem::new(key("gone"))
-                .attr("n", 3)
-                .expires_at(h.now() - 1),
-            None,
-        )
-        .await
-        .unwrap();
+    put_expired(h, "gone").await;
     let keys = [key("b"), key("missing"), key("a"), key("gone"), key("b")];
     let got = h.store.get_many(&keys).await.unwrap();
     assert_eq!(got, [Some(b.clone()), None, Some(a), None, Some(b)]);
@@ -168,15 +166,7 @@ async fn get_many_answers_each_key_in_order(h: &Harness) {
 async fn get_many_text_reads_what_get_many_reads(h: &Harness) {
     let attrs = json!({"n": 1, "s": "é \"quoted\"", "list": [1, "two", null], "o": {"b": true}});
     put(h, "a", attrs.clone()).await;
-    h.store
-        .put(
-            NewItem::new(key("gone"))
-                .attr("n", 3)
-                .expires_at(h.now() - 1),
-            None,
-        )
-        .await
-        .unwrap();
+    put_expired(h, "gone").await;
     let keys = [key("a"), key("missing"), key("gone"), key("a")];
     let items = h.store.get_many(&keys).await.unwrap();
     let texts = h.store.get_many_text(&keys).await.unwrap();
